@@ -1,0 +1,228 @@
+"""Settings for the InfraZen Agent Service.
+
+Everything comes from the environment (django-environ); `.env.example` documents every key.
+With nothing set the service runs on its embedded defaults: a SQLite file, the in-memory
+channel layer and an offline LLM, which is what `make demo` and `make test` rely on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VERSION = "0.2.0"
+SERVICE_NAME = "infrazen-agent"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")
+
+# The default the InfraZen Flask app ships with; accepted in dev so a stock checkout works,
+# refused in production.
+DEV_JWT_SECRET = "dev-jwt-secret-change-in-production"
+DEV_DJANGO_SECRET = "dev-only-django-secret-key-not-for-production"
+
+AGENT_ENV = env.str("AGENT_ENV", default="dev")
+AGENT_PORT = env.int("AGENT_PORT", default=8001)
+DEBUG = env.bool("DEBUG", default=AGENT_ENV != "prod")
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_DJANGO_SECRET)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+# Browser origins allowed to open chat WebSockets (the InfraZen app's own pages).
+CHAT_ALLOWED_ORIGINS = env.list(
+    "CHAT_ALLOWED_ORIGINS",
+    default=[
+        "http://localhost:5001",
+        "http://127.0.0.1:5001",
+        "http://localhost:8001",
+        "http://127.0.0.1:8001",
+        "https://infrazen.ru",
+        "https://www.infrazen.ru",
+        "https://infrazen.team",
+    ],
+)
+
+# --- Authentication between InfraZen and the agent -------------------------------------
+AGENT_SERVICE_JWT_SECRET = env.str("AGENT_SERVICE_JWT_SECRET", default="") or env.str(
+    "JWT_SECRET_KEY", default=DEV_JWT_SECRET
+)
+# Secrets still accepted while a rotation is under way (comma list); tokens are never minted here.
+AGENT_SERVICE_JWT_PREVIOUS_SECRETS = env.list("AGENT_SERVICE_JWT_PREVIOUS_SECRETS", default=[])
+AGENT_SERVICE_JWT_LEEWAY_S = env.int("AGENT_SERVICE_JWT_LEEWAY_S", default=30)
+# Bearer token the InfraZen app sends on server-to-server REST calls.
+AGENT_SERVICE_TOKEN = env.str("AGENT_SERVICE_TOKEN", default="")
+# Networks (CIDR) from which REST calls without a token are accepted. Empty: none.
+AGENT_ANONYMOUS_NETWORKS = env.list("AGENT_ANONYMOUS_NETWORKS", default=[])
+
+# --- Database ---------------------------------------------------------------------------
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'agent.sqlite3'}")
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+    # InfraZen itself talks to MySQL through PyMySQL; it is pure Python, so no compiler or
+    # client headers are needed to install the service.
+    import pymysql
+
+    pymysql.install_as_MySQLdb()
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"charset": "utf8mb4"})
+    DATABASES["default"].setdefault("TEST", {}).update(
+        {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+    )
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# InfraZen stores naive datetimes: chat tables in UTC, most others in server local time
+# (facts §1.0). Django therefore runs with USE_TZ off and we write each table's convention
+# explicitly through infrazen.clock.
+USE_TZ = False
+TIME_ZONE = env.str("INFRAZEN_TIME_ZONE", default="Europe/Moscow")
+LANGUAGE_CODE = "ru"
+USE_I18N = True
+
+# --- Channels -----------------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 60},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- LLM ----------------------------------------------------------------------------------
+OPENROUTER_API_KEY = env.str("OPENROUTER_API_KEY", default="")
+LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
+LLM_API_KEY = env.str("LLM_API_KEY", default="")
+_default_provider = "offline"
+if OPENROUTER_API_KEY:
+    _default_provider = "openrouter"
+elif LLM_BASE_URL:
+    _default_provider = "openai_compatible"
+LLM_PROVIDER = env.str("LLM_PROVIDER", default=_default_provider)
+LLM_MODEL_TEXT = env.str("LLM_MODEL_TEXT", default="openai/gpt-4o-mini")
+LLM_MODEL_VISION = env.str("LLM_MODEL_VISION", default="openai/gpt-4o")
+LLM_FALLBACK_MODELS = env.list("LLM_FALLBACK_MODELS", default=[])
+# Models that accept images; a vision call is only ever routed to one of these.
+LLM_VISION_MODELS = env.list("LLM_VISION_MODELS", default=[]) or [LLM_MODEL_VISION]
+LLM_TIMEOUT_S = env.float("LLM_TIMEOUT_S", default=20.0)
+LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)
+LLM_RETRY_BASE_S = env.float("LLM_RETRY_BASE_S", default=0.5)
+LLM_RETRY_MAX_S = env.float("LLM_RETRY_MAX_S", default=8.0)
+# USD per million tokens (input, output), used when the provider reports no cost.
+LLM_PRICES = env.json(
+    "LLM_PRICES_JSON",
+    default={
+        "openai/gpt-4o-mini": [0.15, 0.60],
+        "gpt-4o-mini": [0.15, 0.60],
+        "openai/gpt-4o": [2.50, 10.00],
+        "gpt-4o": [2.50, 10.00],
+        "anthropic/claude-3-5-sonnet-20241022": [3.00, 15.00],
+        "anthropic/claude-3.5-sonnet": [3.00, 15.00],
+    },
+)
+
+# --- Scenario settings ----------------------------------------------------------------------
+AI_TEXT_MODE = env.str("AI_TEXT_MODE", default="auto")  # auto | template | llm
+TEXT_ENDPOINT_DEADLINE_S = env.float("TEXT_ENDPOINT_DEADLINE_S", default=25.0)
+CHAT_MAX_TOOL_ROUNDS = env.int("CHAT_MAX_TOOL_ROUNDS", default=5)
+
+# --- Django plumbing ------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "channels",
+    "infrazen",
+    "llm",
+    "ops",
+    "recommendations_ai",
+    "chat",
+    "tools",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "ops.logging.CorrelationIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+# InfraZen's real index names (e.g. ix_chat_messages_session_created) exceed Django's
+# 30-character rule, which exists only for Oracle.
+SILENCED_SYSTEM_CHECKS = ["models.E034"]
+
+ROOT_URLCONF = "agentsite.urls"
+ASGI_APPLICATION = "agentsite.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+# daphne does not serve static files; in dev the ASGI app does it (see asgi.py).
+SERVE_STATIC = env.bool("SERVE_STATIC", default=DEBUG)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "ops.errors.exception_handler",
+}
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "ops.logging.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "httpx": {"level": "WARNING"},
+        "openai": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+    },
+}
+
+# --- Refuse to run production on development defaults ----------------------------------
+if AGENT_ENV == "prod":
+    problems = []
+    if AGENT_SERVICE_JWT_SECRET in ("", DEV_JWT_SECRET, "dev-secret-change-in-production"):
+        problems.append(
+            "set AGENT_SERVICE_JWT_SECRET (or JWT_SECRET_KEY) to the InfraZen app's JWT secret"
+        )
+    if DEBUG:
+        problems.append("DEBUG must be off (unset DEBUG or set DEBUG=false)")
+    if SECRET_KEY == DEV_DJANGO_SECRET:
+        problems.append("set DJANGO_SECRET_KEY to a long random value")
+    if problems:
+        raise ImproperlyConfigured(
+            "AGENT_ENV=prod refuses to start with development defaults: " + "; ".join(problems)
+        )

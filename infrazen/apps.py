@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class InfrazenConfig(AppConfig):
+    name = "infrazen"
+    default_auto_field = "django.db.models.BigAutoField"

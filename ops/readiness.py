@@ -1,0 +1,69 @@
+"""Readiness checks: each one real, timed, and reported on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import asdict, dataclass, field
+
+from channels.layers import get_channel_layer
+from django.db import connection
+
+from llm import gateway
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    required: bool
+    latency_ms: float
+    detail: dict = field(default_factory=dict)
+
+
+def _timed(name: str, required: bool, probe) -> Check:
+    started = time.perf_counter()
+    try:
+        detail = probe() or {}
+        ok = True
+    except Exception as exc:  # noqa: BLE001 - a failing dependency is a check result, not a crash
+        detail, ok = {"error": type(exc).__name__}, False
+    return Check(name, ok, required, round((time.perf_counter() - started) * 1000, 2), detail)
+
+
+def _database() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {"vendor": connection.vendor}
+
+
+def _channel_layer() -> dict:
+    layer = get_channel_layer()
+
+    async def round_trip() -> None:
+        channel = await layer.new_channel("readiness.")
+        await layer.send(channel, {"type": "readiness.ping"})
+        await asyncio.wait_for(layer.receive(channel), timeout=2.0)
+
+    asyncio.run(round_trip())
+    return {"backend": type(layer).__name__}
+
+
+def _llm() -> dict:
+    summary = gateway.describe_config()
+    if summary["problems"]:
+        raise ValueError("; ".join(summary["problems"]))
+    return summary
+
+
+def readiness_checks() -> list[dict]:
+    checks = [
+        _timed("database", True, _database),
+        _timed("channel_layer", True, _channel_layer),
+        _timed("llm", False, _llm),
+    ]
+    result = [asdict(c) for c in checks]
+    # The LLM check reports its configuration even when it is off or misconfigured.
+    result[2]["detail"] = {**gateway.describe_config(), **result[2]["detail"]}
+    return result

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""`make demo`: prepare the local database and serve the agent with daphne.
+
+    python scripts/demo.py serve   bootstrap, print what to open, exec daphne on AGENT_PORT
+    python scripts/demo.py check   the same on a temporary SQLite database and a free port:
+                                   wait for /v1/health and /v1/readiness, print them, stop
+
+The bootstrap (migrate, infrazen_schema, seed_demo, an `admin` superuser) is idempotent, so
+`make demo` can be run again and again on the same database.
+"""
+
+# This script exists to start daphne, and to GET its health URLs on 127.0.0.1.
+# ruff: noqa: S310, S603, S606
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_USERNAME = "admin"
+READY_TIMEOUT_S = 30.0
+
+
+def bootstrap(*, password_file: Path) -> dict:
+    """Prepare the configured database; return what the banner shows."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentsite.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        Path(db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("infrazen_schema", verbosity=0)
+    call_command("seed_demo")
+
+    password = None
+    if not get_user_model().objects.filter(username=ADMIN_USERNAME).exists():
+        password = secrets.token_urlsafe(12)
+        os.environ["DJANGO_SUPERUSER_PASSWORD"] = password
+        call_command(
+            "createsuperuser",
+            interactive=False,
+            username=ADMIN_USERNAME,
+            email="admin@localhost",
+            verbosity=0,
+        )
+        password_file.parent.mkdir(parents=True, exist_ok=True)
+        password_file.write_text(password + "\n")
+        password_file.chmod(0o600)
+    elif password_file.exists():
+        password = password_file.read_text().strip()
+
+    from chat.routing import websocket_urlpatterns
+    from llm import gateway
+
+    return {
+        "database": f"{db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}",
+        "channel_layer": settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1],
+        "llm": gateway.describe_config(),
+        "websockets": [str(pattern.pattern) for pattern in websocket_urlpatterns],
+        "admin_password": password,
+        "password_file": password_file,
+    }
+
+
+def banner(info: dict, port: int) -> str:
+    base = f"http://127.0.0.1:{port}"
+    llm = info["llm"]
+    llm_line = (
+        "offline (no key configured: template texts and a scripted chat)"
+        if llm.get("offline")
+        else f"{llm.get('provider')} ({llm.get('model_text') or llm.get('model') or 'configured'})"
+    )
+    password = info["admin_password"] or (
+        f"(unknown: not in {info['password_file']}; `manage.py changepassword admin`)"
+    )
+    return "\n".join(
+        [
+            "",
+            "InfraZen agent demo",
+            f"  database       {info['database']}",
+            f"  channel layer  {info['channel_layer']}",
+            f"  LLM            {llm_line}",
+            "",
+            f"  health         {base}/v1/health",
+            f"  readiness      {base}/v1/readiness",
+            f"  admin          {base}/admin/   user {ADMIN_USERNAME}, password {password}",
+            f"                 (stored in {info['password_file']})",
+            *[
+                f"  {'WebSocket' if i == 0 else '':<15}ws://127.0.0.1:{port}/{route}?token=<jwt>"
+                for i, route in enumerate(info["websockets"])
+            ],
+            *([] if info["websockets"] else ["  WebSocket      (no routes in chat.routing yet)"]),
+            "",
+        ]
+    )
+
+
+def daphne_command(port: int) -> list[str]:
+    daphne = Path(sys.executable).with_name("daphne")
+    return [str(daphne), "-b", "127.0.0.1", "-p", str(port), "agentsite.asgi:application"]
+
+
+def serve() -> int:
+    port = int(os.environ.get("AGENT_PORT", "8001"))
+    info = bootstrap(password_file=ROOT / "var" / "admin-password.txt")
+    print(banner(info, port), flush=True)
+    os.chdir(ROOT)
+    command = daphne_command(port)
+    os.execv(command[0], command)
+    return 1  # not reached
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def check() -> int:
+    """Serve the demo on a throwaway SQLite database; exit 0 when health and readiness are 200.
+
+    Prints one JSON line per endpoint: {"url", "status", "body"}.
+    """
+    with tempfile.TemporaryDirectory(prefix="infrazen-demo-") as tmp:
+        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/agent.sqlite3"
+        bootstrap(password_file=Path(tmp) / "admin-password.txt")
+        port = _free_port()
+        log_path = Path(tmp) / "daphne.log"
+        with log_path.open("w") as log:
+            server = subprocess.Popen(
+                daphne_command(port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+            )
+        try:
+            results = _wait_and_fetch(server, port)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        if results is None:
+            print(f"demo-check: daphne did not answer; its log:\n{log_path.read_text()}")
+            return 1
+    for result in results:
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+    return 0 if all(r["status"] == 200 for r in results) else 1
+
+
+def _wait_and_fetch(server: subprocess.Popen, port: int) -> list[dict] | None:
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline and server.poll() is None:
+        with contextlib.suppress(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            results = []
+            for path in ("/v1/health", "/v1/readiness"):
+                status, body = _get(base + path)
+                results.append({"url": base + path, "status": status, "body": body})
+            return results
+        time.sleep(0.1)
+    return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("action", choices=["serve", "check"])
+    args = parser.parse_args()
+    from django.core.management import CommandError
+
+    try:
+        return serve() if args.action == "serve" else check()
+    except CommandError as exc:
+        print(f"demo: bootstrap failed: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

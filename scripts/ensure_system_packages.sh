@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Install the Debian packages `make test` needs when they are missing: the real servers for
+# the second test pass (MariaDB, Redis), headless Chromium for the browser tests, and venv
+# support for python3. Does nothing when everything is there.
+#   scripts/ensure_system_packages.sh [package ...]   (default: all of them)
+set -euo pipefail
+
+# Debian keeps server binaries in sbin, which is not on a normal user's PATH.
+export PATH="$PATH:/usr/sbin:/usr/local/sbin:/sbin"
+
+wanted=("$@")
+[ ${#wanted[@]} -gt 0 ] || wanted=(mariadb-server redis-server chromium python3-venv)
+
+have() { command -v "$1" >/dev/null 2>&1; }
+installed() {
+  case "$1" in
+    mariadb-server) have mariadbd && have mariadb-install-db ;;
+    redis-server) have redis-server ;;
+    chromium) have chromium ;;
+    python3-venv) python3 -c 'import ensurepip, venv' >/dev/null 2>&1 ;;
+    *) echo "ensure_system_packages: unknown package $1" >&2; return 1 ;;
+  esac
+}
+
+missing=()
+for package in "${wanted[@]}"; do
+  installed "$package" || missing+=("$package")
+done
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "ensure_system_packages: installing ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=()
+elif have sudo && sudo -n true 2>/dev/null; then
+  as_root=(sudo -n)
+else
+  echo "ensure_system_packages: ERROR: missing Debian packages: ${missing[*]}" >&2
+  echo "  Install them as root: apt-get install -y ${missing[*]}" >&2
+  echo "  (this script installs them itself when run as root or with passwordless sudo)" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -q
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,489 @@
+"""Deterministic Russian recommendation texts, rendered from facts.
+
+These texts are what a card shows when no model is configured or a model's text fails its
+checks, and the formats are the product description's (§6.1.2); its four examples come out
+character for character. All wording lives in the constants below: a change in tone is a
+change here.
+
+Rules every template keeps (§6.1.3): lead with the money; every ₽ amount in <strong>, every
+provider in <span class='provider-name'>; the resource type named concretely in the case the
+sentence needs; "already spent" only after 30 days; no filler sentences; nothing rendered
+from a missing value (no "None", no invented "0 ₽").
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from infrazen.values import Specs
+from recommendations_ai.facts import (
+    WASTE_MIN_AGE_DAYS,
+    CleanupFacts,
+    ClusterPriceCompareFacts,
+    GenericFacts,
+    PriceCompareFacts,
+    RecommendationFacts,
+    RightsizingFacts,
+    StoppedFacts,
+)
+from recommendations_ai.sanitize import PROVIDER_SPAN
+from ru_format import Period, plural, rub, rub_period, rub_round
+
+# --- wording ----------------------------------------------------------------------------------
+
+# Price comparison, server or VM at another provider (the doc's format, verbatim).
+PRICE_SHORT = "{provider} предлагает аналог за {target} вместо текущих {current}"
+PRICE_SHORT_NO_CURRENT = "{provider} предлагает аналог за {target}"
+PRICE_SHORT_NO_PROVIDER = "Есть аналог за {target} вместо текущих {current}"
+PRICE_SHORT_NO_TARGET = "Экономия {savings} при переносе {noun} в {provider}"
+PRICE_SHORT_BARE = "{provider} предлагает более дешёвый аналог"
+PRICE_LEAD = "Экономия {savings} при переносе {noun} {name} в {provider}"
+PRICE_LEAD_NO_SAVINGS = "{object} {name} можно перенести в {provider}"
+PRICE_LEAD_NO_PROVIDER = "Экономия {savings} при переносе {noun} {name} к другому провайдеру"
+PRICE_LEAD_BARE = "{object} {name} можно перенести к другому провайдеру"
+PRICE_CONFIG = "Схожая конфигурация ({specs}) там стоит {target}"
+PRICE_CONFIG_NO_SPECS = "Сопоставимая конфигурация там стоит {target}"
+
+# Price comparison within the same provider: a cheaper plan, not a move.
+SAME_SHORT = "Более дешёвый тариф за {target} вместо текущих {current}"
+SAME_SHORT_NO_CURRENT = "Более дешёвый тариф за {target}"
+SAME_SHORT_NO_TARGET = "Экономия {savings} при переходе на более дешёвый тариф"
+SAME_SHORT_BARE = "Есть более дешёвый тариф с похожей конфигурацией"
+SAME_LEAD = "Экономия {savings} при переводе {noun} {name} на более дешёвый тариф{at}"
+SAME_LEAD_NO_SAVINGS = "{object} {name} можно перевести на более дешёвый тариф{at}"
+SAME_AT_PROVIDER = " в {provider}"
+SAME_CONFIG = "Схожая конфигурация ({specs}) на этом тарифе стоит {target}"
+SAME_CONFIG_NO_SPECS = "Сопоставимая конфигурация на этом тарифе стоит {target}"
+
+# Managed clusters: the same price format, the configuration is the cluster's.
+CLUSTER_CONFIG = "Сопоставимый кластер ({parts}) там стоит {target}"
+CLUSTER_CONFIG_NO_PARTS = "Сопоставимый кластер там стоит {target}"
+CLUSTER_NODES = ("узел", "узла", "узлов")
+CLUSTER_BROKERS = ("брокер", "брокера", "брокеров")
+CLUSTER_COUNT_WITH_CONFIG = "{count} по {config}"
+
+# Rightsizing: a smaller configuration at the same provider; there is no target provider.
+RIGHTSIZING_SHORT = "Экономия {savings} при уменьшении {underused} {noun}"
+RIGHTSIZING_SHORT_NO_SAVINGS = "{underused} {noun_acc} можно уменьшить"
+RIGHTSIZING_LEAD = "Экономия {savings} при уменьшении {noun} {name}{load}."
+RIGHTSIZING_LEAD_NO_SAVINGS = "{object} {name} можно уменьшить{load}."
+RIGHTSIZING_LOAD = ": средняя загрузка CPU {cpu}"
+RIGHTSIZING_LOAD_PEAK = ", в пиках (p95) {peak}"
+RIGHTSIZING_LOAD_VCPU = " при {vcpu} vCPU"
+RIGHTSIZING_VCPU_ONLY = " ({vcpu} vCPU)"
+RIGHTSIZING_COSTS = (
+    "Сейчас {pronoun} обходится в {current}, конфигурация поменьше — около {target}."
+)
+
+# Cleanup of unused snapshots, IPs, disks (and the seed type "cleanup").
+CLEANUP_SHORT = "Экономия {savings} при удалении {unused} {noun}"
+CLEANUP_SHORT_NO_SAVINGS = "{unused} {noun_acc} можно удалить"
+CLEANUP_LEAD = "Экономия {savings} при удалении {noun} {name}."
+CLEANUP_LEAD_NO_SAVINGS = "{unused} {noun_acc} {name} можно удалить."
+CLEANUP_AGE = "{subject} не используется уже {age}{size}"
+CLEANUP_AGE_WITH_NAME = "{subject} {name} не используется уже {age}{size}"
+CLEANUP_SIZE_IN_PARENS = " (размер {size} GB)"
+CLEANUP_WASTED = ", за это время на {it} уже было потрачено {wasted}"
+CLEANUP_SIZE = "Размер {noun} — {size} GB."
+
+# Stopped servers: InfraZen does not know when they stopped, so no age and no waste.
+STOPPED_SHORT = CLEANUP_SHORT
+STOPPED_SHORT_NO_SAVINGS = "{stopped} {noun_acc} можно удалить"
+STOPPED_LEAD = "Экономия {savings} при удалении {stopped} {noun} {name}."
+STOPPED_STATUS = (
+    "{subject} находится в статусе {status} и продолжает потреблять средства на хранение."
+)
+STOPPED_NO_STATUS = (
+    "{subject} находится в остановленном состоянии и продолжает потреблять средства на хранение."
+)
+STOPPED_STATUS_NO_SAVINGS = "{subject} {name} находится в статусе {status}."
+STOPPED_NO_STATUS_NO_SAVINGS = "{subject} {name} находится в остановленном состоянии."
+
+# Seed actions and unknown types. Each action: (with savings, without savings).
+GENERIC_ACTIONS: dict[str | None, tuple[str, str]] = {
+    "shutdown": ("при выключении {noun} {name}", "{object} {name} можно выключить"),
+    "migrate": ("при переносе {noun} {name}{to}", "{object} {name} можно перенести{to}"),
+    "commitment": (
+        "при переходе на долгосрочный тариф для {noun} {name}",
+        "Для {noun} {name} стоит рассмотреть долгосрочный тариф",
+    ),
+    None: ("для {noun} {name}", "{object} {name} можно оптимизировать"),
+}
+GENERIC_TO_PROVIDER = " в {provider}"
+GENERIC_SHORT = "Экономия {savings} {action}"
+GENERIC_SHORT_UNKNOWN = "Возможная экономия {savings} {action}"
+GENERIC_LEAD = "Экономия {savings}{yearly} {action}."
+GENERIC_LEAD_UNKNOWN = "Возможная экономия {savings}{yearly} {action}."
+GENERIC_CURRENT = "Сейчас {pronoun} обходится в {current}."
+# The yearly figure sits next to the monthly one: after a cost sentence it would read as a cost.
+GENERIC_YEARLY = " ({yearly})"
+
+# The sentence-joining rule for the price family: the doc's example has no final period.
+PRICE_SENTENCE_JOIN = ". "
+
+# Adjectives agree with the noun: stem + ending by gender and case.
+ADJECTIVE_ENDINGS = {
+    ("m", "gen"): "ого",
+    ("f", "gen"): "ой",
+    ("n", "gen"): "ого",
+    ("m", "acc"): "ый",  # inanimate
+    ("f", "acc"): "ую",
+    ("n", "acc"): "ое",
+}
+UNUSED = "неиспользуем"
+STOPPED = "остановленн"
+UNDERUSED = "недогруженн"
+PRONOUNS = {"m": "он", "f": "она", "n": "оно"}
+PRONOUNS_AFTER_PREPOSITION = {"m": "него", "f": "неё", "n": "него"}
+
+# Long names would push a text past its length budget; the full name stays in the facts.
+NAME_MAX_CHARS = 60
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class RenderedTexts:
+    short_html: str
+    detailed_html: str
+
+
+# --- pieces -----------------------------------------------------------------------------------
+
+
+def _escape(text: str) -> str:
+    # Collapse whitespace so a non-breaking space cannot come back from the sanitiser as &nbsp;.
+    return html.escape(" ".join(text.split()), quote=False)
+
+
+def _name(facts: RecommendationFacts) -> str:
+    name = facts.resource_name or ""
+    if len(name) > NAME_MAX_CHARS:
+        name = name[: NAME_MAX_CHARS - 1].rstrip() + ELLIPSIS
+    return _escape(name)
+
+
+def _money(amount: float, period: Period = "month") -> str:
+    return f"<strong>{rub_period(amount, period)}</strong>"
+
+
+def _total(amount: float) -> str:
+    return f"<strong>{rub(amount)} ₽</strong>"
+
+
+def _provider(name: str) -> str:
+    return f"{PROVIDER_SPAN}{_escape(name)}</span>"
+
+
+def _real(amount: float | None) -> bool:
+    """An amount worth printing: present and not "0 ₽" once rounded."""
+    return amount is not None and rub_round(amount) > 0
+
+
+def _adjective(stem: str, facts: RecommendationFacts, case: str) -> str:
+    return stem + ADJECTIVE_ENDINGS[(facts.type_noun.gender, case)]
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _one_decimal(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _short_number(value: float) -> str:
+    """3.2 → "3.2", 3.0 → "3": percents and small sizes without a trailing ".0"."""
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _size(size_gb: float) -> str:
+    # The doc shows "507 GB" for 507.2; under 10 GB a decimal still says something.
+    return str(rub_round(size_gb)) if size_gb >= 10 else _short_number(size_gb)
+
+
+def specs_text(specs: Specs | None) -> str | None:
+    """ "4 CPU, 8.0 GB RAM, 92.0 GB HD": only the parts that are known."""
+    if specs is None:
+        return None
+    parts = []
+    if specs.vcpus:
+        parts.append(f"{specs.vcpus} CPU")
+    if specs.ram_gb:
+        parts.append(f"{_one_decimal(specs.ram_gb)} GB RAM")
+    if specs.storage_gb:
+        disk = "SSD" if specs.disk_type and "ssd" in specs.disk_type.lower() else "HD"
+        parts.append(f"{_one_decimal(specs.storage_gb)} GB {disk}")
+    return ", ".join(parts) or None
+
+
+def _with_name(words: str, facts: RecommendationFacts) -> str:
+    """Drop the space a missing name would leave: "сервера {name}." → "сервера."."""
+    return words.replace(" {name}", " {name}" if facts.resource_name else "")
+
+
+def _fill(template: str, facts: RecommendationFacts, **values: str) -> str:
+    noun = facts.type_noun
+    return _with_name(template, facts).format(
+        name=_name(facts),
+        noun=noun.genitive,
+        noun_nom=noun.nominative,
+        noun_acc=noun.accusative,
+        object=_capitalised(noun.accusative),
+        subject=noun.subject,
+        pronoun=PRONOUNS[noun.gender],
+        it=PRONOUNS_AFTER_PREPOSITION[noun.gender],
+        **values,
+    )
+
+
+# --- families ---------------------------------------------------------------------------------
+
+
+def _price(facts: PriceCompareFacts) -> RenderedTexts:
+    provider = _provider(facts.target_provider) if facts.target_provider else None
+    has_target = _real(facts.target_monthly)
+    has_current = _real(facts.current_monthly)
+    target = _money(facts.target_monthly) if has_target else ""
+    current = _money(facts.current_monthly) if has_current else ""
+    savings = _money(facts.savings_monthly) if facts.has_savings else ""
+
+    if facts.same_provider:
+        return _same_provider(facts, provider=provider, target=target, current=current)
+
+    if has_target and provider:
+        short = PRICE_SHORT if has_current else PRICE_SHORT_NO_CURRENT
+    elif has_target and has_current:
+        short = PRICE_SHORT_NO_PROVIDER
+    elif facts.has_savings and provider:
+        short = PRICE_SHORT_NO_TARGET
+    elif provider:
+        short = PRICE_SHORT_BARE
+    elif facts.has_savings:
+        short = PRICE_LEAD_NO_PROVIDER.replace(" {name}", "")
+    else:
+        short = PRICE_LEAD_BARE.replace(" {name}", "")
+
+    if provider:
+        lead = PRICE_LEAD if facts.has_savings else PRICE_LEAD_NO_SAVINGS
+    else:
+        lead = PRICE_LEAD_NO_PROVIDER if facts.has_savings else PRICE_LEAD_BARE
+
+    sentences = [lead]
+    if has_target:
+        if isinstance(facts, ClusterPriceCompareFacts):
+            parts = _cluster_parts(facts)
+            sentences.append(CLUSTER_CONFIG if parts else CLUSTER_CONFIG_NO_PARTS)
+        else:
+            parts = specs_text(facts.specs)
+            sentences.append(PRICE_CONFIG if parts else PRICE_CONFIG_NO_SPECS)
+    else:
+        parts = None
+        if has_current:
+            sentences.append(GENERIC_CURRENT.rstrip("."))
+
+    values = {
+        "provider": provider or "",
+        "target": target,
+        "current": current,
+        "savings": savings,
+        "specs": _escape(parts or ""),
+        "parts": _escape(parts or ""),
+    }
+    return RenderedTexts(
+        short_html=_fill(short, facts, **values),
+        detailed_html=_fill(PRICE_SENTENCE_JOIN.join(sentences), facts, **values),
+    )
+
+
+def _same_provider(
+    facts: PriceCompareFacts, *, provider: str | None, target: str, current: str
+) -> RenderedTexts:
+    savings = _money(facts.savings_monthly) if facts.has_savings else ""
+    if target:
+        short = SAME_SHORT if current else SAME_SHORT_NO_CURRENT
+    else:
+        short = SAME_SHORT_NO_TARGET if facts.has_savings else SAME_SHORT_BARE
+    sentences = [SAME_LEAD if facts.has_savings else SAME_LEAD_NO_SAVINGS]
+    specs = specs_text(facts.specs)
+    if target:
+        sentences.append(SAME_CONFIG if specs else SAME_CONFIG_NO_SPECS)
+    elif current:
+        sentences.append(GENERIC_CURRENT.rstrip("."))
+    values = {
+        "at": SAME_AT_PROVIDER.format(provider=provider) if provider else "",
+        "target": target,
+        "current": current,
+        "savings": savings,
+        "specs": _escape(specs or ""),
+    }
+    return RenderedTexts(
+        short_html=_fill(short, facts, **values),
+        detailed_html=_fill(PRICE_SENTENCE_JOIN.join(sentences), facts, **values),
+    )
+
+
+def _cluster_parts(facts: ClusterPriceCompareFacts) -> str | None:
+    if facts.cluster_kind == "kafka" and facts.total_brokers:
+        count = f"{facts.total_brokers} {plural(facts.total_brokers, *CLUSTER_BROKERS)}"
+    elif facts.total_nodes:
+        count = f"{facts.total_nodes} {plural(facts.total_nodes, *CLUSTER_NODES)}"
+    else:
+        count = None
+    parts = []
+    if count and facts.recommended_config:
+        parts.append(CLUSTER_COUNT_WITH_CONFIG.format(count=count, config=facts.recommended_config))
+    else:
+        parts += [part for part in (count, facts.recommended_config) if part]
+    if facts.total_vcpus:
+        parts.append(f"{facts.total_vcpus} vCPU")
+    if facts.total_ram_gb:
+        parts.append(f"{_one_decimal(facts.total_ram_gb)} GB RAM")
+    return ", ".join(parts) or None
+
+
+def _rightsizing(facts: RightsizingFacts) -> RenderedTexts:
+    load = ""
+    if facts.cpu_avg_percent is not None:
+        load = RIGHTSIZING_LOAD.format(cpu=f"{_short_number(facts.cpu_avg_percent)}%")
+        if facts.cpu_p95_percent is not None:
+            load += RIGHTSIZING_LOAD_PEAK.format(peak=f"{_short_number(facts.cpu_p95_percent)}%")
+        if facts.current_vcpu:
+            load += RIGHTSIZING_LOAD_VCPU.format(vcpu=facts.current_vcpu)
+    elif facts.current_vcpu:
+        load = RIGHTSIZING_VCPU_ONLY.format(vcpu=facts.current_vcpu)
+
+    underused = _adjective(UNDERUSED, facts, "gen")
+    if facts.has_savings:
+        short = _fill(
+            RIGHTSIZING_SHORT, facts, savings=_money(facts.savings_monthly), underused=underused
+        )
+        sentences = [
+            _fill(RIGHTSIZING_LEAD, facts, savings=_money(facts.savings_monthly), load=load)
+        ]
+    else:
+        short = _fill(
+            RIGHTSIZING_SHORT_NO_SAVINGS,
+            facts,
+            underused=_capitalised(_adjective(UNDERUSED, facts, "acc")),
+        )
+        sentences = [_fill(RIGHTSIZING_LEAD_NO_SAVINGS, facts, load=load)]
+
+    current = facts.current_monthly
+    if facts.has_savings and _real(current) and _real(current - facts.savings_monthly):
+        sentences.append(
+            _fill(
+                RIGHTSIZING_COSTS,
+                facts,
+                current=_money(current),
+                target=_money(current - facts.savings_monthly),
+            )
+        )
+    elif _real(current):
+        sentences.append(_fill(GENERIC_CURRENT, facts, current=_money(current)))
+    return RenderedTexts(short_html=short, detailed_html=" ".join(sentences))
+
+
+def _cleanup(facts: CleanupFacts) -> RenderedTexts:
+    noun = facts.type_noun
+    unused_gen = _adjective(UNUSED, facts, "gen")
+    unused_acc = _capitalised(_adjective(UNUSED, facts, "acc"))
+    savings = _money(facts.savings_monthly) if facts.has_savings else ""
+    if facts.has_savings:
+        short = _fill(CLEANUP_SHORT, facts, savings=savings, unused=unused_gen)
+    else:
+        short = _fill(CLEANUP_SHORT_NO_SAVINGS, facts, unused=unused_acc)
+
+    size = _size(facts.size_gb) if facts.size_gb else None
+    sentences = []
+    if facts.has_savings:
+        sentences.append(_fill(CLEANUP_LEAD, facts, savings=savings))
+    if facts.age_days is not None and facts.age_days > 0:
+        template = CLEANUP_AGE if facts.has_savings else CLEANUP_AGE_WITH_NAME
+        sentence = _fill(
+            template,
+            facts,
+            age=_days(facts.age_days),
+            size=CLEANUP_SIZE_IN_PARENS.format(size=size) if size else "",
+        )
+        if facts.age_days > WASTE_MIN_AGE_DAYS and _real(facts.wasted_rub):
+            sentence += _fill(CLEANUP_WASTED, facts, wasted=_total(facts.wasted_rub))
+        sentences.append(sentence + ".")
+    else:
+        if not facts.has_savings:
+            sentences.append(_fill(CLEANUP_LEAD_NO_SAVINGS, facts, unused=unused_acc))
+        if size:
+            sentences.append(CLEANUP_SIZE.format(noun=noun.genitive, size=size))
+    return RenderedTexts(short_html=short, detailed_html=" ".join(sentences))
+
+
+def _days(age_days: int) -> str:
+    return f"{age_days} {plural(age_days, 'день', 'дня', 'дней')}"
+
+
+def _stopped(facts: StoppedFacts) -> RenderedTexts:
+    status = _escape(facts.status) if facts.status else None
+    if facts.has_savings:
+        savings = _money(facts.savings_monthly)
+        short = _fill(
+            STOPPED_SHORT, facts, savings=savings, unused=_adjective(UNUSED, facts, "gen")
+        )
+        lead = _fill(
+            STOPPED_LEAD, facts, savings=savings, stopped=_adjective(STOPPED, facts, "gen")
+        )
+        rest = _fill(STOPPED_STATUS if status else STOPPED_NO_STATUS, facts, status=status or "")
+        detailed = f"{lead} {rest}"
+    else:
+        short = _fill(
+            STOPPED_SHORT_NO_SAVINGS, facts, stopped=_capitalised(_adjective(STOPPED, facts, "acc"))
+        )
+        template = STOPPED_STATUS_NO_SAVINGS if status else STOPPED_NO_STATUS_NO_SAVINGS
+        detailed = _fill(template, facts, status=status or "")
+    return RenderedTexts(short_html=short, detailed_html=detailed)
+
+
+def _generic(facts: GenericFacts) -> RenderedTexts:
+    with_savings, without_savings = GENERIC_ACTIONS.get(facts.action, GENERIC_ACTIONS[None])
+    to = ""
+    if facts.action == "migrate" and facts.target_provider:
+        to = GENERIC_TO_PROVIDER.format(provider=_provider(facts.target_provider))
+    if facts.has_savings:
+        known = facts.action is not None
+        savings = _money(facts.savings_monthly)
+        yearly = ""
+        if _real(facts.savings_yearly):
+            yearly = GENERIC_YEARLY.format(yearly=_money(facts.savings_yearly, "year"))
+        short = (GENERIC_SHORT if known else GENERIC_SHORT_UNKNOWN).format(
+            savings=savings, action=_fill(with_savings.replace(" {name}", ""), facts, to=to)
+        )
+        lead = (GENERIC_LEAD if known else GENERIC_LEAD_UNKNOWN).format(
+            savings=savings, yearly=yearly, action=_fill(with_savings, facts, to=to)
+        )
+        sentences = [lead]
+    else:
+        short = _fill(without_savings.replace(" {name}", ""), facts, to=to)
+        sentences = [_fill(without_savings, facts, to=to) + "."]
+
+    current = facts.current_monthly
+    # For a deletion-like action the current cost is the saving: saying it twice is filler.
+    if _real(current) and not (
+        facts.has_savings and rub_round(current) == rub_round(facts.savings_monthly)
+    ):
+        sentences.append(_fill(GENERIC_CURRENT, facts, current=_money(current)))
+    return RenderedTexts(short_html=short, detailed_html=" ".join(sentences))
+
+
+def texts_render(*, facts: RecommendationFacts) -> RenderedTexts:
+    """The short and detailed card texts for one recommendation, as sanitiser-clean HTML."""
+    if isinstance(facts, PriceCompareFacts):
+        return _price(facts)
+    if isinstance(facts, RightsizingFacts):
+        return _rightsizing(facts)
+    if isinstance(facts, StoppedFacts):
+        return _stopped(facts)
+    if isinstance(facts, CleanupFacts):
+        return _cleanup(facts)
+    if isinstance(facts, GenericFacts):
+        return _generic(facts)
+    return _generic(GenericFacts(**{f: getattr(facts, f) for f in facts.__dataclass_fields__}))

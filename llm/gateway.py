@@ -1,5 +1,917 @@
+"""The LLM seam: every model call in the service goes through this module.
+
+It builds the OpenAI SDK clients (lazily, cached), picks the provider and models from
+settings at call time, and owns the only retry loop: per-attempt timeouts, exponential
+backoff with full jitter, Retry-After, fallback models, capability-aware routing of vision
+calls, an overall deadline, and accounting of every HTTP attempt in `LLMCall`.
+
+Deadlines are absolute `time.monotonic()` values, so one budget can be shared by several
+calls (a chat turn with tool rounds); `deadline_in(seconds)` makes one. With no deadline a
+call is still bounded: (LLM_MAX_RETRIES + 1) attempts per model, each at most LLM_TIMEOUT_S.
+
+Which failures are retried, and when we move on to the next fallback model:
+
+    429, 408, 409, 5xx, timeouts   retry the same model, then fall back
+    connection errors              retry the same model; no fallback (same endpoint)
+    404 (model not found), 403     next fallback at once (OpenRouter refuses some models
+                                   per region or feature with 403)
+    unreadable response body       next fallback at once
+    401, 400, 422, other 4xx       stop: the key or the request is wrong for every model
+"""
+
 from __future__ import annotations
 
+import asyncio
+import email.utils
+import logging
+import random
+import time
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlparse
 
-def describe_config() -> dict:  # replaced by the LLM seam
-    return {"provider": "offline", "offline": True, "problems": []}
+import httpx2
+import instructor
+import openai
+from django.conf import settings
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+from openai import AsyncOpenAI
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from pydantic import BaseModel
+
+from llm.errors import LLMDeadlineExceeded, LLMError, LLMUnavailable, LLMValidationError
+from llm.models import LLMCall
+from ops.logging import correlation_id_var
+
+__all__ = [
+    "Completion",
+    "LLMDeadlineExceeded",
+    "LLMError",
+    "LLMUnavailable",
+    "LLMValidationError",
+    "StreamEvent",
+    "ToolCall",
+    "complete",
+    "deadline_in",
+    "describe_config",
+    "get_client",
+    "llm_available",
+    "stream",
+    "structured",
+]
+
+logger = logging.getLogger(__name__)
+
+OFFLINE = "offline"
+PROVIDER_BASE_URLS = {
+    "openrouter": "https://openrouter.ai/api/v1",
+    "openai": "https://api.openai.com/v1",
+    "ollama": "http://127.0.0.1:11434/v1",
+    "openai_compatible": "",
+    OFFLINE: "",
+}
+# Local servers ignore the key, but the SDK refuses to build a client without one.
+_KEYLESS_PLACEHOLDER = "unused"
+_TRANSIENT = {
+    LLMCall.Outcome.RATE_LIMITED,
+    LLMCall.Outcome.SERVER_ERROR,
+    LLMCall.Outcome.TIMEOUT,
+    LLMCall.Outcome.CONNECTION_ERROR,
+    LLMCall.Outcome.DEADLINE,
+}
+_MESSAGES = {
+    LLMCall.Outcome.RATE_LIMITED: "the model provider is rate limiting requests",
+    LLMCall.Outcome.SERVER_ERROR: "the model provider had an internal error",
+    LLMCall.Outcome.TIMEOUT: "the model did not answer in time",
+    LLMCall.Outcome.CONNECTION_ERROR: "the model provider could not be reached",
+    LLMCall.Outcome.BAD_REQUEST: "the model provider rejected the request",
+    LLMCall.Outcome.AUTH_ERROR: "the model provider refused the credentials or the model",
+    LLMCall.Outcome.NOT_FOUND: "the model was not found at the provider",
+    LLMCall.Outcome.BAD_RESPONSE: "the model provider sent an unreadable response",
+    LLMCall.Outcome.DEADLINE: "the language model did not answer in time",
+}
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+# --- results -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: str  # JSON text exactly as the model produced it; validate before use
+
+
+@dataclass
+class Completion:
+    """An answer plus the accounting of the whole logical call (all its HTTP attempts)."""
+
+    text: str
+    tool_calls: list[ToolCall]
+    model: str  # the model that answered
+    model_requested: str
+    finish_reason: str | None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cost_usd: Decimal = Decimal(0)
+    latency_ms: int = 0
+    ttft_ms: int | None = None
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """`delta`: a piece of text; `tool_call`: one complete tool call, sent after the
+    last delta; `done`: always last, with the full Completion."""
+
+    kind: Literal["delta", "tool_call", "done"]
+    text: str = ""
+    tool_call: ToolCall | None = None
+    completion: Completion | None = None
+
+
+def deadline_in(seconds: float) -> float:
+    return time.monotonic() + seconds
+
+
+# --- configuration -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Route:
+    provider: str
+    base_url: str
+    api_key: str
+
+
+def _route() -> _Route:
+    provider = (settings.LLM_PROVIDER or OFFLINE).strip().lower()
+    base_url = settings.LLM_BASE_URL or PROVIDER_BASE_URLS.get(provider, "")
+    api_key = settings.OPENROUTER_API_KEY if provider == "openrouter" else settings.LLM_API_KEY
+    return _Route(provider=provider, base_url=base_url, api_key=api_key)
+
+
+def _problems(route: _Route) -> list[str]:
+    if route.provider == OFFLINE:
+        return []
+    if route.provider not in PROVIDER_BASE_URLS:
+        known = ", ".join(sorted(PROVIDER_BASE_URLS))
+        return [f"unknown LLM_PROVIDER {route.provider!r} (known: {known})"]
+    problems = []
+    if route.provider == "openrouter" and not route.api_key:
+        problems.append("LLM_PROVIDER=openrouter needs OPENROUTER_API_KEY")
+    if route.provider == "openai" and not route.api_key:
+        problems.append("LLM_PROVIDER=openai needs LLM_API_KEY")
+    if route.provider == "openai_compatible" and not settings.LLM_BASE_URL:
+        problems.append("LLM_PROVIDER=openai_compatible needs LLM_BASE_URL")
+    if route.base_url and urlparse(route.base_url).scheme not in ("http", "https"):
+        problems.append("LLM_BASE_URL must be an http(s) URL")
+    if not settings.LLM_MODEL_TEXT:
+        problems.append("LLM_MODEL_TEXT is empty")
+    if settings.LLM_MODEL_VISION not in settings.LLM_VISION_MODELS:
+        problems.append("LLM_MODEL_VISION is not listed in LLM_VISION_MODELS")
+    if settings.LLM_TIMEOUT_S <= 0:
+        problems.append("LLM_TIMEOUT_S must be positive")
+    if settings.LLM_MAX_RETRIES < 0:
+        problems.append("LLM_MAX_RETRIES must not be negative")
+    return problems
+
+
+def describe_config() -> dict:
+    """The LLM configuration for /v1/readiness. Never contains keys."""
+    route = _route()
+    return {
+        "provider": route.provider,
+        "model_text": settings.LLM_MODEL_TEXT,
+        "model_vision": settings.LLM_MODEL_VISION,
+        "fallback_models": list(settings.LLM_FALLBACK_MODELS),
+        "offline": route.provider == OFFLINE,
+        "base_url_host": urlparse(route.base_url).hostname if route.base_url else None,
+        "problems": _problems(route),
+    }
+
+
+def llm_available() -> bool:
+    """False when calls would fail without trying: offline or misconfigured."""
+    route = _route()
+    return route.provider != OFFLINE and not _problems(route)
+
+
+def _available_route() -> _Route:
+    route = _route()
+    if route.provider == OFFLINE:
+        raise LLMUnavailable("the language model is switched off", retryable=False)
+    if _problems(route):
+        raise LLMUnavailable("the language model is misconfigured", retryable=False)
+    return route
+
+
+# The SDK's connection pool belongs to the event loop that opened it, so clients are
+# cached per loop (one loop in production; a fresh one per test).
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], AsyncOpenAI]]
+_clients = weakref.WeakKeyDictionary()
+
+
+def get_client(*, base_url: str, api_key: str) -> AsyncOpenAI:
+    """The cached client for this endpoint. Call from async code."""
+    per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
+    key = (base_url, api_key)
+    if key not in per_loop:
+        # max_retries=0: the SDK's own retries would multiply ours and ignore the deadline.
+        per_loop[key] = AsyncOpenAI(
+            base_url=base_url,
+            api_key=api_key or _KEYLESS_PLACEHOLDER,
+            max_retries=0,
+            timeout=settings.LLM_TIMEOUT_S,
+        )
+    return per_loop[key]
+
+
+# --- one logical call --------------------------------------------------------------------
+@dataclass
+class _Call:
+    """Per-call state: who asked, the deadline, and the running totals of every attempt."""
+
+    purpose: str
+    route: _Route
+    deadline: float | None
+    user_id: int | None
+    correlation_id: str
+    stream: bool = False
+    started: float = field(default_factory=time.monotonic)
+    attempts: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: Decimal = Decimal(0)
+    # Structured calls learn whether an answer was usable only after Instructor parsed it,
+    # so the row of a successful HTTP attempt waits here until then.
+    pending_row: dict | None = None
+
+    @property
+    def client(self) -> AsyncOpenAI:
+        return get_client(base_url=self.route.base_url, api_key=self.route.api_key)
+
+    def attempt_timeout(self) -> float:
+        if self.deadline is None:
+            return settings.LLM_TIMEOUT_S
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise LLMDeadlineExceeded()
+        return min(settings.LLM_TIMEOUT_S, remaining)
+
+    def deadline_passed(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline - 0.001
+
+    def add_usage(self, *, prompt_tokens: int, completion_tokens: int, cost_usd: Decimal) -> None:
+        self.prompt_tokens += prompt_tokens
+        self.completion_tokens += completion_tokens
+        self.cost_usd += cost_usd
+
+    def completion(self, **fields: Any) -> Completion:
+        return Completion(
+            **fields,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            total_tokens=self.prompt_tokens + self.completion_tokens,
+            cost_usd=self.cost_usd,
+            latency_ms=_ms_since(self.started),
+            attempts=self.attempts,
+        )
+
+    async def record(self, **fields: Any) -> None:
+        self.attempts += 1
+        row = {
+            "purpose": self.purpose[:64],
+            "provider": self.route.provider,
+            "stream": self.stream,
+            "user_id": self.user_id,
+            "correlation_id": self.correlation_id[:64],
+            **fields,
+        }
+        row.setdefault(
+            "total_tokens", row.get("prompt_tokens", 0) + row.get("completion_tokens", 0)
+        )
+        logger.info(
+            "llm attempt",
+            extra={
+                "llm_purpose": self.purpose,
+                "llm_model": row.get("model_requested"),
+                "llm_outcome": row.get("outcome"),
+                "llm_attempt": row.get("attempt"),
+                "llm_http_status": row.get("http_status"),
+                "llm_latency_ms": row.get("latency_ms"),
+            },
+        )
+        try:
+            await LLMCall.objects.acreate(**row)
+        except Exception:
+            # Accounting boundary: whatever breaks the write (DB down, no DB access in this
+            # context), a lost row must not lose the answer the caller already paid for.
+            logger.exception("could not record an LLM call", extra={"llm_purpose": self.purpose})
+
+    async def flush_pending(self, outcome: str) -> None:
+        if self.pending_row is not None:
+            row, self.pending_row = self.pending_row, None
+            await self.record(**{**row, "outcome": outcome})
+
+
+def _start_call(
+    *, purpose: str, deadline: float | None, user_id: int | None, correlation_id: str | None
+) -> _Call:
+    cid = correlation_id or correlation_id_var.get()
+    return _Call(
+        purpose=purpose,
+        route=_available_route(),
+        deadline=deadline,
+        user_id=user_id,
+        correlation_id="" if cid == "-" else cid,
+    )
+
+
+def _ms_since(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+def _wants_vision(messages: list[dict]) -> bool:
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, list) and any(
+            isinstance(part, dict) and part.get("type") == "image_url" for part in content
+        ):
+            return True
+    return False
+
+
+def _models_for(*, model: str | None, vision: bool) -> list[str]:
+    primary = model or (settings.LLM_MODEL_VISION if vision else settings.LLM_MODEL_TEXT)
+    chain = list(dict.fromkeys([primary, *settings.LLM_FALLBACK_MODELS]))
+    if vision:
+        capable = set(settings.LLM_VISION_MODELS)
+        chain = [m for m in chain if m in capable]
+        if not chain:
+            raise LLMUnavailable("no vision-capable model is configured", retryable=False)
+    return chain
+
+
+def _cost(*, usage: Any, models: tuple[str, ...]) -> Decimal:
+    """Provider-reported cost (OpenRouter's usage.cost, USD) wins over the price table."""
+    if usage is None:
+        return Decimal(0)
+    reported = (getattr(usage, "model_extra", None) or {}).get("cost")
+    if isinstance(reported, int | float | str) and not isinstance(reported, bool):
+        try:
+            return Decimal(str(reported)).quantize(Decimal("1e-8"))
+        except ArithmeticError:
+            logger.warning("provider reported an unreadable cost")
+    for model in models:
+        prices = settings.LLM_PRICES.get(model)
+        if prices:
+            usd_in, usd_out = (Decimal(str(p)) for p in prices)
+            cost = (usage.prompt_tokens or 0) * usd_in + (usage.completion_tokens or 0) * usd_out
+            return (cost / 1_000_000).quantize(Decimal("1e-8"))
+    return Decimal(0)
+
+
+def _usage_fields(*, usage: Any, model_requested: str, model_answered: str) -> dict:
+    if usage is None:
+        logger.warning("provider reported no token usage", extra={"llm_model": model_answered})
+    return {
+        "prompt_tokens": getattr(usage, "prompt_tokens", 0) or 0,
+        "completion_tokens": getattr(usage, "completion_tokens", 0) or 0,
+        "cost_usd": _cost(usage=usage, models=(model_answered, model_requested)),
+    }
+
+
+# --- failures and the retry loop ---------------------------------------------------------
+class _AttemptFailed(Exception):
+    def __init__(
+        self,
+        outcome: str,
+        *,
+        http_status: int | None = None,
+        retry_same: bool = False,
+        try_next: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
+        self.http_status = http_status
+        self.retry_same = retry_same
+        self.try_next = try_next
+        self.retry_after = retry_after
+
+    @property
+    def message(self) -> str:
+        return _MESSAGES.get(self.outcome, "the language model call failed")
+
+
+def _failure(exc: BaseException) -> _AttemptFailed:
+    outcome = LLMCall.Outcome
+    if isinstance(exc, TimeoutError | openai.APITimeoutError):
+        return _AttemptFailed(outcome.TIMEOUT, retry_same=True, try_next=True)
+    if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):
+        return _AttemptFailed(outcome.CONNECTION_ERROR, retry_same=True)
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        retry_after = _retry_after(exc.response.headers)
+        if status == 429:
+            return _AttemptFailed(
+                outcome.RATE_LIMITED,
+                http_status=status,
+                retry_same=True,
+                try_next=True,
+                retry_after=retry_after,
+            )
+        if status >= 500 or status in (408, 409):
+            kind = outcome.TIMEOUT if status == 408 else outcome.SERVER_ERROR
+            return _AttemptFailed(
+                kind, http_status=status, retry_same=True, try_next=True, retry_after=retry_after
+            )
+        if status == 404:
+            return _AttemptFailed(outcome.NOT_FOUND, http_status=status, try_next=True)
+        if status in (401, 403):
+            return _AttemptFailed(outcome.AUTH_ERROR, http_status=status, try_next=status == 403)
+        return _AttemptFailed(outcome.BAD_REQUEST, http_status=status)
+    # A body that is not a chat completion (broken JSON, an HTML error page, SSE garbage).
+    return _AttemptFailed(outcome.BAD_RESPONSE, try_next=True)
+
+
+_FAILURES = (
+    TimeoutError,
+    openai.APIError,
+    httpx2.TransportError,
+    ValueError,  # json.JSONDecodeError and pydantic's ValidationError on malformed bodies
+)
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds the provider asked us to wait: retry-after-ms, or Retry-After (secs or date)."""
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            return max(0.0, float(value) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _backoff(number: int, retry_after: float | None) -> float:
+    """Full jitter (AWS architecture blog), floored by the provider's Retry-After."""
+    ceiling = min(settings.LLM_RETRY_MAX_S, settings.LLM_RETRY_BASE_S * 2 ** (number - 1))
+    delay = random.uniform(0, ceiling)
+    return max(delay, retry_after) if retry_after is not None else delay
+
+
+Attempt = Callable[[str, float, int], Awaitable[T]]
+
+
+async def _with_retries(call: _Call, *, models: list[str], attempt: Attempt[T]) -> T:
+    """Try each model in order, each with its own retries, all inside the call's deadline."""
+    last: _AttemptFailed | None = None
+    for index, model in enumerate(models):
+        has_next = index + 1 < len(models)
+        for number in range(1, settings.LLM_MAX_RETRIES + 2):
+            timeout = call.attempt_timeout()
+            started = time.monotonic()
+            try:
+                return await attempt(model, timeout, number)
+            except asyncio.CancelledError:
+                await call.record(
+                    model_requested=model,
+                    attempt=number,
+                    outcome=LLMCall.Outcome.CANCELLED,
+                    latency_ms=_ms_since(started),
+                )
+                raise
+            except _FAILURES as exc:
+                failure = exc if isinstance(exc, _AttemptFailed) else _failure(exc)
+            if failure.outcome == LLMCall.Outcome.TIMEOUT and call.deadline_passed():
+                failure = _AttemptFailed(LLMCall.Outcome.DEADLINE)
+            await call.record(
+                model_requested=model,
+                attempt=number,
+                outcome=failure.outcome,
+                http_status=failure.http_status,
+                latency_ms=_ms_since(started),
+            )
+            last = failure
+            if failure.outcome == LLMCall.Outcome.DEADLINE:
+                raise LLMDeadlineExceeded()
+            if not failure.retry_same or number > settings.LLM_MAX_RETRIES:
+                break
+            delay = _backoff(number, failure.retry_after)
+            too_long = failure.retry_after is not None and delay > settings.LLM_RETRY_MAX_S
+            past_deadline = call.deadline is not None and time.monotonic() + delay >= call.deadline
+            if too_long or past_deadline:
+                # Never sleep past the deadline, nor longer than we'd ever back off: a
+                # fallback model may answer now; without one, give up.
+                if has_next and failure.try_next:
+                    break
+                if past_deadline:
+                    raise LLMDeadlineExceeded()
+                raise LLMUnavailable(failure.message, retryable=True)
+            await asyncio.sleep(delay)
+        assert last is not None
+        if not last.try_next:
+            raise LLMUnavailable(last.message, retryable=last.outcome in _TRANSIENT)
+    assert last is not None
+    raise LLMUnavailable(last.message, retryable=last.outcome in _TRANSIENT)
+
+
+def _request(
+    *,
+    messages: list[dict],
+    tools: list[dict] | None,
+    tool_choice: Any,
+    temperature: float,
+    max_tokens: int,
+) -> dict:
+    request: dict[str, Any] = {
+        "messages": messages,
+        "temperature": temperature,
+        "max_tokens": max_tokens,
+    }
+    if tools:
+        request["tools"] = tools
+    if tool_choice is not None:
+        request["tool_choice"] = tool_choice
+    return request
+
+
+def _tool_calls(message: Any) -> list[ToolCall]:
+    return [
+        ToolCall(id=call.id, name=call.function.name, arguments=call.function.arguments or "")
+        for call in message.tool_calls or []
+        if call.type == "function"
+    ]
+
+
+async def _completion_attempt(
+    call: _Call, *, request: dict, model: str, timeout: float, number: int, defer_ok: bool
+) -> tuple[ChatCompletion, dict]:
+    """One HTTP attempt; records it (or parks the row for Instructor's verdict)."""
+    started = time.monotonic()
+    async with asyncio.timeout(timeout):
+        response = await call.client.chat.completions.create(
+            **request, model=model, timeout=timeout
+        )
+    # With a non-JSON content type the SDK hands back the body as a plain string.
+    if not isinstance(response, ChatCompletion) or not response.choices:
+        raise _AttemptFailed(LLMCall.Outcome.BAD_RESPONSE, try_next=True)
+    answered = response.model or model
+    usage = _usage_fields(usage=response.usage, model_requested=model, model_answered=answered)
+    call.add_usage(**usage)
+    row = {
+        "model_requested": model,
+        "model_answered": answered,
+        "attempt": number,
+        "http_status": 200,
+        "latency_ms": _ms_since(started),
+        **usage,
+    }
+    if defer_ok:
+        call.pending_row = row
+    else:
+        await call.record(**row, outcome=LLMCall.Outcome.OK)
+    return response, row
+
+
+# --- public API ------------------------------------------------------------------------------
+async def complete(
+    *,
+    purpose: str,
+    messages: list[dict],
+    model: str | None = None,
+    tools: list[dict] | None = None,
+    tool_choice: Any = None,
+    temperature: float = 0.3,
+    max_tokens: int = 500,
+    deadline: float | None = None,
+    user_id: int | None = None,
+    correlation_id: str | None = None,
+    vision: bool = False,
+) -> Completion:
+    """One answer (text and/or tool calls). Raises LLMUnavailable / LLMDeadlineExceeded."""
+    call = _start_call(
+        purpose=purpose, deadline=deadline, user_id=user_id, correlation_id=correlation_id
+    )
+    models = _models_for(model=model, vision=vision or _wants_vision(messages))
+    request = _request(
+        messages=messages,
+        tools=tools,
+        tool_choice=tool_choice,
+        temperature=temperature,
+        max_tokens=max_tokens,
+    )
+
+    async def attempt(candidate: str, timeout: float, number: int) -> ChatCompletion:
+        response, _ = await _completion_attempt(
+            call, request=request, model=candidate, timeout=timeout, number=number, defer_ok=False
+        )
+        return response
+
+    response = await _with_retries(call, models=models, attempt=attempt)
+    choice = response.choices[0]
+    return call.completion(
+        text=choice.message.content or "",
+        tool_calls=_tool_calls(choice.message),
+        model=response.model or models[0],
+        model_requested=models[0],
+        finish_reason=choice.finish_reason,
+    )
+
+
+async def structured(
+    *,
+    purpose: str,
+    messages: list[dict],
+    response_model: type[M],
+    max_validation_retries: int = 1,
+    model: str | None = None,
+    temperature: float = 0.3,
+    max_tokens: int = 500,
+    deadline: float | None = None,
+    user_id: int | None = None,
+    correlation_id: str | None = None,
+    vision: bool = False,
+) -> tuple[M, Completion]:
+    """A validated `response_model` instance, through Instructor's TOOLS mode (a forced
+    tool call whose arguments are the object).
+
+    Instructor only re-asks after a validation failure, at most `max_validation_retries`
+    times (its `max_retries=N` means N + 1 requests); every HTTP failure is handled by our
+    retry loop inside each of its requests. Raises LLMValidationError when the last answer
+    still does not validate, LLMUnavailable / LLMDeadlineExceeded otherwise.
+    """
+    call = _start_call(
+        purpose=purpose, deadline=deadline, user_id=user_id, correlation_id=correlation_id
+    )
+    models = _models_for(model=model, vision=vision or _wants_vision(messages))
+    last_response: list[ChatCompletion] = []
+
+    async def create(**request: Any) -> ChatCompletion:
+        # Instructor calls this once per (re-)ask; a parked row means the previous answer
+        # failed validation.
+        await call.flush_pending(LLMCall.Outcome.VALIDATION_ERROR)
+        request.pop("model", None)
+
+        async def attempt(candidate: str, timeout: float, number: int) -> ChatCompletion:
+            response, _ = await _completion_attempt(
+                call,
+                request=request,
+                model=candidate,
+                timeout=timeout,
+                number=number,
+                defer_ok=True,
+            )
+            return response
+
+        response = await _with_retries(call, models=models, attempt=attempt)
+        last_response[:] = [response]
+        return response
+
+    create_structured = instructor.patch(create=create, mode=instructor.Mode.TOOLS)
+    try:
+        result = await create_structured(
+            response_model=response_model,
+            max_retries=max(0, max_validation_retries),
+            messages=messages,
+            model=models[0],
+            temperature=temperature,
+            max_tokens=max_tokens,
+        )
+    except InstructorRetryException as exc:
+        if isinstance(exc.__cause__, LLMError):
+            raise exc.__cause__ from None
+        await call.flush_pending(LLMCall.Outcome.VALIDATION_ERROR)
+        raise LLMValidationError(
+            "the model's answer did not have the expected shape",
+            errors=str(exc.__cause__ or exc),
+            completion=_structured_completion(call, last_response, models[0]),
+        ) from None
+    except IncompleteOutputException:
+        await call.flush_pending(LLMCall.Outcome.VALIDATION_ERROR)
+        raise LLMValidationError(
+            "the model's answer was cut off",
+            errors="finish_reason=length: the answer hit max_tokens before it was complete",
+            completion=_structured_completion(call, last_response, models[0]),
+        ) from None
+    except asyncio.CancelledError:
+        await call.flush_pending(LLMCall.Outcome.CANCELLED)
+        raise
+    await call.flush_pending(LLMCall.Outcome.OK)
+    return result, _structured_completion(call, last_response, models[0])
+
+
+def _structured_completion(
+    call: _Call, responses: list[ChatCompletion], model_requested: str
+) -> Completion:
+    if not responses:
+        return call.completion(
+            text="", tool_calls=[], model="", model_requested=model_requested, finish_reason=None
+        )
+    response = responses[-1]
+    choice = response.choices[0]
+    return call.completion(
+        text=choice.message.content or "",
+        tool_calls=_tool_calls(choice.message),
+        model=response.model or model_requested,
+        model_requested=model_requested,
+        finish_reason=choice.finish_reason,
+    )
+
+
+# --- streaming -------------------------------------------------------------------------------
+class _Assembly:
+    """Builds the whole answer out of stream chunks, as the chunks arrive."""
+
+    def __init__(self, *, started: float) -> None:
+        self.started = started
+        self.text: list[str] = []
+        self.calls: dict[int, dict[str, str]] = {}
+        self.finish_reason: str | None = None
+        self.usage: Any = None
+        self.model: str | None = None
+        self.ttft_ms: int | None = None
+
+    def feed(self, chunk: ChatCompletionChunk) -> list[StreamEvent]:
+        self.model = chunk.model or self.model
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        events = []
+        for choice in chunk.choices[:1]:
+            delta = choice.delta
+            if delta.content:
+                self.text.append(delta.content)
+                events.append(StreamEvent(kind="delta", text=delta.content))
+            for part in delta.tool_calls or []:
+                slot = self.calls.setdefault(part.index, {"id": "", "name": "", "arguments": ""})
+                slot["id"] = part.id or slot["id"]
+                if part.function is not None:
+                    # OpenAI names the call once; some servers repeat the name in every delta.
+                    slot["name"] = part.function.name or slot["name"]
+                    slot["arguments"] += part.function.arguments or ""
+            if (delta.content or delta.tool_calls) and self.ttft_ms is None:
+                self.ttft_ms = _ms_since(self.started)
+            if choice.finish_reason:
+                self.finish_reason = choice.finish_reason
+        return events
+
+    def tool_calls(self) -> list[ToolCall]:
+        return [ToolCall(**self.calls[index]) for index in sorted(self.calls)]
+
+
+@dataclass
+class _OpenStream:
+    """A stream that reached its first text delta (or its end) within one attempt."""
+
+    chunks: Any  # the SDK's AsyncStream
+    assembly: _Assembly
+    first_events: list[StreamEvent]
+    finished: bool
+    model: str
+    number: int
+
+
+async def _stream_attempt(
+    call: _Call, *, request: dict, model: str, timeout: float, number: int
+) -> _OpenStream:
+    started = time.monotonic()
+    assembly = _Assembly(started=started)
+    chunks = None
+    try:
+        async with asyncio.timeout(timeout):
+            chunks = await call.client.chat.completions.create(
+                **request,
+                model=model,
+                stream=True,
+                stream_options={"include_usage": True},
+                timeout=timeout,
+            )
+            async for chunk in chunks:
+                events = assembly.feed(chunk)
+                if events:
+                    return _OpenStream(chunks, assembly, events, False, model, number)
+        return _OpenStream(chunks, assembly, [], True, model, number)
+    except BaseException:
+        if chunks is not None:
+            await chunks.close()
+        raise
+
+
+async def stream(
+    *,
+    purpose: str,
+    messages: list[dict],
+    model: str | None = None,
+    tools: list[dict] | None = None,
+    tool_choice: Any = None,
+    temperature: float = 0.3,
+    max_tokens: int = 500,
+    deadline: float | None = None,
+    user_id: int | None = None,
+    correlation_id: str | None = None,
+    vision: bool = False,
+) -> AsyncIterator[StreamEvent]:
+    """Text deltas as they arrive, then complete tool calls, then `done`.
+
+    Retries and fallbacks happen only before the first delta reaches the caller; after
+    that a failure raises LLMError. Cancelling the consuming task or closing the iterator
+    closes the upstream response at once. Each chunk must arrive within LLM_TIMEOUT_S and
+    the whole stream within the deadline.
+    """
+    call = _start_call(
+        purpose=purpose, deadline=deadline, user_id=user_id, correlation_id=correlation_id
+    )
+    call.stream = True
+    models = _models_for(model=model, vision=vision or _wants_vision(messages))
+    request = _request(
+        messages=messages,
+        tools=tools,
+        tool_choice=tool_choice,
+        temperature=temperature,
+        max_tokens=max_tokens,
+    )
+
+    async def attempt(candidate: str, timeout: float, number: int) -> _OpenStream:
+        return await _stream_attempt(
+            call, request=request, model=candidate, timeout=timeout, number=number
+        )
+
+    opened = await _with_retries(call, models=models, attempt=attempt)
+    assembly = opened.assembly
+    outcome = LLMCall.Outcome.CANCELLED
+    try:
+        for event in opened.first_events:
+            yield event
+        if not opened.finished:
+            iterator = aiter(opened.chunks)
+            while True:
+                timeout = call.attempt_timeout()
+                try:
+                    async with asyncio.timeout(timeout):
+                        chunk = await anext(iterator)
+                except StopAsyncIteration:
+                    break
+                for event in assembly.feed(chunk):
+                    yield event
+        if assembly.finish_reason is None:
+            # The body ended without a finish_reason: a proxy closed the stream early.
+            raise _AttemptFailed(LLMCall.Outcome.STREAM_ERROR)
+        outcome = LLMCall.Outcome.OK
+    except _FAILURES as exc:
+        outcome = exc.outcome if isinstance(exc, _AttemptFailed) else LLMCall.Outcome.STREAM_ERROR
+        if isinstance(exc, TimeoutError):
+            outcome = (
+                LLMCall.Outcome.DEADLINE if call.deadline_passed() else LLMCall.Outcome.TIMEOUT
+            )
+        if outcome == LLMCall.Outcome.DEADLINE:
+            raise LLMDeadlineExceeded() from None
+        raise LLMError("the answer was interrupted") from None
+    finally:
+        await opened.chunks.close()
+        answered = assembly.model or opened.model
+        usage = (
+            _usage_fields(
+                usage=assembly.usage, model_requested=opened.model, model_answered=answered
+            )
+            if assembly.usage is not None or outcome == LLMCall.Outcome.OK
+            else {}
+        )
+        if usage:
+            call.add_usage(**usage)
+        await call.record(
+            model_requested=opened.model,
+            model_answered=answered,
+            attempt=opened.number,
+            outcome=outcome,
+            http_status=200,
+            latency_ms=_ms_since(assembly.started),
+            ttft_ms=assembly.ttft_ms,
+            **usage,
+        )
+    for tool_call in assembly.tool_calls():
+        yield StreamEvent(kind="tool_call", tool_call=tool_call)
+    completion = call.completion(
+        text="".join(assembly.text),
+        tool_calls=assembly.tool_calls(),
+        model=assembly.model or opened.model,
+        model_requested=models[0],
+        finish_reason=assembly.finish_reason,
+    )
+    completion.ttft_ms = assembly.ttft_ms
+    yield StreamEvent(kind="done", completion=completion)

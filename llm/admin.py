@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from llm.models import LLMCall
+
+
+@admin.register(LLMCall)
+class LLMCallAdmin(admin.ModelAdmin):
+    """Read-only: these rows are the audit trail of what the models cost."""
+
+    list_display = (
+        "created_at",
+        "purpose",
+        "model_requested",
+        "model_answered",
+        "outcome",
+        "http_status",
+        "attempt",
+        "total_tokens",
+        "cost_usd",
+        "latency_ms",
+        "ttft_ms",
+        "user_id",
+        "correlation_id",
+    )
+    list_filter = ("outcome", "purpose", "model_answered", "provider", "stream")
+    search_fields = ("correlation_id", "model_requested", "model_answered")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,617 @@
+"""A fake OpenAI-compatible server that speaks the real wire protocol.
+
+Tests point the real `openai` SDK at it (nothing inside the SDK is mocked) and script what it
+answers: plain JSON completions, SSE streams with content and tool-call deltas, forced tool
+calls for Instructor's TOOLS mode, HTTP errors with Retry-After, hangs, malformed bodies and
+streams cut mid-way. It records what it received and which clients went away early.
+
+In a test::
+
+    with FakeLLMServer() as server:
+        server.enqueue(Reply.error(429, retry_after=1), Reply.text("Привет"))
+        server.route(Reply.error(500), model="primary/model")
+        settings.LLM_BASE_URL = server.base_url
+        ...
+        assert server.requests[0].body["model"] == "primary/model"
+
+Standalone, for demos and benchmarks::
+
+    python -m llm.fake_server --port 8090 --latency-ms 800 --tokens-per-s 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import select
+import socket
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+DEFAULT_MODEL = "fake/model"
+DEFAULT_TEXT = (
+    "Рекомендуем перенести сервер к провайдеру с более низкой ценой: "
+    "конфигурация та же, а ежемесячная экономия составит несколько тысяч рублей."
+)
+_POLL_S = 0.02
+
+
+@dataclass
+class Reply:
+    """One scripted answer. Build it with the classmethods; fields combine freely."""
+
+    text: str = ""
+    tool_calls: list[dict] | None = None
+    # Answer the forced tool call (Instructor TOOLS mode) with these arguments: a dict is
+    # serialised, a str is sent verbatim (so tests can send invalid JSON).
+    structured: Any = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    raw_body: str | None = None
+    raw_content_type: str = "application/json"
+    hang_s: float = 0.0
+    cut_after_chunks: int | None = None
+    model: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost: float | None = None
+    finish_reason: str | None = None
+    ttfb_s: float | None = None
+    tokens_per_s: float | None = None
+
+    @classmethod
+    def answer(cls, text: str, **fields: Any) -> Reply:
+        return cls(text=text, **fields)
+
+    @classmethod
+    def calls(cls, tool_calls: list[dict], **fields: Any) -> Reply:
+        """`tool_calls`: [{"name": ..., "arguments": dict | str, "id": optional}]."""
+        return cls(tool_calls=tool_calls, **fields)
+
+    @classmethod
+    def structured_output(cls, arguments: Any, **fields: Any) -> Reply:
+        return cls(structured=arguments, **fields)
+
+    @classmethod
+    def error(
+        cls,
+        status: int,
+        *,
+        retry_after: float | None = None,
+        retry_after_ms: float | None = None,
+        **fields: Any,
+    ) -> Reply:
+        headers = dict(fields.pop("headers", {}))
+        if retry_after is not None:
+            headers["Retry-After"] = f"{retry_after:g}"
+        if retry_after_ms is not None:
+            headers["retry-after-ms"] = f"{retry_after_ms:g}"
+        return cls(status=status, headers=headers, **fields)
+
+    @classmethod
+    def hang(cls, seconds: float, **fields: Any) -> Reply:
+        return cls(hang_s=seconds, **fields)
+
+    @classmethod
+    def raw(cls, body: str, *, content_type: str = "application/json", **fields: Any) -> Reply:
+        return cls(raw_body=body, raw_content_type=content_type, **fields)
+
+    @classmethod
+    def cut(cls, text: str, *, after_chunks: int, **fields: Any) -> Reply:
+        return cls(text=text, cut_after_chunks=after_chunks, **fields)
+
+
+@dataclass
+class ReceivedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class Disconnect:
+    path: str
+    model: str | None
+    chunks_sent: int
+
+
+ReplySource = Reply | Callable[[dict], Reply | None]
+
+
+@dataclass
+class _Rule:
+    reply: ReplySource
+    model: str | None
+    when: Callable[[dict], bool] | None
+    times: int | None
+
+
+class FakeLLMServer:
+    """A real HTTP server on 127.0.0.1 in a background thread, one thread per connection.
+
+    Which reply a chat request gets: the first matching rule, else the next queued reply,
+    else `default` (a Reply or a callable computing one from the request body).
+    """
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        default: ReplySource | None = None,
+        ttfb_s: float = 0.0,
+        tokens_per_s: float | None = None,
+        models: list[str] | None = None,
+    ) -> None:
+        self.port = port
+        self.default: ReplySource = default if default is not None else demo_reply
+        self.ttfb_s = ttfb_s
+        self.tokens_per_s = tokens_per_s
+        self.models = models or [DEFAULT_MODEL]
+        self.requests: list[ReceivedRequest] = []
+        self.disconnects: list[Disconnect] = []
+        self._queue: deque[ReplySource] = deque()
+        self._rules: list[_Rule] = []
+        self._lock = threading.Lock()
+        self._disconnected = threading.Condition(self._lock)
+        self._stopping = threading.Event()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- scripting ---------------------------------------------------------------------
+    def enqueue(self, *replies: ReplySource) -> None:
+        with self._lock:
+            self._queue.extend(replies)
+
+    def route(
+        self,
+        reply: ReplySource,
+        *,
+        model: str | None = None,
+        when: Callable[[dict], bool] | None = None,
+        times: int | None = None,
+    ) -> None:
+        """Answer matching requests (by model name and/or predicate) with `reply`."""
+        with self._lock:
+            self._rules.append(_Rule(reply, model, when, times))
+
+    def chat_requests(self) -> list[dict]:
+        with self._lock:
+            return [r.body for r in self.requests if r.path.endswith("/chat/completions")]
+
+    def wait_for_disconnect(self, *, timeout: float = 2.0) -> bool:
+        with self._disconnected:
+            return self._disconnected.wait_for(lambda: bool(self.disconnects), timeout=timeout)
+
+    # --- lifecycle ---------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        assert self._httpd is not None, "start the server first"
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def start(self) -> FakeLLMServer:
+        handler = type("BoundHandler", (_Handler,), {"fake": self})
+        self._httpd = _Server(("127.0.0.1", self.port), handler)
+        self._stopping.clear()
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-llm-server",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        # Hanging handlers poll this event, so stop() never waits out a scripted hang.
+        self._stopping.set()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = self._thread = None
+
+    def __enter__(self) -> FakeLLMServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- used by the handler -----------------------------------------------------------
+    def _record(self, request: ReceivedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def _record_disconnect(self, disconnect: Disconnect) -> None:
+        with self._disconnected:
+            self.disconnects.append(disconnect)
+            self._disconnected.notify_all()
+
+    def _pick(self, body: dict) -> Reply:
+        source: ReplySource | None = None
+        with self._lock:
+            for rule in self._rules:
+                if rule.model is not None and body.get("model") != rule.model:
+                    continue
+                if rule.when is not None and not rule.when(body):
+                    continue
+                if rule.times is not None:
+                    if rule.times <= 0:
+                        continue
+                    rule.times -= 1
+                source = rule.reply
+                break
+            if source is None and self._queue:
+                source = self._queue.popleft()
+        reply = _resolve(source, body) if source is not None else None
+        return reply or _resolve(self.default, body) or demo_reply(body)
+
+
+def _resolve(source: ReplySource, body: dict) -> Reply | None:
+    return source(body) if callable(source) else source
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    # Benchmarks open 64+ connections at once; the stdlib default backlog of 5 would make
+    # the kernel drop SYNs and the clients retry a second later.
+    request_queue_size = 256
+
+
+class _ClientGone(Exception):
+    """The client closed the connection before the answer was complete."""
+
+
+class _Stopping(Exception):
+    """The server is shutting down while a handler was waiting."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    fake: FakeLLMServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # tests and benchmarks don't want an access log on stderr
+
+    # --- routing -----------------------------------------------------------------------
+    def do_GET(self) -> None:
+        self.fake._record(ReceivedRequest("GET", self.path, dict(self.headers), None))
+        if self.path.rstrip("/").endswith("/models"):
+            data = [
+                {"id": m, "object": "model", "created": 0, "owned_by": "fake"}
+                for m in self.fake.models
+            ]
+            self._send_json(200, {"object": "list", "data": data})
+        else:
+            self._send_json(404, _error_body(404, "not found"))
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            body = None
+        self.fake._record(ReceivedRequest("POST", self.path, dict(self.headers), body))
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._send_json(404, _error_body(404, "not found"))
+            return
+        if not isinstance(body, dict):
+            self._send_json(400, _error_body(400, "invalid JSON body"))
+            return
+        reply = self.fake._pick(body)
+        try:
+            self._answer(body, reply)
+        except (_ClientGone, BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        except _Stopping:
+            self.close_connection = True
+
+    def _answer(self, body: dict, reply: Reply) -> None:
+        model = reply.model or body.get("model") or DEFAULT_MODEL
+        ttfb = reply.ttfb_s if reply.ttfb_s is not None else self.fake.ttfb_s
+        if reply.hang_s:
+            self._wait(reply.hang_s, body=body, chunks_sent=0)
+        if ttfb:
+            self._wait(ttfb, body=body, chunks_sent=0)
+        if reply.status != 200:
+            self._send_json(
+                reply.status, _error_body(reply.status, "scripted error"), reply.headers
+            )
+            return
+        if reply.raw_body is not None:
+            self._send_bytes(200, reply.raw_body.encode(), reply.raw_content_type, reply.headers)
+            return
+        message = _message_for(body, reply)
+        usage = _usage_for(body, reply, message)
+        if body.get("stream"):
+            self._stream(body, reply, model, message, usage)
+        else:
+            finish = reply.finish_reason or ("tool_calls" if message.get("tool_calls") else "stop")
+            self._send_json(
+                200,
+                {
+                    "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                    "usage": usage,
+                },
+                reply.headers,
+            )
+
+    # --- streaming ---------------------------------------------------------------------
+    def _stream(self, body: dict, reply: Reply, model: str, message: dict, usage: dict) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Connection", "close")
+        for key, value in reply.headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.close_connection = True
+
+        rate = reply.tokens_per_s or self.fake.tokens_per_s
+        pause = 1.0 / rate if rate else 0.0
+        base = {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+        }
+        for sent, chunk in enumerate(_stream_chunks(body, reply, message, usage)):
+            if reply.cut_after_chunks is not None and sent >= reply.cut_after_chunks:
+                # Drop the connection without the terminating chunk: the client sees an
+                # incomplete chunked body, as it would when a proxy dies mid-answer.
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if sent and pause and chunk and chunk["choices"]:
+                self._wait(pause, body=body, chunks_sent=sent)
+            elif self._client_gone():
+                self._gone(body, sent)
+            payload = "[DONE]" if chunk is None else json.dumps({**base, **chunk})
+            self._write_chunk(f"data: {payload}\n\n".encode(), body=body, chunks_sent=sent)
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _write_chunk(self, data: bytes, *, body: dict, chunks_sent: int) -> None:
+        try:
+            self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self._gone(body, chunks_sent)
+
+    # --- waiting that notices a stop and a client that left ----------------------------
+    def _wait(self, seconds: float, *, body: dict, chunks_sent: int) -> None:
+        until = time.monotonic() + seconds
+        while (left := until - time.monotonic()) > 0:
+            if self.fake._stopping.is_set():
+                raise _Stopping
+            if self._client_gone(timeout=min(left, _POLL_S)):
+                self._gone(body, chunks_sent)
+
+    def _client_gone(self, *, timeout: float = 0.0) -> bool:
+        readable, _, _ = select.select([self.connection], [], [], timeout)
+        if not readable:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except (ConnectionResetError, OSError):
+            return True
+
+    def _gone(self, body: dict, chunks_sent: int) -> None:
+        self.fake._record_disconnect(Disconnect(self.path, body.get("model"), chunks_sent))
+        raise _ClientGone
+
+    # --- plain responses ---------------------------------------------------------------
+    def _send_json(self, status: int, payload: dict, headers: dict | None = None) -> None:
+        self._send_bytes(status, json.dumps(payload).encode(), "application/json", headers)
+
+    def _send_bytes(
+        self, status: int, data: bytes, content_type: str, headers: dict | None = None
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _error_body(status: int, message: str) -> dict:
+    kind = {429: "rate_limit_exceeded", 404: "model_not_found"}.get(status, "api_error")
+    return {"error": {"message": message, "type": kind, "code": status}}
+
+
+def _forced_tool(body: dict) -> dict | None:
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        name = choice["function"]["name"]
+        for tool in body.get("tools") or []:
+            if tool.get("function", {}).get("name") == name:
+                return tool["function"]
+        return {"name": name, "parameters": {}}
+    return None
+
+
+def _message_for(body: dict, reply: Reply) -> dict:
+    calls = reply.tool_calls
+    if reply.structured is not None:
+        tool = _forced_tool(body) or {"name": "answer"}
+        calls = [{"name": tool["name"], "arguments": reply.structured}]
+    if not calls:
+        return {"role": "assistant", "content": reply.text}
+    return {
+        "role": "assistant",
+        "content": reply.text or None,
+        "tool_calls": [
+            {
+                "id": call.get("id") or f"call_{uuid.uuid4().hex[:10]}",
+                "type": "function",
+                "function": {
+                    "name": call["name"],
+                    "arguments": call["arguments"]
+                    if isinstance(call["arguments"], str)
+                    else json.dumps(call["arguments"], ensure_ascii=False),
+                },
+            }
+            for call in calls
+        ],
+    }
+
+
+def _approx_tokens(text: str) -> int:
+    return max(1, len(text) // 4)
+
+
+def _usage_for(body: dict, reply: Reply, message: dict) -> dict:
+    prompt = reply.prompt_tokens
+    if prompt is None:
+        prompt = _approx_tokens(json.dumps(body.get("messages", []), ensure_ascii=False))
+    completion = reply.completion_tokens
+    if completion is None:
+        completion = _approx_tokens(json.dumps(message, ensure_ascii=False))
+    usage: dict[str, Any] = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+    if reply.cost is not None:
+        usage["cost"] = reply.cost  # OpenRouter reports the charge in USD here
+    return usage
+
+
+def _pieces(text: str, size: int) -> Iterator[str]:
+    for start in range(0, len(text), size):
+        yield text[start : start + size]
+
+
+def _stream_chunks(body: dict, reply: Reply, message: dict, usage: dict) -> Iterator[dict | None]:
+    """The SSE payloads in order; None stands for the closing `[DONE]`."""
+
+    def choice(delta: dict, finish: str | None = None) -> dict:
+        return {"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    yield choice({"role": "assistant", "content": ""})
+    for word in _words(message.get("content") or ""):
+        yield choice({"content": word})
+    for index, call in enumerate(message.get("tool_calls") or []):
+        # Like OpenAI: the first delta names the call, later ones carry argument fragments.
+        yield choice(
+            {
+                "tool_calls": [
+                    {
+                        "index": index,
+                        "id": call["id"],
+                        "type": "function",
+                        "function": {"name": call["function"]["name"], "arguments": ""},
+                    }
+                ]
+            }
+        )
+        for fragment in _pieces(call["function"]["arguments"], 12):
+            yield choice({"tool_calls": [{"index": index, "function": {"arguments": fragment}}]})
+    finish = reply.finish_reason or ("tool_calls" if message.get("tool_calls") else "stop")
+    yield choice({}, finish)
+    if (body.get("stream_options") or {}).get("include_usage"):
+        yield {"choices": [], "usage": usage}
+    yield None
+
+
+def _words(text: str) -> Iterator[str]:
+    word = ""
+    for char in text:
+        word += char
+        if char == " ":
+            yield word
+            word = ""
+    if word:
+        yield word
+
+
+# --- plausible answers for demos and benchmarks ------------------------------------------
+def demo_reply(body: dict) -> Reply:
+    """A generic Russian answer, or a schema-valid object when a tool call is forced."""
+    tool = _forced_tool(body)
+    if tool is not None:
+        return Reply(structured=example_for_schema(tool.get("parameters") or {}))
+    return Reply(text=DEFAULT_TEXT)
+
+
+def example_for_schema(schema: dict, *, root: dict | None = None, depth: int = 0) -> Any:
+    """Best effort: an instance of a JSON schema as Pydantic emits it."""
+    root = root or schema
+    if depth > 8:
+        return None
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        target = (root.get("$defs") or root.get("definitions") or {}).get(name, {})
+        return example_for_schema(target, root=root, depth=depth + 1)
+    if "default" in schema:
+        return schema["default"]
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if schema.get(key):
+            options = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
+            return example_for_schema(options[0], root=root, depth=depth + 1)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object" or "properties" in schema:
+        return {
+            name: example_for_schema(sub, root=root, depth=depth + 1)
+            for name, sub in (schema.get("properties") or {}).items()
+        }
+    if kind == "array":
+        count = max(1, schema.get("minItems", 1))
+        item = example_for_schema(schema.get("items") or {}, root=root, depth=depth + 1)
+        return [item] * count
+    if kind == "integer":
+        return int(schema.get("minimum", schema.get("exclusiveMinimum", -1) + 1))
+    if kind == "number":
+        return float(schema.get("minimum", 1.0))
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    text = "Экономия до 30% при переносе на более дешёвую конфигурацию."
+    min_length = schema.get("minLength", 0)
+    max_length = schema.get("maxLength")
+    text = text.ljust(min_length, ".")
+    return text[:max_length] if max_length else text
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Fake OpenAI-compatible LLM server.")
+    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="time to first byte")
+    parser.add_argument("--tokens-per-s", type=float, default=None, help="stream speed")
+    args = parser.parse_args(argv)
+    server = FakeLLMServer(
+        port=args.port, ttfb_s=args.latency_ms / 1000, tokens_per_s=args.tokens_per_s
+    )
+    server.start()
+    print(f"fake LLM server on {server.base_url}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -86,6 +86,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _spawn(command: list[str], log: Path) -> subprocess.Popen:
+    # Errors before the server opens its own log (a bad option) go to stderr: keep them too.
+    # Its own session, so a Ctrl-C meant for the tests does not kill it before the cleanup.
+    with log.open("a") as out:
+        return subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+
 def _wait_until(server: Server, ready, timeout: float = START_TIMEOUT_S) -> None:
     deadline = time.monotonic() + timeout
     last_error = "no answer"
@@ -122,10 +132,7 @@ def start_redis(workdir: Path) -> tuple[Server, str]:
         "--logfile", str(log),
         "--daemonize", "no",
     ]  # fmt: skip
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    server = Server("redis-server", process, log)
+    server = Server("redis-server", _spawn(command, log), log)
 
     def ready() -> bool:
         with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
@@ -149,7 +156,8 @@ def start_mariadb(workdir: Path) -> tuple[Server, str]:
     log = workdir / "mariadb.log"
     password = secrets.token_hex(12)
 
-    with log.open("w") as out:
+    install_log = workdir / "mariadb-install-db.log"
+    with install_log.open("w") as out:
         init = subprocess.run(
             [
                 install_db,
@@ -166,7 +174,9 @@ def start_mariadb(workdir: Path) -> tuple[Server, str]:
             check=False,
         )
     if init.returncode != 0:
-        raise _failure("mariadb", f"mariadb-install-db exited with code {init.returncode}", log)
+        raise _failure(
+            "mariadb", f"mariadb-install-db exited with code {init.returncode}", install_log
+        )
 
     command = [
         mariadbd,
@@ -189,14 +199,7 @@ def start_mariadb(workdir: Path) -> tuple[Server, str]:
         "--skip-log-bin",
         *_as_root_args(),
     ]
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    server = Server("mariadb (mariadbd)", process, log)
+    server = Server("mariadb (mariadbd)", _spawn(command, log), log)
 
     import pymysql  # the service's own driver (requirements.txt)
 
@@ -276,11 +279,13 @@ def run(command: list[str], *, mariadb: bool, redis: bool) -> int:
             child = subprocess.Popen(command, env={**os.environ, **server_env})
             try:
                 return child.wait()
-            except BaseException:
-                # Ctrl-C reaches the child through the terminal; give it a moment, then make sure.
-                with contextlib.suppress(subprocess.TimeoutExpired):
+            except BaseException as exc:
+                # A terminal's Ctrl-C reaches the child too; a SIGTERM sent to us alone does not.
+                if not isinstance(exc, KeyboardInterrupt):
+                    child.terminate()
+                try:
                     child.wait(timeout=10)
-                if child.poll() is None:
+                except subprocess.TimeoutExpired:
                     child.kill()
                     child.wait()
                 raise

@@ -225,7 +225,7 @@ def _with_name(words: str, facts: RecommendationFacts) -> str:
 
 def _fill(template: str, facts: RecommendationFacts, **values: str) -> str:
     noun = facts.type_noun
-    return _with_name(template, facts).format(
+    text = _with_name(template, facts).format(
         name=_name(facts),
         noun=noun.genitive,
         noun_nom=noun.nominative,
@@ -236,6 +236,8 @@ def _fill(template: str, facts: RecommendationFacts, **values: str) -> str:
         it=PRONOUNS_AFTER_PREPOSITION[noun.gender],
         **values,
     )
+    # A shortened name ends the sentence with its ellipsis: "name…." is a typo in Russian.
+    return text.replace(ELLIPSIS + ".", ELLIPSIS)
 
 
 # --- families ---------------------------------------------------------------------------------

@@ -375,7 +375,8 @@ class _Handler(BaseHTTPRequestHandler):
                 # incomplete chunked body, as it would when a proxy dies mid-answer.
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
-            if sent and pause and chunk and chunk["choices"]:
+            # Chunk 0 carries only the role; the first token comes at TTFB, the rest at rate.
+            if sent > 1 and pause and chunk and chunk["choices"]:
                 self._wait(pause, body=body, chunks_sent=sent)
             elif self._client_gone():
                 self._gone(body, sent)

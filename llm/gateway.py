@@ -440,6 +440,7 @@ def _failure(exc: BaseException) -> _AttemptFailed:
 
 
 _FAILURES = (
+    _AttemptFailed,
     TimeoutError,
     openai.APIError,
     httpx2.TransportError,
@@ -873,6 +874,9 @@ async def stream(
             # The body ended without a finish_reason: a proxy closed the stream early.
             raise _AttemptFailed(LLMCall.Outcome.STREAM_ERROR)
         outcome = LLMCall.Outcome.OK
+    except LLMDeadlineExceeded:
+        outcome = LLMCall.Outcome.DEADLINE
+        raise
     except _FAILURES as exc:
         outcome = exc.outcome if isinstance(exc, _AttemptFailed) else LLMCall.Outcome.STREAM_ERROR
         if isinstance(exc, TimeoutError):

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import pytest
+
+from llm import gateway
+from llm.fake_server import Reply
+from llm.models import LLMCall
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MESSAGES = [{"role": "user", "content": "Привет"}]
+
+
+def assert_clean(error: Exception) -> None:
+    text = str(error)
+    for leak in ("Traceback", "Expecting", "JSONDecodeError", "peer closed", "httpx"):
+        assert leak not in text
+
+
+async def test_a_malformed_json_body_is_an_llm_error_not_a_crash(fake_llm):
+    fake_llm.route(Reply.raw('{"id": "x", "choices": [ oops'))
+
+    with pytest.raises(gateway.LLMError) as raised:
+        await gateway.complete(purpose="test", messages=MESSAGES)
+
+    assert_clean(raised.value)
+    assert (await LLMCall.objects.aget()).outcome == LLMCall.Outcome.BAD_RESPONSE
+
+
+async def test_a_non_json_body_is_an_llm_error(fake_llm):
+    fake_llm.route(Reply.raw("<html>502 Bad Gateway</html>", content_type="text/html"))
+
+    with pytest.raises(gateway.LLMError) as raised:
+        await gateway.complete(purpose="test", messages=MESSAGES)
+
+    assert_clean(raised.value)
+
+
+async def test_a_malformed_body_moves_on_to_the_fallback_model(fake_llm, settings):
+    settings.LLM_FALLBACK_MODELS = ["text/backup"]
+    fake_llm.route(Reply.raw("{"), model="text/primary")
+
+    answer = await gateway.complete(purpose="test", messages=MESSAGES)
+
+    assert answer.model == "text/backup"
+
+
+async def test_a_stream_cut_after_text_reached_the_caller_raises_llm_error(fake_llm):
+    fake_llm.enqueue(Reply.cut("один два три четыре пять шесть", after_chunks=3))
+
+    received = []
+    with pytest.raises(gateway.LLMError) as raised:
+        async for event in gateway.stream(purpose="chat", messages=MESSAGES):
+            received.append(event.text)
+
+    assert "".join(received) == "один два "
+    assert_clean(raised.value)
+    assert len(fake_llm.chat_requests()) == 1
+    assert (await LLMCall.objects.aget()).outcome == LLMCall.Outcome.STREAM_ERROR
+
+
+async def test_a_stream_cut_before_any_text_is_retried(fake_llm):
+    fake_llm.enqueue(Reply.cut("один два", after_chunks=1), Reply.answer("целиком"))
+
+    events = [e async for e in gateway.stream(purpose="chat", messages=MESSAGES)]
+
+    assert events[-1].completion.text == "целиком"
+    outcomes = [r.outcome async for r in LLMCall.objects.order_by("id")]
+    assert outcomes == [LLMCall.Outcome.CONNECTION_ERROR, LLMCall.Outcome.OK]

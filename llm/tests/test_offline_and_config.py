@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from llm import gateway
+
+MESSAGES = [{"role": "user", "content": "Привет"}]
+
+
+async def test_offline_raises_unavailable_without_sending_anything(fake_llm, settings):
+    settings.LLM_PROVIDER = "offline"
+
+    assert gateway.llm_available() is False
+    with pytest.raises(gateway.LLMUnavailable) as raised:
+        await gateway.complete(purpose="test", messages=MESSAGES)
+    with pytest.raises(gateway.LLMUnavailable):
+        async for _ in gateway.stream(purpose="test", messages=MESSAGES):
+            pass
+
+    assert raised.value.retryable is False
+    assert fake_llm.requests == []
+
+
+async def test_a_misconfigured_provider_raises_without_sending_anything(fake_llm, settings):
+    settings.LLM_PROVIDER = "openrouter"
+    settings.OPENROUTER_API_KEY = ""
+
+    assert gateway.llm_available() is False
+    with pytest.raises(gateway.LLMUnavailable) as raised:
+        await gateway.complete(purpose="test", messages=MESSAGES)
+
+    assert raised.value.retryable is False
+    assert fake_llm.requests == []
+
+
+def test_offline_is_described_as_offline_with_no_problems(settings):
+    settings.LLM_PROVIDER = "offline"
+
+    config = gateway.describe_config()
+
+    assert config["offline"] is True
+    assert config["problems"] == []
+    assert set(config) == {
+        "provider",
+        "model_text",
+        "model_vision",
+        "fallback_models",
+        "offline",
+        "base_url_host",
+        "problems",
+    }
+
+
+def test_openrouter_without_a_key_is_reported_as_a_problem(settings):
+    settings.LLM_PROVIDER = "openrouter"
+    settings.OPENROUTER_API_KEY = ""
+    settings.LLM_BASE_URL = ""
+
+    config = gateway.describe_config()
+
+    assert config["base_url_host"] == "openrouter.ai"
+    assert config["problems"] == ["LLM_PROVIDER=openrouter needs OPENROUTER_API_KEY"]
+
+
+def test_an_unknown_provider_is_reported_as_a_problem(settings):
+    settings.LLM_PROVIDER = "gigachat"
+
+    assert "unknown LLM_PROVIDER 'gigachat'" in gateway.describe_config()["problems"][0]
+    assert gateway.llm_available() is False
+
+
+def test_the_description_never_contains_keys(settings):
+    settings.LLM_PROVIDER = "openrouter"
+    settings.OPENROUTER_API_KEY = "sk-or-very-secret"
+    settings.LLM_API_KEY = "sk-also-secret"
+    settings.LLM_BASE_URL = "https://user:password@proxy.example.com/v1"
+
+    text = json.dumps(gateway.describe_config())
+
+    assert "secret" not in text
+    assert "password" not in text
+    assert gateway.describe_config()["base_url_host"] == "proxy.example.com"
+
+
+@pytest.mark.parametrize(
+    ("provider", "host"),
+    [("ollama", "127.0.0.1"), ("openai", "api.openai.com"), ("openrouter", "openrouter.ai")],
+)
+def test_each_provider_has_its_default_base_url(settings, provider, host):
+    settings.LLM_PROVIDER = provider
+    settings.LLM_BASE_URL = ""
+    settings.LLM_API_KEY = settings.OPENROUTER_API_KEY = "k"
+
+    config = gateway.describe_config()
+
+    assert config["base_url_host"] == host
+    assert config["problems"] == []
+    assert gateway.llm_available() is True
+
+
+def test_llm_base_url_overrides_the_provider_default(settings):
+    settings.LLM_PROVIDER = "openrouter"
+    settings.OPENROUTER_API_KEY = "k"
+    settings.LLM_BASE_URL = "http://gateway.internal:4000/v1"
+
+    assert gateway.describe_config()["base_url_host"] == "gateway.internal"
+
+
+async def test_clients_are_cached_per_endpoint_with_sdk_retries_off(settings):
+    first = gateway.get_client(base_url="http://a.example/v1", api_key="k1")
+
+    assert gateway.get_client(base_url="http://a.example/v1", api_key="k1") is first
+    assert gateway.get_client(base_url="http://b.example/v1", api_key="k1") is not first
+    assert first.max_retries == 0

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel, Field
+
+from llm import gateway
+from llm.fake_server import Reply
+from llm.models import LLMCall
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MESSAGES = [{"role": "user", "content": "Напиши тексты рекомендации"}]
+
+
+class Texts(BaseModel):
+    """Two texts of a recommendation card."""
+
+    short_html: str = Field(description="60-80 characters")
+    detailed_html: str
+    savings_rub: int
+
+
+GOOD = {
+    "short_html": "Перенос в Selectel",
+    "detailed_html": "Экономия 3 000 ₽",
+    "savings_rub": 3000,
+}
+
+
+async def outcomes() -> list[str]:
+    return [r.outcome async for r in LLMCall.objects.order_by("id")]
+
+
+async def test_it_parses_the_forced_tool_call_into_the_model(fake_llm):
+    fake_llm.enqueue(Reply.structured_output(GOOD, prompt_tokens=50, completion_tokens=20))
+
+    texts, accounting = await gateway.structured(
+        purpose="text", messages=MESSAGES, response_model=Texts
+    )
+
+    assert isinstance(texts, Texts)
+    assert texts.model_dump() == GOOD
+    assert (accounting.prompt_tokens, accounting.completion_tokens) == (50, 20)
+    assert accounting.attempts == 1
+    sent = fake_llm.chat_requests()[0]
+    assert sent["tool_choice"] == {"type": "function", "function": {"name": "Texts"}}
+    assert set(sent["tools"][0]["function"]["parameters"]["required"]) == {
+        "short_html",
+        "detailed_html",
+        "savings_rub",
+    }
+    assert await outcomes() == [LLMCall.Outcome.OK]
+
+
+async def test_an_invalid_answer_is_re_asked_once_and_the_second_answer_is_used(fake_llm):
+    fake_llm.enqueue(
+        Reply.structured_output('{"short_html": "oops"', prompt_tokens=50, completion_tokens=5),
+        Reply.structured_output(GOOD, prompt_tokens=80, completion_tokens=20),
+    )
+
+    texts, accounting = await gateway.structured(
+        purpose="text", messages=MESSAGES, response_model=Texts
+    )
+
+    assert texts.savings_rub == 3000
+    assert accounting.prompt_tokens == 130
+    assert accounting.attempts == 2
+    reask = fake_llm.chat_requests()[1]["messages"]
+    assert len(reask) > len(MESSAGES)
+    assert await outcomes() == [LLMCall.Outcome.VALIDATION_ERROR, LLMCall.Outcome.OK]
+
+
+async def test_still_invalid_after_the_re_ask_raises_a_validation_error_with_the_report(fake_llm):
+    fake_llm.route(Reply.structured_output({"short_html": "only this"}))
+
+    with pytest.raises(gateway.LLMValidationError) as raised:
+        await gateway.structured(purpose="text", messages=MESSAGES, response_model=Texts)
+
+    assert "detailed_html" in raised.value.errors
+    assert "detailed_html" not in raised.value.message
+    assert raised.value.completion.attempts == 2
+    assert len(fake_llm.chat_requests()) == 2
+    assert await outcomes() == [LLMCall.Outcome.VALIDATION_ERROR] * 2
+
+
+async def test_zero_validation_retries_means_exactly_one_request(fake_llm):
+    fake_llm.route(Reply.structured_output("not json"))
+
+    with pytest.raises(gateway.LLMValidationError):
+        await gateway.structured(
+            purpose="text", messages=MESSAGES, response_model=Texts, max_validation_retries=0
+        )
+
+    assert len(fake_llm.chat_requests()) == 1
+
+
+async def test_http_errors_are_retried_by_the_gateway_not_re_asked(fake_llm):
+    fake_llm.enqueue(Reply.error(500), Reply.structured_output(GOOD))
+
+    texts, accounting = await gateway.structured(
+        purpose="text", messages=MESSAGES, response_model=Texts, max_validation_retries=0
+    )
+
+    assert texts.short_html == "Перенос в Selectel"
+    assert accounting.attempts == 2
+    assert fake_llm.chat_requests()[1]["messages"] == MESSAGES
+    assert await outcomes() == [LLMCall.Outcome.SERVER_ERROR, LLMCall.Outcome.OK]
+
+
+async def test_an_unavailable_model_surfaces_as_unavailable_not_as_validation(fake_llm):
+    fake_llm.route(Reply.error(401))
+
+    with pytest.raises(gateway.LLMUnavailable):
+        await gateway.structured(purpose="text", messages=MESSAGES, response_model=Texts)
+
+
+async def test_the_fake_servers_default_answers_a_forced_tool_call_with_a_valid_object(fake_llm):
+    texts, _ = await gateway.structured(purpose="text", messages=MESSAGES, response_model=Texts)
+
+    assert isinstance(texts.savings_rub, int)

@@ -21,7 +21,6 @@ help:
 $(PY):
 	@scripts/ensure_system_packages.sh python3-venv
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
 
 $(RUNTIME_STAMP): requirements.txt | $(PY)
 	$(PY) -m pip install -q -r requirements.txt
@@ -74,4 +73,4 @@ bench: $(DEV_STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache var/staticfiles
-	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -14,7 +14,7 @@ from a missing value (no "None", no invented "0 ₽").
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from infrazen.values import Specs
 from recommendations_ai.facts import (
@@ -488,4 +488,5 @@ def texts_render(*, facts: RecommendationFacts) -> RenderedTexts:
         return _cleanup(facts)
     if isinstance(facts, GenericFacts):
         return _generic(facts)
-    return _generic(GenericFacts(**{f: getattr(facts, f) for f in facts.__dataclass_fields__}))
+    # Base facts (built by hand, or a family added without a template) read as a generic type.
+    return _generic(GenericFacts(**{f.name: getattr(facts, f.name) for f in fields(facts)}))

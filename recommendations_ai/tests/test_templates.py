@@ -738,3 +738,17 @@ def test_very_long_names_are_shortened_with_an_ellipsis():
     _, detailed = texts_for("cleanup_stopped", name="n" * 200)
     assert "n" * 59 + "…" in detailed
     assert "n" * 60 not in detailed
+
+
+def test_plain_base_facts_render_as_generic_text():
+    facts = RecommendationFacts(
+        recommendation_id=1,
+        recommendation_type="anything",
+        resource_name="box",
+        type_noun=type_noun("server"),
+        savings_monthly=100.0,
+    )
+    assert texts(facts) == (
+        "Возможная экономия 100 ₽/мес для сервера",
+        "Возможная экономия 100 ₽/мес для сервера box.",
+    )

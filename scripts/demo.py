@@ -55,13 +55,17 @@ def bootstrap(*, password_file: Path) -> dict:
     if not get_user_model().objects.filter(username=ADMIN_USERNAME).exists():
         password = secrets.token_urlsafe(12)
         os.environ["DJANGO_SUPERUSER_PASSWORD"] = password
-        call_command(
-            "createsuperuser",
-            interactive=False,
-            username=ADMIN_USERNAME,
-            email="admin@localhost",
-            verbosity=0,
-        )
+        try:
+            call_command(
+                "createsuperuser",
+                interactive=False,
+                username=ADMIN_USERNAME,
+                email="admin@localhost",
+                verbosity=0,
+            )
+        finally:
+            # Not handed on to daphne's environment.
+            del os.environ["DJANGO_SUPERUSER_PASSWORD"]
         password_file.parent.mkdir(parents=True, exist_ok=True)
         password_file.write_text(password + "\n")
         password_file.chmod(0o600)
@@ -84,11 +88,12 @@ def bootstrap(*, password_file: Path) -> dict:
 def banner(info: dict, port: int) -> str:
     base = f"http://127.0.0.1:{port}"
     llm = info["llm"]
-    llm_line = (
-        "offline (no key configured: template texts and a scripted chat)"
-        if llm.get("offline")
-        else f"{llm.get('provider')} ({llm.get('model_text') or llm.get('model') or 'configured'})"
-    )
+    if llm["offline"]:
+        llm_line = "offline (no key configured: template texts, no model calls)"
+    else:
+        llm_line = f"{llm['provider']}, text model {llm['model_text']}"
+        if llm["problems"]:
+            llm_line += f" - MISCONFIGURED: {'; '.join(llm['problems'])}"
     password = info["admin_password"] or (
         f"(unknown: not in {info['password_file']}; `manage.py changepassword admin`)"
     )

@@ -28,6 +28,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from testservers import free_port  # scripts/ is on sys.path: this runs as a script
+
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_USERNAME = "admin"
 READY_TIMEOUT_S = 30.0
@@ -134,12 +136,6 @@ def serve() -> int:
     return 1  # not reached
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _get(url: str) -> tuple[int, dict]:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -156,7 +152,7 @@ def check() -> int:
     with tempfile.TemporaryDirectory(prefix="infrazen-demo-") as tmp:
         os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/agent.sqlite3"
         bootstrap(password_file=Path(tmp) / "admin-password.txt")
-        port = _free_port()
+        port = free_port()
         log_path = Path(tmp) / "daphne.log"
         with log_path.open("w") as log:
             server = subprocess.Popen(

@@ -80,7 +80,7 @@ def _binary(*names: str) -> str:
     )
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -118,7 +118,7 @@ def _as_root_args() -> list[str]:
 
 def start_redis(workdir: Path) -> tuple[Server, str]:
     binary = _binary("redis-server")
-    port = _free_port()
+    port = free_port()
     datadir = workdir / "redis"
     datadir.mkdir()
     log = workdir / "redis.log"
@@ -150,7 +150,7 @@ def start_redis(workdir: Path) -> tuple[Server, str]:
 def start_mariadb(workdir: Path) -> tuple[Server, str]:
     install_db = _binary("mariadb-install-db", "mysql_install_db")
     mariadbd = _binary("mariadbd", "mysqld")
-    port = _free_port()
+    port = free_port()
     datadir = workdir / "mariadb"
     sock_path = workdir / "mariadb.sock"
     log = workdir / "mariadb.log"

@@ -38,7 +38,7 @@ import instructor
 import openai
 from django.conf import settings
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, AsyncStream
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from pydantic import BaseModel
 
@@ -780,12 +780,22 @@ class _Assembly:
 class _OpenStream:
     """A stream that reached its first text delta (or its end) within one attempt."""
 
-    chunks: Any  # the SDK's AsyncStream
+    chunks: AsyncStream[ChatCompletionChunk]
     assembly: _Assembly
     first_events: list[StreamEvent]
     finished: bool
     model: str
     number: int
+
+
+async def _chunks(chunks: AsyncStream[ChatCompletionChunk]) -> AsyncIterator[ChatCompletionChunk]:
+    # The SDK's own __aiter__ wraps its iterator in a fresh generator each time; reading
+    # through __anext__ lets one stream be resumed after the retry phase handed it over.
+    while True:
+        try:
+            yield await anext(chunks)
+        except StopAsyncIteration:
+            return
 
 
 async def _stream_attempt(
@@ -803,7 +813,7 @@ async def _stream_attempt(
                 stream_options={"include_usage": True},
                 timeout=timeout,
             )
-            async for chunk in chunks:
+            async for chunk in _chunks(chunks):
                 events = assembly.feed(chunk)
                 if events:
                     return _OpenStream(chunks, assembly, events, False, model, number)
@@ -860,12 +870,11 @@ async def stream(
         for event in opened.first_events:
             yield event
         if not opened.finished:
-            iterator = aiter(opened.chunks)
             while True:
                 timeout = call.attempt_timeout()
                 try:
                     async with asyncio.timeout(timeout):
-                        chunk = await anext(iterator)
+                        chunk = await anext(opened.chunks)
                 except StopAsyncIteration:
                     break
                 for event in assembly.feed(chunk):

@@ -91,3 +91,17 @@ async def test_a_stream_that_stalls_after_its_first_delta_fails_at_the_timeout(f
     assert received and received[0].kind == "delta"
     row = await LLMCall.objects.aget()
     assert row.outcome == LLMCall.Outcome.TIMEOUT
+
+
+async def test_a_stream_running_past_the_deadline_raises_deadline_exceeded(fake_llm):
+    fake_llm.enqueue(Reply.answer("слово " * 100, tokens_per_s=20))
+
+    started = time.monotonic()
+    with pytest.raises(gateway.LLMDeadlineExceeded):
+        async for _ in gateway.stream(
+            purpose="chat", messages=MESSAGES, deadline=gateway.deadline_in(0.5)
+        ):
+            pass
+
+    assert time.monotonic() - started < 0.5 + 0.2
+    assert (await LLMCall.objects.aget()).outcome == LLMCall.Outcome.DEADLINE

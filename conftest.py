@@ -11,8 +11,10 @@ import os
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from infrazen.models import (
+    INFRAZEN_MODELS,
     CloudProvider,
     InfraZenUser,
     OptimizationRecommendation,
@@ -40,6 +42,22 @@ def django_db_setup(django_db_setup, django_db_blocker):
     # InfraZen owns its tables (managed = False), so migrate leaves them out.
     with django_db_blocker.unblock():
         call_command("infrazen_schema", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _flush_infrazen_tables(request):
+    """Transactional tests end with a flush, and Django's flush skips unmanaged tables."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if not transactional:
+        return
+    blocker = request.getfixturevalue("django_db_blocker")
+    with blocker.unblock(), connection.cursor() as cursor:
+        for model in reversed(INFRAZEN_MODELS):
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def make_user(email: str, *, role: str = "user", **fields) -> InfraZenUser:

@@ -52,7 +52,8 @@ def allowed_numbers(facts: dict) -> set[float]:
     if savings:
         derived |= {savings * 12, savings * 3, savings / 30}
         if current:
-            derived.add(savings / current * 100)
+            # Percent saved, and the price of the smaller configuration (rightsizing).
+            derived |= {savings / current * 100, current - savings}
     if current:
         derived |= {current * 12, current / 30}
     if target:

@@ -1,0 +1,303 @@
+"""Recommendation texts: facts → (cache | model | template) → sanitised HTML → stored.
+
+Whatever the model does, a caller gets a true text: the deterministic template is the answer
+when no model is configured, when it fails, when its answer does not hold to the facts, or
+when the deadline runs out. A text is identified by (facts, prompt version, model): asking
+again for unchanged facts is served from the generation records without a model call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import transaction
+
+from infrazen import clock
+from infrazen.models import OptimizationRecommendation
+from llm import gateway
+from llm.errors import LLMError, LLMValidationError
+from recommendations_ai import prompts
+from recommendations_ai.facts import RecommendationFacts, facts_build
+from recommendations_ai.models import TextGeneration
+from recommendations_ai.sanitize import html_sanitize
+from recommendations_ai.templates_ru import texts_render
+from recommendations_ai.text_model import texts_response_model
+
+logger = logging.getLogger(__name__)
+
+MODE_AUTO, MODE_TEMPLATE, MODE_LLM = "auto", "template", "llm"
+TEMPLATE_MODEL = "template"
+# Time kept back from the deadline to render the template, store and answer.
+DEADLINE_RESERVE_S = 0.5
+
+
+@dataclass(frozen=True)
+class TextResult:
+    recommendation_id: int
+    short_html: str
+    detailed_html: str
+    source: str
+    model: str
+    tokens: int
+    cost_usd: Decimal
+    validation: str
+
+
+def text_mode(requested: str | None = None) -> str:
+    """`template` or `llm`. Auto takes the model whenever one is configured."""
+    mode = requested or settings.AI_TEXT_MODE
+    if mode == MODE_AUTO:
+        return MODE_LLM if gateway.llm_available() else MODE_TEMPLATE
+    if mode not in (MODE_TEMPLATE, MODE_LLM):
+        raise ValueError(f"AI_TEXT_MODE must be auto, template or llm, not {mode!r}")
+    return mode
+
+
+def text_cache_key(*, facts: RecommendationFacts, model: str) -> str:
+    material = f"{prompts.PROMPT_VERSION}\n{model}\n{facts.as_json()}"
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _template_texts(facts: RecommendationFacts) -> tuple[str, str]:
+    rendered = texts_render(facts=facts)
+    return html_sanitize(rendered.short_html), html_sanitize(rendered.detailed_html)
+
+
+def _generation(
+    *,
+    recommendation: OptimizationRecommendation,
+    facts: RecommendationFacts,
+    key: str,
+    source: str,
+    model: str,
+    texts: tuple[str, str],
+    owner_id: int | None,
+    **accounting,
+) -> TextGeneration:
+    return TextGeneration(
+        recommendation_id=recommendation.pk,
+        user_id=owner_id,
+        recommendation_type=recommendation.recommendation_type[:50],
+        facts_hash=key,
+        facts=facts.as_dict(),
+        prompt_version=prompts.PROMPT_VERSION,
+        source=source,
+        model=model,
+        short_html=texts[0],
+        detailed_html=texts[1],
+        **accounting,
+    )
+
+
+def _result(generation: TextGeneration, *, source: str | None = None) -> TextResult:
+    return TextResult(
+        recommendation_id=generation.recommendation_id,
+        short_html=generation.short_html,
+        detailed_html=generation.detailed_html,
+        source=source or generation.source,
+        model=generation.model,
+        tokens=generation.tokens,
+        cost_usd=generation.cost_usd,
+        validation=generation.validation,
+    )
+
+
+def _cached(key: str) -> TextGeneration | None:
+    return (
+        TextGeneration.objects.filter(facts_hash=key)
+        .exclude(source=TextGeneration.SOURCE_CACHE)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def _store(generation: TextGeneration) -> None:
+    """Record how the text was made and write it where the InfraZen UI reads it."""
+    with transaction.atomic():
+        generation.save()
+        OptimizationRecommendation.objects.filter(pk=generation.recommendation_id).update(
+            ai_short_description=generation.short_html,
+            ai_detailed_description=generation.detailed_html,
+            ai_generated_at=clock.utc_now(),
+        )
+
+
+def _prepare(
+    recommendation: OptimizationRecommendation, model: str, force: bool
+) -> tuple[RecommendationFacts, str, TextGeneration | None]:
+    facts = facts_build(recommendation=recommendation)
+    key = text_cache_key(facts=facts, model=model)
+    return facts, key, None if force else _cached(key)
+
+
+async def _llm_texts(
+    *, facts: RecommendationFacts, owner_id: int | None, deadline: float
+) -> tuple[tuple[str, str], dict, str]:
+    """The model's texts, or raises LLMError; also returns accounting and a validation note."""
+    facts_dict = facts.as_dict()
+    llm_deadline = deadline - DEADLINE_RESERVE_S
+    budget = llm_deadline - time.monotonic()
+    if budget <= 0:
+        raise LLMError("no time left for the model")
+    answer, completion = await asyncio.wait_for(
+        gateway.structured(
+            purpose="recommendation_text",
+            messages=prompts.text_messages(facts=facts_dict, family=facts.family),
+            response_model=texts_response_model(facts=facts_dict),
+            max_validation_retries=1,
+            max_tokens=400,
+            deadline=llm_deadline,
+            user_id=owner_id,
+        ),
+        timeout=budget,
+    )
+    texts = (
+        html_sanitize(answer.short_description_html),
+        html_sanitize(answer.detailed_description_html),
+    )
+    return texts, _accounting(completion), "ok"
+
+
+def _accounting(completion) -> dict:
+    return {
+        "model": completion.model or completion.model_requested,
+        "prompt_tokens": completion.prompt_tokens,
+        "completion_tokens": completion.completion_tokens,
+        "cost_usd": completion.cost_usd,
+        "latency_ms": completion.latency_ms,
+    }
+
+
+async def text_generate(
+    *,
+    recommendation: OptimizationRecommendation,
+    owner_id: int | None,
+    deadline: float,
+    mode: str | None = None,
+    force: bool = False,
+) -> TextResult:
+    """The texts of one recommendation, stored on it. Never raises for model trouble."""
+    mode = text_mode(mode)
+    model = settings.LLM_MODEL_TEXT if mode == MODE_LLM else TEMPLATE_MODEL
+    facts, key, cached = await sync_to_async(_prepare)(recommendation, model, force)
+    if cached is not None:
+        hit = _generation(
+            recommendation=recommendation,
+            facts=facts,
+            key=key,
+            source=TextGeneration.SOURCE_CACHE,
+            model=cached.model,
+            texts=(cached.short_html, cached.detailed_html),
+            owner_id=owner_id,
+            validation=f"cache of generation {cached.pk}",
+        )
+        await sync_to_async(_store)(hit)
+        return _result(hit)
+
+    generation = None
+    if mode == MODE_LLM:
+        try:
+            texts, accounting, note = await _llm_texts(
+                facts=facts, owner_id=owner_id, deadline=deadline
+            )
+            generation = _generation(
+                recommendation=recommendation,
+                facts=facts,
+                key=key,
+                source=TextGeneration.SOURCE_LLM,
+                texts=texts,
+                owner_id=owner_id,
+                validation=note,
+                **accounting,
+            )
+        except LLMValidationError as exc:
+            fallback_note = f"validation: {exc.errors[:900]}"
+            fallback_accounting = _accounting(exc.completion)
+        except (LLMError, TimeoutError) as exc:
+            fallback_note = f"llm: {getattr(exc, 'message', None) or 'deadline reached'}"
+            fallback_accounting = {"model": model}
+    if generation is None:
+        if mode == MODE_TEMPLATE:
+            fallback_note, fallback_accounting = "template mode", {"model": TEMPLATE_MODEL}
+        else:
+            logger.warning(
+                "recommendation text fell back to the template",
+                extra={"recommendation_id": recommendation.pk, "reason": fallback_note[:200]},
+            )
+        generation = _generation(
+            recommendation=recommendation,
+            facts=facts,
+            # Fallbacks are stored under the template's key: the next request tries the
+            # model again instead of being served a fallback from the cache.
+            key=text_cache_key(facts=facts, model=TEMPLATE_MODEL),
+            source=TextGeneration.SOURCE_TEMPLATE,
+            texts=_template_texts(facts),
+            owner_id=owner_id,
+            validation=fallback_note,
+            **fallback_accounting,
+        )
+    await sync_to_async(_store)(generation)
+    return _result(generation)
+
+
+def texts_generate_templates(
+    *, recommendations: Iterable[OptimizationRecommendation], force: bool = False
+) -> dict[str, int]:
+    """Template texts for many recommendations at once: batched reads and writes.
+
+    The backfill's fast path when no model is used; the same facts, templates, sanitiser
+    and cache keys as `text_generate`.
+    """
+    recommendations = list(recommendations)
+    prepared = []
+    for rec in recommendations:
+        facts = facts_build(recommendation=rec)
+        prepared.append((rec, facts, text_cache_key(facts=facts, model=TEMPLATE_MODEL)))
+    cached = {}
+    if not force:
+        keys = [key for _, _, key in prepared]
+        for generation in (
+            TextGeneration.objects.filter(facts_hash__in=keys)
+            .exclude(source=TextGeneration.SOURCE_CACHE)
+            .order_by("created_at", "id")
+        ):
+            cached[generation.facts_hash] = generation
+    generations, counts = [], {"template": 0, "cache": 0}
+    for rec, facts, key in prepared:
+        hit = cached.get(key)
+        texts = (hit.short_html, hit.detailed_html) if hit else _template_texts(facts)
+        source = TextGeneration.SOURCE_CACHE if hit else TextGeneration.SOURCE_TEMPLATE
+        counts[source] += 1
+        generations.append(
+            _generation(
+                recommendation=rec,
+                facts=facts,
+                key=key,
+                source=source,
+                model=TEMPLATE_MODEL,
+                texts=texts,
+                owner_id=None,
+                validation=f"cache of generation {hit.pk}" if hit else "template mode",
+            )
+        )
+    now = clock.utc_now()
+    for rec, generation in zip(recommendations, generations, strict=True):
+        rec.ai_short_description = generation.short_html
+        rec.ai_detailed_description = generation.detailed_html
+        rec.ai_generated_at = now
+    with transaction.atomic():
+        TextGeneration.objects.bulk_create(generations, batch_size=500)
+        OptimizationRecommendation.objects.bulk_update(
+            recommendations,
+            ["ai_short_description", "ai_detailed_description", "ai_generated_at"],
+            batch_size=250,
+        )
+    return counts

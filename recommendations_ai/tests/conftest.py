@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import pytest
+
+from conftest import make_recommendation, make_resource
+from infrazen.models import CloudProvider
+
+OFFICE_INSIGHTS = (
+    "{'recommended_provider': 'selectel', 'recommended_region': 'ru-6a', "
+    "'recommended_sku': 'v4-r8-d100-network_ssd:ru-6a', 'recommended_price_id': 4410, "
+    "'specs_unknown': False, 'top2': [{'provider': 'selectel', 'region': 'ru-6a', "
+    "'sku': 'v4-r8-d100-network_ssd:ru-6a', 'monthly': 5349.44, 'score': 0.95, "
+    "'price_id': 4410}]}"
+)
+OFFICE_METRICS = "{'similarity': 0.95, 'target_monthly': 5349.44, 'current_monthly': 5610.3}"
+OFFICE_CONFIG = '{"vcpus": 4, "ram_gb": 8.0, "total_storage_gb": 92.0}'
+
+GOOD_SHORT = (
+    "<span class='provider-name'>selectel</span> предлагает аналог за "
+    "<strong>5,349 ₽/мес</strong> вместо текущих <strong>5,610 ₽/мес</strong>"
+)
+GOOD_DETAILED = (
+    "Экономия <strong>261 ₽/мес</strong> при переносе сервера office в "
+    "<span class='provider-name'>selectel</span>. Схожая конфигурация (4 CPU, 8 GB RAM, "
+    "92 GB HD) там стоит <strong>5,349 ₽/мес</strong>, это примерно на 5% дешевле."
+)
+
+
+@pytest.fixture
+def office(alice):
+    """The product description's price example, as the rule engine stores it."""
+    yandex = CloudProvider.objects.get(user=alice, provider_type="yandex")
+    resource = make_resource(
+        yandex, "office", daily_cost=187.01, effective_cost=187.01, provider_config=OFFICE_CONFIG
+    )
+    return make_recommendation(
+        resource,
+        recommendation_type="price_compare_cross_provider",
+        source="cost.price_check.cross_provider",
+        estimated_monthly_savings=260.86,
+        target_provider="selectel",
+        target_sku="v4-r8-d100-network_ssd:ru-6a",
+        target_region="ru-6a",
+        insights=OFFICE_INSIGHTS,
+        metrics_snapshot=OFFICE_METRICS,
+    )
+
+
+@pytest.fixture
+def fake_llm(settings):
+    """The fake OpenAI-compatible server, with the text mode on the model."""
+    from llm.fake_server import FakeLLMServer
+
+    with FakeLLMServer(default=None) as server:
+        settings.LLM_PROVIDER = "openai_compatible"
+        settings.LLM_BASE_URL = server.base_url
+        settings.LLM_API_KEY = "test-key"
+        settings.LLM_MODEL_TEXT = "text/primary"
+        settings.LLM_FALLBACK_MODELS = []
+        settings.LLM_TIMEOUT_S = 2.0
+        settings.LLM_MAX_RETRIES = 1
+        settings.LLM_RETRY_BASE_S = 0.01
+        settings.LLM_RETRY_MAX_S = 0.05
+        settings.LLM_PRICES = {"text/primary": [1.0, 2.0]}
+        settings.AI_TEXT_MODE = "auto"
+        yield server
+
+
+@pytest.fixture
+def service_client(client, settings):
+    settings.AGENT_SERVICE_TOKEN = "svc-token"
+    client.defaults["HTTP_AUTHORIZATION"] = "Bearer svc-token"
+    return client

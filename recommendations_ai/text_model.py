@@ -1,0 +1,74 @@
+"""The shape a model must answer in, with validators that hold it to the facts.
+
+Instructor sends the validation errors back to the model once; if the answer still fails,
+the deterministic template text is served and the generation record says why.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, Field, model_validator
+
+from recommendations_ai.grounding import allowed_numbers, ungrounded_numbers
+from recommendations_ai.sanitize import visible_text
+from ru_format import rub
+
+SHORT_LIMITS = (20, 110)
+DETAILED_LIMITS = (80, 400)
+
+_TAG = re.compile(r"<\s*(/?)\s*([a-zA-Z0-9]+)([^>]*)>")
+_ALLOWED_TAGS = {"strong", "em", "br"}
+_SPAN_ATTRS = re.compile(r"""^\s*class\s*=\s*(['"])provider-name\1\s*$""")
+
+
+def html_problems(html: str) -> list[str]:
+    problems = []
+    for closing, tag, attrs in _TAG.findall(html):
+        tag = tag.lower()
+        if tag == "span" and (closing or _SPAN_ATTRS.match(attrs)):
+            continue
+        if tag in _ALLOWED_TAGS and not attrs.strip().strip("/"):
+            continue
+        problems.append(f"<{closing}{tag}{attrs}>")
+    return problems
+
+
+def texts_response_model(*, facts: dict) -> type[BaseModel]:
+    """A response model bound to one recommendation's facts."""
+    allowed = allowed_numbers(facts)
+    savings = facts.get("savings_monthly") or 0
+
+    class RecommendationTexts(BaseModel):
+        """Тексты карточки рекомендации: короткий и подробный, HTML."""
+
+        short_description_html: str = Field(description="60–80 видимых символов")
+        detailed_description_html: str = Field(description="200–300 видимых символов")
+
+        @model_validator(mode="after")
+        def grounded(self) -> RecommendationTexts:
+            errors = []
+            texts = {
+                "short_description_html": (self.short_description_html, SHORT_LIMITS),
+                "detailed_description_html": (self.detailed_description_html, DETAILED_LIMITS),
+            }
+            for name, (html, (low, high)) in texts.items():
+                if bad := html_problems(html):
+                    errors.append(f"{name}: запрещённый HTML {', '.join(bad[:3])}")
+                visible = visible_text(html)
+                if not low <= len(visible) <= high:
+                    errors.append(f"{name}: {len(visible)} символов, нужно {low}–{high}")
+                if stray := ungrounded_numbers(visible, allowed):
+                    shown = ", ".join(f"{n:g}" for n in stray[:5])
+                    errors.append(f"{name}: числа не из FACTS: {shown}")
+            if savings >= 0.5:
+                both = visible_text(
+                    self.short_description_html + " " + self.detailed_description_html
+                )
+                if rub(savings) not in both:
+                    errors.append(f"нет суммы экономии {rub(savings)} ₽/мес")
+            if errors:
+                raise ValueError("; ".join(errors))
+            return self
+
+    return RecommendationTexts

@@ -563,7 +563,7 @@ def _tool_calls(message: Any) -> list[ToolCall]:
 
 async def _completion_attempt(
     call: _Call, *, request: dict, model: str, timeout: float, number: int, defer_ok: bool
-) -> tuple[ChatCompletion, dict]:
+) -> ChatCompletion:
     """One HTTP attempt; records it (or parks the row for Instructor's verdict)."""
     started = time.monotonic()
     async with asyncio.timeout(timeout):
@@ -588,7 +588,7 @@ async def _completion_attempt(
         call.pending_row = row
     else:
         await call.record(**row, outcome=LLMCall.Outcome.OK)
-    return response, row
+    return response
 
 
 # --- public API ------------------------------------------------------------------------------
@@ -620,10 +620,9 @@ async def complete(
     )
 
     async def attempt(candidate: str, timeout: float, number: int) -> ChatCompletion:
-        response, _ = await _completion_attempt(
+        return await _completion_attempt(
             call, request=request, model=candidate, timeout=timeout, number=number, defer_ok=False
         )
-        return response
 
     response = await _with_retries(call, models=models, attempt=attempt)
     choice = response.choices[0]
@@ -671,7 +670,7 @@ async def structured(
         request.pop("model", None)
 
         async def attempt(candidate: str, timeout: float, number: int) -> ChatCompletion:
-            response, _ = await _completion_attempt(
+            return await _completion_attempt(
                 call,
                 request=request,
                 model=candidate,
@@ -679,7 +678,6 @@ async def structured(
                 number=number,
                 defer_ok=True,
             )
-            return response
 
         response = await _with_retries(call, models=models, attempt=attempt)
         last_response[:] = [response]

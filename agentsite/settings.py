@@ -206,6 +206,10 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "httpx": {"level": "WARNING"},
+        # openai 3.x talks through httpx2, which logs every request at INFO.
+        "httpx2": {"level": "WARNING"},
+        # Instructor logs failed validations with the model's text; LLMCall records them.
+        "instructor": {"level": "CRITICAL"},
         "openai": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
     },

@@ -1,0 +1,97 @@
+"""Read-only admin for chat transcripts (InfraZen's tables) and the tool-call audit trail."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from chat.models import ToolCallAudit
+from infrazen.models import ChatMessage, ChatSession
+
+
+class ReadOnlyAdminMixin:
+    """Nothing here is edited by hand: transcripts belong to users, audits are evidence."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ChatMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ChatMessage
+    fields = ("id", "created_at", "role", "content", "tokens")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name = "message"
+    verbose_name_plural = "transcript (oldest first)"
+
+
+@admin.register(ChatSession)
+class ChatSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "id",
+        "user",
+        "scenario",
+        "recommendation",
+        "message_count",
+        "last_activity_at",
+        "status",
+    )
+    list_filter = ("scenario", "status")
+    search_fields = ("id", "user__email")
+    list_select_related = ("user", "recommendation")
+    date_hierarchy = "last_activity_at"
+    ordering = ("-last_activity_at", "id")
+    fields = (
+        "id",
+        "user",
+        "scenario",
+        "recommendation",
+        "context",
+        "status",
+        "message_count",
+        "created_at",
+        "last_activity_at",
+        "tool_calls",
+    )
+    readonly_fields = fields
+    inlines = (ChatMessageInline,)
+
+    @admin.display(description="tool calls")
+    def tool_calls(self, session: ChatSession) -> str:
+        count = ToolCallAudit.objects.filter(session_id=session.pk).count()
+        url = reverse("admin:chat_toolcallaudit_changelist") + f"?session_id={session.pk}"
+        return format_html('<a href="{}">{} tool calls</a>', url, count)
+
+
+@admin.register(ToolCallAudit)
+class ToolCallAuditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "tool",
+        "ok",
+        "round",
+        "latency_ms",
+        "session_link",
+        "message_id",
+        "user_id",
+        "correlation_id",
+    )
+    list_filter = ("tool", "ok")
+    search_fields = ("=session_id", "=correlation_id")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+
+    @admin.display(description="session", ordering="session_id")
+    def session_link(self, audit: ToolCallAudit) -> str:
+        url = reverse("admin:infrazen_chatsession_change", args=[audit.session_id])
+        return format_html('<a href="{}">{}</a>', url, audit.session_id)

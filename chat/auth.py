@@ -1,0 +1,276 @@
+"""Who is on the other end of a chat WebSocket (facts §3.3–§3.5, weaknesses §7.1 item 4).
+
+The InfraZen Flask app mints an HS256 token per connection; the browser passes it in the
+query string. `token_decode` checks the signature and the claims, `chat_connection_authorize`
+then checks the database (the user is active, the recommendation is theirs). Every refusal is
+a `ChatAuthError` whose close code the consumer sends back; the reason never echoes the token.
+
+Close codes:
+  4401  no token, malformed, wrongly signed, unsigned (`alg: none`), expired, bad claims
+  4403  not allowed: scenario not for this endpoint, URL/token recommendation mismatch,
+        unknown or deactivated user
+  4404  no such recommendation, or someone else's: the two are indistinguishable
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+from django.conf import settings
+from django.http.request import validate_host
+
+from infrazen.models import ChatSession, InfraZenUser
+from infrazen.selectors import NotFound, recommendation_get, user_get_active
+
+SCENARIO_RECOMMENDATION = ChatSession.SCENARIO_RECOMMENDATION
+SCENARIO_ANALYTICS = ChatSession.SCENARIO_ANALYTICS
+SCENARIOS = (SCENARIO_RECOMMENDATION, SCENARIO_ANALYTICS)
+
+# The one algorithm Flask signs with. Pinned: the token's own header never chooses.
+ALGORITHM = "HS256"
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+
+REASON_TOKEN_REQUIRED = "Authentication required"
+REASON_TOKEN_INVALID = "Invalid token"
+REASON_TOKEN_EXPIRED = "Token expired"
+REASON_CLAIMS_INVALID = "Invalid token claims"
+REASON_SCENARIO_MISMATCH = "Unsupported scenario for this endpoint"
+REASON_RECOMMENDATION_MISMATCH = "Recommendation ID mismatch"
+REASON_USER_NOT_ALLOWED = "User not allowed"
+REASON_RECOMMENDATION_NOT_FOUND = "Recommendation not found"
+
+# A real token is a few hundred bytes; anything far bigger is not worth parsing.
+TOKEN_MAX_CHARS = 8192
+# InfraZen ids are MySQL INT columns.
+_INT_MAX = 2**31 - 1
+_DIGITS = re.compile(r"[0-9]{1,10}")
+
+
+class ChatAuthError(Exception):
+    """A refused connection: the WebSocket close code and a short reason safe to show."""
+
+    def __init__(self, close_code: int, reason: str):
+        super().__init__(f"{close_code} {reason}")
+        self.close_code = close_code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ChatClaims:
+    """The verified claims of a Flask-minted token, normalised."""
+
+    user_id: int
+    scenario: str
+    recommendation_id: int | None
+    context: dict | None
+    exp: int
+    iat: int | None
+
+
+@dataclass(frozen=True)
+class ChatPrincipal:
+    """The authenticated party of one chat connection. Tools act as `user_id`, nobody else."""
+
+    user_id: int
+    role: str
+    is_read_only: bool
+    scenario: str
+    recommendation_id: int | None
+    context: dict
+
+    @property
+    def context_json(self) -> str:
+        return context_canonical_json(context=self.context)
+
+
+def context_canonical_json(*, context: dict) -> str:
+    """The form chat_sessions.context is stored and compared in (facts §3.10)."""
+    return json.dumps(context, ensure_ascii=False, sort_keys=True)
+
+
+def _secrets() -> list[str]:
+    secrets = [settings.AGENT_SERVICE_JWT_SECRET, *settings.AGENT_SERVICE_JWT_PREVIOUS_SECRETS]
+    # An empty secret would make any token signed with "" valid.
+    return [secret for secret in secrets if secret]
+
+
+def _verified_payload(token: str) -> dict[str, Any]:
+    secrets = _secrets()
+    if not secrets:
+        raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_TOKEN_INVALID)
+    for secret in secrets:
+        try:
+            return jwt.decode(
+                token,
+                secret,
+                algorithms=[ALGORITHM],
+                options={"require": ["exp"]},
+                leeway=settings.AGENT_SERVICE_JWT_LEEWAY_S,
+            )
+        except jwt.InvalidSignatureError:
+            # PyJWT checks the signature before any claim, so only this error means
+            # "maybe the previous secret signed it" during a rotation.
+            continue
+        except jwt.ExpiredSignatureError:
+            raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_TOKEN_EXPIRED) from None
+        except jwt.MissingRequiredClaimError:
+            raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_CLAIMS_INVALID) from None
+        except jwt.InvalidTokenError:
+            # Malformed, a foreign algorithm (none, RS256, HS512…), a bad iat or nbf.
+            raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_TOKEN_INVALID) from None
+    raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_TOKEN_INVALID)
+
+
+def _id(value: Any, *, allow_numeric_string: bool) -> int:
+    # bool is an int subclass; `true` is not a user id.
+    if isinstance(value, bool):
+        raise ValueError("not an id")
+    if isinstance(value, int):
+        number = value
+    elif allow_numeric_string and isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+        number = int(value.strip())
+    else:
+        raise ValueError("not an id")
+    if not 0 < number <= _INT_MAX:
+        raise ValueError("id out of range")
+    return number
+
+
+def _analytics_context(value: Any) -> dict:
+    """Like the old agent: an object, or a JSON string of one; anything else kept as raw."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return {"raw": value}
+        return parsed if isinstance(parsed, dict) else {"raw": value}
+    return {"raw": value}
+
+
+def token_decode(*, token: str) -> ChatClaims:
+    if not token:
+        raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_TOKEN_REQUIRED)
+    if not isinstance(token, str) or len(token) > TOKEN_MAX_CHARS:
+        raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_TOKEN_INVALID)
+    payload = _verified_payload(token)
+
+    scenario = payload.get("scenario")
+    if scenario not in SCENARIOS:
+        raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_CLAIMS_INVALID)
+    try:
+        user_id = _id(payload.get("user_id"), allow_numeric_string=False)
+        if scenario == SCENARIO_RECOMMENDATION:
+            # Flask mints an int; the browser sends the id as a string, so accept one too.
+            recommendation_id = _id(payload.get("recommendation_id"), allow_numeric_string=True)
+        else:
+            recommendation_id = None
+    except ValueError:
+        raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_CLAIMS_INVALID) from None
+
+    # Analytics sessions are keyed by their context; recommendation sessions have none.
+    context = _analytics_context(payload.get("context")) if scenario == SCENARIO_ANALYTICS else None
+    iat = payload.get("iat")
+    return ChatClaims(
+        user_id=user_id,
+        scenario=scenario,
+        recommendation_id=recommendation_id,
+        context=context,
+        exp=int(payload["exp"]),
+        iat=int(iat) if isinstance(iat, int | float) and not isinstance(iat, bool) else None,
+    )
+
+
+def chat_connection_authorize(
+    *, token: str, endpoint_scenario: str, url_recommendation_id: int | None
+) -> ChatPrincipal:
+    """Token, endpoint and database checks for one connection (sync: wrap it in async code)."""
+    claims = token_decode(token=token)
+    if claims.scenario != endpoint_scenario:
+        raise ChatAuthError(CLOSE_FORBIDDEN, REASON_SCENARIO_MISMATCH)
+    if (
+        endpoint_scenario == SCENARIO_RECOMMENDATION
+        and claims.recommendation_id != url_recommendation_id
+    ):
+        raise ChatAuthError(CLOSE_FORBIDDEN, REASON_RECOMMENDATION_MISMATCH)
+
+    try:
+        user = user_get_active(user_id=claims.user_id)
+    except NotFound:
+        # Tokens live 24 h and are not revoked on deactivation (§7.1 item 4): check each time.
+        raise ChatAuthError(CLOSE_FORBIDDEN, REASON_USER_NOT_ALLOWED) from None
+
+    if claims.scenario == SCENARIO_RECOMMENDATION:
+        try:
+            recommendation_get(user_id=user.pk, recommendation_id=claims.recommendation_id)
+        except NotFound:
+            # Missing and foreign look the same: same code, same reason.
+            raise ChatAuthError(CLOSE_NOT_FOUND, REASON_RECOMMENDATION_NOT_FOUND) from None
+        context: dict = {}
+    else:
+        # The canonical round trip makes the dict equal to what the session row stores.
+        context = json.loads(context_canonical_json(context=claims.context or {}))
+
+    return ChatPrincipal(
+        user_id=user.pk,
+        role=user.role,
+        is_read_only=user.role == InfraZenUser.ROLE_DEMO,
+        scenario=claims.scenario,
+        recommendation_id=claims.recommendation_id,
+        context=context,
+    )
+
+
+def _origin_key(origin: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) with default ports dropped; None when it is not an http origin."""
+    try:
+        parts = urlsplit(origin.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if scheme not in ("http", "https") or not host or parts.username or parts.password:
+        return None
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return None
+    if port == {"http": 80, "https": 443}[scheme]:
+        port = None
+    return scheme, host, port
+
+
+def origin_allowed(origin: str | None) -> bool:
+    """May a page from `origin` open a chat WebSocket (cross-site WebSocket hijacking guard).
+
+    Allowed: the configured CHAT_ALLOWED_ORIGINS, and any origin whose host is one of
+    ALLOWED_HOSTS (the agent's own pages), port ignored as Channels' validator does. A bare
+    `*` in ALLOWED_HOSTS is not taken as "every origin": it is about Host headers behind a
+    proxy, not about which pages may talk to us.
+
+    No Origin header is allowed: browsers always send one on a WebSocket handshake, so its
+    absence means a non-browser client (the InfraZen server, curl, tests), which could send
+    any Origin it liked anyway; the token is what authenticates it. `null` (sandboxed
+    iframes, file: pages) is refused.
+    """
+    if origin is None or origin == "":
+        return True
+    key = _origin_key(origin)
+    if key is None:
+        return False
+    if key in {_origin_key(allowed) for allowed in settings.CHAT_ALLOWED_ORIGINS}:
+        return True
+    host = key[1]
+    if ":" in host:
+        host = f"[{host}]"
+    hosts = [allowed for allowed in settings.ALLOWED_HOSTS if allowed != "*"]
+    return validate_host(host, hosts)

@@ -1,0 +1,42 @@
+"""The agent's own chat tables. The transcript itself lives in InfraZen's chat_sessions and
+chat_messages (infrazen.models); here is only what InfraZen has no place for."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from infrazen import clock
+
+
+class ToolCallAudit(models.Model):
+    """One tool call the model made in a chat turn: what it asked for and what it got.
+
+    InfraZen ids (session, message, user) are plain columns, not foreign keys: InfraZen owns
+    those tables and deletes on its own terms, and the audit trail must outlive them.
+    """
+
+    # Indexed through (session_id, created_at) below.
+    session_id = models.CharField(max_length=36)
+    # The assistant chat_messages row of the turn, once it is stored.
+    message_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    user_id = models.IntegerField(db_index=True)
+    tool = models.CharField(max_length=64, db_index=True)
+    arguments = models.JSONField(default=dict)
+    # What the model was shown, cut to RESULT_MAX_CHARS (see chat.services).
+    result = models.TextField(blank=True)
+    ok = models.BooleanField(default=True)
+    error = models.TextField(blank=True)
+    latency_ms = models.FloatField(default=0)
+    round = models.PositiveSmallIntegerField(default=1)
+    correlation_id = models.CharField(max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=clock.utc_now, db_index=True)
+
+    class Meta:
+        db_table = "agent_tool_calls"
+        verbose_name = "tool call"
+        indexes = [
+            models.Index(fields=["session_id", "created_at"], name="agent_toolcall_session_time")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tool} ({'ok' if self.ok else 'error'})"

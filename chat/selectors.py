@@ -1,0 +1,89 @@
+"""Chat reads beyond infrazen.selectors: history for replay and for the model.
+
+These take a ChatSession the caller already obtained through a user-scoped path
+(chat.services.chat_session_get_or_create, or infrazen.selectors.chat_session_get).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+from django.db.models import QuerySet
+
+from chat.models import ToolCallAudit
+from infrazen.models import ChatMessage, ChatSession
+
+HISTORY_LIMIT = 10
+# Replays never send more than this, whatever the caller asks for.
+HISTORY_MAX_LIMIT = 200
+# Roughly what each message costs in the chat format on top of its text.
+MESSAGE_OVERHEAD_TOKENS = 4
+# How far back chat_history_for_model looks before the budget can possibly stop it.
+MODEL_HISTORY_MAX_MESSAGES = 200
+
+
+def chat_history(
+    *, session: ChatSession, limit: int = HISTORY_LIMIT, after_id: int | None = None
+) -> list[ChatMessage]:
+    """Oldest first, by created_at then id (created_at has whole seconds; InfraZen had no tiebreak).
+
+    Without `after_id`: the last `limit` messages. With it: the first `limit` messages with a
+    larger id, so a reconnecting client that saw `after_id` gets nothing twice, and can ask
+    again from the last id it got if there were more.
+    """
+    limit = max(0, min(limit, HISTORY_MAX_LIMIT))
+    messages = ChatMessage.objects.filter(session_id=session.pk)
+    if after_id is None:
+        latest = list(messages.order_by("-created_at", "-id")[:limit])
+        return latest[::-1]
+    # Paged by id (insertion order) so paging never skips a row, then shown in time order.
+    page = list(messages.filter(id__gt=after_id).order_by("id")[:limit])
+    return sorted(page, key=lambda message: (message.created_at, message.id))
+
+
+@functools.cache
+def _encoding() -> Any:
+    try:
+        import bpe_openai  # dev-only dependency: exact counts when present
+    except ImportError:
+        return None
+    return bpe_openai.get_encoding("o200k_base")
+
+
+def text_tokens_estimate(*, text: str) -> int:
+    """o200k tokens when the tokenizer is installed, else len/3 (Cyrillic-heavy text)."""
+    encoding = _encoding()
+    if encoding is not None:
+        return len(encoding.encode(text))
+    return math.ceil(len(text) / 3)
+
+
+def chat_history_for_model(*, session: ChatSession, token_budget: int) -> list[dict[str, str]]:
+    """The most recent messages that fit `token_budget`, oldest first, as {role, content}.
+
+    Stops at the first message that does not fit, so the model sees an unbroken tail of the
+    conversation rather than one with holes in it.
+    """
+    picked: list[dict[str, str]] = []
+    used = 0
+    recent = (
+        ChatMessage.objects.filter(session_id=session.pk)
+        .order_by("-created_at", "-id")
+        .values_list("role", "content")[:MODEL_HISTORY_MAX_MESSAGES]
+    )
+    for role, content in recent:
+        cost = text_tokens_estimate(text=content) + MESSAGE_OVERHEAD_TOKENS
+        if used + cost > token_budget:
+            break
+        used += cost
+        picked.append({"role": role, "content": content})
+    return picked[::-1]
+
+
+def tool_call_audit_list(*, user_id: int, session_id: str) -> QuerySet[ToolCallAudit]:
+    """The tool calls of one of the user's sessions, in the order they ran."""
+    return ToolCallAudit.objects.filter(user_id=user_id, session_id=str(session_id)).order_by(
+        "created_at", "id"
+    )

@@ -1,0 +1,228 @@
+"""Chat persistence: sessions, messages and the tool-call audit trail (facts §3.10).
+
+Writes go to InfraZen's chat_sessions / chat_messages with InfraZen's semantics, minus its
+bugs: invalid roles are refused rather than coerced, None content is refused rather than
+swallowed, message_count is incremented in SQL inside the insert's transaction, and history
+has an id tiebreak. All times are naive UTC (infrazen.clock.utc_now), as those tables hold.
+
+Everything here is sync; async callers wrap one call with database_sync_to_async.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+
+from chat.auth import SCENARIO_RECOMMENDATION, ChatPrincipal
+from chat.models import ToolCallAudit
+
+# Reads, importable from here for the chat engine; they live in chat.selectors.
+from chat.selectors import chat_history, chat_history_for_model
+from infrazen.clock import utc_now
+from infrazen.models import ChatMessage, ChatSession, InfraZenUser
+
+__all__ = [
+    "FAILED_MARKER",
+    "RESULT_MAX_CHARS",
+    "ROLES",
+    "STOPPED_MARKER",
+    "chat_answer_mark",
+    "chat_history",
+    "chat_history_for_model",
+    "chat_message_create",
+    "chat_message_update_content",
+    "chat_session_archive",
+    "chat_session_archive_idle",
+    "chat_session_get_or_create",
+    "tool_call_audit_attach",
+    "tool_call_audit_create",
+]
+
+ROLE_USER = "user"
+ROLE_ASSISTANT = "assistant"
+ROLE_SYSTEM = "system"
+ROLES = (ROLE_USER, ROLE_ASSISTANT, ROLE_SYSTEM)
+
+STATUS_ACTIVE = "active"
+STATUS_ARCHIVED = "archived"
+
+# Appended to a partial answer that is stored when the user stopped it or it failed midway.
+STOPPED_MARKER = "\n\n[ответ остановлен]"
+FAILED_MARKER = "\n\n[ответ прерван из-за ошибки]"
+
+# chat_messages.content is a MySQL TEXT column: 65,535 bytes, not characters.
+CONTENT_MAX_BYTES = 65_535
+RESULT_MAX_CHARS = 4_000
+ERROR_MAX_CHARS = 1_000
+TRUNCATION_SUFFIX = "…[обрезано]"
+
+
+def _active_sessions(principal: ChatPrincipal):
+    sessions = ChatSession.objects.filter(
+        user_id=principal.user_id, scenario=principal.scenario, status=STATUS_ACTIVE
+    )
+    if principal.scenario == SCENARIO_RECOMMENDATION:
+        sessions = sessions.filter(recommendation_id=principal.recommendation_id)
+    else:
+        # One analytics session per time range / filter set: the stored canonical string.
+        sessions = sessions.filter(recommendation_id__isnull=True, context=principal.context_json)
+    # InfraZen's first() had no ORDER BY; duplicates (no unique constraint) resolve the same way
+    # on every connect.
+    return sessions.order_by("-last_activity_at", "id")
+
+
+def chat_session_get_or_create(*, principal: ChatPrincipal) -> ChatSession:
+    session = _active_sessions(principal).first()
+    if session is not None:
+        return session
+    with transaction.atomic():
+        # Two tabs connecting at once would each create a session. Locking the user row
+        # serialises creations per user; the lock is held for one SELECT and one INSERT.
+        list(InfraZenUser.objects.select_for_update().filter(pk=principal.user_id).values("pk"))
+        session = _active_sessions(principal).first()
+        if session is not None:
+            return session
+        now = utc_now()
+        recommendation = principal.scenario == SCENARIO_RECOMMENDATION
+        return ChatSession.objects.create(
+            id=str(uuid.uuid4()),
+            user_id=principal.user_id,
+            recommendation_id=principal.recommendation_id if recommendation else None,
+            scenario=principal.scenario,
+            context="{}" if recommendation else principal.context_json,
+            created_at=now,
+            last_activity_at=now,
+            message_count=0,
+            status=STATUS_ACTIVE,
+        )
+
+
+def _checked_content(content: Any) -> str:
+    if not isinstance(content, str) or not content.strip():
+        raise ValueError("message content must be a non-empty string")
+    if len(content.encode("utf-8")) > CONTENT_MAX_BYTES:
+        raise ValueError(f"message content exceeds {CONTENT_MAX_BYTES} bytes")
+    return content
+
+
+def _checked_tokens(tokens: Any) -> int | None:
+    if tokens is None:
+        return None
+    if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 0:
+        raise ValueError("tokens must be a non-negative int or None")
+    return tokens
+
+
+def chat_message_create(
+    *, session: ChatSession, role: str, content: str, tokens: int | None = None
+) -> ChatMessage:
+    """Insert a message and count it on its session, atomically (no lost increments)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown chat role {role!r}")
+    content = _checked_content(content)
+    tokens = _checked_tokens(tokens)
+    now = utc_now()
+    with transaction.atomic():
+        message = ChatMessage.objects.create(
+            session_id=session.pk, role=role, content=content, tokens=tokens, created_at=now
+        )
+        ChatSession.objects.filter(pk=session.pk).update(
+            message_count=F("message_count") + 1, last_activity_at=now
+        )
+    session.refresh_from_db(fields=["message_count", "last_activity_at"])
+    return message
+
+
+def chat_message_update_content(
+    *, message: ChatMessage, content: str, tokens: int | None = None
+) -> ChatMessage:
+    """Replace a stored message's text (an assistant answer finalised after streaming)."""
+    content = _checked_content(content)
+    tokens = _checked_tokens(tokens)
+    now = utc_now()
+    with transaction.atomic():
+        ChatMessage.objects.filter(pk=message.pk).update(content=content, tokens=tokens)
+        ChatSession.objects.filter(pk=message.session_id).update(last_activity_at=now)
+    message.content, message.tokens = content, tokens
+    return message
+
+
+def chat_answer_mark(*, partial: str, marker: str) -> str:
+    """A partial answer with STOPPED_MARKER or FAILED_MARKER, never empty (content is NOT NULL)."""
+    partial = (partial or "").rstrip()
+    return partial + marker if partial else marker.strip()
+
+
+def chat_session_archive(*, session: ChatSession) -> ChatSession:
+    ChatSession.objects.filter(pk=session.pk).update(status=STATUS_ARCHIVED)
+    session.status = STATUS_ARCHIVED
+    return session
+
+
+def chat_session_archive_idle(*, idle_days: int) -> int:
+    """Archive active sessions idle for more than `idle_days`; the next connect starts afresh."""
+    if idle_days < 1:
+        raise ValueError("idle_days must be at least 1")
+    cutoff = utc_now() - timedelta(days=idle_days)
+    return ChatSession.objects.filter(status=STATUS_ACTIVE, last_activity_at__lt=cutoff).update(
+        status=STATUS_ARCHIVED
+    )
+
+
+def _truncated(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(TRUNCATION_SUFFIX)] + TRUNCATION_SUFFIX
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if hasattr(value, "model_dump_json"):  # a tool's Pydantic Result
+        return value.model_dump_json()
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def tool_call_audit_create(
+    *,
+    session_id: str,
+    user_id: int,
+    tool: str,
+    arguments: Any,
+    result: Any = None,
+    ok: bool = True,
+    error: str = "",
+    latency_ms: float = 0.0,
+    round: int = 1,
+    correlation_id: str = "",
+    message_id: int | None = None,
+) -> ToolCallAudit:
+    """Record one tool call. `result` (text, Pydantic model or JSON-able) is cut to 4,000 chars."""
+    # Model-supplied arguments may hold anything; store what JSON can carry.
+    arguments = json.loads(json.dumps(arguments if arguments is not None else {}, default=str))
+    return ToolCallAudit.objects.create(
+        session_id=str(session_id),
+        message_id=message_id,
+        user_id=user_id,
+        tool=tool[:64],
+        arguments=arguments,
+        result=_truncated(_as_text(result), RESULT_MAX_CHARS),
+        ok=ok,
+        error=_truncated(error or "", ERROR_MAX_CHARS),
+        latency_ms=float(latency_ms),
+        round=round,
+        correlation_id=(correlation_id or "")[:64],
+        created_at=utc_now(),
+    )
+
+
+def tool_call_audit_attach(*, audit_ids: list[int], message_id: int) -> int:
+    """Point a turn's audit rows at its assistant message once that message is stored."""
+    return ToolCallAudit.objects.filter(pk__in=audit_ids).update(message_id=message_id)

@@ -7,6 +7,7 @@ channel layer and an offline LLM, which is what `make demo` and `make test` rely
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import environ
@@ -17,7 +18,10 @@ VERSION = "0.2.0"
 SERVICE_NAME = "infrazen-agent"
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env")
+# A developer's .env (say, with an OpenRouter key) must not change what the tests see:
+# pytest is imported before Django loads these settings.
+if "pytest" not in sys.modules:
+    environ.Env.read_env(BASE_DIR / ".env")
 
 # The default the InfraZen Flask app ships with; accepted in dev so a stock checkout works,
 # refused in production.

@@ -32,5 +32,12 @@ def infrazen_schema_create(*, using: str = "default") -> tuple[list[str], list[s
                 present.append(table)
                 continue
             editor.create_model(model)
+            # create_model() leaves out the indexes of unmanaged models (Django only builds
+            # them for managed ones): add the db_index columns and Meta.indexes ourselves.
+            for field in model._meta.local_fields:
+                for sql in editor._field_indexes_sql(model, field):
+                    editor.execute(sql)
+            for index in model._meta.indexes:
+                editor.add_index(model, index)
             created.append(table)
     return created, present

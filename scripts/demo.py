@@ -75,7 +75,10 @@ def bootstrap(*, password_file: Path) -> dict:
         password = password_file.read_text().strip()
 
     from chat.routing import websocket_urlpatterns
+    from infrazen.models import OptimizationRecommendation
     from llm import gateway
+
+    example = OptimizationRecommendation.objects.filter(resource_name="office").first()
 
     return {
         "database": f"{db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}",
@@ -83,6 +86,7 @@ def bootstrap(*, password_file: Path) -> dict:
         "llm": gateway.describe_config(),
         "websockets": [str(pattern.pattern) for pattern in websocket_urlpatterns],
         "admin_password": password,
+        "example_recommendation_id": example.pk if example else 1,
         "password_file": password_file,
     }
 
@@ -110,6 +114,10 @@ def banner(info: dict, port: int) -> str:
             f"  health         {base}/v1/health",
             f"  readiness      {base}/v1/readiness",
             f"  admin          {base}/admin/   user {ADMIN_USERNAME}, password {password}",
+            f"  texts          curl -s -X POST {base}/v1/generate/recommendation-text \\",
+            "                   -H 'Content-Type: application/json' "
+            f"-d '{{\"recommendation_id\": {info['example_recommendation_id']}}}'",
+            "                 (the demo accepts token-less calls from 127.0.0.1 only)",
             f"                 (stored in {info['password_file']})",
             *[
                 f"  {'WebSocket' if i == 0 else '':<15}ws://127.0.0.1:{port}/{route}?token=<jwt>"
@@ -131,6 +139,8 @@ def serve() -> int:
     info = bootstrap(password_file=ROOT / "var" / "admin-password.txt")
     print(banner(info, port), flush=True)
     os.chdir(ROOT)
+    # Demo only: let a local curl call the service endpoints without a token.
+    os.environ.setdefault("AGENT_ANONYMOUS_NETWORKS", "127.0.0.1/32,::1/128")
     command = daphne_command(port)
     os.execv(command[0], command)
     return 1  # not reached

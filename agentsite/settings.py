@@ -20,7 +20,7 @@ SERVICE_NAME = "infrazen-agent"
 env = environ.Env()
 # A developer's .env (say, with an OpenRouter key) must not change what the tests see:
 # pytest is imported before Django loads these settings.
-if "pytest" not in sys.modules:
+if "pytest" not in sys.modules and (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env")
 
 # The default the InfraZen Flask app ships with; accepted in dev so a stock checkout works,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from typing import Any
 
 from django.db.models import QuerySet
@@ -45,11 +46,16 @@ def chat_history(
 
 @functools.cache
 def _encoding() -> Any:
-    try:
-        import bpe_openai  # dev-only dependency: exact counts when present
-    except ImportError:
-        return None
-    return bpe_openai.get_encoding("o200k_base")
+    with warnings.catch_warnings():
+        # It loads its vocabulary through a deprecated importlib.resources call.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            import bpe_openai  # dev-only dependency: exact counts when present
+        except ImportError:
+            return None
+        encoding = bpe_openai.get_encoding("o200k_base")
+        encoding.encode("")  # the vocabulary loads on first use
+    return encoding
 
 
 def text_tokens_estimate(*, text: str) -> int:

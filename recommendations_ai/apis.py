@@ -65,5 +65,6 @@ class RecommendationTextGenerateApi(View):
                 "tokens": result.tokens,
                 "source": result.source,
                 "cost": float(result.cost_usd),
-            }
+            },
+            json_dumps_params={"ensure_ascii": False},
         )

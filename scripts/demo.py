@@ -114,11 +114,11 @@ def banner(info: dict, port: int) -> str:
             f"  health         {base}/v1/health",
             f"  readiness      {base}/v1/readiness",
             f"  admin          {base}/admin/   user {ADMIN_USERNAME}, password {password}",
+            f"                 (stored in {info['password_file']})",
             f"  texts          curl -s -X POST {base}/v1/generate/recommendation-text \\",
             "                   -H 'Content-Type: application/json' "
             f"-d '{{\"recommendation_id\": {info['example_recommendation_id']}}}'",
             "                 (the demo accepts token-less calls from 127.0.0.1 only)",
-            f"                 (stored in {info['password_file']})",
             *[
                 f"  {'WebSocket' if i == 0 else '':<15}ws://127.0.0.1:{port}/{route}?token=<jwt>"
                 for i, route in enumerate(info["websockets"])

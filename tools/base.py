@@ -1,0 +1,104 @@
+"""The small pieces every tool shares: Money, ToolError, size bounds and scoped lookups.
+
+Every money figure a tool returns is a `Money`: amount rounded to kopecks, the unit and the
+period it covers, so a daily amount can never be read as a monthly one (facts §2.9).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from infrazen import selectors
+from infrazen.models import InfraZenUser, OptimizationRecommendation, Resource
+from infrazen.values import DAYS_PER_MONTH
+from ops.errors import NotFound
+
+Period = Literal["day", "month", "quarter", "year", "one_time"]
+
+# A tool result travels into the model's context on every turn: keep it small.
+MAX_RESULT_BYTES = 4000
+MAX_TEXT_CHARS = 600
+
+T = TypeVar("T")
+
+
+class ToolError(Exception):
+    """A tool refused to run. The message is safe to show the model and the user."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class ArgsModel(BaseModel):
+    """Base of every tool's Args: unknown arguments and loose types are refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Money(BaseModel):
+    amount: float
+    unit: Literal["RUB"] = "RUB"
+    period: Period
+
+
+def money(amount: float | None, period: Period) -> Money | None:
+    if amount is None or not math.isfinite(amount):
+        return None
+    return Money(amount=round(float(amount), 2), period=period)
+
+
+def monthly_from_daily(daily: float) -> float:
+    return daily * DAYS_PER_MONTH
+
+
+def percent(part: float | None, whole: float | None) -> float | None:
+    if part is None or not whole:
+        return None
+    return round(part * 100 / whole, 1)
+
+
+def clip(text: Any, limit: int = MAX_TEXT_CHARS) -> str | None:
+    if text is None:
+        return None
+    text = " ".join(str(text).split())
+    if not text:
+        return None
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def json_size(result: BaseModel) -> int:
+    return len(result.model_dump_json().encode())
+
+
+def size_bound(result: T, field: str, *, limit: int = MAX_RESULT_BYTES) -> T:
+    """Drop items from the end of result.<field> until the JSON fits; say so in `truncated`."""
+    items = getattr(result, field)
+    while items and json_size(result) > limit:
+        items.pop()
+        result.truncated = True
+    return result
+
+
+# --- scoped lookups: a foreign id and a missing id give the same ToolError ------------------
+
+
+def scoped(lookup: Callable[..., T], **kwargs: Any) -> T:
+    try:
+        return lookup(**kwargs)
+    except NotFound as exc:
+        raise ToolError(exc.message) from None
+
+
+def recommendation_for(user: InfraZenUser, recommendation_id: int) -> OptimizationRecommendation:
+    return scoped(
+        selectors.recommendation_get, user_id=user.pk, recommendation_id=recommendation_id
+    )
+
+
+def resource_for(user: InfraZenUser, resource_id: int) -> Resource:
+    return scoped(selectors.resource_get, user_id=user.pk, resource_id=resource_id)

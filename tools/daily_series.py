@@ -1,0 +1,85 @@
+"""One cost point per calendar day from the user's complete syncs.
+
+InfraZen writes a complete sync per run, sometimes several a day, and some of them fail. A
+day's point is its latest *successful* sync; a day that has none falls back to its latest
+*partial* sync (flagged `partial`, because a failed provider counts as 0 in it and would read
+as a drop). Days with only running or failed syncs have no point. Dates are the server-local
+date of `sync_started_at`, the clock InfraZen itself writes.
+
+`total_daily_cost` and `cost_by_provider` are DAILY amounts; the monthly run-rate is × 30
+(facts §2.9).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from infrazen import selectors
+from infrazen.models import CompleteSync, InfraZenUser
+from infrazen.values import parse_text_dict
+
+STATUS_SUCCESS = "success"
+STATUS_PARTIAL = "partial"
+_RANK = {STATUS_SUCCESS: 2, STATUS_PARTIAL: 1}
+
+
+@dataclass(frozen=True)
+class DayPoint:
+    day: date
+    daily_total: float
+    by_connection: dict[str, float] = field(default_factory=dict)
+    partial: bool = False
+    sync_id: int | None = None
+
+
+def _amount(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def day_point(sync: CompleteSync) -> DayPoint:
+    raw = parse_text_dict(sync.cost_by_provider, field="cost_by_provider")
+    by_connection = {
+        str(name): amount for name, value in raw.items() if (amount := _amount(value)) is not None
+    }
+    return DayPoint(
+        day=sync.sync_started_at.date(),
+        daily_total=float(sync.total_daily_cost or 0.0),
+        by_connection=by_connection,
+        partial=sync.sync_status == STATUS_PARTIAL,
+        sync_id=sync.pk,
+    )
+
+
+def daily_points(*, user: InfraZenUser, days: int, until: date | None = None) -> list[DayPoint]:
+    """Oldest first: one point per day for the `days` days ending at the latest synced day."""
+    syncs = selectors.complete_sync_list(
+        user_id=user.pk, statuses=[STATUS_SUCCESS, STATUS_PARTIAL]
+    ).only(
+        "id", "sync_status", "sync_started_at", "total_daily_cost", "cost_by_provider", "user_id"
+    )
+    if until is None:
+        latest = syncs.first()
+        if latest is None:
+            return []
+        until = latest.sync_started_at.date()
+    start = until - timedelta(days=days - 1)
+    # complete_sync_list is latest first; keep the best-ranked, then latest, sync of each day.
+    chosen: dict[date, CompleteSync] = {}
+    window = syncs.filter(
+        sync_started_at__gte=datetime.combine(start, time.min),
+        sync_started_at__lt=datetime.combine(until + timedelta(days=1), time.min),
+    )
+    for sync in window:
+        day = sync.sync_started_at.date()
+        best = chosen.get(day)
+        if best is None or _RANK[sync.sync_status] > _RANK[best.sync_status]:
+            chosen[day] = sync
+    return [day_point(chosen[day]) for day in sorted(chosen)]
+
+
+def latest_point(*, user: InfraZenUser) -> DayPoint | None:
+    points = daily_points(user=user, days=1)
+    return points[-1] if points else None

@@ -1,0 +1,108 @@
+"""get_service_breakdown: monthly cost per service from the user's live resources.
+
+Built from `resources` (values.monthly_cost per row, grouped by service_name), not from
+resource_states: live Yandex/Selectel states carry effective_cost 0 on a separate snapshot
+and Beget states mix daily and monthly units (facts §1.2).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from infrazen import selectors
+from infrazen.models import InfraZenUser
+from infrazen.values import monthly_cost
+from tools.base import ArgsModel, Money, money, percent, size_bound
+
+NAME = "get_service_breakdown"
+LABEL = "Разбираю расходы по сервисам"
+SCENARIOS = frozenset({"analytics"})
+
+TOP_RESOURCES = 3
+
+
+class Args(ArgsModel):
+    """Monthly cost of the current user's active resources grouped by cloud service: cost,
+    resource count, share of the total and the most expensive resources of each service."""
+
+    top_n: int = Field(default=5, ge=1, le=10, description="How many services to list.")
+
+
+class TopResource(BaseModel):
+    name: str
+    resource_type: str
+    monthly_cost: Money
+
+
+class Service(BaseModel):
+    service_name: str
+    provider_types: list[str]
+    monthly_cost: Money
+    resources: int
+    share_percent: float | None
+    top_resources: list[TopResource]
+
+
+class Result(BaseModel):
+    total_monthly_cost: Money
+    total_resources: int
+    services: list[Service] = Field(default_factory=list)
+    other_services: int = 0
+    other_monthly_cost: Money | None = None
+    truncated: bool = False
+
+    def summary(self) -> str:
+        return f"Сервисов: {len(self.services) + self.other_services}"
+
+
+def run(*, user: InfraZenUser, args: Args) -> Result:
+    resources = selectors.resource_list(user_id=user.pk, active_only=True).only(
+        "resource_name",
+        "resource_type",
+        "service_name",
+        "effective_cost",
+        "daily_cost",
+        "billing_period",
+        "provider__provider_type",
+        "provider__user_id",
+        "provider__is_deleted",
+    )
+    groups: dict[str, list[tuple[float, object]]] = {}
+    for resource in resources:
+        groups.setdefault(resource.service_name or "—", []).append(
+            (monthly_cost(resource), resource)
+        )
+    total = sum(cost for rows in groups.values() for cost, _ in rows)
+    ranked = sorted(groups.items(), key=lambda item: sum(c for c, _ in item[1]), reverse=True)
+    services = []
+    for name, rows in ranked[: args.top_n]:
+        cost = sum(c for c, _ in rows)
+        rows.sort(key=lambda row: row[0], reverse=True)
+        services.append(
+            Service(
+                service_name=name,
+                provider_types=sorted({r.provider.provider_type for _, r in rows}),
+                monthly_cost=money(cost, "month"),
+                resources=len(rows),
+                share_percent=percent(cost, total),
+                top_resources=[
+                    TopResource(
+                        name=r.resource_name[:80],
+                        resource_type=r.resource_type,
+                        monthly_cost=money(c, "month"),
+                    )
+                    for c, r in rows[:TOP_RESOURCES]
+                ],
+            )
+        )
+    rest = ranked[args.top_n :]
+    result = Result(
+        total_monthly_cost=money(total, "month"),
+        total_resources=sum(len(rows) for rows in groups.values()),
+        services=services,
+        other_services=len(rest),
+        other_monthly_cost=money(sum(c for _, rows in rest for c, _ in rows), "month")
+        if rest
+        else None,
+    )
+    return size_bound(result, "services")

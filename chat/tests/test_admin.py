@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from chat.auth import ChatPrincipal
+from chat.models import ToolCallAudit
+from chat.services import chat_message_create, chat_session_get_or_create, tool_call_audit_create
+from infrazen.models import ChatMessage, ChatSession
+
+
+@pytest.fixture
+def staff_client(client, db):
+    admin = User.objects.create_superuser("admin", "admin@example.com", "pw-for-tests-only")
+    client.force_login(admin)
+    return client
+
+
+@pytest.fixture
+def transcript(alice) -> ChatSession:
+    session = chat_session_get_or_create(
+        principal=ChatPrincipal(
+            user_id=alice.pk,
+            role="user",
+            is_read_only=False,
+            scenario="analytics",
+            recommendation_id=None,
+            context={"time_range_days": 7},
+        )
+    )
+    chat_message_create(session=session, role="user", content="Первый вопрос")
+    chat_message_create(session=session, role="assistant", content="Первый ответ")
+    tool_call_audit_create(
+        session_id=session.pk, user_id=alice.pk, tool="get_latest_snapshot", arguments={}
+    )
+    return session
+
+
+def test_the_session_list_shows_transcripts_at_a_glance(staff_client, transcript):
+    response = staff_client.get(reverse("admin:infrazen_chatsession_changelist"))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert transcript.pk in page
+    assert "alice@example.com" in page
+
+
+def test_a_session_page_shows_its_transcript_oldest_first_and_its_tool_calls(
+    staff_client, transcript
+):
+    response = staff_client.get(reverse("admin:infrazen_chatsession_change", args=[transcript.pk]))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.index("Первый вопрос") < page.index("Первый ответ")
+    assert "1 tool calls" in page
+    assert f"?session_id={transcript.pk}" in page
+
+
+def test_the_audit_list_filters_by_session(staff_client, transcript):
+    url = reverse("admin:chat_toolcallaudit_changelist")
+
+    response = staff_client.get(url, {"session_id": transcript.pk})
+    search = staff_client.get(url, {"q": transcript.pk})
+
+    assert response.status_code == 200
+    assert "get_latest_snapshot" in response.content.decode()
+    assert "get_latest_snapshot" in search.content.decode()
+
+
+def test_nothing_can_be_added_changed_or_deleted_through_the_admin(staff_client, transcript):
+    audit = ToolCallAudit.objects.get()
+    message_count = ChatMessage.objects.count()
+
+    urls = [
+        reverse("admin:infrazen_chatsession_add"),
+        reverse("admin:infrazen_chatsession_delete", args=[transcript.pk]),
+        reverse("admin:chat_toolcallaudit_add"),
+        reverse("admin:chat_toolcallaudit_delete", args=[audit.pk]),
+    ]
+    for url in urls:
+        assert staff_client.post(url, {"post": "yes"}).status_code == 403, url
+    staff_client.post(
+        reverse("admin:infrazen_chatsession_change", args=[transcript.pk]), {"status": "archived"}
+    )
+
+    assert ChatSession.objects.get(pk=transcript.pk).status == "active"
+    assert ChatMessage.objects.count() == message_count
+    assert ToolCallAudit.objects.filter(pk=audit.pk).exists()

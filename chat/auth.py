@@ -175,6 +175,7 @@ def token_decode(*, token: str) -> ChatClaims:
             # Flask mints an int; the browser sends the id as a string, so accept one too.
             recommendation_id = _id(payload.get("recommendation_id"), allow_numeric_string=True)
         else:
+            # Flask mints null here; whatever else arrives names no recommendation we serve.
             recommendation_id = None
     except ValueError:
         raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_CLAIMS_INVALID) from None

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from infrazen import selectors
 from infrazen.models import InfraZenUser
 from infrazen.values import monthly_cost
-from tools.base import ArgsModel, Money, money, percent, size_bound
+from tools.base import MAX_RESULT_BYTES, ArgsModel, Money, json_size, money, percent
 
 NAME = "get_service_breakdown"
 LABEL = "Разбираю расходы по сервисам"
@@ -96,13 +96,19 @@ def run(*, user: InfraZenUser, args: Args) -> Result:
             )
         )
     rest = ranked[args.top_n :]
+    other = sum(c for _, rows in rest for c, _ in rows)
     result = Result(
         total_monthly_cost=money(total, "month"),
         total_resources=sum(len(rows) for rows in groups.values()),
         services=services,
         other_services=len(rest),
-        other_monthly_cost=money(sum(c for _, rows in rest for c, _ in rows), "month")
-        if rest
-        else None,
+        other_monthly_cost=money(other, "month") if rest else None,
     )
-    return size_bound(result, "services")
+    # Too big for the model's context: fold the smallest listed services into "other".
+    while len(result.services) > 1 and json_size(result) > MAX_RESULT_BYTES:
+        dropped = result.services.pop()
+        other += dropped.monthly_cost.amount
+        result.other_services += 1
+        result.other_monthly_cost = money(other, "month")
+        result.truncated = True
+    return result

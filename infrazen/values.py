@@ -282,7 +282,8 @@ def resource_specs(resource: Resource) -> Specs:
 # --- costs ----------------------------------------------------------------------------------
 
 
-def _amount(value: Any) -> float | None:
+def finite_float(value: Any) -> float | None:
+    """A real, finite number, or None (bools, text, NaN and infinities are not amounts)."""
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -299,8 +300,8 @@ def _billing_period(resource: Resource) -> str:
 def monthly_cost(resource: Resource) -> float:
     """RUB per month by InfraZen's safe rule (module docstring). Not rounded: that is display."""
     period = _billing_period(resource)
-    effective = _amount(resource.effective_cost)
-    daily = _amount(resource.daily_cost)
+    effective = finite_float(resource.effective_cost)
+    daily = finite_float(resource.daily_cost)
     if period == "monthly" and effective is not None:
         return effective
     if daily is not None:
@@ -313,8 +314,8 @@ def monthly_cost(resource: Resource) -> float:
 def daily_cost(resource: Resource) -> float:
     """RUB per day by the same rule, so that daily_cost(r) * 30 == monthly_cost(r)."""
     period = _billing_period(resource)
-    effective = _amount(resource.effective_cost)
-    daily = _amount(resource.daily_cost)
+    effective = finite_float(resource.effective_cost)
+    daily = finite_float(resource.daily_cost)
     if period == "monthly" and effective is not None:
         return effective / DAYS_PER_MONTH
     if daily is not None:

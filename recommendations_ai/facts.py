@@ -13,12 +13,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from infrazen.models import OptimizationRecommendation, ProviderPrice
-from infrazen.values import Specs, monthly_cost, parse_text_dict, resource_config, resource_specs
+from infrazen.values import (
+    Specs,
+    finite_float,
+    monthly_cost,
+    parse_text_dict,
+    resource_config,
+    resource_specs,
+)
 from ru_format import rub_round
 
 Gender = Literal["m", "f", "n"]
@@ -254,23 +260,13 @@ def _sorted(value: Any) -> Any:
     return value
 
 
-def _number(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _positive(value: Any) -> float | None:
-    number = _number(value)
+    number = finite_float(value)
     return number if number is not None and number > 0 else None
 
 
 def _count(value: Any) -> int | None:
-    number = _number(value)
+    number = finite_float(value)
     return int(number) if number is not None and number >= 0 else None
 
 
@@ -342,9 +338,9 @@ def _wasted(savings: float | None, age_days: int | None) -> int | None:
 
 def _cpu_percent(metrics: dict, key: str) -> float | None:
     # The rule writes percents (cpu_avg_percent: 3.2); seeds write fractions (cpu_avg: 0.06).
-    percent = _number(metrics.get(f"{key}_percent"))
+    percent = finite_float(metrics.get(f"{key}_percent"))
     if percent is None:
-        fraction = _number(metrics.get(key))
+        fraction = finite_float(metrics.get(key))
         percent = fraction * 100 if fraction is not None else None
     return round(percent, 1) if percent is not None and 0 <= percent <= 100 else None
 
@@ -377,7 +373,7 @@ def facts_build(*, recommendation: OptimizationRecommendation) -> Recommendation
     resource_type = _text(rec.resource_type) or (
         _text(resource.resource_type) if resource is not None else None
     )
-    savings = _money(_number(rec.estimated_monthly_savings))
+    savings = _money(finite_float(rec.estimated_monthly_savings))
     specs = resource_specs(resource) if resource is not None else None
     common: dict[str, Any] = {
         "recommendation_id": rec.pk,
@@ -402,7 +398,7 @@ def facts_build(*, recommendation: OptimizationRecommendation) -> Recommendation
         ),
         "target_sku": _first(rec.target_sku, insights.get("recommended_sku"), read=_text),
         "target_region": _first(rec.target_region, insights.get("recommended_region"), read=_text),
-        "similarity": _first(metrics.get("similarity"), read=_number),
+        "similarity": _first(metrics.get("similarity"), read=finite_float),
     }
 
     if rec_type in (TYPE_PRICE_CROSS, TYPE_PRICE_SAME):

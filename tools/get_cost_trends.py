@@ -17,7 +17,15 @@ from pydantic import BaseModel, Field
 
 from infrazen import selectors
 from infrazen.models import InfraZenUser
-from tools.base import ArgsModel, Money, money, monthly_from_daily, percent
+from tools.base import (
+    MAX_RESULT_BYTES,
+    ArgsModel,
+    Money,
+    json_size,
+    money,
+    monthly_from_daily,
+    percent,
+)
 from tools.daily_series import DayPoint, daily_points
 
 NAME = "get_cost_trends"
@@ -136,4 +144,10 @@ def run(*, user: InfraZenUser, args: Args) -> Result:
                     ],
                 )
             )
+    # Many connections can still overflow: drop the oldest points, keep the recent ones.
+    while len(result.points) > 1 and json_size(result) > MAX_RESULT_BYTES:
+        result.points.pop(0)
+        for provider_series in result.provider_series:
+            provider_series.daily_costs.pop(0)
+        result.truncated = True
     return result

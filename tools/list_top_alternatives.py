@@ -25,6 +25,7 @@ NAME = "list_top_alternatives"
 LABEL = "Смотрю альтернативы у других провайдеров"
 SCENARIOS = frozenset({"recommendation"})
 
+KNOWN_PROVIDERS = frozenset({"beget", "selectel", "yandex"})
 RAM_TOLERANCE = 0.9
 MAX_OVERSIZE = 2
 CATALOGUE_ROWS = 60
@@ -114,7 +115,9 @@ def _float(value: Any) -> float | None:
 
 
 def _text(value: Any) -> str | None:
-    return str(value).strip() or None if isinstance(value, str | int) else None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return str(value).strip() or None
 
 
 def _offer(
@@ -290,9 +293,7 @@ def run(*, user: InfraZenUser, args: Args) -> Result:
     elif node_specs.vcpus is None or node_specs.ram_gb is None or current is None:
         note = "Характеристики ресурса неизвестны: подбор по каталогу цен невозможен."
     else:
-        candidates = sorted(
-            ({"beget", "selectel", "yandex"} | set(preferences)) - {current_provider, *disabled}
-        )
+        candidates = sorted((KNOWN_PROVIDERS | set(preferences)) - {current_provider, *disabled})
         seen = {(o.provider, o.sku) for o in offers}
         for row, offer in _catalogue_offers(
             catalogue_type=catalogue_type,

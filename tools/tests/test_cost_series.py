@@ -10,6 +10,7 @@ import pytest
 from conftest import make_provider, make_user
 from infrazen.models import CompleteSync
 from infrazen.values import parse_text_dict
+from tools.base import MAX_RESULT_BYTES
 from tools.registry import tool_run
 
 DAY = date(2025, 3, 10)
@@ -115,3 +116,19 @@ def test_service_breakdown_comes_from_live_resources_with_monthly_costs(world):
     listed = sum(s.monthly_cost.amount for s in result.services)
     other = result.other_monthly_cost.amount if result.other_monthly_cost else 0.0
     assert listed + other == pytest.approx(result.total_monthly_cost.amount, abs=0.5)
+
+
+def test_many_connections_over_many_days_still_fit_and_say_they_were_cut(carol):
+    by = {f"Connection number {i}": 1234.56 + i for i in range(8)}
+    for days_ago in range(45):
+        day = DAY - timedelta(days=days_ago)
+        sync(carol, day=day, hour=3, status="success", total=sum(by.values()), by=by)
+    result = tool_run(
+        user=carol,
+        name="get_cost_trends",
+        arguments_json='{"time_range_days": 45, "include_provider_breakdown": true}',
+    )
+    assert result.truncated is True
+    assert len(result.model_dump_json().encode()) <= MAX_RESULT_BYTES
+    assert result.points[-1].date == DAY.isoformat()
+    assert all(len(s.daily_costs) == len(result.points) for s in result.provider_series)

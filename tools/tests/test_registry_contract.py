@@ -57,6 +57,8 @@ def example_arguments(name: str, user: InfraZenUser) -> list[dict]:
         "get_analytics_overview": [{}, {"time_range_days": 365}, {"time_range_days": 1}],
         "get_cost_trends": [
             {"time_range_days": 30, "include_provider_breakdown": True},
+            {"time_range_days": 45, "include_provider_breakdown": True},
+            {"time_range_days": 90, "include_provider_breakdown": True},
             {"time_range_days": 365, "include_provider_breakdown": True},
             {"time_range_days": 1},
         ],

@@ -8,21 +8,16 @@ from __future__ import annotations
 
 import json
 
-PROMPT_VERSION = "rt-1"
+PROMPT_VERSION = "rt-2"
 
 SYSTEM = (
-    "Ты FinOps-эксперт с 10+ годами опыта и глубоким знанием системного администрирования. "
-    "По FACTS напиши два текста карточки рекомендации на русском.\n"
-    "Правила:\n"
+    "Ты FinOps-эксперт. По FACTS напиши два текста карточки рекомендации на русском.\n"
     "- Начинай с экономии в месяц.\n"
     "- Только числа из FACTS; суммы округляй до рубля, тысячи через запятую (1,709).\n"
-    "- Каждая сумма: <strong>1,709 ₽/мес</strong> (период всегда указан); провайдер: "
-    "<span class='provider-name'>selectel</span>. Других тегов, списков и markdown нет.\n"
-    "- Тип ресурса конкретно и в нужном падеже (снапшота, сервера, IP-адреса), не «ресурс».\n"
-    "- «при переносе», «там стоит», «схожая конфигурация (4 CPU, 8 GB RAM)», «не используется».\n"
-    "- Без общих фраз вроде «удаление исключит расходы».\n"
-    "short_description_html: 60–80 видимых символов. "
-    "detailed_description_html: 200–300 видимых символов."
+    "- Сумма: <strong>1,709 ₽/мес</strong>; провайдер: "
+    "<span class='provider-name'>selectel</span>. Других тегов и markdown нет.\n"
+    "- Тип ресурса — type_noun в нужном падеже, не «ресурс».\n"
+    "- Без общих фраз вроде «удаление исключит расходы»."
 )
 
 # One line per family: the format the product description gives for it (§6.1.2).
@@ -52,9 +47,50 @@ def family_hint(family: str) -> str:
     return FAMILY_HINTS.get(family, FAMILY_HINTS["generic"])
 
 
+# Facts the texts never show: identifiers, the rule's own names, what the family hint and
+# type_noun already say. The grounding check still sees them; the prompt does not need to.
+PROMPT_OMITS = frozenset(
+    {
+        "recommendation_id",
+        "recommendation_type",
+        "source",
+        "family",
+        "resource_type",
+        "cleanup_kind",
+        "savings_yearly",
+        "target_sku",
+        "target_region",
+        "similarity",
+    }
+)
+
+
+def _present(value) -> bool:
+    return value not in (None, "", [], {}, False)
+
+
+def _compact(value):
+    if isinstance(value, dict):
+        kept = {k: _compact(v) for k, v in sorted(value.items())}
+        return {k: v for k, v in kept.items() if _present(v)}
+    return value
+
+
 def compact_facts(facts: dict) -> dict:
-    """The facts a model needs, without empties: the smallest prompt that is still complete."""
-    return {k: v for k, v in sorted(facts.items()) if v not in (None, "", [], {}, False)}
+    """The facts a model needs, without empties: the smallest prompt that is still complete.
+
+    The resource type goes in as its nominative noun (the model declines it); the title
+    and the status only where the family hint asks for them (generic, stopped).
+    """
+    payload = {k: v for k, v in facts.items() if k not in PROMPT_OMITS}
+    noun = payload.pop("type_noun", None)
+    if isinstance(noun, dict) and noun.get("nominative"):
+        payload["type_noun"] = noun["nominative"]
+    if facts.get("family") not in (None, "generic"):
+        payload.pop("title", None)
+    if facts.get("family") != "stopped":
+        payload.pop("status", None)
+    return _compact(payload)
 
 
 def text_messages(*, facts: dict, family: str) -> list[dict]:

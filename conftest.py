@@ -61,7 +61,8 @@ def _flush_infrazen_tables(request):
 
 
 def make_user(email: str, *, role: str = "user", **fields) -> InfraZenUser:
-    username = email.split("@")[0]
+    # The full email: persona usernames must not clash with the demo seed's ("bob").
+    username = email
     return InfraZenUser.objects.create(email=email, username=username, role=role, **fields)
 
 

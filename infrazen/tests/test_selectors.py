@@ -189,7 +189,7 @@ def test_bob_lists_none_of_alices_chat_sessions_messages_and_reports(a, b):
     assert [
         m.content
         for m in selectors.chat_message_list(user_id=a.user.pk, session_id=a.chat_session.pk)
-    ] == [f"вопрос {alice.username}"]
+    ] == [f"вопрос {a.user.username}"]
 
 
 def test_bob_lists_none_of_alices_syncs(a, b):

@@ -244,8 +244,10 @@ def main(argv: list[str] | None = None) -> dict:
         )
     verdict = "met" if figures["target_met"] else "MISSED"
     print(f"  target p95 overhead ≤ {TARGET_P95_OVERHEAD_MS:.0f} ms: {verdict}")
+    # Runs at other concurrencies keep the default run's results file.
+    name = "endpoint_concurrency" + ("" if args.concurrency == 50 else f"_c{args.concurrency}")
     path = results_write(
-        "endpoint_concurrency",
+        name,
         parameters={
             "concurrency": args.concurrency,
             "rounds": args.rounds,

@@ -1,0 +1,63 @@
+"""Run every benchmark of the recommendation texts, one process each, and print a summary.
+
+.venv/bin/python bench/run_all.py            # all of them (about 4 minutes on 2 cores)
+.venv/bin/python bench/run_all.py prompt_size endpoint_concurrency
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+BENCHMARKS = ("prompt_size", "backfill_throughput", "endpoint_concurrency")
+
+
+def main(argv: list[str]) -> int:
+    chosen = argv or list(BENCHMARKS)
+    unknown = set(chosen) - set(BENCHMARKS)
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(sorted(unknown))}; known: {BENCHMARKS}")
+        return 2
+    failed = []
+    for name in chosen:
+        print(f"=== {name}", flush=True)
+        started = time.monotonic()
+        # Each in its own process: Django is set up once per process, on its own temp DB.
+        code = subprocess.call([sys.executable, str(BENCH / f"{name}.py")])
+        print(f"=== {name}: exit {code} in {time.monotonic() - started:.0f}s\n", flush=True)
+        if code:
+            failed.append(name)
+    _summary(chosen)
+    return 1 if failed else 0
+
+
+def _summary(names: list[str]) -> None:
+    print("=== summary")
+    for name in names:
+        path = BENCH / "results" / f"{name}.json"
+        if not path.exists():
+            continue
+        figures = json.loads(path.read_text())["figures"]
+        if name == "prompt_size":
+            avg = figures["o200k_base"]["total"]["mean"]
+            print(f"  prompt_size: avg {avg:.0f} o200k tokens (target ≤ 400)")
+        elif name == "backfill_throughput":
+            for run in figures["llm"]:
+                print(
+                    f"  backfill llm c={run['concurrency']}: {run['recs_per_s']} recs/s "
+                    f"({run['share_of_ideal']:.0%} of ideal), overhead/rec "
+                    f"{run['overhead_ms_per_rec']} ms"
+                )
+            if figures.get("template"):
+                print(f"  backfill template: {figures['template']['recs_per_s']} recs/s")
+        elif name == "endpoint_concurrency":
+            o = figures["overhead_ms"]
+            print(f"  endpoint overhead ms: p50 {o['p50']}  p95 {o['p95']}  max {o['max']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -276,6 +276,9 @@ class _Stopping(Exception):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; without TCP_NODELAY the client's delayed
+    # ACK holds the body back ~40 ms, which would pass for model latency in benchmarks.
+    disable_nagle_algorithm = True
     fake: FakeLLMServer
 
     def log_message(self, format: str, *args: Any) -> None:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -239,3 +240,26 @@ class Timer:
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self.started
+
+
+@contextlib.contextmanager
+def fake_llm_and_django(*, default, ttfb_s: float = 0.0) -> Iterator:
+    """A FakeLLMServer answering with `default`, and Django set up (temp SQLite, demo data)
+    with the text mode on that server. Yields the server; stops it on the way out."""
+    from llm.fake_server import FakeLLMServer
+
+    server = FakeLLMServer(default=default, ttfb_s=ttfb_s).start()
+    try:
+        django_setup(
+            db_path=temp_database(),
+            env={
+                "LLM_PROVIDER": "openai_compatible",
+                "LLM_BASE_URL": server.base_url,
+                "LLM_API_KEY": "bench",
+                "AI_TEXT_MODE": "llm",
+                "LLM_FALLBACK_MODELS": "",
+            },
+        )
+        yield server
+    finally:
+        server.stop()

@@ -24,11 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
     TemplateAnswers,
     clone_recommendations,
-    django_setup,
+    fake_llm_and_django,
     peak_rss_mb,
     results_write,
     summary,
-    temp_database,
     texts_reset,
 )
 
@@ -145,21 +144,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     latency_s = args.latency_ms / 1000
 
-    from llm.fake_server import FakeLLMServer
-
     answers = TemplateAnswers()
-    server = FakeLLMServer(default=answers, ttfb_s=latency_s).start()
-    try:
-        django_setup(
-            db_path=temp_database(),
-            env={
-                "LLM_PROVIDER": "openai_compatible",
-                "LLM_BASE_URL": server.base_url,
-                "LLM_API_KEY": "bench",
-                "AI_TEXT_MODE": "llm",
-                "LLM_FALLBACK_MODELS": "",
-            },
-        )
+    with fake_llm_and_django(default=answers, ttfb_s=latency_s):
         from recommendations_ai.selectors import recommendations_missing_texts
 
         clone_recommendations(args.total)
@@ -199,8 +185,6 @@ def main(argv: list[str] | None = None) -> dict:
                 f"(wall {run['wall_s']:.2f}s incl. select {run['select_s']:.2f}s)  "
                 f"rss {run['peak_rss_mb']} MiB  sources {run['sources']}"
             )
-    finally:
-        server.stop()
 
     c32 = next((r for r in figures["llm"] if r["concurrency"] == 32), None)
     targets = {}

@@ -21,11 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
     TemplateAnswers,
-    django_setup,
     facts_payload,
+    fake_llm_and_django,
     results_write,
     summary,
-    temp_database,
 )
 
 TARGET_AVG_O200K = 400
@@ -81,20 +80,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.parse_args(argv)
 
-    from llm.fake_server import FakeLLMServer
-
     answers = TemplateAnswers()
-    server = FakeLLMServer(default=answers).start()
-    try:
-        django_setup(
-            db_path=temp_database(),
-            env={
-                "LLM_PROVIDER": "openai_compatible",
-                "LLM_BASE_URL": server.base_url,
-                "LLM_API_KEY": "bench",
-                "AI_TEXT_MODE": "llm",
-            },
-        )
+    with fake_llm_and_django(default=answers) as server:
         import bpe_openai
 
         from recommendations_ai import prompts
@@ -104,8 +91,6 @@ def main(argv: list[str] | None = None) -> dict:
         recs = list(recommendations_missing_texts(include_done=True))
         answers.prepare(recs)
         bodies = asyncio.run(_capture(recs, server))
-    finally:
-        server.stop()
 
     encoders = {name: bpe_openai.get_encoding(name) for name in ENCODINGS}
     rows = []

@@ -43,13 +43,13 @@ __all__ = [
     "tool_call_audit_create",
 ]
 
-ROLE_USER = "user"
-ROLE_ASSISTANT = "assistant"
-ROLE_SYSTEM = "system"
-ROLES = (ROLE_USER, ROLE_ASSISTANT, ROLE_SYSTEM)
-
-STATUS_ACTIVE = "active"
-STATUS_ARCHIVED = "archived"
+# The InfraZen ENUM values, as the models define them.
+ROLE_USER = ChatMessage.ROLE_USER
+ROLE_ASSISTANT = ChatMessage.ROLE_ASSISTANT
+ROLE_SYSTEM = ChatMessage.ROLE_SYSTEM
+ROLES = ChatMessage.ROLES
+STATUS_ACTIVE = ChatSession.STATUS_ACTIVE
+STATUS_ARCHIVED = ChatSession.STATUS_ARCHIVED
 
 # Appended to a partial answer that is stored when the user stopped it or it failed midway.
 STOPPED_MARKER = "\n\n[ответ остановлен]"

@@ -367,6 +367,8 @@ class ChatSession(models.Model):
 
     SCENARIO_RECOMMENDATION = "recommendation"
     SCENARIO_ANALYTICS = "analytics"
+    STATUS_ACTIVE = "active"
+    STATUS_ARCHIVED = "archived"
 
     id = models.CharField(max_length=36, primary_key=True)
     user = models.ForeignKey(InfraZenUser, on_delete=CASCADE, related_name="chat_sessions")
@@ -381,7 +383,7 @@ class ChatSession(models.Model):
     created_at = DateTimeField(default=clock.utc_now)
     last_activity_at = DateTimeField(default=clock.utc_now, db_index=True)
     message_count = models.IntegerField(default=0)
-    status = EnumField(values=("active", "archived"), default="active")
+    status = EnumField(values=(STATUS_ACTIVE, STATUS_ARCHIVED), default=STATUS_ACTIVE)
 
     class Meta:
         managed = False
@@ -396,9 +398,14 @@ class ChatSession(models.Model):
 
 
 class ChatMessage(models.Model):
+    ROLE_USER = "user"
+    ROLE_ASSISTANT = "assistant"
+    ROLE_SYSTEM = "system"
+    ROLES = (ROLE_USER, ROLE_ASSISTANT, ROLE_SYSTEM)
+
     id = models.BigAutoField(primary_key=True)
     session = models.ForeignKey(ChatSession, on_delete=CASCADE, related_name="messages")
-    role = EnumField(values=("user", "assistant", "system"))
+    role = EnumField(values=ROLES)
     content = TextField()
     tokens = models.IntegerField(null=True)
     created_at = DateTimeField(default=clock.utc_now, db_index=True)

@@ -31,11 +31,6 @@ class NotFound(ServiceError):
     code = "not_found"
 
 
-class PermissionDenied(ServiceError):
-    http_status = status.HTTP_403_FORBIDDEN
-    code = "forbidden"
-
-
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
         return Response({"error": exc.message, "code": exc.code}, status=exc.http_status)

@@ -14,7 +14,6 @@ import logging
 from functools import lru_cache
 
 from django.conf import settings
-from rest_framework.permissions import BasePermission
 
 logger = logging.getLogger(__name__)
 
@@ -42,22 +41,19 @@ def _anonymous_trusted(request) -> bool:
     return any(address in net for net in _networks(tuple(settings.AGENT_ANONYMOUS_NETWORKS)))
 
 
+REFUSED_MESSAGE = "Service token required: send Authorization: Bearer <AGENT_SERVICE_TOKEN>."
+
+
 def service_request_allowed(request) -> bool:
     token = _bearer(request)
     if token is not None:
         expected = settings.AGENT_SERVICE_TOKEN
-        return bool(expected) and hmac.compare_digest(token.encode(), expected.encode())
-    return _anonymous_trusted(request)
-
-
-class IsInfraZenService(BasePermission):
-    message = "Service token required: send Authorization: Bearer <AGENT_SERVICE_TOKEN>."
-
-    def has_permission(self, request, view) -> bool:
-        allowed = service_request_allowed(request)
-        if not allowed:
-            logger.warning(
-                "service request refused",
-                extra={"path": request.path, "remote_addr": request.META.get("REMOTE_ADDR")},
-            )
-        return allowed
+        allowed = bool(expected) and hmac.compare_digest(token.encode(), expected.encode())
+    else:
+        allowed = _anonymous_trusted(request)
+    if not allowed:
+        logger.warning(
+            "service request refused",
+            extra={"path": request.path, "remote_addr": request.META.get("REMOTE_ADDR")},
+        )
+    return allowed

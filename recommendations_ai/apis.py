@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from llm.gateway import deadline_in
 from ops.errors import NotFound
-from ops.service_auth import IsInfraZenService, service_request_allowed
+from ops.service_auth import REFUSED_MESSAGE, service_request_allowed
 from recommendations_ai.selectors import recommendation_for_service_get
 from recommendations_ai.services import text_generate
 
@@ -39,7 +39,7 @@ class RecommendationTextGenerateApi(View):
     async def post(self, request):
         deadline = deadline_in(settings.TEXT_ENDPOINT_DEADLINE_S)
         if not service_request_allowed(request):
-            return _error(IsInfraZenService.message, 401, code="unauthorized")
+            return _error(REFUSED_MESSAGE, 401, code="unauthorized")
         try:
             body = TextGenerateInput.model_validate(json.loads(request.body or b"null"))
         except (ValueError, ValidationError) as exc:

@@ -97,12 +97,12 @@ def _generation(
     )
 
 
-def _result(generation: TextGeneration, *, source: str | None = None) -> TextResult:
+def _result(generation: TextGeneration) -> TextResult:
     return TextResult(
         recommendation_id=generation.recommendation_id,
         short_html=generation.short_html,
         detailed_html=generation.detailed_html,
-        source=source or generation.source,
+        source=generation.source,
         model=generation.model,
         tokens=generation.tokens,
         cost_usd=generation.cost_usd,
@@ -119,15 +119,21 @@ def _cached(key: str) -> TextGeneration | None:
     )
 
 
-def _store(generation: TextGeneration) -> None:
+def _store(generation: TextGeneration, recommendation: OptimizationRecommendation) -> None:
     """Record how the text was made and write it where the InfraZen UI reads it."""
+    unchanged = (recommendation.ai_short_description, recommendation.ai_detailed_description) == (
+        generation.short_html,
+        generation.detailed_html,
+    )
     with transaction.atomic():
         generation.save()
-        OptimizationRecommendation.objects.filter(pk=generation.recommendation_id).update(
-            ai_short_description=generation.short_html,
-            ai_detailed_description=generation.detailed_html,
-            ai_generated_at=clock.utc_now(),
-        )
+        # A repeated request for the same text (a cache hit) leaves the row alone.
+        if not unchanged:
+            OptimizationRecommendation.objects.filter(pk=generation.recommendation_id).update(
+                ai_short_description=generation.short_html,
+                ai_detailed_description=generation.detailed_html,
+                ai_generated_at=clock.utc_now(),
+            )
 
 
 def _prepare(
@@ -176,6 +182,37 @@ def _accounting(completion) -> dict:
     }
 
 
+async def _llm_generation(
+    *,
+    recommendation: OptimizationRecommendation,
+    facts: RecommendationFacts,
+    key: str,
+    owner_id: int | None,
+    deadline: float,
+) -> tuple[TextGeneration | None, str, dict]:
+    """The model's texts as a generation, or None with why it failed and what it cost."""
+    try:
+        texts, accounting, note = await _llm_texts(
+            facts=facts, owner_id=owner_id, deadline=deadline
+        )
+    except LLMValidationError as exc:
+        return None, f"validation: {exc.errors[:900]}", _accounting(exc.completion)
+    except (LLMError, TimeoutError) as exc:
+        why = getattr(exc, "message", None) or "deadline reached"
+        return None, f"llm: {why}", {"model": settings.LLM_MODEL_TEXT}
+    generation = _generation(
+        recommendation=recommendation,
+        facts=facts,
+        key=key,
+        source=TextGeneration.SOURCE_LLM,
+        texts=texts,
+        owner_id=owner_id,
+        validation=note,
+        **accounting,
+    )
+    return generation, note, accounting
+
+
 async def text_generate(
     *,
     recommendation: OptimizationRecommendation,
@@ -189,7 +226,7 @@ async def text_generate(
     model = settings.LLM_MODEL_TEXT if mode == MODE_LLM else TEMPLATE_MODEL
     facts, key, cached = await sync_to_async(_prepare)(recommendation, model, force)
     if cached is not None:
-        hit = _generation(
+        generation = _generation(
             recommendation=recommendation,
             facts=facts,
             key=key,
@@ -199,39 +236,22 @@ async def text_generate(
             owner_id=owner_id,
             validation=f"cache of generation {cached.pk}",
         )
-        await sync_to_async(_store)(hit)
-        return _result(hit)
-
-    generation = None
-    if mode == MODE_LLM:
-        try:
-            texts, accounting, note = await _llm_texts(
-                facts=facts, owner_id=owner_id, deadline=deadline
-            )
-            generation = _generation(
-                recommendation=recommendation,
-                facts=facts,
-                key=key,
-                source=TextGeneration.SOURCE_LLM,
-                texts=texts,
-                owner_id=owner_id,
-                validation=note,
-                **accounting,
-            )
-        except LLMValidationError as exc:
-            fallback_note = f"validation: {exc.errors[:900]}"
-            fallback_accounting = _accounting(exc.completion)
-        except (LLMError, TimeoutError) as exc:
-            fallback_note = f"llm: {getattr(exc, 'message', None) or 'deadline reached'}"
-            fallback_accounting = {"model": model}
-    if generation is None:
-        if mode == MODE_TEMPLATE:
-            fallback_note, fallback_accounting = "template mode", {"model": TEMPLATE_MODEL}
-        else:
+    elif mode == MODE_LLM:
+        generation, why, accounting = await _llm_generation(
+            recommendation=recommendation,
+            facts=facts,
+            key=key,
+            owner_id=owner_id,
+            deadline=deadline,
+        )
+        if generation is None:
             logger.warning(
                 "recommendation text fell back to the template",
-                extra={"recommendation_id": recommendation.pk, "reason": fallback_note[:200]},
+                extra={"recommendation_id": recommendation.pk, "reason": why[:200]},
             )
+    else:
+        generation, why, accounting = None, "template mode", {"model": TEMPLATE_MODEL}
+    if generation is None:
         generation = _generation(
             recommendation=recommendation,
             facts=facts,
@@ -241,10 +261,10 @@ async def text_generate(
             source=TextGeneration.SOURCE_TEMPLATE,
             texts=_template_texts(facts),
             owner_id=owner_id,
-            validation=fallback_note,
-            **fallback_accounting,
+            validation=why,
+            **accounting,
         )
-    await sync_to_async(_store)(generation)
+    await sync_to_async(_store)(generation, recommendation)
     return _result(generation)
 
 

@@ -51,3 +51,10 @@ def test_a_proxied_request_is_never_trusted_anonymously(settings):
 def test_a_wrong_token_is_refused_even_from_a_trusted_network(settings):
     settings.AGENT_ANONYMOUS_NETWORKS = ["127.0.0.1/32"]
     assert not service_request_allowed(request("127.0.0.1", HTTP_AUTHORIZATION="Bearer bad"))
+
+
+def test_a_refusal_is_logged_without_the_token(caplog):
+    service_request_allowed(request(HTTP_AUTHORIZATION="Bearer wrong-token"))
+    refused = [r for r in caplog.records if r.getMessage() == "service request refused"]
+    assert len(refused) == 1
+    assert "wrong-token" not in str(refused[0].__dict__)

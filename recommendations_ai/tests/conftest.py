@@ -47,26 +47,6 @@ def office(alice):
 
 
 @pytest.fixture
-def fake_llm(settings):
-    """The fake OpenAI-compatible server, with the text mode on the model."""
-    from llm.fake_server import FakeLLMServer
-
-    with FakeLLMServer(default=None) as server:
-        settings.LLM_PROVIDER = "openai_compatible"
-        settings.LLM_BASE_URL = server.base_url
-        settings.LLM_API_KEY = "test-key"
-        settings.LLM_MODEL_TEXT = "text/primary"
-        settings.LLM_FALLBACK_MODELS = []
-        settings.LLM_TIMEOUT_S = 2.0
-        settings.LLM_MAX_RETRIES = 1
-        settings.LLM_RETRY_BASE_S = 0.01
-        settings.LLM_RETRY_MAX_S = 0.05
-        settings.LLM_PRICES = {"text/primary": [1.0, 2.0]}
-        settings.AI_TEXT_MODE = "auto"
-        yield server
-
-
-@pytest.fixture
 def service_client(client, settings):
     settings.AGENT_SERVICE_TOKEN = "svc-token"
     client.defaults["HTTP_AUTHORIZATION"] = "Bearer svc-token"

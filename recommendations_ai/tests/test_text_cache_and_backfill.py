@@ -32,6 +32,17 @@ def test_unchanged_facts_are_served_from_the_cache_without_a_model_call(
     assert second["short_description_html"] == first["short_description_html"]
 
 
+def test_a_cache_hit_leaves_the_stored_text_untouched(service_client, office, fake_llm):
+    fake_llm.route(GOOD, when=lambda body: True)
+    generate(service_client, office)
+    stamped = OptimizationRecommendation.objects.get(pk=office.pk).ai_generated_at
+    OptimizationRecommendation.objects.filter(pk=office.pk).update(
+        ai_generated_at=stamped.replace(year=2000)
+    )
+    assert generate(service_client, office)["source"] == "cache"
+    assert OptimizationRecommendation.objects.get(pk=office.pk).ai_generated_at.year == 2000
+
+
 def test_changed_facts_generate_a_new_text(service_client, office, fake_llm):
     fake_llm.route(GOOD, when=lambda body: True)
     generate(service_client, office)

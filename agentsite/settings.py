@@ -94,7 +94,13 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # Each socket's queue holds a whole streamed answer: a full queue drops frames silently.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 1500, "expiry": 60},
+        }
+    }
 
 # --- LLM ----------------------------------------------------------------------------------
 OPENROUTER_API_KEY = env.str("OPENROUTER_API_KEY", default="")
@@ -132,6 +138,11 @@ LLM_PRICES = env.json(
 AI_TEXT_MODE = env.str("AI_TEXT_MODE", default="auto")  # auto | template | llm
 TEXT_ENDPOINT_DEADLINE_S = env.float("TEXT_ENDPOINT_DEADLINE_S", default=25.0)
 CHAT_MAX_TOOL_ROUNDS = env.int("CHAT_MAX_TOOL_ROUNDS", default=5)
+# A whole chat answer (every model round and tool call) ends within this many seconds.
+CHAT_ANSWER_DEADLINE_S = env.float("CHAT_ANSWER_DEADLINE_S", default=90.0)
+CHAT_MAX_ANSWER_TOKENS = env.int("CHAT_MAX_ANSWER_TOKENS", default=900)
+# The history sent to the model: the latest messages that fit this many tokens.
+CHAT_HISTORY_TOKEN_BUDGET = env.int("CHAT_HISTORY_TOKEN_BUDGET", default=3000)
 
 # --- Django plumbing ------------------------------------------------------------------------
 INSTALLED_APPS = [

@@ -223,12 +223,23 @@ def chat_connection_authorize(
         # The canonical round trip makes the dict equal to what the session row stores.
         context = json.loads(context_canonical_json(context=claims.context or {}))
 
+    return _principal(
+        user=user,
+        scenario=claims.scenario,
+        recommendation_id=claims.recommendation_id,
+        context=context,
+    )
+
+
+def _principal(
+    *, user: InfraZenUser, scenario: str, recommendation_id: int | None, context: dict
+) -> ChatPrincipal:
     return ChatPrincipal(
         user_id=user.pk,
         role=user.role,
         is_read_only=user.role == InfraZenUser.ROLE_DEMO,
-        scenario=claims.scenario,
-        recommendation_id=claims.recommendation_id,
+        scenario=scenario,
+        recommendation_id=recommendation_id,
         context=context,
     )
 
@@ -275,3 +286,49 @@ def origin_allowed(origin: str | None) -> bool:
         host = f"[{host}]"
     hosts = [allowed for allowed in settings.ALLOWED_HOSTS if allowed != "*"]
     return validate_host(host, hosts)
+
+
+REASON_SESSION_NOT_FOUND = "Session not found"
+
+
+def chat_session_authorize(*, token: str, session_id: str) -> tuple[ChatPrincipal, ChatSession]:
+    """Checks for `/v1/chat/ws?session=<id>&token=<jwt>` (a session from POST /v1/chat/start).
+
+    The token must be valid for the session's scenario (and recommendation): a session id
+    grants nothing by itself. A missing, archived or foreign session is one 4404.
+    """
+    claims = token_decode(token=token)
+    try:
+        user = user_get_active(user_id=claims.user_id)
+    except NotFound:
+        raise ChatAuthError(CLOSE_FORBIDDEN, REASON_USER_NOT_ALLOWED) from None
+    session = None
+    if session_id and len(session_id) <= 36:
+        session = ChatSession.objects.filter(
+            pk=session_id, user_id=user.pk, status=ChatSession.STATUS_ACTIVE
+        ).first()
+    if session is None:
+        raise ChatAuthError(CLOSE_NOT_FOUND, REASON_SESSION_NOT_FOUND)
+    if claims.scenario != session.scenario:
+        raise ChatAuthError(CLOSE_FORBIDDEN, REASON_SCENARIO_MISMATCH)
+    context: dict = {}
+    if session.scenario == SCENARIO_RECOMMENDATION:
+        if claims.recommendation_id != session.recommendation_id:
+            raise ChatAuthError(CLOSE_FORBIDDEN, REASON_RECOMMENDATION_MISMATCH)
+        try:
+            recommendation_get(user_id=user.pk, recommendation_id=session.recommendation_id)
+        except NotFound:
+            raise ChatAuthError(CLOSE_NOT_FOUND, REASON_RECOMMENDATION_NOT_FOUND) from None
+    else:
+        try:
+            stored = json.loads(session.context or "{}")
+        except ValueError:
+            stored = {}
+        context = stored if isinstance(stored, dict) else {}
+    principal = _principal(
+        user=user,
+        scenario=session.scenario,
+        recommendation_id=session.recommendation_id,
+        context=context,
+    )
+    return principal, session

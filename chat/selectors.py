@@ -17,6 +17,9 @@ from chat.models import ToolCallAudit
 from infrazen.models import ChatMessage, ChatSession
 
 HISTORY_LIMIT = 10
+# The content of an answer's row while it is being written (chat.services.chat_turn_begin).
+# Replays and model history skip such rows.
+PENDING_MARKER = "[ответ готовится]"
 # Replays never send more than this, whatever the caller asks for.
 HISTORY_MAX_LIMIT = 200
 # Roughly what each message costs in the chat format on top of its text.
@@ -35,7 +38,7 @@ def chat_history(
     again from the last id it got if there were more.
     """
     limit = max(0, min(limit, HISTORY_MAX_LIMIT))
-    messages = ChatMessage.objects.filter(session_id=session.pk)
+    messages = ChatMessage.objects.filter(session_id=session.pk).exclude(content=PENDING_MARKER)
     if after_id is None:
         latest = list(messages.order_by("-created_at", "-id")[:limit])
         return latest[::-1]
@@ -76,6 +79,7 @@ def chat_history_for_model(*, session: ChatSession, token_budget: int) -> list[d
     used = 0
     recent = (
         ChatMessage.objects.filter(session_id=session.pk)
+        .exclude(content=PENDING_MARKER)
         .order_by("-created_at", "-id")
         .values_list("role", "content")[:MODEL_HISTORY_MAX_MESSAGES]
     )

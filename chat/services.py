@@ -22,12 +22,18 @@ from chat.auth import SCENARIO_RECOMMENDATION, ChatPrincipal
 from chat.models import ToolCallAudit
 
 # Reads, importable from here for the chat engine; they live in chat.selectors.
-from chat.selectors import chat_history, chat_history_for_model
+from chat.selectors import (
+    PENDING_MARKER,
+    chat_history,
+    chat_history_for_model,
+    text_tokens_estimate,
+)
 from infrazen.clock import utc_now
 from infrazen.models import ChatMessage, ChatSession, InfraZenUser
 
 __all__ = [
     "FAILED_MARKER",
+    "PENDING_MARKER",
     "RESULT_MAX_CHARS",
     "ROLES",
     "STOPPED_MARKER",
@@ -39,6 +45,8 @@ __all__ = [
     "chat_session_archive",
     "chat_session_archive_idle",
     "chat_session_get_or_create",
+    "chat_session_open",
+    "chat_turn_begin",
     "tool_call_audit_attach",
     "tool_call_audit_create",
 ]
@@ -77,19 +85,24 @@ def _active_sessions(principal: ChatPrincipal):
 
 
 def chat_session_get_or_create(*, principal: ChatPrincipal) -> ChatSession:
+    return chat_session_open(principal=principal)[0]
+
+
+def chat_session_open(*, principal: ChatPrincipal) -> tuple[ChatSession, bool]:
+    """The principal's active session for its scope, and whether it was created just now."""
     session = _active_sessions(principal).first()
     if session is not None:
-        return session
+        return session, False
     with transaction.atomic():
         # Two tabs connecting at once would each create a session. Locking the user row
         # serialises creations per user; the lock is held for one SELECT and one INSERT.
         list(InfraZenUser.objects.select_for_update().filter(pk=principal.user_id).values("pk"))
         session = _active_sessions(principal).first()
         if session is not None:
-            return session
+            return session, False
         now = utc_now()
         recommendation = principal.scenario == SCENARIO_RECOMMENDATION
-        return ChatSession.objects.create(
+        session = ChatSession.objects.create(
             id=str(uuid.uuid4()),
             user_id=principal.user_id,
             recommendation_id=principal.recommendation_id if recommendation else None,
@@ -100,6 +113,7 @@ def chat_session_get_or_create(*, principal: ChatPrincipal) -> ChatSession:
             message_count=0,
             status=STATUS_ACTIVE,
         )
+    return session, True
 
 
 def _checked_content(content: Any) -> str:
@@ -150,6 +164,23 @@ def chat_message_update_content(
         ChatSession.objects.filter(pk=message.session_id).update(last_activity_at=now)
     message.content, message.tokens = content, tokens
     return message
+
+
+def chat_turn_begin(*, session: ChatSession, content: str) -> tuple[ChatMessage, ChatMessage]:
+    """Store the user's question, then a placeholder for the answer, before any model call.
+
+    The placeholder gives the streamed answer its message id from the first frame on; the
+    answer replaces its content when it ends (done, stopped or failed). Replays and model
+    history leave placeholders out, so an answer a crash never finished stays invisible.
+    """
+    question = chat_message_create(
+        session=session,
+        role=ROLE_USER,
+        content=content,
+        tokens=text_tokens_estimate(text=content),
+    )
+    answer = chat_message_create(session=session, role=ROLE_ASSISTANT, content=PENDING_MARKER)
+    return question, answer
 
 
 def chat_answer_mark(*, partial: str, marker: str) -> str:

@@ -1,0 +1,242 @@
+"""The chat WebSocket: one consumer for every endpoint and both scenarios (facts §3.5).
+
+  /v1/chat/rec/<recommendation_id>?token=<jwt>   recommendation chat (InfraZen's contract)
+  /v1/chat/analytics?token=<jwt>                 analytics chat (InfraZen's contract)
+  /v1/chat/ws?session=<id>&token=<jwt>           a session from POST /v1/chat/start
+
+Any of them takes `&after=<message_id>`: the replay then holds only newer messages.
+
+A refused connection is accepted, then closed with 4401/4403/4404 and a reason, so a client
+can tell why (InfraZen's agent closed before accepting, which browsers see as a bare 1006).
+The consumer is thin: frames in, the engine's frames out through the session's group.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from chat import engine, frames
+from chat.auth import (
+    CLOSE_FORBIDDEN,
+    ChatAuthError,
+    ChatPrincipal,
+    chat_connection_authorize,
+    chat_session_authorize,
+    origin_allowed,
+)
+from chat.selectors import HISTORY_LIMIT, HISTORY_MAX_LIMIT, chat_history
+from chat.services import chat_session_get_or_create
+from infrazen.models import ChatSession
+from ru_format import plural
+
+logger = logging.getLogger(__name__)
+
+ENDPOINT_RECOMMENDATION = "recommendation"
+ENDPOINT_ANALYTICS = "analytics"
+ENDPOINT_SESSION = "session"
+
+REASON_ORIGIN = "Origin not allowed"
+SCENARIO_NAMES = {"recommendation": "по рекомендации", "analytics": "по аналитике"}
+
+
+def group_name(session_id: str) -> str:
+    return f"chat.{session_id}"
+
+
+def _query(scope: dict) -> dict[str, str]:
+    raw = scope.get("query_string", b"").decode("latin-1")
+    return {key: values[0] for key, values in parse_qs(raw).items() if values}
+
+
+def _header(scope: dict, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _after(value: str | None) -> int | None:
+    if value is None or not value.isdigit():
+        return None
+    return int(value)
+
+
+def connection_open(
+    *, endpoint: str, query: dict[str, str], url_kwargs: dict[str, Any]
+) -> tuple[ChatPrincipal, ChatSession]:
+    """Authenticate a connection and find or create its session (sync; raises ChatAuthError)."""
+    token = query.get("token", "")
+    if endpoint == ENDPOINT_SESSION:
+        return chat_session_authorize(token=token, session_id=query.get("session", ""))
+    principal = chat_connection_authorize(
+        token=token,
+        endpoint_scenario=endpoint,
+        url_recommendation_id=int(url_kwargs["recommendation_id"])
+        if endpoint == ENDPOINT_RECOMMENDATION
+        else None,
+    )
+    return principal, chat_session_get_or_create(principal=principal)
+
+
+def system_text(*, scenario: str, loaded: int) -> str:
+    return (
+        f"Сессия чата {SCENARIO_NAMES.get(scenario, scenario)} начата; "
+        f"загружено {loaded} {plural(loaded, 'сообщение', 'сообщения', 'сообщений')}."
+    )
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    endpoint = ENDPOINT_RECOMMENDATION
+
+    principal: ChatPrincipal | None = None
+    session: ChatSession | None = None
+    group: str | None = None
+    # The id of an answer another process is streaming to this session (from its frames).
+    answer_elsewhere: int | None = None
+
+    async def connect(self) -> None:
+        await self.accept()
+        if not origin_allowed(_header(self.scope, b"origin")):
+            await self.close(code=CLOSE_FORBIDDEN, reason=REASON_ORIGIN)
+            return
+        query = _query(self.scope)
+        try:
+            self.principal, self.session = await database_sync_to_async(connection_open)(
+                endpoint=self.endpoint,
+                query=query,
+                url_kwargs=self.scope.get("url_route", {}).get("kwargs", {}),
+            )
+        except ChatAuthError as refused:
+            logger.info(
+                "chat connection refused: %s", refused.reason, extra={"code": refused.close_code}
+            )
+            await self.close(code=refused.close_code, reason=refused.reason)
+            return
+        self.group = group_name(self.session.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self._replay(after=_after(query.get("after")), greet=True)
+
+    async def disconnect(self, code: int) -> None:
+        # A running answer goes on: it is stored, and a reconnect gets it through the replay.
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def _replay(self, *, after: int | None, greet: bool) -> None:
+        limit = HISTORY_LIMIT if after is None else HISTORY_MAX_LIMIT
+        history = await database_sync_to_async(chat_history)(
+            session=self.session, limit=limit, after_id=after
+        )
+        if greet:
+            await self._send(
+                frames.frame(
+                    "system",
+                    content=system_text(scenario=self.session.scenario, loaded=len(history)),
+                    session_id=self.session.pk,
+                    scenario=self.session.scenario,
+                    recommendation_id=self.session.recommendation_id,
+                    last_message_id=history[-1].pk if history else after,
+                )
+            )
+        for message in history:
+            await self._send(frames.message_frame(message))
+        if engine.answer_running(self.session.pk):
+            await self._send(frames.frame("typing"))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.session is None:
+            return
+        try:
+            incoming = frames.frame_parse(text_data, bytes_data)
+        except frames.FrameError as bad:
+            await self._send(frames.error_frame(bad.code, bad.message, client_id=bad.client_id))
+            return
+        if incoming.kind == frames.KIND_STOP:
+            await self._stop()
+        elif incoming.kind == frames.KIND_HISTORY:
+            await self._replay(after=incoming.after, greet=False)
+        else:
+            await self._ask(incoming)
+
+    async def _ask(self, incoming: frames.ClientFrame) -> None:
+        session_id = self.session.pk
+        if self.answer_elsewhere is not None or not engine.answer_reserve(session_id):
+            await self._send(
+                frames.error_frame(
+                    frames.ERROR_BUSY,
+                    "Предыдущий ответ ещё не готов: дождитесь его или остановите.",
+                    client_id=incoming.client_id,
+                )
+            )
+            return
+        try:
+            turn = await engine.turn_begin(
+                principal=self.principal, session=self.session, question=incoming.content
+            )
+        except Exception:
+            engine.answer_release(session_id)
+            logger.exception("chat question could not be stored", extra={"session_id": session_id})
+            await self._send(
+                frames.error_frame(
+                    frames.ERROR_INTERNAL,
+                    "Сообщение не сохранено. Попробуйте отправить его ещё раз.",
+                    client_id=incoming.client_id,
+                )
+            )
+            return
+        question = frames.frame(
+            "user",
+            message_id=turn.question_id,
+            content=incoming.content,
+            client_id=incoming.client_id,
+        )
+        # The InfraZen client drew its own bubble already; a new client (client_id) gets the
+        # stored id back. Other tabs always see the question.
+        skip = self.channel_name if incoming.client_id is None else None
+        await self._broadcast(question, skip_channel=skip)
+        engine.answer_start(turn=turn, broadcast=self._broadcast)
+
+    async def _stop(self) -> None:
+        engine.answer_stop(self.session.pk)
+        # The answer may run in another process (another tab on another worker).
+        await self.channel_layer.group_send(self.group, {"type": "chat.stop"})
+
+    async def _broadcast(self, frame: dict[str, Any], *, skip_channel: str | None = None) -> None:
+        await self.channel_layer.group_send(
+            self.group, {"type": "chat.frame", "frame": frame, "skip": skip_channel}
+        )
+
+    async def _send(self, frame: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(frame, ensure_ascii=False))
+
+    # --- channel-layer events -----------------------------------------------------------------
+    async def chat_frame(self, event: dict[str, Any]) -> None:
+        frame = event["frame"]
+        if event.get("skip") == self.channel_name:
+            return
+        if not engine.answer_running(self.session.pk):
+            if frame["type"] == "typing" and frame.get("message_id") is not None:
+                self.answer_elsewhere = frame["message_id"]
+            elif frame["type"] == "assistant":
+                self.answer_elsewhere = None
+        await self._send(frame)
+
+    async def chat_stop(self, event: dict[str, Any]) -> None:
+        engine.answer_stop(self.session.pk)
+
+
+class RecommendationChatConsumer(ChatConsumer):
+    endpoint = ENDPOINT_RECOMMENDATION
+
+
+class AnalyticsChatConsumer(ChatConsumer):
+    endpoint = ENDPOINT_ANALYTICS
+
+
+class SessionChatConsumer(ChatConsumer):
+    endpoint = ENDPOINT_SESSION

@@ -1,0 +1,524 @@
+"""The chat engine: one answer to one question, streamed, with tools, stoppable.
+
+One engine serves both scenarios and every endpoint. The consumer stores nothing and builds
+no prompt: it calls `turn_begin` (the question and a placeholder answer are stored before the
+model is called), then `answer_start`, which runs `answer_run` as its own asyncio task so a
+`stop` frame is never stuck behind the stream. Every frame goes out through `broadcast`, the
+session's channel-layer group, so all tabs of a session see the same answer.
+
+An answer always ends in exactly one final `assistant` frame and one stored message:
+  done     the whole answer
+  stopped  what was streamed + STOPPED_MARKER (the upstream stream is closed at once)
+  failed   what was streamed + FAILED_MARKER, after an `error` frame
+The running answers of this process are in `_RUNNING`, keyed by session id; that is what makes
+a second question while one is running a `busy` error rather than a second parallel answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from pydantic import BaseModel
+
+from chat import frames
+from chat.auth import ChatPrincipal
+from chat.context import context_pack_build
+from chat.prompts import system_prompt_build
+from chat.selectors import chat_history_for_model
+from chat.services import (
+    FAILED_MARKER,
+    STOPPED_MARKER,
+    chat_answer_mark,
+    chat_message_update_content,
+    chat_turn_begin,
+    tool_call_audit_create,
+)
+from infrazen.models import ChatMessage, ChatSession
+from infrazen.selectors import user_get
+from llm import gateway
+from llm.errors import LLMDeadlineExceeded, LLMError
+from ops.logging import correlation_id_var, new_correlation_id
+from tools.base import ToolError
+from tools.registry import TOOLS, openai_tools, result_summary, tool_run
+
+logger = logging.getLogger(__name__)
+
+Broadcast = Callable[[dict[str, Any]], Awaitable[None]]
+
+STATUS_DONE = "done"
+STATUS_STOPPED = "stopped"
+STATUS_FAILED = "failed"
+
+OFFLINE_MODEL = "offline"
+# Said when the model still wants tools after the last round and gives no text of its own.
+ROUND_LIMIT_TEXT = (
+    "Я обратился к данным {rounds} раз, но так и не собрал ответ. "
+    "Сформулируйте вопрос точнее, например: «сколько я сэкономлю в месяц?» "
+    "или «какие есть альтернативы?»."
+)
+# Added to the conversation for the one extra call after the last tool round.
+ROUND_LIMIT_NOTE = (
+    "Лимит обращений к инструментам исчерпан. Ответь пользователю сейчас, только по уже "
+    "полученным данным; если данных не хватает, прямо скажи, чего не хватает."
+)
+ERROR_MESSAGES = {
+    frames.ERROR_MODEL: "Языковая модель не ответила. Попробуйте задать вопрос ещё раз.",
+    frames.ERROR_TIMEOUT: "Модель отвечала слишком долго, ответ прерван. Попробуйте ещё раз.",
+    frames.ERROR_INTERNAL: "Не удалось подготовить ответ. Попробуйте ещё раз.",
+}
+# Offline answers are sent in pieces of about this many characters, like a model's deltas.
+OFFLINE_DELTA_CHARS = 48
+
+# session id → its running answer in this process (None while the answer is being set up).
+_RUNNING: dict[str, asyncio.Task | None] = {}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What one answer needs, fixed when the question is stored."""
+
+    principal: ChatPrincipal
+    session_id: str
+    question_id: int
+    answer_id: int
+    question: str
+    correlation_id: str
+
+
+@dataclass
+class _Answer:
+    """What the answer has produced so far: enough to store it whatever happens next."""
+
+    text: list[str] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: Decimal = Decimal(0)
+    model: str = ""
+    tool_calls: int = 0
+
+    def add_usage(self, completion: gateway.Completion) -> None:
+        self.prompt_tokens += completion.prompt_tokens
+        self.completion_tokens += completion.completion_tokens
+        self.cost_usd += completion.cost_usd
+        self.model = completion.model
+
+    @property
+    def content(self) -> str:
+        return "".join(self.text)
+
+
+# --- the running answers of this process ---------------------------------------------------
+def answer_reserve(session_id: str) -> bool:
+    """Claim the session for a new answer; False when one is already running here."""
+    if session_id in _RUNNING:
+        return False
+    _RUNNING[session_id] = None
+    return True
+
+
+def answer_release(session_id: str) -> None:
+    _RUNNING.pop(session_id, None)
+
+
+def answer_running(session_id: str) -> bool:
+    return session_id in _RUNNING
+
+
+def answer_stop(session_id: str) -> bool:
+    """Cancel the session's running answer in this process, if there is one."""
+    task = _RUNNING.get(session_id)
+    if task is None or task.done():
+        return False
+    task.cancel()
+    return True
+
+
+def answer_start(*, turn: Turn, broadcast: Broadcast) -> asyncio.Task:
+    """Run the answer as its own task; the reservation is released when it ends."""
+    task = asyncio.create_task(answer_run(turn=turn, broadcast=broadcast))
+    _RUNNING[turn.session_id] = task
+    task.add_done_callback(lambda _: _RUNNING.pop(turn.session_id, None))
+    return task
+
+
+# --- one turn ---------------------------------------------------------------------------------
+async def turn_begin(*, principal: ChatPrincipal, session: ChatSession, question: str) -> Turn:
+    stored_question, placeholder = await database_sync_to_async(chat_turn_begin)(
+        session=session, content=question
+    )
+    return Turn(
+        principal=principal,
+        session_id=session.pk,
+        question_id=stored_question.pk,
+        answer_id=placeholder.pk,
+        question=question,
+        correlation_id=new_correlation_id(),
+    )
+
+
+async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
+    """Produce, stream and store the answer to `turn`; returns its status. Never raises."""
+    correlation_id_var.set(turn.correlation_id)
+    answer = _Answer()
+    status, error_code = STATUS_DONE, None
+    started = time.monotonic()
+    await broadcast(frames.frame("typing", message_id=turn.answer_id))
+    try:
+        if gateway.llm_available():
+            await _model_answer(turn=turn, answer=answer, broadcast=broadcast)
+        else:
+            await _offline_answer(turn=turn, answer=answer, broadcast=broadcast)
+        if not answer.content.strip():
+            raise LLMError("the model returned an empty answer")
+    except asyncio.CancelledError:
+        # `stop`: the gateway has closed the upstream stream on its way out.
+        asyncio.current_task().uncancel()
+        status = STATUS_STOPPED
+    except LLMDeadlineExceeded:
+        status, error_code = STATUS_FAILED, frames.ERROR_TIMEOUT
+    except LLMError as exc:
+        status, error_code = STATUS_FAILED, frames.ERROR_MODEL
+        logger.warning("chat answer failed: %s", exc, extra={"session_id": turn.session_id})
+    except Exception:
+        status, error_code = STATUS_FAILED, frames.ERROR_INTERNAL
+        logger.exception("chat answer failed", extra={"session_id": turn.session_id})
+
+    # A second `stop` while the answer is stored must not lose it.
+    await asyncio.shield(
+        _answer_finish(
+            turn=turn,
+            answer=answer,
+            status=status,
+            error_code=error_code,
+            broadcast=broadcast,
+            started=started,
+        )
+    )
+    return status
+
+
+async def _answer_finish(
+    *,
+    turn: Turn,
+    answer: _Answer,
+    status: str,
+    error_code: str | None,
+    broadcast: Broadcast,
+    started: float,
+) -> None:
+    content = answer.content.strip()
+    if status == STATUS_STOPPED:
+        content = chat_answer_mark(partial=content, marker=STOPPED_MARKER)
+    elif status == STATUS_FAILED:
+        content = chat_answer_mark(partial=content, marker=FAILED_MARKER)
+    tokens = answer.prompt_tokens + answer.completion_tokens
+    try:
+        await database_sync_to_async(_answer_store)(
+            answer_id=turn.answer_id, content=content, tokens=tokens
+        )
+    except Exception:
+        logger.exception("chat answer could not be stored", extra={"session_id": turn.session_id})
+    if error_code is not None:
+        await broadcast(
+            frames.error_frame(error_code, ERROR_MESSAGES[error_code], message_id=turn.answer_id)
+        )
+    await broadcast(
+        frames.frame(
+            "assistant",
+            message_id=turn.answer_id,
+            content=content,
+            status=status,
+            reply_to=turn.question_id,
+            tokens=tokens,
+            prompt_tokens=answer.prompt_tokens,
+            completion_tokens=answer.completion_tokens,
+            cost_usd=float(answer.cost_usd),
+            model=answer.model or None,
+            tool_calls=answer.tool_calls,
+        )
+    )
+    logger.info(
+        "chat answer %s",
+        status,
+        extra={
+            "session_id": turn.session_id,
+            "message_id": turn.answer_id,
+            "tokens": tokens,
+            "tool_calls": answer.tool_calls,
+            "elapsed_ms": round((time.monotonic() - started) * 1000),
+        },
+    )
+
+
+def _answer_store(*, answer_id: int, content: str, tokens: int) -> None:
+    message = ChatMessage.objects.get(pk=answer_id)
+    chat_message_update_content(message=message, content=content, tokens=tokens)
+
+
+# --- with a language model ----------------------------------------------------------------
+def _conversation(turn: Turn) -> list[dict[str, Any]]:
+    """System prompt with the context pack, then the history that fits the budget (sync)."""
+    principal = turn.principal
+    user = user_get(user_id=principal.user_id)
+    pack = context_pack_build(
+        user=user,
+        scenario=principal.scenario,
+        recommendation_id=principal.recommendation_id,
+        context=principal.context,
+    )
+    system = system_prompt_build(
+        scenario=principal.scenario, pack=pack, read_only=principal.is_read_only
+    )
+    session = ChatSession(pk=turn.session_id)
+    history = [
+        message
+        for message in chat_history_for_model(
+            session=session, token_budget=settings.CHAT_HISTORY_TOKEN_BUDGET
+        )
+        if message["role"] in ("user", "assistant")
+    ]
+    if not history or history[-1] != {"role": "user", "content": turn.question}:
+        history = [*history, {"role": "user", "content": turn.question}]
+    return [{"role": "system", "content": system}, *history]
+
+
+async def _model_answer(*, turn: Turn, answer: _Answer, broadcast: Broadcast) -> None:
+    messages = await database_sync_to_async(_conversation)(turn)
+    tools = openai_tools(turn.principal.scenario)
+    deadline = gateway.deadline_in(settings.CHAT_ANSWER_DEADLINE_S)
+    rounds = settings.CHAT_MAX_TOOL_ROUNDS
+    for number in range(1, rounds + 1):
+        text, calls = await _model_round(
+            turn=turn,
+            answer=answer,
+            broadcast=broadcast,
+            messages=messages,
+            tools=tools,
+            deadline=deadline,
+        )
+        if not calls:
+            return
+        messages.append(_assistant_tool_message(text=text, calls=calls))
+        for call in calls:
+            result = await _tool_call(
+                turn=turn,
+                broadcast=broadcast,
+                answer=answer,
+                call_id=call.id,
+                name=call.name,
+                arguments_json=call.arguments,
+                round_number=number,
+            )
+            messages.append(
+                {"role": "tool", "tool_call_id": call.id, "content": _tool_content(result)}
+            )
+    # Still asking for tools after the last round: one last call without tools.
+    messages.append({"role": "system", "content": ROUND_LIMIT_NOTE})
+    await _model_round(
+        turn=turn,
+        answer=answer,
+        broadcast=broadcast,
+        messages=messages,
+        tools=None,
+        deadline=deadline,
+    )
+    if not answer.content.strip():
+        await _stream_text(
+            turn=turn,
+            answer=answer,
+            broadcast=broadcast,
+            text=ROUND_LIMIT_TEXT.format(rounds=rounds),
+        )
+
+
+async def _model_round(
+    *,
+    turn: Turn,
+    answer: _Answer,
+    broadcast: Broadcast,
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]] | None,
+    deadline: float,
+) -> tuple[str, list[gateway.ToolCall]]:
+    """One model call: deltas go out as they come; returns its text and the tools it wants."""
+    text: list[str] = []
+    calls: list[gateway.ToolCall] = []
+    events = gateway.stream(
+        purpose=f"chat_{turn.principal.scenario}",
+        messages=messages,
+        tools=tools,
+        tool_choice="auto" if tools else None,
+        max_tokens=settings.CHAT_MAX_ANSWER_TOKENS,
+        deadline=deadline,
+        user_id=turn.principal.user_id,
+        correlation_id=turn.correlation_id,
+    )
+    try:
+        async for event in events:
+            if event.kind == "delta":
+                text.append(event.text)
+                answer.text.append(event.text)
+                await broadcast(
+                    frames.frame("assistant_delta", message_id=turn.answer_id, content=event.text)
+                )
+            elif event.kind == "tool_call" and tools:
+                calls.append(event.tool_call)
+            elif event.kind == "done":
+                answer.add_usage(event.completion)
+    finally:
+        # Cancelled mid-stream: close the generator now, which closes the HTTP response.
+        await events.aclose()
+    return "".join(text), calls
+
+
+def _assistant_tool_message(*, text: str, calls: list[gateway.ToolCall]) -> dict:
+    return {
+        "role": "assistant",
+        "content": text or None,
+        "tool_calls": [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments or "{}"},
+            }
+            for call in calls
+        ],
+    }
+
+
+def _tool_content(result: BaseModel | ToolError) -> str:
+    """What the model is shown: the result as data, or the error as an error."""
+    if isinstance(result, ToolError):
+        return json.dumps({"ok": False, "error": str(result)}, ensure_ascii=False)
+    return json.dumps({"ok": True, "data": result.model_dump(mode="json")}, ensure_ascii=False)
+
+
+# --- tools ------------------------------------------------------------------------------------
+def _arguments_for_frame(arguments_json: str) -> Any:
+    try:
+        return json.loads(arguments_json or "{}")
+    except ValueError:
+        return arguments_json[:500]
+
+
+async def _tool_call(
+    *,
+    turn: Turn,
+    broadcast: Broadcast,
+    answer: _Answer,
+    call_id: str,
+    name: str,
+    arguments_json: str,
+    round_number: int,
+) -> BaseModel | ToolError:
+    module = TOOLS.get(name)
+    answer.tool_calls += 1
+    await broadcast(
+        frames.frame(
+            "tool_call",
+            message_id=turn.answer_id,
+            call_id=call_id,
+            name=name[:64],
+            label=getattr(module, "LABEL", "Смотрю данные"),
+            arguments=_arguments_for_frame(arguments_json),
+        )
+    )
+    result = await database_sync_to_async(_tool_execute)(
+        turn=turn, name=name, arguments_json=arguments_json, round_number=round_number
+    )
+    ok = not isinstance(result, ToolError)
+    await broadcast(
+        frames.frame(
+            "tool_result",
+            message_id=turn.answer_id,
+            call_id=call_id,
+            name=name[:64],
+            ok=ok,
+            summary=result_summary(result) if ok else str(result)[:120],
+        )
+    )
+    return result
+
+
+def _tool_execute(
+    *, turn: Turn, name: str, arguments_json: str, round_number: int
+) -> BaseModel | ToolError:
+    """Run one tool as the connection's user and audit it (sync: it reads the database)."""
+    principal = turn.principal
+    started = time.monotonic()
+    try:
+        user = user_get(user_id=principal.user_id)
+        result: BaseModel | ToolError = tool_run(
+            user=user, name=name, arguments_json=arguments_json, scenario=principal.scenario
+        )
+    except ToolError as exc:
+        result = exc
+    except Exception:
+        logger.exception("tool %s failed", name[:64], extra={"session_id": turn.session_id})
+        result = ToolError(f"{name[:64]} failed; the data is unavailable right now")
+    ok = not isinstance(result, ToolError)
+    tool_call_audit_create(
+        session_id=turn.session_id,
+        user_id=principal.user_id,
+        tool=name,
+        arguments=_arguments_for_frame(arguments_json),
+        result=result if ok else None,
+        ok=ok,
+        error="" if ok else str(result),
+        latency_ms=(time.monotonic() - started) * 1000,
+        round=round_number,
+        correlation_id=turn.correlation_id,
+        message_id=turn.answer_id,
+    )
+    return result
+
+
+# --- without a language model ---------------------------------------------------------------
+async def _offline_answer(*, turn: Turn, answer: _Answer, broadcast: Broadcast) -> None:
+    from chat.offline import offline_answer, offline_plan  # TEMP until chat.offline lands
+
+    principal = turn.principal
+    plan = offline_plan(
+        scenario=principal.scenario,
+        recommendation_id=principal.recommendation_id,
+        context=principal.context,
+        question=turn.question,
+    )
+    results: list[tuple[Any, BaseModel | ToolError]] = []
+    for index, call in enumerate(plan.calls, start=1):
+        result = await _tool_call(
+            turn=turn,
+            broadcast=broadcast,
+            answer=answer,
+            call_id=f"offline-{index}",
+            name=call.name,
+            arguments_json=json.dumps(call.arguments, ensure_ascii=False),
+            round_number=1,
+        )
+        results.append((call, result))
+    answer.model = OFFLINE_MODEL
+    text = offline_answer(plan=plan, results=results)
+    await _stream_text(turn=turn, answer=answer, broadcast=broadcast, text=text)
+
+
+async def _stream_text(*, turn: Turn, answer: _Answer, broadcast: Broadcast, text: str) -> None:
+    """Send a ready text as deltas, cut at spaces, the way a model's answer arrives."""
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + OFFLINE_DELTA_CHARS)
+        if end < len(text):
+            space = text.rfind(" ", start + 1, end)
+            end = space + 1 if space > start else end
+        piece = text[start:end]
+        answer.text.append(piece)
+        await broadcast(frames.frame("assistant_delta", message_id=turn.answer_id, content=piece))
+        start = end

@@ -503,3 +503,31 @@ async def test_session_endpoint_serves_a_started_session(alice, bob, rec, fake_l
     assert closed["code"] == 4404 and closed["reason"] == "Session not found"
     closed = await _refusal(f"/v1/chat/ws?session=nope&token={token}")
     assert closed["code"] == 4404
+
+
+@pytest.mark.redis
+async def test_two_tabs_share_the_stream_through_redis(alice, rec, fake_llm, settings):
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [settings.REDIS_URL]},
+        }
+    }
+    fake_llm.enqueue(Reply.answer(ANSWER))
+    first, second = ChatClient(rec_path(alice, rec)), ChatClient(rec_path(alice, rec))
+    await first.connect()
+    await second.connect()
+    await first.ask("Вопрос")
+    got_second = await second.until("assistant")
+    assert (await first.until("assistant"))[-1]["content"] == ANSWER
+    await answers_settled()
+    assert got_second[0]["content"] == "Вопрос" and got_second[-1]["content"] == ANSWER
+    # Stop from the second tab reaches the answer through the group as well.
+    fake_llm.enqueue(Reply.answer("слово " * 400, tokens_per_s=40))
+    await first.ask("Длинный ответ")
+    await second.until("assistant_delta")
+    await second.send({"type": "stop"})
+    assert (await first.until("assistant"))[-1]["status"] == "stopped"
+    await answers_settled()
+    await first.close()
+    await second.close()

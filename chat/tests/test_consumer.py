@@ -416,7 +416,7 @@ async def test_offline_assistant_answers_from_tools_in_the_same_frames(alice, re
     final = got[-1]
     assert final["model"] == "offline" and final["status"] == "done"
     assert OFFLINE_NOTICE_RU in final["content"]
-    assert "1 000" in final["content"]
+    assert "1,000" in final["content"]  # the product's thousands style (§6.1.2)
     assert "".join(f["content"] for f in got if f["type"] == "assistant_delta") == final["content"]
     await client.close()
 

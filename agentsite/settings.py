@@ -143,6 +143,8 @@ CHAT_ANSWER_DEADLINE_S = env.float("CHAT_ANSWER_DEADLINE_S", default=90.0)
 CHAT_MAX_ANSWER_TOKENS = env.int("CHAT_MAX_ANSWER_TOKENS", default=900)
 # The history sent to the model: the latest messages that fit this many tokens.
 CHAT_HISTORY_TOKEN_BUDGET = env.int("CHAT_HISTORY_TOKEN_BUDGET", default=3000)
+# A session's context pack (KPIs, the recommendation, alternatives) is rebuilt after this long.
+CHAT_CONTEXT_TTL_S = env.float("CHAT_CONTEXT_TTL_S", default=60.0)
 
 # --- Django plumbing ------------------------------------------------------------------------
 INSTALLED_APPS = [

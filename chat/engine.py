@@ -20,6 +20,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -80,6 +81,9 @@ OFFLINE_DELTA_CHARS = 48
 
 # session id → its running answer in this process (None while the answer is being set up).
 _RUNNING: dict[str, asyncio.Task | None] = {}
+# session id → (built at, system prompt): see _system_prompt.
+_PROMPTS: OrderedDict[str, tuple[float, str]] = OrderedDict()
+PROMPT_CACHE_SESSIONS = 2_000
 
 
 @dataclass(frozen=True)
@@ -265,19 +269,36 @@ def _answer_store(*, answer_id: int, content: str, tokens: int) -> None:
 
 
 # --- with a language model ----------------------------------------------------------------
-def _conversation(turn: Turn) -> list[dict[str, Any]]:
-    """System prompt with the context pack, then the history that fits the budget (sync)."""
+def _system_prompt(turn: Turn) -> str:
+    """The scenario's prompt with its context pack, reused for CHAT_CONTEXT_TTL_S (sync).
+
+    Building the pack runs a dozen queries (~15 ms); a conversation asks several questions
+    a minute, and the figures behind the pack change once per sync.
+    """
+    now = time.monotonic()
+    cached = _PROMPTS.get(turn.session_id)
+    if cached is not None and now - cached[0] < settings.CHAT_CONTEXT_TTL_S:
+        return cached[1]
     principal = turn.principal
-    user = user_get(user_id=principal.user_id)
     pack = context_pack_build(
-        user=user,
+        user=user_get(user_id=principal.user_id),
         scenario=principal.scenario,
         recommendation_id=principal.recommendation_id,
         context=principal.context,
     )
-    system = system_prompt_build(
+    prompt = system_prompt_build(
         scenario=principal.scenario, pack=pack, read_only=principal.is_read_only
     )
+    _PROMPTS[turn.session_id] = (now, prompt)
+    _PROMPTS.move_to_end(turn.session_id)
+    while len(_PROMPTS) > PROMPT_CACHE_SESSIONS:
+        _PROMPTS.popitem(last=False)
+    return prompt
+
+
+def _conversation(turn: Turn) -> list[dict[str, Any]]:
+    """System prompt with the context pack, then the history that fits the budget (sync)."""
+    system = _system_prompt(turn)
     session = ChatSession(pk=turn.session_id)
     history = [
         message

@@ -531,3 +531,41 @@ async def test_two_tabs_share_the_stream_through_redis(alice, rec, fake_llm, set
     await answers_settled()
     await first.close()
     await second.close()
+
+
+async def test_the_model_gets_the_prompt_the_pack_and_the_history(alice, rec, fake_llm, settings):
+    from chat.prompts import DATA_OPEN, RULE_DATA_NOT_INSTRUCTIONS
+
+    fake_llm.enqueue(Reply.answer("Первый ответ."), Reply.answer("Второй ответ."))
+    client = ChatClient(rec_path(alice, rec))
+    await client.connect()
+    for question in ("Первый вопрос", "Второй вопрос"):
+        await client.ask(question)
+        await client.until("assistant")
+        await answers_settled()
+    second = fake_llm.chat_requests()[1]
+    system, *history = second["messages"]
+    assert system["role"] == "system"
+    assert DATA_OPEN in system["content"] and RULE_DATA_NOT_INSTRUCTIONS in system["content"]
+    assert "old-backup" in system["content"]  # the context pack: no tool call needed
+    assert history == [
+        {"role": "user", "content": "Первый вопрос"},
+        {"role": "assistant", "content": "Первый ответ."},
+        {"role": "user", "content": "Второй вопрос"},
+    ]
+    assert {tool["function"]["name"] for tool in second["tools"]} >= {
+        "get_recommendation",
+        "list_top_alternatives",
+        "generate_step_plan",
+    }
+
+    # A small budget keeps only the latest messages, and always the question itself.
+    settings.CHAT_HISTORY_TOKEN_BUDGET = 12
+    fake_llm.enqueue(Reply.answer("Третий ответ."))
+    await client.ask("Третий вопрос")
+    await client.until("assistant")
+    await answers_settled()
+    third = fake_llm.chat_requests()[2]["messages"]
+    assert third[-1] == {"role": "user", "content": "Третий вопрос"}
+    assert len(third) < 6
+    await client.close()

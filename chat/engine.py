@@ -33,6 +33,7 @@ from pydantic import BaseModel
 from chat import frames
 from chat.auth import ChatPrincipal
 from chat.context import context_pack_build
+from chat.offline import PlannedCall, offline_answer, offline_plan
 from chat.prompts import system_prompt_build
 from chat.selectors import chat_history_for_model
 from chat.services import (
@@ -505,8 +506,6 @@ def _tool_execute(
 
 # --- without a language model ---------------------------------------------------------------
 async def _offline_answer(*, turn: Turn, answer: _Answer, broadcast: Broadcast) -> None:
-    from chat.offline import offline_answer, offline_plan  # TEMP until chat.offline lands
-
     principal = turn.principal
     plan = offline_plan(
         scenario=principal.scenario,
@@ -514,7 +513,7 @@ async def _offline_answer(*, turn: Turn, answer: _Answer, broadcast: Broadcast) 
         context=principal.context,
         question=turn.question,
     )
-    results: list[tuple[Any, BaseModel | ToolError]] = []
+    results: list[tuple[PlannedCall, BaseModel | ToolError]] = []
     for index, call in enumerate(plan.calls, start=1):
         result = await _tool_call(
             turn=turn,

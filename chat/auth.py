@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -332,3 +333,27 @@ def chat_session_authorize(*, token: str, session_id: str) -> tuple[ChatPrincipa
         context=context,
     )
     return principal, session
+
+
+def chat_token_mint(
+    *,
+    user_id: int,
+    scenario: str,
+    recommendation_id: int | None = None,
+    context: dict | None = None,
+    lifetime_s: int = 3600,
+) -> str:
+    """A token with the claims InfraZen mints (facts §3.3), for `manage.py chat_token`:
+    demos and support. In production InfraZen's `POST /api/chat/token` mints them."""
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown chat scenario {scenario!r}")
+    now = int(time.time())
+    payload = {
+        "user_id": user_id,
+        "scenario": scenario,
+        "recommendation_id": recommendation_id if scenario == SCENARIO_RECOMMENDATION else None,
+        "context": None if scenario == SCENARIO_RECOMMENDATION else (context or {}),
+        "iat": now,
+        "exp": now + lifetime_s,
+    }
+    return jwt.encode(payload, settings.AGENT_SERVICE_JWT_SECRET, algorithm=ALGORITHM)

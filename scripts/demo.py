@@ -33,6 +33,7 @@ from testservers import free_port  # scripts/ is on sys.path: this runs as a scr
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_USERNAME = "admin"
 READY_TIMEOUT_S = 30.0
+DEMO_TOKEN_LIFETIME_S = 12 * 3600
 
 
 def bootstrap(*, password_file: Path) -> dict:
@@ -74,17 +75,35 @@ def bootstrap(*, password_file: Path) -> dict:
     elif password_file.exists():
         password = password_file.read_text().strip()
 
-    from chat.routing import websocket_urlpatterns
-    from infrazen.models import OptimizationRecommendation
+    from chat.auth import SCENARIO_ANALYTICS, SCENARIO_RECOMMENDATION, chat_token_mint
+    from infrazen.demo import ALICE_EMAIL
+    from infrazen.models import InfraZenUser, OptimizationRecommendation
     from llm import gateway
 
     example = OptimizationRecommendation.objects.filter(resource_name="office").first()
+    alice = InfraZenUser.objects.get(email=ALICE_EMAIL)
+    chat_paths = []
+    if example is not None:
+        token = chat_token_mint(
+            user_id=alice.pk,
+            scenario=SCENARIO_RECOMMENDATION,
+            recommendation_id=example.pk,
+            lifetime_s=DEMO_TOKEN_LIFETIME_S,
+        )
+        chat_paths.append(f"/v1/chat/rec/{example.pk}?token={token}")
+    token = chat_token_mint(
+        user_id=alice.pk,
+        scenario=SCENARIO_ANALYTICS,
+        context={"time_range_days": 30},
+        lifetime_s=DEMO_TOKEN_LIFETIME_S,
+    )
+    chat_paths.append(f"/v1/chat/analytics?token={token}")
 
     return {
         "database": f"{db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}",
         "channel_layer": settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1],
         "llm": gateway.describe_config(),
-        "websockets": [str(pattern.pattern) for pattern in websocket_urlpatterns],
+        "chat_paths": chat_paths,
         "admin_password": password,
         "example_recommendation_id": example.pk if example else 1,
         "password_file": password_file,
@@ -120,10 +139,10 @@ def banner(info: dict, port: int) -> str:
             f"-d '{{\"recommendation_id\": {info['example_recommendation_id']}}}'",
             "                 (the demo accepts token-less calls from 127.0.0.1 only)",
             *[
-                f"  {'WebSocket' if i == 0 else '':<15}ws://127.0.0.1:{port}/{route}?token=<jwt>"
-                for i, route in enumerate(info["websockets"])
+                f"  {'chat (alice)' if i == 0 else '':<15}ws://127.0.0.1:{port}{path}"
+                for i, path in enumerate(info["chat_paths"])
             ],
-            *([] if info["websockets"] else ["  WebSocket      (no routes in chat.routing yet)"]),
+            "                 (valid 12 h; more: manage.py chat_token --email E --analytics 30)",
             "",
         ]
     )

@@ -22,6 +22,7 @@ from chat.offline import (
     offline_followup,
     offline_plan,
 )
+from chat.offline_wording import EN_TOOL_TEXTS
 from infrazen.demo import ALICE_EMAIL, BOB_EMAIL, demo_seed
 from infrazen.models import CloudProvider, InfraZenUser, OptimizationRecommendation, Resource
 from ru_format import rub, rub_period
@@ -455,15 +456,13 @@ def test_the_step_plan_in_english_is_in_english(world):
 
 
 def test_every_step_and_reason_text_of_the_tools_has_an_english_wording():
-    from chat.offline import EN_TEXT
-
     texts = {text for plan in generate_step_plan.PLANS.values() for step in plan for text in step}
     texts -= {"low", "medium", "high"}
     texts |= {
         generate_step_plan.HEAVY_MIGRATION_STEP[0],
         generate_step_plan.HEAVY_MIGRATION_STEP[2],
     }
-    assert texts <= set(EN_TEXT)
+    assert texts <= set(EN_TOOL_TEXTS)
 
 
 def test_resource_questions_read_the_resource_in_a_second_round(world):

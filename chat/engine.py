@@ -147,8 +147,26 @@ def answer_stop(session_id: str) -> bool:
     return True
 
 
+def _delivery(broadcast: Broadcast, *, session_id: str) -> Broadcast:
+    """`broadcast` that never fails the answer: with the channel layer down (a Redis outage)
+    the answer still completes and is stored, and the clients get it through the replay."""
+    failed = False
+
+    async def deliver(frame: dict[str, Any]) -> None:
+        nonlocal failed
+        try:
+            await broadcast(frame)
+        except Exception:
+            if not failed:
+                logger.exception("chat frames undeliverable", extra={"session_id": session_id})
+            failed = True
+
+    return deliver
+
+
 def answer_start(*, turn: Turn, broadcast: Broadcast) -> asyncio.Task:
     """Run the answer as its own task; the reservation is released when it ends."""
+    broadcast = _delivery(broadcast, session_id=turn.session_id)
     task = asyncio.create_task(answer_run(turn=turn, broadcast=broadcast))
     _RUNNING[turn.session_id] = task
     task.add_done_callback(lambda _: _RUNNING.pop(turn.session_id, None))

@@ -569,3 +569,26 @@ async def test_the_model_gets_the_prompt_the_pack_and_the_history(alice, rec, fa
     assert third[-1] == {"role": "user", "content": "Третий вопрос"}
     assert len(third) < 6
     await client.close()
+
+
+async def test_an_answer_is_stored_even_when_no_frame_can_be_delivered(alice, rec, fake_llm):
+    from chat.auth import ChatPrincipal
+    from chat.services import chat_session_open
+
+    principal = ChatPrincipal(
+        user_id=alice.pk,
+        role="user",
+        is_read_only=False,
+        scenario="recommendation",
+        recommendation_id=rec.pk,
+        context={},
+    )
+    session, _ = await database_sync_to_async(chat_session_open)(principal=principal)
+
+    async def channel_layer_down(frame):
+        raise ConnectionError("redis is down")
+
+    fake_llm.enqueue(Reply.answer(ANSWER))
+    turn = await engine.turn_begin(principal=principal, session=session, question="Вопрос")
+    assert await engine.answer_start(turn=turn, broadcast=channel_layer_down) == "done"
+    assert await _stored(session.pk) == [("user", "Вопрос"), ("assistant", ANSWER)]

@@ -1207,7 +1207,13 @@ def _overview(a: _Answer, overview: Any) -> tuple[str, list[str | None]]:
         if failed:
             text += a.say("ov_sync_problems", names=", ".join(failed))
         details.append(text + ".")
-    if overview.note and not a.en and not _has_money_text(overview.note):
+    # The lead already says when costs are unknown.
+    if (
+        overview.note
+        and overview.monthly_cost is not None
+        and not a.en
+        and not _has_money_text(overview.note)
+    ):
         details.append(_clean(overview.note, TEXT_MAX_CHARS))
     return lead, details
 
@@ -1224,13 +1230,14 @@ def _answer_overview(a: _Answer) -> list[str]:
 def _answer_trends(a: _Answer) -> list[str]:
     trends, overview = a.get("get_cost_trends"), a.get("get_analytics_overview")
     if trends is None or trends.latest_daily_cost is None:
-        lines = []
-        if trends is not None:
-            lines.append(a.say("tr_no_data", period=a.count(trends.time_range_days, "day")))
         if overview is not None:
             lead, details = _overview(a, overview)
-            lines += [lead, *_numbered(details)]
-        return [*lines, *a.missing(), a.next_step("trends")]
+            lines = [lead, *_numbered(details)]
+        elif trends is not None:
+            lines = [a.say("tr_no_data", period=a.count(trends.time_range_days, "day"))]
+        else:
+            lines = []
+        return [*lines, *a.missing(), a.pick(wording.NEXT_STEPS_NO_DATA)]
     change = trends.change_over_range_percent
     key = "tr_flat" if not change else "tr_up" if change > 0 else "tr_down"
     lead = a.say(
@@ -1304,14 +1311,23 @@ def _answer_anomalies(a: _Answer) -> list[str]:
         return a.no_data()
     period = a.count(result.time_range_days, "day")
     if result.points_analysed < ANOMALIES_MIN_DAYS:
-        lead = a.say("an_few", period=a.count(result.points_analysed, "day"))
-        return [lead, *a.missing(), a.next_step("trends")]
+        lead = (
+            a.say("an_few", period=a.count(result.points_analysed, "day"))
+            if result.points_analysed
+            else a.say("an_no_history")
+        )
+        return [lead, *a.missing(), a.next_step("anomalies_none")]
+    coverage = ""
+    if result.points_analysed < result.time_range_days:
+        coverage = a.say("an_coverage", days=a.count(result.points_analysed, "day"))
     if not result.anomalies:
-        return [a.say("an_none", period=period), *a.missing(), a.next_step("trends")]
+        lead = a.say("an_none", period=period, coverage=coverage)
+        return [lead, *a.missing(), a.next_step("anomalies_none")]
     latest = result.anomalies[0]
     lead = a.say(
         "an_lead",
         period=period,
+        coverage=coverage,
         count=a.count(len(result.anomalies), "anomaly"),
         kind=a.say("an_spike_lead" if latest.direction == "spike" else "an_drop_lead"),
         date=a.date(latest.peak_date),

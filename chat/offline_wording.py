@@ -235,18 +235,24 @@ WORDS: dict[str, Pair] = {
         "Pending recommendations could cut {savings}.",
     ),
     # anomalies
+    "an_no_history": (
+        "Истории расходов пока нет: искать аномалии не в чем.",
+        "There is no cost history yet, so there is nothing to look for anomalies in.",
+    ),
     "an_few": (
         "Для поиска аномалий мало данных: история расходов за {period}, нужно не меньше 7 дней.",
         "Too little data to look for anomalies: {period} of cost history, at least 7 days needed.",
     ),
     "an_none": (
-        "За {period} аномалий нет: дневной расход держался в обычном диапазоне.",
-        "No anomalies over {period}: the daily cost stayed within its usual range.",
+        "За {period}{coverage} аномалий нет: дневной расход держался в обычном диапазоне.",
+        "No anomalies over {period}{coverage}: the daily cost stayed within its usual range.",
     ),
+    "an_coverage": (" (данные есть за {days})", " (data for {days})"),
     "an_lead": (
-        "За {period} — {count}; последняя — {kind} {date}: {actual} при обычных {expected}.",
-        "Over {period}: {count}; the latest is {kind} on {date}: {actual} against a usual "
+        "За {period}{coverage} — {count}; последняя — {kind} {date}: {actual} при обычных "
         "{expected}.",
+        "Over {period}{coverage}: {count}; the latest is {kind} on {date}: {actual} against a "
+        "usual {expected}.",
     ),
     "an_spike_lead": ("всплеск", "a spike"),
     "an_drop_lead": ("спад", "a drop"),
@@ -372,6 +378,10 @@ NEXT_STEPS: dict[str, Pair] = {
         "менялись расходы?».",
         "Check the provider's console for what changed on those days; for the overall trend, "
         'ask "how did my costs change?".',
+    ),
+    "anomalies_none": (
+        "Общую динамику покажет вопрос «как менялись расходы?».",
+        'For the overall trend, ask "how did my costs change?".',
     ),
     "top": (
         "Откройте рекомендацию из списка: в её чате можно спросить про альтернативы, риски и план.",

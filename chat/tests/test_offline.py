@@ -23,7 +23,8 @@ from chat.offline import (
     offline_plan,
 )
 from chat.offline_wording import EN_TOOL_TEXTS
-from infrazen.demo import ALICE_EMAIL, BOB_EMAIL, demo_seed
+from conftest import make_recommendation, make_resource, make_user
+from infrazen.demo import ALICE_EMAIL, BOB_EMAIL, DEMO_EMAIL, demo_seed
 from infrazen.models import CloudProvider, InfraZenUser, OptimizationRecommendation, Resource
 from ru_format import rub, rub_period
 from tools import generate_step_plan, get_anomalies, get_user_context
@@ -765,3 +766,58 @@ def test_names_from_the_data_cannot_break_the_markdown():
     text = offline_answer(plan=plan, results=[(plan.calls[0], context)])
     assert "**evil # heading <b>x</b>** (Selectel)" in text
     assert "\n#" not in text
+
+
+# --- thin data: a tenant with nothing synced, a bare recommendation ------------------------------
+
+ALL_QUESTIONS = [
+    "что это?",
+    "сколько сэкономлю за год",
+    "альтернативы",
+    "риски",
+    "план",
+    "загрузка cpu",
+    "подключения",
+    "ну?",
+    "расходы",
+    "аномалии",
+    "где сэкономить",
+    "по провайдерам",
+    "по сервисам",
+    "help",
+]
+
+
+@pytest.mark.parametrize("question", ALL_QUESTIONS)
+def test_a_tenant_with_no_data_gets_plain_answers_without_invented_figures(db, question):
+    carol = make_user("carol@example.com")
+    for scenario in (REC, ANALYTICS):
+        talk = converse(carol, scenario, question, recommendation_id=None)
+        assert_well_formed(talk.text, talk.plan.language)
+        assert "₽" not in talk.text
+
+
+@pytest.mark.parametrize("question", ALL_QUESTIONS)
+def test_a_bare_recommendation_still_gets_a_sound_answer(alice, question):
+    provider = CloudProvider.objects.filter(user=alice).first()
+    resource = make_resource(provider, "bare-server", daily_cost=10.0, effective_cost=10.0)
+    rec = make_recommendation(resource, estimated_monthly_savings=300.0)
+    talk = converse(alice, REC, question, recommendation_id=rec.pk)
+    assert_well_formed(talk.text, talk.plan.language)
+    assert not [r for _, r in talk.results if isinstance(r, ToolError)]
+
+
+def test_anomalies_say_how_many_days_of_data_there_were(world):
+    demo = InfraZenUser.objects.get(email=DEMO_EMAIL)
+    talk = converse(demo, ANALYTICS, "аномалии за 90 дней")
+    result = talk.result("get_anomalies")
+    assert result.points_analysed < 90
+    assert_well_formed(talk.text, "ru")
+    assert talk.text.startswith(f"За 90 дней (данные есть за {result.points_analysed} дней)")
+
+
+def test_without_cost_history_there_is_nothing_to_search(db):
+    carol = make_user("carol@example.com")
+    talk = converse(carol, ANALYTICS, "any anomalies?")
+    assert_well_formed(talk.text, "en")
+    assert talk.text.startswith("There is no cost history yet")

@@ -304,7 +304,7 @@ COMMON_EN = frozenset(
         "a an the is are was were be been am i me my we our you your it its this that these "
         "those what which who why how when where do does did can could will would should may "
         "might must have has had of to in on at for from by with about and or but not no yes "
-        "if then than much many more most any some there here please thanks thank ok okay "
+        "if then than much many more most any some there here please thanks thank "
         "show give tell get need want know per each all last past over next month year day "
         "week hi hello hey"
     )
@@ -582,8 +582,9 @@ def offline_followup(*, plan: OfflinePlan, results: Results) -> list[PlannedCall
 
 
 def _found(results: Results, name: str) -> Any | None:
+    """The first result of tool `name`; a ToolError (or anything but a Result) is no data."""
     for call, result in results:
-        if call.name == name and not isinstance(result, ToolError):
+        if call.name == name and isinstance(result, BaseModel):
             return result
     return None
 
@@ -714,7 +715,7 @@ class _Answer:
 
     def missing(self) -> list[str]:
         """ "No data" sentences for the planned or run tools that gave no result."""
-        got = {call.name for call, result in self.results if not isinstance(result, ToolError)}
+        got = {call.name for call, result in self.results if isinstance(result, BaseModel)}
         names = [c.name for c in self.plan.calls] + [c.name for c, _ in self.results]
         return [
             self.say(

@@ -35,7 +35,7 @@ REC = "recommendation"
 ANALYTICS = "analytics"
 PERIOD_WORDS = ("мес", "день", "год", "квартал", "month", "day", "year", "quarter")
 # Every ₽ says its period: "₽/мес", or a one-off amount with what it covers ("₽ за весь всплеск").
-RUB_WITHOUT_PERIOD = re.compile(r"₽(?!/(?:" + "|".join(PERIOD_WORDS) + r")\b| за | over | in )")
+RUB_WITHOUT_PERIOD = re.compile(r"₽(?!/(?:" + "|".join(PERIOD_WORDS) + r")\b| за | over )")
 
 
 # --- the demo dataset, seeded once for this module --------------------------------------------

@@ -146,6 +146,25 @@ CHAT_HISTORY_TOKEN_BUDGET = env.int("CHAT_HISTORY_TOKEN_BUDGET", default=3000)
 # A session's context pack (KPIs, the recommendation, alternatives) is rebuilt after this long.
 CHAT_CONTEXT_TTL_S = env.float("CHAT_CONTEXT_TTL_S", default=60.0)
 
+# --- Screenshots in the chat (POST /v1/chat/upload, chat.images) ----------------------------
+_upload_dir = Path(env.str("CHAT_UPLOAD_DIR", default="var/uploads"))
+CHAT_UPLOAD_DIR = _upload_dir if _upload_dir.is_absolute() else BASE_DIR / _upload_dir
+# An image can be referenced in the chat for this long after its upload, then it is purged.
+CHAT_IMAGE_TTL_S = env.int("CHAT_IMAGE_TTL_S", default=3600)
+# The stock InfraZen client uploads without a token; an anonymous image belongs to the first
+# user whose chat message refers to it. False: a chat token is required to upload.
+CHAT_UPLOAD_ANONYMOUS = env.bool("CHAT_UPLOAD_ANONYMOUS", default=True)
+CHAT_UPLOAD_MAX_MB = env.int("CHAT_UPLOAD_MAX_MB", default=5)
+CHAT_UPLOAD_MAX_PIXELS = env.int("CHAT_UPLOAD_MAX_PIXELS", default=25_000_000)
+CHAT_UPLOAD_RATE_PER_MINUTE = env.int("CHAT_UPLOAD_RATE_PER_MINUTE", default=10)
+CHAT_UPLOAD_MAX_TOTAL_MB = env.int("CHAT_UPLOAD_MAX_TOTAL_MB", default=512)
+# Header a trusted proxy sets to the client's address (e.g. X-Real-IP); empty: REMOTE_ADDR.
+CHAT_UPLOAD_CLIENT_IP_HEADER = env.str("CHAT_UPLOAD_CLIENT_IP_HEADER", default="")
+# What is stored and sent to the vision model: longest side and bytes after re-encoding.
+CHAT_IMAGE_MAX_SIDE = env.int("CHAT_IMAGE_MAX_SIDE", default=2048)
+CHAT_IMAGE_MAX_BYTES = env.int("CHAT_IMAGE_MAX_BYTES", default=1_048_576)
+CHAT_IMAGE_MAX_PER_MESSAGE = env.int("CHAT_IMAGE_MAX_PER_MESSAGE", default=4)
+
 # --- Django plumbing ------------------------------------------------------------------------
 INSTALLED_APPS = [
     "daphne",

@@ -1,4 +1,5 @@
-"""REST side of the chat: POST /v1/chat/start (product description §9).
+"""REST side of the chat: POST /v1/chat/start (product description §9), and the screenshot
+upload the InfraZen browser client uses (facts §3.6, §3.7; the rules live in chat.images).
 
 The caller holds a chat token minted by InfraZen (facts §3.3), sent as `Authorization: Bearer`
 (or `token` in the body). The session is the one the token's scope maps to (facts §3.10):
@@ -7,18 +8,31 @@ created, or the active one reused. The browser then connects to /v1/chat/ws?sess
 
 from __future__ import annotations
 
+import ipaddress
+
+from django.conf import settings
+from django.utils.cache import patch_vary_headers
 from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError, UnsupportedMediaType
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from chat import images
 from chat.auth import (
+    CLOSE_FORBIDDEN,
+    CLOSE_UNAUTHORIZED,
+    REASON_TOKEN_REQUIRED,
+    REASON_USER_NOT_ALLOWED,
     SCENARIO_RECOMMENDATION,
     SCENARIOS,
     ChatAuthError,
     chat_connection_authorize,
+    origin_allowed,
     token_decode,
 )
 from chat.services import chat_session_open
+from infrazen.selectors import NotFound, user_get_active
 
 HTTP_STATUS_FOR_CLOSE = {4401: 401, 4403: 403, 4404: 404}
 
@@ -66,4 +80,134 @@ class ChatStartApi(APIView):
                 "ws_url": f"/v1/chat/ws?session={session.pk}",
             },
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+# --- Screenshots: POST /v1/chat/upload, GET /v1/chat/image/<id> ---------------------------------
+# Errors keep the old agent's `{"detail": ...}` shape: the InfraZen client shows `detail`.
+
+
+def _bearer_token(request) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _image_user_id(request) -> int | None:
+    """The chat token's active user; None for an anonymous caller when that is allowed."""
+    token = _bearer_token(request)
+    if not token:
+        if settings.CHAT_UPLOAD_ANONYMOUS:
+            return None
+        raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_TOKEN_REQUIRED)
+    # A bad token is refused, never downgraded to an anonymous upload.
+    claims = token_decode(token=token)
+    try:
+        return user_get_active(user_id=claims.user_id).pk
+    except NotFound:
+        raise ChatAuthError(CLOSE_FORBIDDEN, REASON_USER_NOT_ALLOWED) from None
+
+
+def _client_ip(request) -> str | None:
+    header = settings.CHAT_UPLOAD_CLIENT_IP_HEADER
+    value = ""
+    if header:
+        # The proxy appends the peer it saw: the last entry is the one it vouches for.
+        value = request.headers.get(header, "").split(",")[-1].strip()
+    value = value or request.META.get("REMOTE_ADDR", "")
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
+def _detail(detail: str, code: int, **headers: str) -> Response:
+    return Response({"detail": detail}, status=code, headers=headers or None)
+
+
+def _refusal(refused: ChatAuthError) -> Response:
+    return _detail(refused.reason, HTTP_STATUS_FOR_CLOSE[refused.close_code])
+
+
+class _BrowserCorsMixin:
+    """The InfraZen page (another origin in development) reads these answers with fetch()."""
+
+    cors_methods = "OPTIONS"
+
+    def options(self, request, *args, **kwargs):
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        origin = request.headers.get("Origin")
+        if origin and origin_allowed(origin):
+            response["Access-Control-Allow-Origin"] = origin
+            response["Access-Control-Allow-Methods"] = self.cors_methods
+            response["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+            response["Access-Control-Max-Age"] = "600"
+        patch_vary_headers(response, ("Origin",))
+        return response
+
+
+class ChatImageUploadApi(_BrowserCorsMixin, APIView):
+    parser_classes = [MultiPartParser]
+    cors_methods = "POST, OPTIONS"
+
+    def post(self, request):
+        try:
+            user_id = _image_user_id(request)
+        except ChatAuthError as refused:
+            return _refusal(refused)
+        # The body is already spooled by the server; refuse to parse one far over the limit.
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if declared.isdigit() and int(declared) > images.upload_max_bytes() + 64 * 1024:
+            return _detail(images.detail_too_large(), status.HTTP_400_BAD_REQUEST)
+        try:
+            upload = request.FILES.get("file")
+        except (ParseError, UnsupportedMediaType):
+            upload = None
+        if upload is None:
+            return _detail(
+                "Field required: send the image as multipart/form-data field 'file'",
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        raw = upload.read(images.upload_max_bytes() + 1)
+        try:
+            image = images.chat_image_upload(
+                raw=raw, user_id=user_id, uploader_ip=_client_ip(request)
+            )
+        except images.ImageRejected as rejected:
+            headers = {"Retry-After": "60"} if rejected.status == 429 else {}
+            return _detail(rejected.detail, rejected.status, **headers)
+        return Response(
+            {
+                "image_id": str(image.pk),
+                "filename": upload.name,
+                "size": image.size,
+                "expires_in": settings.CHAT_IMAGE_TTL_S,
+            }
+        )
+
+
+class ChatImageStatusApi(_BrowserCorsMixin, APIView):
+    cors_methods = "GET, OPTIONS"
+
+    def get(self, request, image_id: str):
+        try:
+            user_id = _image_user_id(request)
+        except ChatAuthError as refused:
+            return _refusal(refused)
+        parsed = images.image_id_parse(image_id)
+        if parsed is None:
+            return _detail("Invalid image id", status.HTTP_400_BAD_REQUEST)
+        image = images.chat_image_status_get(image_id=parsed, user_id=user_id)
+        if image is None:
+            return Response({"exists": False})
+        age = images.image_age_seconds(image=image)
+        return Response(
+            {
+                "exists": True,
+                "size": image.size,
+                "age_seconds": age,
+                "expires_in": max(0, settings.CHAT_IMAGE_TTL_S - age),
+            }
         )

@@ -3,6 +3,8 @@ chat_messages (infrazen.models); here is only what InfraZen has no place for."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 
 from infrazen import clock
@@ -40,3 +42,35 @@ class ToolCallAudit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tool} ({'ok' if self.ok else 'error'})"
+
+
+class ChatImage(models.Model):
+    """A screenshot pasted into the chat (POST /v1/chat/upload), re-encoded without metadata.
+
+    The bytes live in CHAT_UPLOAD_DIR under `path` (the file name only, `<id>.<ext>`). A row
+    without a user was uploaded anonymously and belongs to the first user whose chat message
+    refers to it (chat.images). Rows and files older than CHAT_IMAGE_TTL_S are dead: lookups
+    ignore them and `manage.py chat_images_purge` deletes them.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # InfraZen's users.id; no foreign key, as for the audit rows above.
+    user_id = models.IntegerField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=clock.utc_now, db_index=True)
+    size = models.PositiveIntegerField()
+    mime = models.CharField(max_length=32)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    path = models.CharField(max_length=64)
+    uploader_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        db_table = "agent_chat_images"
+        verbose_name = "chat image"
+        indexes = [
+            # The per-client upload rate limit counts an address's recent rows.
+            models.Index(fields=["uploader_ip", "created_at"], name="agent_chatimage_ip_time")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.mime}, {self.width}×{self.height})"

@@ -3,9 +3,12 @@ from __future__ import annotations
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from chat.apis import ChatStartApi
+from chat.apis import ChatImageStatusApi, ChatImageUploadApi, ChatStartApi
 
 urlpatterns = [
     # Authenticated by the chat token in the Authorization header, not by a cookie: no CSRF.
     path("v1/chat/start", csrf_exempt(ChatStartApi.as_view())),
+    # The stock InfraZen client uploads with no cookie and no token (see chat.images).
+    path("v1/chat/upload", csrf_exempt(ChatImageUploadApi.as_view())),
+    path("v1/chat/image/<str:image_id>", ChatImageStatusApi.as_view()),
 ]

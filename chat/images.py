@@ -1,0 +1,401 @@
+"""Screenshots pasted into the chat (facts §3.6, §3.7, §5.4; weaknesses §7.1 item 5).
+
+The browser uploads an image (`POST /v1/chat/upload`) and then sends `[image:<id>] question`
+in the chat. Here:
+
+- **Upload:** the bytes must decode as JPEG, PNG, WEBP or GIF (the file name is not trusted),
+  within CHAT_UPLOAD_MAX_PIXELS (decompression bombs). What is stored is a fresh encoding of
+  the pixels, so no EXIF, GPS, ICC or text chunk survives: PNG, or JPEG when PNG would exceed
+  CHAT_IMAGE_MAX_BYTES, downscaled to CHAT_IMAGE_MAX_SIDE. The file is named by a new uuid4
+  only, in CHAT_UPLOAD_DIR, and recorded in `agent_chat_images`.
+- **Limits:** CHAT_UPLOAD_RATE_PER_MINUTE stored images per client address, and
+  CHAT_UPLOAD_MAX_TOTAL_MB for all of them, both counted in `agent_chat_images` rather than
+  in Django's cache: the default cache is per process, the table is shared by every worker and
+  already holds the address and time. Refused or invalid uploads are not counted (they cost
+  a bounded decode, not disk); a raw request rate belongs to nginx's `limit_req`. Two
+  concurrent uploads may both pass a check that only one should: the limits are approximate.
+- **Ownership:** an upload with a chat token belongs to its user. The stock InfraZen client
+  sends none, so when CHAT_UPLOAD_ANONYMOUS is on an image may have no user; the first user
+  whose message refers to it claims it (one atomic UPDATE). After that, and for a token-bound
+  image from the start, anyone else's reference is "missing", like an unknown or expired one.
+  The trade-off: until it is claimed, whoever learns the id (a random uuid4, known only to
+  the uploader's browser) could claim it first.
+- **TTL:** an image is usable for CHAT_IMAGE_TTL_S after its upload; lookups ignore older
+  rows and `manage.py chat_images_purge` deletes them with their files.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import logging
+import os
+import re
+import struct
+import tempfile
+import time
+import uuid
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import Q, Sum
+from PIL import Image, ImageOps
+
+from chat.models import ChatImage
+from infrazen.clock import utc_now
+
+logger = logging.getLogger(__name__)
+
+IMAGE_REF = re.compile(r"\[image:([a-f0-9\-]{36})\]")
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+# Asked when a message holds only images, as the old agent did (facts §3.5).
+DEFAULT_IMAGE_QUESTION = (
+    "Проанализируй это изображение: что на нём видно и что важно для затрат на облако?"
+)
+
+# Decoders Pillow may use on uploaded bytes: no other format plugin ever sees them.
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
+ALLOWED_LABEL = ".jpg, .jpeg, .png, .webp, .gif"
+_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg"}
+_JPEG_QUALITY = 85
+# Each step shrinks by a quarter; six steps reach under a fifth of the side.
+_SHRINK_STEPS = 6
+# What a broken or hostile file makes Pillow's decoders raise.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error)
+
+DETAIL_INVALID = f"Invalid file type. Allowed: {ALLOWED_LABEL}"
+DETAIL_EMPTY = "File is empty"
+DETAIL_RATE = "Too many uploads. Try again in a minute."
+DETAIL_FULL = "Image storage is full. Try again later."
+
+
+class ImageRejected(Exception):
+    """A refused upload: the HTTP status and the `detail` the InfraZen client shows."""
+
+    def __init__(self, status: int, detail: str):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class EncodedImage:
+    data: bytes
+    mime: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class ImageQuestion:
+    text: str  # the user's text with refs removed (DEFAULT_IMAGE_QUESTION if empty)
+    images: list[str]  # data URLs of the user's images found, in order
+    missing: list[str]  # refs unknown, expired, someone else's, unreadable or over the limit
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    images: int
+    orphan_files: int
+
+
+def upload_max_bytes() -> int:
+    return settings.CHAT_UPLOAD_MAX_MB * 1024 * 1024
+
+
+def detail_too_large() -> str:
+    return f"File too large. Maximum size: {settings.CHAT_UPLOAD_MAX_MB}MB"
+
+
+def image_id_parse(value: str) -> uuid.UUID | None:
+    """The canonical lowercase form only: the id becomes a file name."""
+    if not isinstance(value, str) or not _CANONICAL_UUID.fullmatch(value):
+        return None
+    return uuid.UUID(value)
+
+
+# --- decoding and re-encoding -----------------------------------------------------------------
+
+
+def image_reencode(*, raw: bytes) -> EncodedImage:
+    """Decode `raw` and encode its pixels afresh, within the side and byte limits."""
+    max_side = settings.CHAT_IMAGE_MAX_SIDE
+    too_many_pixels = ImageRejected(
+        400, f"Image too large: at most {settings.CHAT_UPLOAD_MAX_PIXELS} pixels"
+    )
+    with warnings.catch_warnings():
+        # Pillow only warns between MAX_IMAGE_PIXELS and twice that.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(raw), formats=ACCEPTED_FORMATS)
+            # The header's size, checked before a single pixel is decoded.
+            if image.width * image.height > settings.CHAT_UPLOAD_MAX_PIXELS:
+                raise too_many_pixels
+            if image.format == "JPEG":
+                # Let libjpeg decode at a reduced scale when the photo is far bigger than needed.
+                image.draft("RGB", (max_side, max_side))
+            image.load()
+            image = _upright(image)
+            image = _pixels_only(image, max_side=max_side)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise too_many_pixels from None
+        except _DECODE_ERRORS:
+            raise ImageRejected(400, DETAIL_INVALID) from None
+    data, mime = _encode(image)
+    return EncodedImage(data=data, mime=mime, width=image.width, height=image.height)
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """Phone photos are stored sideways with an EXIF orientation; a broken EXIF block is not
+    worth refusing the picture for."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except (*_DECODE_ERRORS, KeyError):
+        return image
+
+
+def _pixels_only(image: Image.Image, *, max_side: int) -> Image.Image:
+    """RGB or RGBA pixels in a brand-new image: nothing of the file's info (EXIF, ICC profile,
+    text chunks) comes along, since Pillow's encoders fall back to `image.info`."""
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+    image = image.convert("RGBA" if has_alpha else "RGB")
+    if has_alpha and image.getchannel("A").getextrema() == (255, 255):
+        image = image.convert("RGB")
+    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    clean = Image.new(image.mode, image.size)
+    clean.paste(image)
+    return clean
+
+
+def _save(image: Image.Image, image_format: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, image_format, **options)
+    return buffer.getvalue()
+
+
+def _encode(image: Image.Image) -> tuple[bytes, str]:
+    """PNG keeps screenshot text sharp; photos and huge screenshots fall back to JPEG."""
+    cap = settings.CHAT_IMAGE_MAX_BYTES
+    png = _save(image, "PNG", compress_level=6)
+    if len(png) <= cap:
+        return png, "image/png"
+    if image.mode == "RGBA":
+        flat = Image.new("RGB", image.size, "white")
+        flat.paste(image, mask=image.getchannel("A"))
+        image = flat
+    for _ in range(_SHRINK_STEPS):
+        jpeg = _save(image, "JPEG", quality=_JPEG_QUALITY, optimize=True)
+        if len(jpeg) <= cap:
+            return jpeg, "image/jpeg"
+        size = (max(1, image.width * 3 // 4), max(1, image.height * 3 // 4))
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    raise ImageRejected(400, detail_too_large())
+
+
+# --- storage ------------------------------------------------------------------------------------
+
+
+def _upload_dir() -> Path:
+    return Path(settings.CHAT_UPLOAD_DIR)
+
+
+def _file_of(image: ChatImage) -> Path:
+    # The stored name is ours, but never let a row point outside the directory.
+    return _upload_dir() / Path(image.path).name
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # mkstemp creates the file 0600; a reader never sees half an image.
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def _ttl() -> timedelta:
+    return timedelta(seconds=settings.CHAT_IMAGE_TTL_S)
+
+
+def _rate_check(*, uploader_ip: str | None, now: datetime) -> None:
+    limit = settings.CHAT_UPLOAD_RATE_PER_MINUTE
+    recent = ChatImage.objects.filter(
+        uploader_ip=uploader_ip, created_at__gt=now - timedelta(minutes=1)
+    ).count()
+    if recent >= limit:
+        logger.warning("chat image upload rate limited", extra={"remote_addr": uploader_ip})
+        raise ImageRejected(429, DETAIL_RATE)
+
+
+def _stored_bytes() -> int:
+    return ChatImage.objects.aggregate(total=Sum("size"))["total"] or 0
+
+
+def _disk_check(*, incoming: int) -> None:
+    cap = settings.CHAT_UPLOAD_MAX_TOTAL_MB * 1024 * 1024
+    if _stored_bytes() + incoming <= cap:
+        return
+    # Nothing may run the purge on a timer: make room from expired images first.
+    chat_images_purge()
+    if _stored_bytes() + incoming > cap:
+        logger.warning("chat image storage is full")
+        raise ImageRejected(503, DETAIL_FULL)
+
+
+def chat_image_upload(*, raw: bytes, user_id: int | None, uploader_ip: str | None) -> ChatImage:
+    """Validate, re-encode and store one upload. Raises ImageRejected."""
+    if not raw:
+        raise ImageRejected(400, DETAIL_EMPTY)
+    if len(raw) > upload_max_bytes():
+        raise ImageRejected(400, detail_too_large())
+    _rate_check(uploader_ip=uploader_ip, now=utc_now())
+    encoded = image_reencode(raw=raw)
+    _disk_check(incoming=len(encoded.data))
+
+    image_id = uuid.uuid4()
+    name = f"{image_id}{_EXTENSIONS[encoded.mime]}"
+    path = _upload_dir() / name
+    _write_atomically(path, encoded.data)
+    try:
+        return ChatImage.objects.create(
+            id=image_id,
+            user_id=user_id,
+            size=len(encoded.data),
+            mime=encoded.mime,
+            width=encoded.width,
+            height=encoded.height,
+            path=name,
+            uploader_ip=uploader_ip,
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+# --- lookups --------------------------------------------------------------------------------------
+
+
+def _live(*, now: datetime):
+    return ChatImage.objects.filter(created_at__gt=now - _ttl())
+
+
+def chat_image_status_get(*, image_id: uuid.UUID, user_id: int | None) -> ChatImage | None:
+    """A live image the caller may see, without claiming it: their own or an unclaimed one.
+    Anonymous callers see unclaimed images only."""
+    owners = Q(user_id__isnull=True)
+    if user_id is not None:
+        owners |= Q(user_id=user_id)
+    image = _live(now=utc_now()).filter(owners, pk=image_id).first()
+    if image is None or not _file_of(image).is_file():
+        return None
+    return image
+
+
+def chat_image_claim(*, image_id: uuid.UUID, user_id: int) -> ChatImage | None:
+    """The live image if it is `user_id`'s, claiming it first if it has no user yet."""
+    live = _live(now=utc_now()).filter(pk=image_id)
+    # One UPDATE: of two users racing for an unclaimed image exactly one gets it.
+    live.filter(user_id__isnull=True).update(user_id=user_id)
+    return live.filter(user_id=user_id).first()
+
+
+def image_age_seconds(*, image: ChatImage) -> int:
+    return max(0, int((utc_now() - image.created_at).total_seconds()))
+
+
+def _data_url(image: ChatImage) -> str | None:
+    try:
+        data = _file_of(image).read_bytes()
+    except OSError:
+        logger.warning("chat image file unreadable", extra={"image_id": str(image.pk)})
+        return None
+    if len(data) > settings.CHAT_IMAGE_MAX_BYTES:
+        # Stored under a larger limit than today's: too big for a chat request now.
+        return None
+    return f"data:{image.mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def image_question_build(*, user_id: int, content: str) -> ImageQuestion:
+    """The question and images of one chat message from `user_id` (sync: DB and disk).
+
+    Claims the message's unclaimed images for `user_id`. Refs past
+    CHAT_IMAGE_MAX_PER_MESSAGE are not read and are reported as missing.
+    """
+    refs = list(dict.fromkeys(IMAGE_REF.findall(content)))
+    text = IMAGE_REF.sub("", content).strip() or DEFAULT_IMAGE_QUESTION
+    images: list[str] = []
+    missing: list[str] = []
+    for position, ref in enumerate(refs):
+        image_id = image_id_parse(ref)
+        image = None
+        if image_id is not None and position < settings.CHAT_IMAGE_MAX_PER_MESSAGE:
+            image = chat_image_claim(image_id=image_id, user_id=user_id)
+        url = _data_url(image) if image is not None else None
+        if url is None:
+            missing.append(ref)
+        else:
+            images.append(url)
+    return ImageQuestion(text=text, images=images, missing=missing)
+
+
+def image_user_message(*, question: ImageQuestion) -> dict:
+    """The OpenAI user message: image parts route the call to a vision model (llm.gateway)."""
+    if not question.images:
+        return {"role": "user", "content": question.text}
+    parts: list[dict] = [{"type": "text", "text": question.text}]
+    parts += [{"type": "image_url", "image_url": {"url": url}} for url in question.images]
+    return {"role": "user", "content": parts}
+
+
+# --- purge ----------------------------------------------------------------------------------------
+
+_PURGE_BATCH = 500
+
+
+def chat_images_purge(*, now: datetime | None = None) -> PurgeResult:
+    """Delete expired images (rows and files), then files older than the TTL that no row
+    names (a crash between writing the file and the row, a deleted row)."""
+    now = now or utc_now()
+    expired = ChatImage.objects.filter(created_at__lte=now - _ttl())
+    purged = 0
+    while batch := list(expired.values_list("pk", "path")[:_PURGE_BATCH]):
+        ChatImage.objects.filter(pk__in=[pk for pk, _ in batch]).delete()
+        for _, name in batch:
+            (_upload_dir() / Path(name).name).unlink(missing_ok=True)
+        purged += len(batch)
+    return PurgeResult(images=purged, orphan_files=_orphans_purge())
+
+
+def _orphans_purge() -> int:
+    directory = _upload_dir()
+    if not directory.is_dir():
+        return 0
+    cutoff = time.time() - settings.CHAT_IMAGE_TTL_S
+    old = [
+        entry
+        for entry in directory.iterdir()
+        if entry.is_file() and not entry.is_symlink() and entry.stat().st_mtime < cutoff
+    ]
+    removed = 0
+    for start in range(0, len(old), _PURGE_BATCH):
+        chunk = old[start : start + _PURGE_BATCH]
+        known = set(
+            ChatImage.objects.filter(path__in=[entry.name for entry in chunk]).values_list(
+                "path", flat=True
+            )
+        )
+        for entry in chunk:
+            if entry.name not in known:
+                entry.unlink(missing_ok=True)
+                removed += 1
+    return removed

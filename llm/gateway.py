@@ -22,7 +22,9 @@ Which failures are retried, and when we move on to the next fallback model:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import email.utils
+import functools
 import logging
 import random
 import time
@@ -567,8 +569,14 @@ async def _completion_attempt(
     """One HTTP attempt; records it (or parks the row for Instructor's verdict)."""
     started = time.monotonic()
     async with asyncio.timeout(timeout):
-        response = await call.client.chat.completions.create(
-            **request, model=model, timeout=timeout
+        # The SDK's typed `create` walks the whole request against its TypedDicts before
+        # sending (≈ 2 ms of CPU for a prompt plus a tool schema); ours is plain JSON already,
+        # so it goes through the client's documented raw `post`, parsed into the same model.
+        response = await call.client.post(
+            "/chat/completions",
+            body={**request, "model": model},
+            cast_to=ChatCompletion,
+            options={"timeout": timeout},
         )
     # With a non-JSON content type the SDK hands back the body as a plain string.
     if not isinstance(response, ChatCompletion) or not response.choices:
@@ -648,14 +656,17 @@ async def structured(
     user_id: int | None = None,
     correlation_id: str | None = None,
     vision: bool = False,
+    validation_context: dict | None = None,
 ) -> tuple[M, Completion]:
     """A validated `response_model` instance, through Instructor's TOOLS mode (a forced
     tool call whose arguments are the object).
 
     Instructor only re-asks after a validation failure, at most `max_validation_retries`
     times (its `max_retries=N` means N + 1 requests); every HTTP failure is handled by our
-    retry loop inside each of its requests. Raises LLMValidationError when the last answer
-    still does not validate, LLMUnavailable / LLMDeadlineExceeded otherwise.
+    retry loop inside each of its requests. `validation_context` reaches the model's
+    validators as `info.context`, so one model class can check answers against per-call
+    data. Raises LLMValidationError when the last answer still does not validate,
+    LLMUnavailable / LLMDeadlineExceeded otherwise.
     """
     call = _start_call(
         purpose=purpose, deadline=deadline, user_id=user_id, correlation_id=correlation_id
@@ -684,9 +695,10 @@ async def structured(
         return response
 
     create_structured = instructor.patch(create=create, mode=instructor.Mode.TOOLS)
+    context_token = _validation_context.set(validation_context)
     try:
         result = await create_structured(
-            response_model=response_model,
+            response_model=_tool_model(response_model),
             max_retries=max(0, max_validation_retries),
             messages=messages,
             model=models[0],
@@ -712,8 +724,50 @@ async def structured(
     except asyncio.CancelledError:
         await call.flush_pending(LLMCall.Outcome.CANCELLED)
         raise
+    finally:
+        _validation_context.reset(context_token)
     await call.flush_pending(LLMCall.Outcome.OK)
     return result, _structured_completion(call, last_response, models[0])
+
+
+# Instructor's own `context=` would also render every message as a Jinja template (a
+# millisecond of CPU per call, and a resource name containing "{{" would be evaluated), so
+# the validation context reaches the validators through the parse step only.
+_validation_context: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "llm_validation_context", default=None
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _tool_model(response_model: type[M]) -> type[M]:
+    """The response model as Instructor's tool schema class, built once per model.
+
+    Instructor wraps any class that is not its ResponseSchema in a new subclass, and builds
+    its JSON schema, on every call; this class is built once, keeps the model's name and
+    docstring (the tool's name and description), and validates with the call's context.
+    Instances are still instances of `response_model`.
+    """
+    base = instructor.response_schema(response_model)
+
+    def model_validate_json(cls, json_data, *, context=None, **kwargs):
+        context = _validation_context.get() if context is None else context
+        return base.model_validate_json.__func__(cls, json_data, context=context, **kwargs)
+
+    def model_validate(cls, obj, *, context=None, **kwargs):
+        context = _validation_context.get() if context is None else context
+        return base.model_validate.__func__(cls, obj, context=context, **kwargs)
+
+    return type(
+        response_model.__name__,
+        (base,),
+        {
+            "__doc__": response_model.__doc__,
+            "__module__": response_model.__module__,
+            "__qualname__": response_model.__qualname__,
+            "model_validate_json": classmethod(model_validate_json),
+            "model_validate": classmethod(model_validate),
+        },
+    )
 
 
 def _structured_completion(

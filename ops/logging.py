@@ -7,6 +7,8 @@ import json
 import logging
 import uuid
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+
 correlation_id_var: contextvars.ContextVar[str] = contextvars.ContextVar(
     "correlation_id", default="-"
 )
@@ -35,17 +37,42 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False, default=str)
 
 
+def _request_correlation_id(request) -> str:
+    return request.headers.get("X-Request-ID", "")[:64] or new_correlation_id()
+
+
 class CorrelationIdMiddleware:
-    """Takes X-Request-ID from the caller (or makes one) and echoes it on the response."""
+    """Takes X-Request-ID from the caller (or makes one) and echoes it on the response.
+
+    Sync and async capable: a sync-only middleware would make Django run every async view
+    behind a thread hop (sync_to_async around the middleware, async_to_sync back in).
+    """
+
+    sync_capable = True
+    async_capable = True
 
     def __init__(self, get_response):
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
     def __call__(self, request):
-        cid = request.headers.get("X-Request-ID", "")[:64] or new_correlation_id()
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        cid = _request_correlation_id(request)
         token = correlation_id_var.set(cid)
         try:
             response = self.get_response(request)
+        finally:
+            correlation_id_var.reset(token)
+        response["X-Request-ID"] = cid
+        return response
+
+    async def __acall__(self, request):
+        cid = _request_correlation_id(request)
+        token = correlation_id_var.set(cid)
+        try:
+            response = await self.get_response(request)
         finally:
             correlation_id_var.reset(token)
         response["X-Request-ID"] = cid

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import JsonResponse
 from django.views import View
@@ -19,8 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from llm.gateway import deadline_in
 from ops.errors import NotFound
 from ops.service_auth import REFUSED_MESSAGE, service_request_allowed
-from recommendations_ai.selectors import recommendation_for_service_get
-from recommendations_ai.services import text_generate
+from recommendations_ai.services import text_generate_for_service
 
 
 class TextGenerateInput(BaseModel):
@@ -50,12 +48,11 @@ class RecommendationTextGenerateApi(View):
             )
             return _error("Некорректный запрос", 400, code="invalid", fields=fields)
         try:
-            rec, owner_id = await sync_to_async(recommendation_for_service_get)(
-                recommendation_id=body.recommendation_id
+            result = await text_generate_for_service(
+                recommendation_id=body.recommendation_id, deadline=deadline
             )
         except NotFound as exc:
             return _error(exc.message, 404, code="not_found")
-        result = await text_generate(recommendation=rec, owner_id=owner_id, deadline=deadline)
         return JsonResponse(
             {
                 "recommendation_id": result.recommendation_id,

@@ -28,8 +28,9 @@ from recommendations_ai import prompts
 from recommendations_ai.facts import RecommendationFacts, facts_build
 from recommendations_ai.models import TextGeneration
 from recommendations_ai.sanitize import html_sanitize
+from recommendations_ai.selectors import recommendation_for_service_get
 from recommendations_ai.templates_ru import texts_render
-from recommendations_ai.text_model import texts_response_model
+from recommendations_ai.text_model import RecommendationTexts, texts_validation_context
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,8 @@ async def _llm_texts(
         gateway.structured(
             purpose="recommendation_text",
             messages=prompts.text_messages(facts=facts_dict, family=facts.family),
-            response_model=texts_response_model(facts=facts_dict),
+            response_model=RecommendationTexts,
+            validation_context=texts_validation_context(facts=facts_dict),
             max_validation_retries=1,
             max_tokens=400,
             deadline=llm_deadline,
@@ -225,6 +227,56 @@ async def text_generate(
     mode = text_mode(mode)
     model = settings.LLM_MODEL_TEXT if mode == MODE_LLM else TEMPLATE_MODEL
     facts, key, cached = await sync_to_async(_prepare)(recommendation, model, force)
+    return await _generate(
+        recommendation=recommendation,
+        owner_id=owner_id,
+        facts=facts,
+        key=key,
+        cached=cached,
+        mode=mode,
+        deadline=deadline,
+    )
+
+
+def _select_and_prepare(
+    recommendation_id: int, model: str
+) -> tuple[OptimizationRecommendation, int, RecommendationFacts, str, TextGeneration | None]:
+    rec, owner_id = recommendation_for_service_get(recommendation_id=recommendation_id)
+    return rec, owner_id, *_prepare(rec, model, False)
+
+
+async def text_generate_for_service(*, recommendation_id: int, deadline: float) -> TextResult:
+    """`text_generate` for the InfraZen app, which asks by id alone: the owner comes from
+    the ownership chain, and the reads before the model call share one thread hop.
+
+    Raises NotFound for an id that is missing or whose chain resolves to no live owner.
+    """
+    mode = text_mode()
+    model = settings.LLM_MODEL_TEXT if mode == MODE_LLM else TEMPLATE_MODEL
+    rec, owner_id, facts, key, cached = await sync_to_async(_select_and_prepare)(
+        recommendation_id, model
+    )
+    return await _generate(
+        recommendation=rec,
+        owner_id=owner_id,
+        facts=facts,
+        key=key,
+        cached=cached,
+        mode=mode,
+        deadline=deadline,
+    )
+
+
+async def _generate(
+    *,
+    recommendation: OptimizationRecommendation,
+    owner_id: int | None,
+    facts: RecommendationFacts,
+    key: str,
+    cached: TextGeneration | None,
+    mode: str,
+    deadline: float,
+) -> TextResult:
     if cached is not None:
         generation = _generation(
             recommendation=recommendation,

@@ -7,8 +7,9 @@ the deterministic template text is served and the generation record says why.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, model_validator
 
 from recommendations_ai.grounding import allowed_numbers, ungrounded_numbers
 from recommendations_ai.sanitize import visible_text
@@ -34,41 +35,59 @@ def html_problems(html: str) -> list[str]:
     return problems
 
 
-def texts_response_model(*, facts: dict) -> type[BaseModel]:
-    """A response model bound to one recommendation's facts."""
-    allowed = allowed_numbers(facts)
-    savings = facts.get("savings_monthly") or 0
+@dataclass(frozen=True)
+class TextsCheck:
+    """What RecommendationTexts checks an answer against: one recommendation's facts."""
 
-    class RecommendationTexts(BaseModel):
-        """Тексты карточки рекомендации: короткий и подробный, HTML."""
+    allowed: frozenset[float]
+    savings: float
 
-        short_description_html: str = Field(description="60–80 видимых символов")
-        detailed_description_html: str = Field(description="200–300 видимых символов")
 
-        @model_validator(mode="after")
-        def grounded(self) -> RecommendationTexts:
-            errors = []
-            texts = {
-                "short_description_html": (self.short_description_html, SHORT_LIMITS),
-                "detailed_description_html": (self.detailed_description_html, DETAILED_LIMITS),
-            }
-            for name, (html, (low, high)) in texts.items():
-                if bad := html_problems(html):
-                    errors.append(f"{name}: запрещённый HTML {', '.join(bad[:3])}")
-                visible = visible_text(html)
-                if not low <= len(visible) <= high:
-                    errors.append(f"{name}: {len(visible)} символов, нужно {low}–{high}")
-                if stray := ungrounded_numbers(visible, allowed):
-                    shown = ", ".join(f"{n:g}" for n in stray[:5])
-                    errors.append(f"{name}: числа не из FACTS: {shown}")
-            if savings >= 0.5:
-                both = visible_text(
-                    self.short_description_html + " " + self.detailed_description_html
-                )
-                if rub(savings) not in both:
-                    errors.append(f"нет суммы экономии {rub(savings)} ₽/мес")
-            if errors:
-                raise ValueError("; ".join(errors))
-            return self
+CONTEXT_KEY = "texts_check"
 
-    return RecommendationTexts
+
+class RecommendationTexts(BaseModel):
+    """Тексты карточки рекомендации: короткий и подробный, HTML."""
+
+    short_description_html: str = Field(description="60–80 видимых символов")
+    detailed_description_html: str = Field(description="200–300 видимых символов")
+
+    @model_validator(mode="after")
+    def grounded(self, info: ValidationInfo) -> RecommendationTexts:
+        check = (info.context or {}).get(CONTEXT_KEY)
+        if not isinstance(check, TextsCheck):
+            # Without the facts nothing can be checked, so nothing passes.
+            raise ValueError("no facts to check the texts against")
+        errors = []
+        texts = {
+            "short_description_html": (self.short_description_html, SHORT_LIMITS),
+            "detailed_description_html": (self.detailed_description_html, DETAILED_LIMITS),
+        }
+        for name, (html, (low, high)) in texts.items():
+            if bad := html_problems(html):
+                errors.append(f"{name}: запрещённый HTML {', '.join(bad[:3])}")
+            visible = visible_text(html)
+            if not low <= len(visible) <= high:
+                errors.append(f"{name}: {len(visible)} символов, нужно {low}–{high}")
+            if stray := ungrounded_numbers(visible, check.allowed):
+                shown = ", ".join(f"{n:g}" for n in stray[:5])
+                errors.append(f"{name}: числа не из FACTS: {shown}")
+        if check.savings >= 0.5:
+            both = visible_text(self.short_description_html + " " + self.detailed_description_html)
+            if rub(check.savings) not in both:
+                errors.append(f"нет суммы экономии {rub(check.savings)} ₽/мес")
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+
+def texts_validation_context(*, facts: dict) -> dict:
+    """The validation context that binds RecommendationTexts to one recommendation's facts.
+
+    One model class for every request (its JSON schema is built once); the facts travel in
+    the context, so validating without them fails.
+    """
+    check = TextsCheck(
+        allowed=frozenset(allowed_numbers(facts)), savings=facts.get("savings_monthly") or 0
+    )
+    return {CONTEXT_KEY: check}

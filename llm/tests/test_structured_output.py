@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, model_validator
 
 from llm import gateway
 from llm.fake_server import Reply
@@ -118,3 +118,51 @@ async def test_the_fake_servers_default_answers_a_forced_tool_call_with_a_valid_
     texts, _ = await gateway.structured(purpose="text", messages=MESSAGES, response_model=Texts)
 
     assert isinstance(texts.savings_rub, int)
+
+
+class Grounded(BaseModel):
+    """A text whose figure must be the one the caller passes in the validation context."""
+
+    text: str
+
+    @model_validator(mode="after")
+    def figure_from_context(self, info: ValidationInfo) -> Grounded:
+        expected = (info.context or {}).get("figure")
+        if expected is None or str(expected) not in self.text:
+            raise ValueError(f"the text must name {expected}")
+        return self
+
+
+async def test_the_validation_context_reaches_the_models_validators(fake_llm):
+    fake_llm.enqueue(
+        Reply.structured_output({"text": "Экономия 100 ₽"}),
+        Reply.structured_output({"text": "Экономия 250 ₽"}),
+    )
+
+    answer, accounting = await gateway.structured(
+        purpose="text",
+        messages=MESSAGES,
+        response_model=Grounded,
+        validation_context={"figure": 250},
+    )
+
+    assert answer.text == "Экономия 250 ₽" and isinstance(answer, Grounded)
+    assert accounting.attempts == 2
+    assert "the text must name 250" in str(fake_llm.chat_requests()[1]["messages"])
+
+
+async def test_every_call_sends_the_same_tool_schema_and_the_plain_request(fake_llm):
+    for _ in range(2):
+        await gateway.structured(
+            purpose="text", messages=MESSAGES, response_model=Texts, temperature=0.1, max_tokens=77
+        )
+
+    first, second = fake_llm.chat_requests()
+    assert first == second
+    assert first["messages"] == MESSAGES
+    assert (first["temperature"], first["max_tokens"]) == (0.1, 77)
+    assert first["tools"][0]["function"]["name"] == "Texts"
+    assert first["tools"][0]["function"]["description"] == "Two texts of a recommendation card."
+    assert first["model"] == "text/primary"
+    headers = {k.lower(): v for k, v in fake_llm.requests[-1].headers.items()}
+    assert headers["authorization"] == "Bearer test-key"

@@ -33,7 +33,7 @@ from pydantic import BaseModel
 from chat import frames
 from chat.auth import ChatPrincipal
 from chat.context import context_pack_build
-from chat.offline import PlannedCall, offline_answer, offline_plan
+from chat.offline import PlannedCall, offline_answer, offline_followup, offline_plan
 from chat.prompts import system_prompt_build
 from chat.selectors import chat_history_for_model
 from chat.services import (
@@ -532,17 +532,23 @@ async def _offline_answer(*, turn: Turn, answer: _Answer, broadcast: Broadcast) 
         question=turn.question,
     )
     results: list[tuple[PlannedCall, BaseModel | ToolError]] = []
-    for index, call in enumerate(plan.calls, start=1):
-        result = await _tool_call(
-            turn=turn,
-            broadcast=broadcast,
-            answer=answer,
-            call_id=f"offline-{index}",
-            name=call.name,
-            arguments_json=json.dumps(call.arguments, ensure_ascii=False),
-            round_number=1,
-        )
-        results.append((call, result))
+
+    async def run(calls: list[PlannedCall], round_number: int) -> None:
+        for call in calls:
+            result = await _tool_call(
+                turn=turn,
+                broadcast=broadcast,
+                answer=answer,
+                call_id=f"offline-{len(results) + 1}",
+                name=call.name,
+                arguments_json=json.dumps(call.arguments, ensure_ascii=False),
+                round_number=round_number,
+            )
+            results.append((call, result))
+
+    await run(plan.calls, 1)
+    # Calls that need the first results' figures (calculate_savings needs the costs).
+    await run(offline_followup(plan=plan, results=results), 2)
     answer.model = OFFLINE_MODEL
     text = offline_answer(plan=plan, results=results)
     await _stream_text(turn=turn, answer=answer, broadcast=broadcast, text=text)

@@ -146,8 +146,7 @@ def image_reencode(*, raw: bytes) -> EncodedImage:
             raise too_many_pixels from None
         except _DECODE_ERRORS:
             raise ImageRejected(400, DETAIL_INVALID) from None
-    data, mime = _encode(image)
-    return EncodedImage(data=data, mime=mime, width=image.width, height=image.height)
+    return _encode(image)
 
 
 def _upright(image: Image.Image) -> Image.Image:
@@ -178,12 +177,12 @@ def _save(image: Image.Image, image_format: str, **options) -> bytes:
     return buffer.getvalue()
 
 
-def _encode(image: Image.Image) -> tuple[bytes, str]:
+def _encode(image: Image.Image) -> EncodedImage:
     """PNG keeps screenshot text sharp; photos and huge screenshots fall back to JPEG."""
     cap = settings.CHAT_IMAGE_MAX_BYTES
     png = _save(image, "PNG", compress_level=6)
     if len(png) <= cap:
-        return png, "image/png"
+        return EncodedImage(data=png, mime="image/png", width=image.width, height=image.height)
     if image.mode == "RGBA":
         flat = Image.new("RGB", image.size, "white")
         flat.paste(image, mask=image.getchannel("A"))
@@ -191,7 +190,9 @@ def _encode(image: Image.Image) -> tuple[bytes, str]:
     for _ in range(_SHRINK_STEPS):
         jpeg = _save(image, "JPEG", quality=_JPEG_QUALITY, optimize=True)
         if len(jpeg) <= cap:
-            return jpeg, "image/jpeg"
+            return EncodedImage(
+                data=jpeg, mime="image/jpeg", width=image.width, height=image.height
+            )
         size = (max(1, image.width * 3 // 4), max(1, image.height * 3 // 4))
         image = image.resize(size, Image.Resampling.LANCZOS)
     raise ImageRejected(400, detail_too_large())

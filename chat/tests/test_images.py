@@ -118,7 +118,15 @@ def test_a_photo_too_big_as_png_is_stored_as_jpeg_within_the_byte_cap(settings):
     settings.CHAT_IMAGE_MAX_BYTES = 200_000
     encoded = image_reencode(raw=noise())
     assert encoded.mime == "image/jpeg" and len(encoded.data) <= 200_000
-    assert Image.open(io.BytesIO(encoded.data)).format == "JPEG"
+    stored = Image.open(io.BytesIO(encoded.data))
+    assert stored.format == "JPEG" and stored.size == (encoded.width, encoded.height)
+
+
+def test_a_jpeg_still_over_the_cap_is_shrunk_until_it_fits(settings):
+    settings.CHAT_IMAGE_MAX_BYTES = 60_000
+    encoded = image_reencode(raw=noise())
+    assert len(encoded.data) <= 60_000 and encoded.width < 800
+    assert Image.open(io.BytesIO(encoded.data)).size == (encoded.width, encoded.height)
 
 
 def test_transparency_is_kept_in_png_and_opaque_alpha_dropped():

@@ -22,7 +22,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +33,7 @@ from pydantic import BaseModel
 from chat import frames
 from chat.auth import ChatPrincipal
 from chat.context import context_pack_build
+from chat.images import IMAGE_REF, image_question_build, image_user_message
 from chat.offline import PlannedCall, offline_answer, offline_followup, offline_plan
 from chat.prompts import system_prompt_build
 from chat.selectors import chat_history_for_model
@@ -71,6 +72,11 @@ ROUND_LIMIT_TEXT = (
 ROUND_LIMIT_NOTE = (
     "Лимит обращений к инструментам исчерпан. Ответь пользователю сейчас, только по уже "
     "полученным данным; если данных не хватает, прямо скажи, чего не хватает."
+)
+# Added to a question whose screenshots are gone (expired, unknown or someone else's).
+IMAGES_MISSING_NOTE = (
+    "[Служебная заметка: изображений, недоступных для анализа (срок хранения истёк или они "
+    "не найдены): {count}. Скажи об этом пользователю и предложи загрузить их заново.]"
 )
 ERROR_MESSAGES = {
     frames.ERROR_MODEL: "Языковая модель не ответила. Попробуйте задать вопрос ещё раз.",
@@ -326,9 +332,21 @@ def _conversation(turn: Turn) -> list[dict[str, Any]]:
         )
         if message["role"] in ("user", "assistant")
     ]
-    if not history or history[-1] != {"role": "user", "content": turn.question}:
-        history = [*history, {"role": "user", "content": turn.question}]
-    return [{"role": "system", "content": system}, *history]
+    if history and history[-1] == {"role": "user", "content": turn.question}:
+        history = history[:-1]
+    return [{"role": "system", "content": system}, *history, _question_message(turn)]
+
+
+def _question_message(turn: Turn) -> dict[str, Any]:
+    """The question for the model; pasted screenshots (`[image:<id>]`) go along as images."""
+    if not IMAGE_REF.search(turn.question):
+        return {"role": "user", "content": turn.question}
+    question = image_question_build(user_id=turn.principal.user_id, content=turn.question)
+    if question.missing:
+        # The model tells the user; the stored question keeps the refs as they were sent.
+        note = IMAGES_MISSING_NOTE.format(count=len(question.missing))
+        question = replace(question, text=f"{question.text}\n\n{note}")
+    return image_user_message(question=question)
 
 
 async def _model_answer(*, turn: Turn, answer: _Answer, broadcast: Broadcast) -> None:

@@ -595,3 +595,45 @@ async def test_an_answer_is_stored_even_when_no_frame_can_be_delivered(alice, re
     turn = await engine.turn_begin(principal=principal, session=session, question="Вопрос")
     assert await engine.answer_start(turn=turn, broadcast=channel_layer_down) == "done"
     assert await _stored(session.pk) == [("user", "Вопрос"), ("assistant", ANSWER)]
+
+
+async def test_a_pasted_screenshot_goes_to_the_vision_model(
+    alice, rec, fake_llm, settings, tmp_path
+):
+    import io
+    import uuid
+
+    from PIL import Image
+
+    from chat.images import chat_image_upload
+
+    settings.CHAT_UPLOAD_DIR = str(tmp_path)
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 32), "red").save(buffer, format="PNG")
+    image = await database_sync_to_async(chat_image_upload)(
+        raw=buffer.getvalue(), user_id=None, uploader_ip="127.0.0.1"
+    )
+    fake_llm.enqueue(Reply.answer("На скриншоте счёт за месяц."), Reply.answer("Понял."))
+    client = ChatClient(rec_path(alice, rec))
+    await client.connect()
+    # Exactly what the InfraZen client sends after an upload.
+    await client.ask(f"[image:{image.pk}] что на скриншоте?")
+    assert (await client.until("assistant"))[-1]["status"] == "done"
+    await answers_settled()
+    request = fake_llm.chat_requests()[0]
+    assert request["model"] == "vision/primary"
+    parts = request["messages"][-1]["content"]
+    assert parts[0] == {"type": "text", "text": "что на скриншоте?"}
+    assert parts[1]["image_url"]["url"].startswith("data:image/png;base64,")
+    # Stored as sent: the refs stay in the transcript.
+    rows = await _stored((await ChatSession.objects.aget()).pk)
+    assert rows[0] == ("user", f"[image:{image.pk}] что на скриншоте?")
+
+    # An unknown image: the model is told, so it can tell the user.
+    await client.ask(f"[image:{uuid.uuid4()}] а это?")
+    await client.until("assistant")
+    await answers_settled()
+    last = fake_llm.chat_requests()[1]["messages"][-1]
+    assert last["role"] == "user" and isinstance(last["content"], str)
+    assert last["content"].startswith("а это?") and "недоступных для анализа" in last["content"]
+    await client.close()

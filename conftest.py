@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from infrazen.models import (
     INFRAZEN_MODELS,
@@ -137,3 +138,38 @@ def fake_llm(settings):
         settings.LLM_RETRY_MAX_S = 0.05
         settings.LLM_PRICES = {"text/primary": [1.0, 2.0], "text/backup": [10.0, 20.0]}
         yield server
+
+
+# --- the demo dataset, seeded once per test module -------------------------------------------
+@dataclass(frozen=True)
+class World:
+    alice: InfraZenUser
+    bob: InfraZenUser
+
+
+@pytest.fixture(scope="module")
+def _seeded_module(django_db_setup, django_db_blocker):
+    """demo_seed() takes a second or two, too long to repeat for every test. It is seeded
+    inside one outer transaction per module; every test's `db` transaction nests in it as a
+    savepoint (so a test may add rows), and the outer one is rolled back when the module ends:
+    no other module ever sees these rows."""
+    from infrazen.demo import ALICE_EMAIL, BOB_EMAIL, demo_seed
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            demo_seed()
+            yield World(
+                alice=InfraZenUser.objects.get(email=ALICE_EMAIL),
+                bob=InfraZenUser.objects.get(email=BOB_EMAIL),
+            )
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def world(_seeded_module, db) -> World:
+    """The demo dataset (alice and bob of infrazen.demo), shared by the tests of a module."""
+    return _seeded_module

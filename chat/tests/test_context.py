@@ -28,12 +28,9 @@ from ops.errors import NotFound
 from tools import get_provider_breakdown, list_top_alternatives
 from tools.base import ToolError
 from tools.registry import TOOLS
-from tools.tests import conftest as demo_world
 
 # The demo data seeded once for this module, as the tools tests have it: `world` gives
 # alice and bob of infrazen.demo (and the demo user by email).
-_seeded_module = demo_world._seeded_module
-world = demo_world.world
 
 FIGURE = re.compile(r"-?\d+(\.\d{1,2})? RUB(/(day|month|quarter|year)| one_time)$")
 

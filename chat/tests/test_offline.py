@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from django.db import transaction
 
 from chat.offline import (
     OFFLINE_NOTICE_EN,
@@ -24,7 +23,7 @@ from chat.offline import (
 )
 from chat.offline_wording import EN_TOOL_TEXTS
 from conftest import make_recommendation, make_resource, make_user
-from infrazen.demo import ALICE_EMAIL, BOB_EMAIL, DEMO_EMAIL, demo_seed
+from infrazen.demo import DEMO_EMAIL
 from infrazen.models import CloudProvider, InfraZenUser, OptimizationRecommendation, Resource
 from ru_format import rub, rub_period
 from tools import generate_step_plan, get_anomalies, get_user_context
@@ -36,36 +35,6 @@ ANALYTICS = "analytics"
 PERIOD_WORDS = ("мес", "день", "год", "квартал", "month", "day", "year", "quarter")
 # Every ₽ says its period: "₽/мес", or a one-off amount with what it covers ("₽ за весь всплеск").
 RUB_WITHOUT_PERIOD = re.compile(r"₽(?!/(?:" + "|".join(PERIOD_WORDS) + r")\b| за | over )")
-
-
-# --- the demo dataset, seeded once for this module --------------------------------------------
-
-
-@dataclass(frozen=True)
-class World:
-    alice: InfraZenUser
-    bob: InfraZenUser
-
-
-@pytest.fixture(scope="module")
-def _seeded_module(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            demo_seed()
-            yield World(
-                alice=InfraZenUser.objects.get(email=ALICE_EMAIL),
-                bob=InfraZenUser.objects.get(email=BOB_EMAIL),
-            )
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-
-
-@pytest.fixture
-def world(_seeded_module, db) -> World:
-    return _seeded_module
 
 
 def rec_id(user: InfraZenUser, recommendation_type: str, resource_name: str | None = None) -> int:

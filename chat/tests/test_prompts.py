@@ -19,11 +19,8 @@ from chat.prompts import (
 from chat.selectors import text_tokens_estimate
 from infrazen.demo import BEGET_ADMIN_PASSWORD, DEMO_EMAIL, INJECTION_NAME, SECRET_MARKER
 from infrazen.models import InfraZenUser, OptimizationRecommendation
-from tools.tests import conftest as demo_world
 
 # The demo data seeded once for this module, as the tools tests have it.
-_seeded_module = demo_world._seeded_module
-world = demo_world.world
 
 SCENARIOS = ("recommendation", "analytics")
 STATIC_TOKEN_TARGET = 450

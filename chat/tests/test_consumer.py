@@ -10,8 +10,9 @@ import pytest
 from channels.db import database_sync_to_async
 
 from chat import engine
+from chat.auth import ChatPrincipal
 from chat.models import ToolCallAudit
-from chat.services import FAILED_MARKER, STOPPED_MARKER
+from chat.services import FAILED_MARKER, STOPPED_MARKER, chat_session_open
 from chat.tests.tokens import chat_token_mint_for_tests, unsigned_token_for_tests
 from chat.tests.wsclient import ChatClient, answers_settled, types
 from conftest import make_recommendation, make_resource
@@ -53,6 +54,20 @@ def stored(session_id: str) -> list[tuple[str, str]]:
         .order_by("id")
         .values_list("role", "content")
     )
+
+
+async def session_of(user, recommendation):
+    """The user's chat session about `recommendation`, as a connection would open it."""
+    principal = ChatPrincipal(
+        user_id=user.pk,
+        role=user.role,
+        is_read_only=False,
+        scenario="recommendation",
+        recommendation_id=recommendation.pk,
+        context={},
+    )
+    session, _ = await database_sync_to_async(chat_session_open)(principal=principal)
+    return principal, session
 
 
 async def _stored(session_id: str) -> list[tuple[str, str]]:
@@ -479,18 +494,7 @@ def test_chat_start_refusals(alice, bob, rec, api):
 
 
 async def test_session_endpoint_serves_a_started_session(alice, bob, rec, fake_llm):
-    from chat.auth import ChatPrincipal
-    from chat.services import chat_session_open
-
-    principal = ChatPrincipal(
-        user_id=alice.pk,
-        role="user",
-        is_read_only=False,
-        scenario="recommendation",
-        recommendation_id=rec.pk,
-        context={},
-    )
-    session, _ = await database_sync_to_async(chat_session_open)(principal=principal)
+    _, session = await session_of(alice, rec)
     token = chat_token_mint_for_tests(user_id=alice.pk, recommendation_id=rec.pk)
     fake_llm.enqueue(Reply.answer(ANSWER))
     client = ChatClient(f"/v1/chat/ws?session={session.pk}&token={token}")
@@ -575,18 +579,7 @@ async def test_the_model_gets_the_prompt_the_pack_and_the_history(alice, rec, fa
 
 
 async def test_an_answer_is_stored_even_when_no_frame_can_be_delivered(alice, rec, fake_llm):
-    from chat.auth import ChatPrincipal
-    from chat.services import chat_session_open
-
-    principal = ChatPrincipal(
-        user_id=alice.pk,
-        role="user",
-        is_read_only=False,
-        scenario="recommendation",
-        recommendation_id=rec.pk,
-        context={},
-    )
-    session, _ = await database_sync_to_async(chat_session_open)(principal=principal)
+    principal, session = await session_of(alice, rec)
 
     async def channel_layer_down(frame):
         raise ConnectionError("redis is down")

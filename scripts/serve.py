@@ -1,0 +1,119 @@
+"""Serve the agent with several daphne processes on one port (daphne has no workers of its own).
+
+    python scripts/serve.py --workers 2 -b 127.0.0.1 -p 8001
+
+This process binds the listening socket and starts N `daphne --fd` children that all accept
+from it; the kernel hands each new connection to whichever child takes it first, so a child
+busy on its event loop leaves new connections to an idle one. It forwards SIGTERM/SIGINT to
+the children and exits when any child does (with its code), so a supervisor (systemd,
+docker) restarts the whole set.
+
+A chat's tabs must share one channel layer: several workers need REDIS_URL (the in-memory
+layer lives inside one process). The script refuses to start more than one worker without
+it unless told `--per-process-channel-layer` (fine for the REST endpoints alone, e.g. the
+benchmark of the text endpoint).
+"""
+
+# This script exists to start daphne processes.
+# ruff: noqa: S603
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APPLICATION = "agentsite.asgi:application"
+BACKLOG = 1024
+STOP_TIMEOUT_S = 10.0
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(BACKLOG)
+    sock.set_inheritable(True)
+    return sock
+
+
+def daphne_command(fd: int, extra: list[str]) -> list[str]:
+    daphne = Path(sys.executable).with_name("daphne")
+    return [str(daphne), "--fd", str(fd), *extra, APPLICATION]
+
+
+def stop(children: list[subprocess.Popen]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    until = time.monotonic() + STOP_TIMEOUT_S
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, until - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def serve(*, host: str, port: int, workers: int, extra: list[str]) -> int:
+    sock = listening_socket(host, port)
+    fd = sock.fileno()
+    children = [
+        subprocess.Popen(daphne_command(fd, extra), cwd=ROOT, pass_fds=(fd,))
+        for _ in range(workers)
+    ]
+    sock.close()  # the children hold it now
+
+    def forward(signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, forward)
+    print(
+        f"serve: {workers} daphne workers on http://{host}:{port} "
+        f"(pids {', '.join(str(c.pid) for c in children)})",
+        flush=True,
+    )
+    try:
+        while True:
+            for child in children:
+                code = child.poll()
+                if code is not None:
+                    print(f"serve: worker {child.pid} exited with {code}; stopping", flush=True)
+                    return code or 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop(children)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("-b", "--bind", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=int(os.environ.get("AGENT_PORT", 8001)))
+    parser.add_argument(
+        "--per-process-channel-layer",
+        action="store_true",
+        help="allow several workers without REDIS_URL (chat tabs may then miss each other)",
+    )
+    args, extra = parser.parse_known_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    if args.workers > 1 and not os.environ.get("REDIS_URL") and not args.per_process_channel_layer:
+        parser.error(
+            "several workers need REDIS_URL: the in-memory channel layer lives inside one "
+            "process (or pass --per-process-channel-layer for the REST endpoints alone)"
+        )
+    return serve(host=args.bind, port=args.port, workers=args.workers, extra=extra)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -73,7 +73,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
     DATABASES["default"].setdefault("TEST", {}).update(
         {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
     )
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves many chat sockets from one process: WAL lets reads go on
+    # while a write commits, and NORMAL syncs at checkpoints rather than on every commit.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
+# Persistent connections: the chat opens one per database call otherwise.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # InfraZen stores naive datetimes: chat tables in UTC, most others in server local time

@@ -136,19 +136,26 @@ def chat_message_create(
     *, session: ChatSession, role: str, content: str, tokens: int | None = None
 ) -> ChatMessage:
     """Insert a message and count it on its session, atomically (no lost increments)."""
+    with transaction.atomic():
+        message = _message_insert(session=session, role=role, content=content, tokens=tokens)
+    session.refresh_from_db(fields=["message_count", "last_activity_at"])
+    return message
+
+
+def _message_insert(
+    *, session: ChatSession, role: str, content: str, tokens: int | None
+) -> ChatMessage:
     if role not in ROLES:
         raise ValueError(f"unknown chat role {role!r}")
     content = _checked_content(content)
     tokens = _checked_tokens(tokens)
     now = utc_now()
-    with transaction.atomic():
-        message = ChatMessage.objects.create(
-            session_id=session.pk, role=role, content=content, tokens=tokens, created_at=now
-        )
-        ChatSession.objects.filter(pk=session.pk).update(
-            message_count=F("message_count") + 1, last_activity_at=now
-        )
-    session.refresh_from_db(fields=["message_count", "last_activity_at"])
+    message = ChatMessage.objects.create(
+        session_id=session.pk, role=role, content=content, tokens=tokens, created_at=now
+    )
+    ChatSession.objects.filter(pk=session.pk).update(
+        message_count=F("message_count") + 1, last_activity_at=now
+    )
     return message
 
 
@@ -173,13 +180,12 @@ def chat_turn_begin(*, session: ChatSession, content: str) -> tuple[ChatMessage,
     answer replaces its content when it ends (done, stopped or failed). Replays and model
     history leave placeholders out, so an answer a crash never finished stays invisible.
     """
-    question = chat_message_create(
-        session=session,
-        role=ROLE_USER,
-        content=content,
-        tokens=text_tokens_estimate(text=content),
-    )
-    answer = chat_message_create(session=session, role=ROLE_ASSISTANT, content=PENDING_MARKER)
+    tokens = text_tokens_estimate(text=content)
+    with transaction.atomic():
+        question = _message_insert(session=session, role=ROLE_USER, content=content, tokens=tokens)
+        answer = _message_insert(
+            session=session, role=ROLE_ASSISTANT, content=PENDING_MARKER, tokens=None
+        )
     return question, answer
 
 

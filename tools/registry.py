@@ -12,6 +12,7 @@ every refusal into a ToolError whose message is safe to show the model.
 
 from __future__ import annotations
 
+import functools
 import json
 from types import ModuleType
 from typing import Any
@@ -87,8 +88,13 @@ def tool_schema(module: ModuleType) -> dict[str, Any]:
     }
 
 
+@functools.cache
 def openai_tools(scenario: str) -> list[dict[str, Any]]:
-    """The `tools` list of a chat completion request for one scenario."""
+    """The `tools` list of a chat completion request for one scenario.
+
+    Built once per process (generating the schemas is ~10 ms, every chat turn sends them);
+    callers must not mutate it.
+    """
     return [tool_schema(module) for module in tools_for(scenario)]
 
 

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import InMemoryChannelLayer
 
 from chat import engine, frames
 from chat.auth import (
@@ -47,6 +49,14 @@ SCENARIO_NAMES = {"recommendation": "по рекомендации", "analytics"
 
 def group_name(session_id: str) -> str:
     return f"chat.{session_id}"
+
+
+# This process's sockets per session. Frames reach them by a direct call: a streamed answer
+# is tens of frames a second per socket, and the channel layer's per-message dispatch was the
+# largest cost of streaming. The channel-layer group still carries frames to the sockets of
+# other processes (Redis layer); each process skips its own frames coming back that way.
+_LOCAL: dict[str, set[ChatConsumer]] = {}
+PROCESS_ID = uuid.uuid4().hex
 
 
 def _query(scope: dict) -> dict[str, str]:
@@ -120,11 +130,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self.group = group_name(self.session.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        _LOCAL.setdefault(self.session.pk, set()).add(self)
         await self._replay(after=_after(query.get("after")), greet=True)
 
     async def disconnect(self, code: int) -> None:
         # A running answer goes on: it is stored, and a reconnect gets it through the replay.
         if self.group is not None:
+            sockets = _LOCAL.get(self.session.pk, set())
+            sockets.discard(self)
+            if not sockets:
+                _LOCAL.pop(self.session.pk, None)
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def _replay(self, *, after: int | None, greet: bool) -> None:
@@ -207,24 +222,38 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_send(self.group, {"type": "chat.stop"})
 
     async def _broadcast(self, frame: dict[str, Any], *, skip_channel: str | None = None) -> None:
-        await self.channel_layer.group_send(
-            self.group, {"type": "chat.frame", "frame": frame, "skip": skip_channel}
-        )
+        """Every socket of the session: this process's directly, the others' via the group."""
+        for socket in list(_LOCAL.get(self.session.pk, ())):
+            if socket.channel_name != skip_channel:
+                await socket._deliver(frame)
+        if not isinstance(self.channel_layer, InMemoryChannelLayer):
+            # An in-memory layer has no other process to reach.
+            await self.channel_layer.group_send(
+                self.group,
+                {"type": "chat.frame", "frame": frame, "skip": skip_channel, "origin": PROCESS_ID},
+            )
+
+    async def _deliver(self, frame: dict[str, Any]) -> None:
+        if not engine.answer_running(self.session.pk):
+            if frame["type"] == "typing" and frame.get("message_id") is not None:
+                self.answer_elsewhere = frame["message_id"]
+            elif frame["type"] == "assistant":
+                self.answer_elsewhere = None
+        try:
+            await self._send(frame)
+        except Exception:
+            # A socket that went away mid-answer must not stop the other tabs' frames.
+            logger.debug("chat frame not delivered", exc_info=True)
 
     async def _send(self, frame: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
 
     # --- channel-layer events -----------------------------------------------------------------
     async def chat_frame(self, event: dict[str, Any]) -> None:
-        frame = event["frame"]
-        if event.get("skip") == self.channel_name:
+        """A frame from another process's answer (this process's came by _deliver)."""
+        if event.get("origin") == PROCESS_ID or event.get("skip") == self.channel_name:
             return
-        if not engine.answer_running(self.session.pk):
-            if frame["type"] == "typing" and frame.get("message_id") is not None:
-                self.answer_elsewhere = frame["message_id"]
-            elif frame["type"] == "assistant":
-                self.answer_elsewhere = None
-        await self._send(frame)
+        await self._deliver(event["frame"])
 
     async def chat_stop(self, event: dict[str, Any]) -> None:
         engine.answer_stop(self.session.pk)

@@ -83,6 +83,8 @@ ERROR_MESSAGES = {
     frames.ERROR_TIMEOUT: "Модель отвечала слишком долго, ответ прерван. Попробуйте ещё раз.",
     frames.ERROR_INTERNAL: "Не удалось подготовить ответ. Попробуйте ещё раз.",
 }
+# Streamed text is sent at most this often per answer (the first piece at once).
+DELTA_FLUSH_S = 0.04
 # Offline answers are sent in pieces of about this many characters, like a model's deltas.
 OFFLINE_DELTA_CHARS = 48
 
@@ -410,6 +412,7 @@ async def _model_round(
     """One model call: deltas go out as they come; returns its text and the tools it wants."""
     text: list[str] = []
     calls: list[gateway.ToolCall] = []
+    pending = _Deltas(turn=turn, broadcast=broadcast)
     events = gateway.stream(
         purpose=f"chat_{turn.principal.scenario}",
         messages=messages,
@@ -425,17 +428,41 @@ async def _model_round(
             if event.kind == "delta":
                 text.append(event.text)
                 answer.text.append(event.text)
-                await broadcast(
-                    frames.frame("assistant_delta", message_id=turn.answer_id, content=event.text)
-                )
+                await pending.add(event.text)
             elif event.kind == "tool_call" and tools:
                 calls.append(event.tool_call)
             elif event.kind == "done":
                 answer.add_usage(event.completion)
+        await pending.flush()
     finally:
         # Cancelled mid-stream: close the generator now, which closes the HTTP response.
         await events.aclose()
     return "".join(text), calls
+
+
+class _Deltas:
+    """Streamed text goes out at most every DELTA_FLUSH_S: the first piece at once, later
+    ones gathered, so a model streaming a token per chunk does not cost a frame per token."""
+
+    def __init__(self, *, turn: Turn, broadcast: Broadcast) -> None:
+        self.turn = turn
+        self.broadcast = broadcast
+        self.pieces: list[str] = []
+        self.sent_at: float | None = None
+
+    async def add(self, piece: str) -> None:
+        self.pieces.append(piece)
+        if self.sent_at is None or time.monotonic() - self.sent_at >= DELTA_FLUSH_S:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if not self.pieces:
+            return
+        content, self.pieces = "".join(self.pieces), []
+        self.sent_at = time.monotonic()
+        await self.broadcast(
+            frames.frame("assistant_delta", message_id=self.turn.answer_id, content=content)
+        )
 
 
 def _assistant_tool_message(*, text: str, calls: list[gateway.ToolCall]) -> dict:

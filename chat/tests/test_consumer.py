@@ -536,6 +536,21 @@ async def test_two_tabs_share_the_stream_through_redis(alice, rec, fake_llm, set
     await second.send({"type": "stop"})
     assert (await first.until("assistant"))[-1]["status"] == "stopped"
     await answers_settled()
+    await second.until("assistant")
+
+    # A frame of an answer running in another process arrives through the Redis group;
+    # this process's own frames, which it delivered directly, are not delivered twice.
+    from channels.layers import get_channel_layer
+
+    from chat.consumers import PROCESS_ID, group_name
+
+    layer = get_channel_layer()
+    group = group_name((await ChatSession.objects.aget()).pk)
+    frame = {"type": "assistant_delta", "message_id": 1, "content": "из другого процесса"}
+    await layer.group_send(group, {"type": "chat.frame", "frame": frame, "origin": PROCESS_ID})
+    assert await first.nothing(0.3)
+    await layer.group_send(group, {"type": "chat.frame", "frame": frame, "origin": "other"})
+    assert await first.receive() == frame and await second.receive() == frame
     await first.close()
     await second.close()
 

@@ -7,29 +7,32 @@ texts made by an older prompt are regenerated on request (backfill --stale).
 from __future__ import annotations
 
 import json
+import math
 
-PROMPT_VERSION = "rt-2"
+from ru_format import rub_round
+
+PROMPT_VERSION = "rt-3"
 
 SYSTEM = (
-    "Ты FinOps-эксперт. По FACTS напиши два текста карточки рекомендации на русском.\n"
-    "- Начинай с экономии в месяц.\n"
-    "- Только числа из FACTS; суммы округляй до рубля, тысячи через запятую (1,709).\n"
-    "- Сумма: <strong>1,709 ₽/мес</strong>; провайдер: "
-    "<span class='provider-name'>selectel</span>. Других тегов и markdown нет.\n"
+    "Ты FinOps-эксперт. Напиши по FACTS два текста карточки на русском.\n"
+    "- Начни с экономии в месяц.\n"
+    "- Только числа из FACTS, тысячи через запятую.\n"
+    "- Сумма: <strong>1,709 ₽/мес</strong>, провайдер: "
+    "<span class='provider-name'>selectel</span>; других тегов и markdown нет.\n"
     "- Тип ресурса — type_noun в нужном падеже, не «ресурс».\n"
-    "- Без общих фраз вроде «удаление исключит расходы»."
+    "- Без общих фраз («удаление исключит расходы»)."
 )
 
 # One line per family: the format the product description gives for it (§6.1.2).
 FAMILY_HINTS = {
     "price": (
         "short: «{провайдер} предлагает аналог за {цена} ₽/мес вместо текущих {текущая} ₽/мес». "
-        "detailed: экономия, перенос в провайдера, схожая конфигурация со specs, цена там."
+        "detailed: экономия, перенос, схожая конфигурация (specs) и цена там."
     ),
     "cleanup": (
         "short: «Экономия {x} ₽/мес при удалении неиспользуемого {тип}». detailed: экономия, "
-        "сколько дней не используется, размер; если есть wasted_rub — деликатно "
-        "«за это время на него уже было потрачено {wasted_rub} ₽»."
+        "дни без использования, размер; при wasted_rub деликатно «за это время на него уже "
+        "было потрачено {wasted_rub} ₽»."
     ),
     "stopped": (
         "detailed: экономия при удалении остановленного сервера; он в статусе {status} и "
@@ -39,7 +42,7 @@ FAMILY_HINTS = {
         "Уменьшение конфигурации при низкой загрузке CPU: экономия, средняя загрузка, vCPU. "
         "Целевого провайдера нет."
     ),
-    "generic": "Экономия, суть действия из title, ресурс. Никаких чисел вне FACTS.",
+    "generic": "Экономия, суть действия из title, ресурс.",
 }
 
 
@@ -65,14 +68,28 @@ PROMPT_OMITS = frozenset(
 )
 
 
+# Families whose texts never name the provider the resource runs at.
+NO_PROVIDER_FAMILIES = frozenset({"cleanup", "stopped", "rightsizing"})
+
+
 def _present(value) -> bool:
     return value not in (None, "", [], {}, False)
 
 
-def _compact(value):
+# Amounts the texts show in whole rubles: the prompt carries them so (the grounding check
+# still sees the exact figures), and 8.0 GB goes in as 8.
+MONEY_FACTS = frozenset({"current_monthly", "savings_monthly", "target_monthly", "wasted_rub"})
+
+
+def _compact(value, key: str = ""):
     if isinstance(value, dict):
-        kept = {k: _compact(v) for k, v in sorted(value.items())}
+        kept = {k: _compact(v, k) for k, v in sorted(value.items())}
         return {k: v for k, v in kept.items() if _present(v)}
+    if isinstance(value, float) and math.isfinite(value):
+        if key in MONEY_FACTS:
+            return rub_round(value)
+        if value.is_integer():
+            return int(value)
     return value
 
 
@@ -80,7 +97,8 @@ def compact_facts(facts: dict) -> dict:
     """The facts a model needs, without empties: the smallest prompt that is still complete.
 
     The resource type goes in as its nominative noun (the model declines it); the title
-    and the status only where the family hint asks for them (generic, stopped).
+    and the status only where the family hint asks for them (generic, stopped), the
+    provider only where a text names it.
     """
     payload = {k: v for k, v in facts.items() if k not in PROMPT_OMITS}
     noun = payload.pop("type_noun", None)
@@ -90,6 +108,10 @@ def compact_facts(facts: dict) -> dict:
         payload.pop("title", None)
     if facts.get("family") != "stopped":
         payload.pop("status", None)
+    if facts.get("family") in NO_PROVIDER_FAMILIES:
+        payload.pop("provider_type", None)
+    if facts.get("family") == "cleanup" and facts.get("size_gb"):
+        payload.pop("specs", None)  # a disk's or snapshot's specs repeat its size
     return _compact(payload)
 
 

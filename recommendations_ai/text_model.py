@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pydantic import BaseModel, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from recommendations_ai.grounding import allowed_numbers, ungrounded_numbers
 from recommendations_ai.sanitize import visible_text
@@ -46,8 +46,17 @@ class TextsCheck:
 CONTEXT_KEY = "texts_check"
 
 
+def _without_field_titles(schema: dict) -> None:
+    # Pydantic titles every field after its name ("Short Description Html"): tokens that
+    # tell the model nothing the name does not.
+    for field_schema in schema.get("properties", {}).values():
+        field_schema.pop("title", None)
+
+
 class RecommendationTexts(BaseModel):
-    """Тексты карточки рекомендации: короткий и подробный, HTML."""
+    """Тексты карточки."""
+
+    model_config = ConfigDict(json_schema_extra=_without_field_titles)
 
     short_description_html: str = Field(description="60–80 видимых символов")
     detailed_description_html: str = Field(description="200–300 видимых символов")

@@ -57,7 +57,7 @@ def test_with_a_model_it_serves_the_models_grounded_text(service_client, office,
     assert body["detailed_description_html"].startswith("Экономия <strong>261 ₽/мес</strong>")
     sent = fake_llm.chat_requests()[0]
     assert "FACTS" in sent["messages"][-1]["content"]
-    assert "5349.44" in sent["messages"][-1]["content"]
+    assert '"target_monthly":5349,' in sent["messages"][-1]["content"]
 
 
 def test_unknown_ids_get_404_with_an_error(service_client, db):

@@ -100,9 +100,6 @@ def facts_payload(body: dict) -> str | None:
     return None
 
 
-PADDING = " Перед удалением убедитесь, что ресурс действительно не нужен."
-
-
 class TemplateAnswers:
     """A reply callable for FakeLLMServer that answers each request with a valid text.
 
@@ -118,23 +115,16 @@ class TemplateAnswers:
     def prepare(self, recommendations) -> None:
         from recommendations_ai import prompts
         from recommendations_ai.facts import facts_build
-        from recommendations_ai.sanitize import visible_text
         from recommendations_ai.templates_ru import texts_render
-        from recommendations_ai.text_model import DETAILED_LIMITS
 
         for rec in recommendations:
             facts = facts_build(recommendation=rec)
             messages = prompts.text_messages(facts=facts.as_dict(), family=facts.family)
             payload = facts_payload({"messages": messages})
             rendered = texts_render(facts=facts)
-            detailed = rendered.detailed_html
-            if len(visible_text(detailed)) < DETAILED_LIMITS[0]:
-                # A few template texts are shorter than the model is asked to write; a
-                # model would add a sentence, so the fake does too (no numbers in it).
-                detailed += PADDING
             self.by_payload[payload] = {
                 "short_description_html": rendered.short_html,
-                "detailed_description_html": detailed,
+                "detailed_description_html": rendered.detailed_html,
             }
 
     def __call__(self, body: dict):

@@ -447,7 +447,13 @@ def facts_build(*, recommendation: OptimizationRecommendation) -> Recommendation
     if rec_type == STOPPED_TYPE:
         return StoppedFacts(**common)
 
-    age_days = _first(insights.get("age_days"), metrics.get("age_days"), read=_count)
+    age_days = _first(
+        insights.get("age_days"),
+        metrics.get("age_days"),
+        # The seed scripts' disks: days since the disk was last attached, i.e. unused.
+        metrics.get("last_attached_days"),
+        read=_count,
+    )
     common |= {
         "age_days": age_days,
         "size_gb": _first(insights.get("size_gb"), metrics.get("size_gb"), config.get("size_gb")),

@@ -86,6 +86,23 @@ CLEANUP_AGE_WITH_NAME = "{subject} {name} не используется уже {
 CLEANUP_SIZE_IN_PARENS = " (размер {size} GB)"
 CLEANUP_WASTED = ", за это время на {it} уже было потрачено {wasted}"
 CLEANUP_SIZE = "Размер {noun} — {size} GB."
+# Without an age the text has no story of its own: the year's figure and the step to take
+# before deleting (what could go wrong and how to avoid it).
+CLEANUP_YEARLY = "За год это {yearly}."
+CLEANUP_NEXT_STEPS = {
+    "снапшот": (
+        "Перед удалением убедитесь, что снапшот не нужен для восстановления: "
+        "удалённый снапшот не вернуть."
+    ),
+    "диск": "Если данные на диске ещё нужны, перед удалением сделайте его снапшот.",
+    "IP-адрес": (
+        "Перед освобождением проверьте, что адрес не указан в DNS-записях и настройках "
+        "клиентов: после удаления он достанется другому владельцу."
+    ),
+}
+CLEANUP_NEXT_STEP = (
+    "Перед удалением убедитесь, что {noun_nom} действительно не используется: удаление необратимо."
+)
 
 # Stopped servers: InfraZen does not know when they stopped, so no age and no waste.
 STOPPED_SHORT = CLEANUP_SHORT
@@ -417,6 +434,10 @@ def _cleanup(facts: CleanupFacts) -> RenderedTexts:
             sentences.append(_fill(CLEANUP_LEAD_NO_SAVINGS, facts, unused=unused_acc))
         if size:
             sentences.append(CLEANUP_SIZE.format(noun=noun.genitive, size=size))
+        if facts.has_savings and _real(facts.savings_yearly):
+            sentences.append(CLEANUP_YEARLY.format(yearly=_total(facts.savings_yearly)))
+        step = CLEANUP_NEXT_STEPS.get(noun.nominative, CLEANUP_NEXT_STEP)
+        sentences.append(_fill(step, facts))
     return RenderedTexts(short_html=short, detailed_html=" ".join(sentences))
 
 

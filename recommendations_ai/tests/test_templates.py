@@ -487,6 +487,76 @@ def test_a_volume_is_called_a_disk_and_a_small_size_keeps_its_decimal():
     )
 
 
+def test_a_seed_disk_unattached_for_months_tells_its_age_and_money_spent():
+    short, detailed = texts_for(
+        "cleanup",
+        resource_type="volume",
+        name="backup-disk",
+        estimated_monthly_savings=1600.0,
+        metrics_snapshot=json.dumps({"last_attached_days": 214, "size_gb": 500}),
+    )
+    assert short == "Экономия 1,600 ₽/мес при удалении неиспользуемого диска"
+    assert detailed == (
+        "Экономия 1,600 ₽/мес при удалении диска backup-disk. Диск не используется уже "
+        "214 дней (размер 500 GB), за это время на него уже было потрачено 11,413 ₽."
+    )
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "size", "ending"),
+    [
+        (
+            "snapshot",
+            None,
+            "За год это 9,504 ₽. Перед удалением убедитесь, что снапшот не нужен для "
+            "восстановления: удалённый снапшот не вернуть.",
+        ),
+        (
+            "volume",
+            120,
+            "Размер диска — 120 GB. За год это 9,504 ₽. Если данные на диске ещё нужны, "
+            "перед удалением сделайте его снапшот.",
+        ),
+        (
+            "reserved_ip",
+            None,
+            "За год это 9,504 ₽. Перед освобождением проверьте, что адрес не указан в "
+            "DNS-записях и настройках клиентов: после удаления он достанется другому владельцу.",
+        ),
+        (
+            "backup",
+            None,
+            "За год это 9,504 ₽. Перед удалением убедитесь, что резервная копия "
+            "действительно не используется: удаление необратимо.",
+        ),
+    ],
+)
+def test_without_an_age_a_cleanup_text_gives_the_years_figure_and_the_step_before(
+    resource_type, size, ending
+):
+    metrics = {"size_gb": size} if size else {}
+    _, detailed = texts_for(
+        "cleanup",
+        resource_type=resource_type,
+        name="old-one",
+        estimated_monthly_savings=792.0,
+        metrics_snapshot=json.dumps(metrics),
+    )
+    assert detailed.startswith("Экономия 792 ₽/мес при удалении ")
+    assert detailed.endswith(ending)
+    assert 80 <= len(detailed) <= 300
+
+
+def test_without_savings_or_an_age_a_cleanup_text_still_says_what_to_check():
+    _, detailed = texts_for(
+        "cleanup_old_snapshot", resource_type="snapshot", name="s-1", estimated_monthly_savings=0.0
+    )
+    assert detailed == (
+        "Неиспользуемый снапшот s-1 можно удалить. Перед удалением убедитесь, что снапшот не "
+        "нужен для восстановления: удалённый снапшот не вернуть."
+    )
+
+
 def test_a_stopped_server_never_gets_an_age_or_money_spent():
     facts = StoppedFacts(
         recommendation_id=1,

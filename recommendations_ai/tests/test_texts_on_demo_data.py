@@ -10,8 +10,14 @@ from django.core.management import call_command
 from infrazen.demo import ALICE_EMAIL, BOB_EMAIL, demo_seed
 from infrazen.models import CloudProvider, InfraZenUser, OptimizationRecommendation
 from ops.errors import NotFound
+from recommendations_ai.facts import facts_build
 from recommendations_ai.sanitize import html_sanitize, visible_text
-from recommendations_ai.selectors import recommendation_for_service_get
+from recommendations_ai.selectors import (
+    recommendation_for_service_get,
+    recommendations_missing_texts,
+)
+from recommendations_ai.templates_ru import texts_render
+from recommendations_ai.text_model import DETAILED_LIMITS, SHORT_LIMITS
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +39,20 @@ def test_backfill_gives_every_demo_recommendation_a_sound_text(seeded):
             assert html_sanitize(html) == html
             # Every ₽ amount is highlighted: outside <strong> no ₽ remains.
             assert "₽" not in re.sub(r"<strong>.*?</strong>", "", html), html
-        assert len(visible_text(rec.ai_short_description)) <= 110
-        assert len(visible_text(rec.ai_detailed_description)) <= 400
+
+
+def test_every_demo_template_text_is_within_the_lengths_a_model_answer_must_keep(seeded):
+    """The template is what a rejected model answer falls back to: it keeps the same limits."""
+    recs = list(recommendations_missing_texts(include_done=True))
+    assert len(recs) >= 30
+    for rec in recs:
+        rendered = texts_render(facts=facts_build(recommendation=rec))
+        for html, (low, high) in (
+            (rendered.short_html, SHORT_LIMITS),
+            (rendered.detailed_html, DETAILED_LIMITS),
+        ):
+            visible = visible_text(html)
+            assert low <= len(visible) <= high, (rec.pk, rec.recommendation_type, visible)
 
 
 def test_the_service_resolves_the_owner_through_the_resource_when_provider_is_null(seeded):

@@ -31,9 +31,12 @@ def temp_database() -> Path:
     return Path(tempfile.mkdtemp(prefix="infrazen-bench-")) / "bench.sqlite3"
 
 
-def django_setup(*, db_path: Path, env: dict[str, str] | None = None) -> None:
-    """Point Django at `db_path`, set it up, create every table and load the demo data."""
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
+def django_setup(
+    *, db_path: Path, env: dict[str, str] | None = None, database_url: str | None = None
+) -> None:
+    """Point Django at `db_path` (or `database_url`, an empty database such as the MariaDB
+    of scripts/testservers.py), set it up, create every table and load the demo data."""
+    os.environ["DATABASE_URL"] = database_url or f"sqlite:///{db_path}"
     os.environ["DJANGO_SETTINGS_MODULE"] = "agentsite.settings"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     for key, value in (env or {}).items():
@@ -233,7 +236,9 @@ class Timer:
 
 
 @contextlib.contextmanager
-def fake_llm_and_django(*, default, ttfb_s: float = 0.0) -> Iterator:
+def fake_llm_and_django(
+    *, default, ttfb_s: float = 0.0, database_url: str | None = None
+) -> Iterator:
     """A FakeLLMServer answering with `default`, and Django set up (temp SQLite, demo data)
     with the text mode on that server. Yields the server; stops it on the way out."""
     from llm.fake_server import FakeLLMServer
@@ -242,6 +247,7 @@ def fake_llm_and_django(*, default, ttfb_s: float = 0.0) -> Iterator:
     try:
         django_setup(
             db_path=temp_database(),
+            database_url=database_url,
             env={
                 "LLM_PROVIDER": "openai_compatible",
                 "LLM_BASE_URL": server.base_url,

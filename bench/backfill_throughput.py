@@ -7,6 +7,8 @@ starts from no texts at all.
 
     .venv/bin/python bench/backfill_throughput.py
     .venv/bin/python bench/backfill_throughput.py --runs 32:2000 --profile 32
+    python scripts/testservers.py run --no-redis -- sh -c \
+        '.venv/bin/python bench/backfill_throughput.py --runs "" --database-url "$DATABASE_URL"'
 """
 
 from __future__ import annotations
@@ -128,7 +130,7 @@ def template_run(*, count: int) -> dict:
 
 def _runs(spec: str) -> list[tuple[int, int]]:
     runs = []
-    for part in spec.split(","):
+    for part in filter(None, spec.split(",")):
         concurrency, _, count = part.partition(":")
         runs.append((int(concurrency), int(count or TOTAL)))
     return runs
@@ -141,20 +143,33 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--runs", default=DEFAULT_RUNS, help="concurrency:count,...")
     parser.add_argument("--no-template", action="store_true", help="skip the template run")
     parser.add_argument("--profile", type=int, default=None, help="cProfile this concurrency")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="an empty database to use instead of a temp SQLite file, e.g. MariaDB from "
+        "scripts/testservers.py (results go to backfill_throughput_<vendor>.json)",
+    )
     args = parser.parse_args(argv)
     latency_s = args.latency_ms / 1000
 
     answers = TemplateAnswers()
-    with fake_llm_and_django(default=answers, ttfb_s=latency_s):
+    with fake_llm_and_django(default=answers, ttfb_s=latency_s, database_url=args.database_url):
+        from django.db import connection
+
         from recommendations_ai.selectors import recommendations_missing_texts
 
         clone_recommendations(args.total)
         answers.prepare(recommendations_missing_texts(include_done=True))
 
         figures: dict = {"llm": [], "template": None}
+        database = f"{connection.vendor} {connection.Database.__name__}"
+        if connection.vendor == "mysql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT VERSION()")
+                database = f"MariaDB/MySQL {cursor.fetchone()[0]} through PyMySQL"
         print(
             f"backfill_throughput: {args.total} recommendations, fake LLM latency "
-            f"{latency_s * 1000:.0f} ms, SQLite"
+            f"{latency_s * 1000:.0f} ms, {database}"
         )
         for concurrency, count in _runs(args.runs):
             run = llm_run(
@@ -204,13 +219,16 @@ def main(argv: list[str] | None = None) -> dict:
     figures["fake_answer_misses"] = answers.misses
     for name, t in targets.items():
         print(f"  target {name} ≥ {t['target']}: {'met' if t['met'] else 'MISSED'} ({t['value']})")
+    name = "backfill_throughput"
+    if args.database_url:
+        name += "_" + args.database_url.split(":", 1)[0]
     path = results_write(
-        "backfill_throughput",
+        name,
         parameters={
             "total_recommendations": args.total,
             "fake_latency_ms": latency_s * 1000,
             "runs": args.runs,
-            "database": "SQLite temp file",
+            "database": database if args.database_url else "SQLite temp file",
         },
         figures=figures,
         notes=[

@@ -10,8 +10,10 @@ overhead is the difference.
 Two load shapes, one after the other on the same server:
 
 - closed loop (the target): C clients, each sending its next request as soon as its previous
-  answer arrives, as load tools run "concurrency C". The first request of every client
-  arrives in one burst; it is reported apart, the figures are the steady state after it.
+  answer arrives, as load tools run "concurrency C"; the clients start spread over one model
+  latency (`--stagger-ms`), as C users who do not all click at the same instant. The first
+  request of each client (it opens the connections) is reported apart; the figures are the
+  steady state after it, with C requests in flight.
 - bursts: rounds of C requests released at the same instant (the worst case: C requests
   queue for the CPU before any reaches the model).
 
@@ -216,10 +218,17 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / tick
 
 
-async def _closed_loop(client, base: str, ids: list[int], *, clients: int, each: int):
-    """`clients` tasks, each sending `each` requests back to back; per request its wave."""
+async def _closed_loop(
+    client, base: str, ids: list[int], *, clients: int, each: int, stagger_s: float
+):
+    """`clients` tasks, each sending `each` requests back to back; per request its wave.
 
-    async def one_client(mine: list[int]) -> list[dict]:
+    Client k starts after k/clients of `stagger_s`: C users who do not all press the button
+    at the same instant. With a fixed model latency they then stay that far apart.
+    """
+
+    async def one_client(index: int, mine: list[int]) -> list[dict]:
+        await asyncio.sleep(stagger_s * index / clients)
         results = []
         for wave, rec_id in enumerate(mine):
             result = await _one(client, base, rec_id)
@@ -229,7 +238,7 @@ async def _closed_loop(client, base: str, ids: list[int], *, clients: int, each:
 
     chunks = [ids[i * each : (i + 1) * each] for i in range(clients)]
     started = time.perf_counter()
-    per_client = await asyncio.gather(*(one_client(chunk) for chunk in chunks))
+    per_client = await asyncio.gather(*(one_client(i, c) for i, c in enumerate(chunks)))
     return [r for results in per_client for r in results], time.perf_counter() - started
 
 
@@ -268,6 +277,7 @@ async def _run(base: str, ids: list[int], *, args, process, log, on_phase) -> di
             take(size * args.requests_per_client),
             clients=size,
             each=args.requests_per_client,
+            stagger_s=args.stagger_ms / 1000,
         )
         on_phase("bursts")
         bursts = await _bursts(
@@ -318,6 +328,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--requests-per-client", type=int, default=6, help="closed loop: requests per client"
     )
+    parser.add_argument(
+        "--stagger-ms",
+        type=float,
+        default=None,
+        help="closed loop: spread the clients' first requests over this long "
+        "(default: one model latency; 0 starts them all at once)",
+    )
     parser.add_argument("--rounds", type=int, default=5, help="bursts: how many")
     parser.add_argument("--warmup", type=int, default=20, help="requests before measuring")
     parser.add_argument("--latency-ms", type=float, default=800.0)
@@ -329,6 +346,8 @@ def main(argv: list[str] | None = None) -> dict:
     )
     args = parser.parse_args(argv)
     latency_s = args.latency_ms / 1000
+    if args.stagger_ms is None:
+        args.stagger_ms = args.latency_ms
 
     from llm.fake_server import FakeLLMServer
 
@@ -379,14 +398,14 @@ def main(argv: list[str] | None = None) -> dict:
     bursts = [r for results in run["bursts"] for r in results]
     _with_llm_time(closed + bursts, llm_ms, args.latency_ms)
     steady = [r for r in closed if r["wave"] > 0]
-    first_wave = [r for r in closed if r["wave"] == 0]
+    first_requests = [r for r in closed if r["wave"] == 0]
 
     figures = {
         "closed_loop": {
             **_shape(steady, llm_requests),
             "requests_per_s": round(len(closed) / run["closed_s"], 1),
-            "first_wave_overhead_ms": summary(
-                [r["overhead_ms"] for r in first_wave if r["status"] == 200]
+            "first_request_overhead_ms": summary(
+                [r["overhead_ms"] for r in first_requests if r["status"] == 200]
             ),
             "server_cpu_ms_per_request": round(
                 (cpu["bursts"] - cpu["closed"]) * 1000 / max(1, len(closed)), 1
@@ -426,7 +445,8 @@ def main(argv: list[str] | None = None) -> dict:
     )
     c = figures["closed_loop"]
     _print_shape(
-        f"closed loop, {args.requests_per_client} requests per client, after the first wave",
+        f"closed loop, {args.requests_per_client} requests per client staggered over "
+        f"{args.stagger_ms:.0f} ms, after each client's first",
         c,
     )
     print(
@@ -435,8 +455,9 @@ def main(argv: list[str] | None = None) -> dict:
         f"{c['bench_process_cpu_ms_per_request']} ms"
     )
     print(
-        f"    first wave overhead p50 {c['first_wave_overhead_ms']['p50']:.1f}  "
-        f"p95 {c['first_wave_overhead_ms']['p95']:.1f} ms"
+        f"    first request of each client: overhead "
+        f"p50 {c['first_request_overhead_ms']['p50']:.1f}  "
+        f"p95 {c['first_request_overhead_ms']['p95']:.1f} ms"
     )
     b = figures["bursts"]
     _print_shape(f"bursts, {args.rounds} × {args.concurrency} released at once", b)
@@ -459,6 +480,7 @@ def main(argv: list[str] | None = None) -> dict:
             "concurrency": args.concurrency,
             "workers": args.workers,
             "requests_per_client": args.requests_per_client,
+            "stagger_ms": args.stagger_ms,
             "rounds": args.rounds,
             "warmup_requests": args.warmup,
             "fake_latency_ms": args.latency_ms,
@@ -471,8 +493,8 @@ def main(argv: list[str] | None = None) -> dict:
             "matched by X-Request-ID. The LLM time itself includes the openai SDK and HTTP "
             "client work inside the service; overhead_vs_fake_latency_ms counts that too.",
             "closed loop: each client sends its next request when the previous answer "
-            "arrives; its figures leave out every client's first request (they arrive as one "
-            "burst, reported as first_wave_overhead_ms).",
+            "arrives; the clients start spread over stagger_ms; the figures leave out every "
+            "client's first request (reported as first_request_overhead_ms).",
             "The client and the fake LLM server share the benchmark process; the workers "
             "run in their own processes, on the same cores.",
             f"load average at the end: {os.getloadavg()[0]:.2f} (other work on the machine "

@@ -415,6 +415,10 @@ async def _session(
                 connected.append(index)
                 return result
             result["session_id"] = system["session_id"]
+            # A session reused from an earlier run (a kept database) replays its history.
+            last = system.get("last_message_id")
+            while last is not None and json.loads(await ws.recv()).get("message_id") != last:
+                pass
             connected.append(index)
             await start_at.wait()
             await asyncio.sleep(delay_s)

@@ -591,7 +591,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--profile", action="store_true", help="py-spy the service during the measured run"
     )
-    parser.add_argument("--name", default="chat_sessions", help="results file name")
+    parser.add_argument(
+        "--name",
+        default=None,
+        help="results file name (default chat_sessions, _s<n> for other --sessions, _profiled "
+        "with --profile, whose samples go to chat_sessions[_s<n>]_profile.txt)",
+    )
     parser.add_argument(
         "--app",
         default="agentsite.asgi:application",
@@ -599,6 +604,10 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--fake-llm-serve", metavar="TIMINGS_JSON", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.name is None:
+        # Runs at other sizes, or profiled, keep the default run's results file.
+        args.name = "chat_sessions" + ("" if args.sessions == 200 else f"_s{args.sessions}")
+        args.name += "_profiled" if args.profile else ""
     low, high = (int(part) for part in args.answer_tokens.split(":"))
     tokens = (low, high)
 
@@ -693,7 +702,8 @@ def main(argv: list[str] | None = None) -> dict:
         cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
         client_cpu = own_cpu_seconds() - run["client_cpu_before"]
         if sampler is not None:
-            profile_out = ROOT / "bench" / "results" / f"{args.name}_profile.txt"
+            base = args.name.removesuffix("_profiled")
+            profile_out = ROOT / "bench" / "results" / f"{base}_profile.txt"
             profile_write(sampler, profile_raw, profile_out)
             sampler = None
         daphne_memory = proc_status_kb(daphne.pid)

@@ -83,9 +83,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
         }
     )
-# Persistent connections: the chat opens one per database call otherwise.
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
-DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+# 0 under ASGI, as Django's docs advise: sync work runs in a thread per request, and a
+# persistent connection would stay open with each finished thread until it is collected.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # InfraZen stores naive datetimes: chat tables in UTC, most others in server local time

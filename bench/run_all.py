@@ -1,6 +1,6 @@
-"""Run every benchmark of the recommendation texts, one process each, and print a summary.
+"""Run every benchmark (recommendation texts, then chat), one process each, and print a summary.
 
-.venv/bin/python bench/run_all.py            # all of them (about 4 minutes on 2 cores)
+.venv/bin/python bench/run_all.py            # all of them (about 6 minutes on 2 cores)
 .venv/bin/python bench/run_all.py prompt_size endpoint_concurrency
 """
 
@@ -13,7 +13,13 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-BENCHMARKS = ("prompt_size", "backfill_throughput", "endpoint_concurrency")
+BENCHMARKS = (
+    "prompt_size",
+    "backfill_throughput",
+    "endpoint_concurrency",
+    "chat_sessions",
+    "idle_connections",
+)
 
 
 def main(argv: list[str]) -> int:
@@ -61,6 +67,15 @@ def _summary(names: list[str]) -> None:
                     f"  endpoint {shape} overhead ms: p50 {o['p50']}  p95 {o['p95']}  "
                     f"max {o['max']} (target p95 ≤ 20 for the closed loop)"
                 )
+        elif name == "chat_sessions":
+            a, s = figures["added_latency_to_first_delta_ms"], figures["stored"]
+            print(
+                f"  chat {figures['sessions']} sessions: added latency to first delta ms p50 "
+                f"{a['p50']}  p95 {a['p95']} (target ≤ 25); lost messages {s['lost_messages']}"
+            )
+        elif name == "idle_connections":
+            kb = figures["kb_per_connection"]["after_settle"]
+            print(f"  idle chat connections: {kb} KB each (target ≤ 100)")
 
 
 if __name__ == "__main__":

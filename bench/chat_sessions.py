@@ -559,12 +559,12 @@ def _stored_check(*, session_ids: list[str], expected_turns: int) -> dict:
     }
 
 
-def _gateway_ttft(correlation_free_since: int) -> dict:
+def _gateway_ttft(after_pk: int) -> dict:
     """The gateway's own time to first token per chat call (LLMCall.ttft_ms)."""
     from llm.models import LLMCall
 
     values = list(
-        LLMCall.objects.filter(pk__gt=correlation_free_since, purpose__startswith="chat_")
+        LLMCall.objects.filter(pk__gt=after_pk, purpose__startswith="chat_")
         .exclude(ttft_ms=None)
         .values_list("ttft_ms", flat=True)
     )

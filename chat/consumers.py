@@ -249,6 +249,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
 
     # --- channel-layer events -----------------------------------------------------------------
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels closes stale database connections before every handler, a hop to the
+        # database thread; these two touch no database and come at streaming rates.
+        if message["type"] == "chat.frame":
+            await self.chat_frame(message)
+        elif message["type"] == "chat.stop":
+            await self.chat_stop(message)
+        else:
+            await super().dispatch(message)
+
     async def chat_frame(self, event: dict[str, Any]) -> None:
         """A frame from another process's answer (this process's came by _deliver)."""
         if event.get("origin") == PROCESS_ID or event.get("skip") == self.channel_name:

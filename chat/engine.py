@@ -177,8 +177,14 @@ def answer_start(*, turn: Turn, broadcast: Broadcast) -> asyncio.Task:
     broadcast = _delivery(broadcast, session_id=turn.session_id)
     task = asyncio.create_task(answer_run(turn=turn, broadcast=broadcast))
     _RUNNING[turn.session_id] = task
-    task.add_done_callback(lambda _: _RUNNING.pop(turn.session_id, None))
+    task.add_done_callback(lambda done: _release_own(turn.session_id, done))
     return task
+
+
+def _release_own(session_id: str, task: asyncio.Task | None) -> None:
+    """Release the session if `task` still holds it (a next answer may hold it already)."""
+    if _RUNNING.get(session_id) is task:
+        del _RUNNING[session_id]
 
 
 # --- one turn ---------------------------------------------------------------------------------
@@ -258,6 +264,8 @@ async def _answer_finish(
         )
     except Exception:
         logger.exception("chat answer could not be stored", extra={"session_id": turn.session_id})
+    # Stored: the next question may start the moment a client sees the final frame.
+    _release_own(turn.session_id, asyncio.current_task())
     if error_code is not None:
         await broadcast(
             frames.error_frame(error_code, ERROR_MESSAGES[error_code], message_id=turn.answer_id)

@@ -645,3 +645,15 @@ async def test_a_pasted_screenshot_goes_to_the_vision_model(
     assert last["role"] == "user" and isinstance(last["content"], str)
     assert last["content"].startswith("а это?") and "недоступных для анализа" in last["content"]
     await client.close()
+
+
+async def test_the_next_question_right_after_the_final_frame_is_not_busy(alice, rec, fake_llm):
+    fake_llm.enqueue(*(Reply.answer(f"Ответ {n}.") for n in range(5)))
+    client = ChatClient(rec_path(alice, rec))
+    await client.connect()
+    for n in range(5):
+        await client.ask(f"Вопрос {n}")
+        got = await client.until("assistant")
+        assert "error" not in types(got) and got[-1]["content"] == f"Ответ {n}."
+    await answers_settled()
+    await client.close()

@@ -232,6 +232,7 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
     # A second `stop` while the answer is stored must not lose it.
     await asyncio.shield(
         _answer_finish(
+            task=asyncio.current_task(),
             turn=turn,
             answer=answer,
             status=status,
@@ -245,6 +246,7 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
 
 async def _answer_finish(
     *,
+    task: asyncio.Task | None,
     turn: Turn,
     answer: _Answer,
     status: str,
@@ -265,7 +267,7 @@ async def _answer_finish(
     except Exception:
         logger.exception("chat answer could not be stored", extra={"session_id": turn.session_id})
     # Stored: the next question may start the moment a client sees the final frame.
-    _release_own(turn.session_id, asyncio.current_task())
+    _release_own(turn.session_id, task)
     if error_code is not None:
         await broadcast(
             frames.error_frame(error_code, ERROR_MESSAGES[error_code], message_id=turn.answer_id)

@@ -20,19 +20,17 @@ from rest_framework.views import APIView
 
 from chat import images
 from chat.auth import (
-    CLOSE_FORBIDDEN,
     CLOSE_UNAUTHORIZED,
     REASON_TOKEN_REQUIRED,
-    REASON_USER_NOT_ALLOWED,
     SCENARIO_RECOMMENDATION,
     SCENARIOS,
     ChatAuthError,
-    chat_connection_authorize,
+    chat_claims_authorize,
+    chat_token_user,
     origin_allowed,
     token_decode,
 )
 from chat.services import chat_session_open
-from infrazen.selectors import NotFound, user_get_active
 
 HTTP_STATUS_FOR_CLOSE = {4401: 401, 4403: 403, 4404: 404}
 
@@ -49,14 +47,13 @@ class ChatStartApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        header = request.headers.get("Authorization", "")
-        token = header[7:].strip() if header[:7].lower() == "bearer " else values.get("token", "")
+        token = _bearer_token(request) or values.get("token", "")
         try:
             claims = token_decode(token=token)
             scope = values.get("scope", claims.scenario)
             recommendation_id = values.get("recommendation_id", claims.recommendation_id)
-            principal = chat_connection_authorize(
-                token=token,
+            principal = chat_claims_authorize(
+                claims=claims,
                 endpoint_scenario=scope,
                 url_recommendation_id=recommendation_id
                 if scope == SCENARIO_RECOMMENDATION
@@ -100,11 +97,7 @@ def _image_user_id(request) -> int | None:
             return None
         raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_TOKEN_REQUIRED)
     # A bad token is refused, never downgraded to an anonymous upload.
-    claims = token_decode(token=token)
-    try:
-        return user_get_active(user_id=claims.user_id).pk
-    except NotFound:
-        raise ChatAuthError(CLOSE_FORBIDDEN, REASON_USER_NOT_ALLOWED) from None
+    return chat_token_user(claims=token_decode(token=token)).pk
 
 
 def _client_ip(request) -> str | None:

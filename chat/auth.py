@@ -194,11 +194,32 @@ def token_decode(*, token: str) -> ChatClaims:
     )
 
 
+def chat_token_user(*, claims: ChatClaims) -> InfraZenUser:
+    """The token's user, who must still exist and be active.
+
+    Tokens live 24 h and are not revoked on deactivation (§7.1 item 4): check each time.
+    """
+    try:
+        return user_get_active(user_id=claims.user_id)
+    except NotFound:
+        raise ChatAuthError(CLOSE_FORBIDDEN, REASON_USER_NOT_ALLOWED) from None
+
+
 def chat_connection_authorize(
     *, token: str, endpoint_scenario: str, url_recommendation_id: int | None
 ) -> ChatPrincipal:
     """Token, endpoint and database checks for one connection (sync: wrap it in async code)."""
-    claims = token_decode(token=token)
+    return chat_claims_authorize(
+        claims=token_decode(token=token),
+        endpoint_scenario=endpoint_scenario,
+        url_recommendation_id=url_recommendation_id,
+    )
+
+
+def chat_claims_authorize(
+    *, claims: ChatClaims, endpoint_scenario: str, url_recommendation_id: int | None
+) -> ChatPrincipal:
+    """chat_connection_authorize for claims already decoded."""
     if claims.scenario != endpoint_scenario:
         raise ChatAuthError(CLOSE_FORBIDDEN, REASON_SCENARIO_MISMATCH)
     if (
@@ -207,11 +228,7 @@ def chat_connection_authorize(
     ):
         raise ChatAuthError(CLOSE_FORBIDDEN, REASON_RECOMMENDATION_MISMATCH)
 
-    try:
-        user = user_get_active(user_id=claims.user_id)
-    except NotFound:
-        # Tokens live 24 h and are not revoked on deactivation (§7.1 item 4): check each time.
-        raise ChatAuthError(CLOSE_FORBIDDEN, REASON_USER_NOT_ALLOWED) from None
+    user = chat_token_user(claims=claims)
 
     if claims.scenario == SCENARIO_RECOMMENDATION:
         try:
@@ -299,10 +316,7 @@ def chat_session_authorize(*, token: str, session_id: str) -> tuple[ChatPrincipa
     grants nothing by itself. A missing, archived or foreign session is one 4404.
     """
     claims = token_decode(token=token)
-    try:
-        user = user_get_active(user_id=claims.user_id)
-    except NotFound:
-        raise ChatAuthError(CLOSE_FORBIDDEN, REASON_USER_NOT_ALLOWED) from None
+    user = chat_token_user(claims=claims)
     session = None
     if session_id and len(session_id) <= 36:
         session = ChatSession.objects.filter(

@@ -219,19 +219,20 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _stop(self) -> None:
         engine.answer_stop(self.session.pk)
         # The answer may run in another process (another tab on another worker).
-        await self.channel_layer.group_send(self.group, {"type": "chat.stop"})
+        await self._to_other_processes({"type": "chat.stop"})
 
     async def _broadcast(self, frame: dict[str, Any], *, skip_channel: str | None = None) -> None:
         """Every socket of the session: this process's directly, the others' via the group."""
         for socket in list(_LOCAL.get(self.session.pk, ())):
             if socket.channel_name != skip_channel:
                 await socket._deliver(frame)
+        await self._to_other_processes({"type": "chat.frame", "frame": frame, "skip": skip_channel})
+
+    async def _to_other_processes(self, event: dict[str, Any]) -> None:
+        """The session's group, for sockets in other processes; this process ignores its own
+        events coming back. An in-memory layer has no other process to reach."""
         if not isinstance(self.channel_layer, InMemoryChannelLayer):
-            # An in-memory layer has no other process to reach.
-            await self.channel_layer.group_send(
-                self.group,
-                {"type": "chat.frame", "frame": frame, "skip": skip_channel, "origin": PROCESS_ID},
-            )
+            await self.channel_layer.group_send(self.group, {**event, "origin": PROCESS_ID})
 
     async def _deliver(self, frame: dict[str, Any]) -> None:
         if not engine.answer_running(self.session.pk):
@@ -266,7 +267,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self._deliver(event["frame"])
 
     async def chat_stop(self, event: dict[str, Any]) -> None:
-        engine.answer_stop(self.session.pk)
+        """A stop from a tab in another process (this process's stopped it already)."""
+        if event.get("origin") != PROCESS_ID:
+            engine.answer_stop(self.session.pk)
 
 
 class RecommendationChatConsumer(ChatConsumer):

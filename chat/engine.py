@@ -20,6 +20,7 @@ import asyncio
 import json
 import logging
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -90,6 +91,8 @@ OFFLINE_DELTA_CHARS = 48
 
 # session id → its running answer in this process (None while the answer is being set up).
 _RUNNING: dict[str, asyncio.Task | None] = {}
+# Answers asked to stop (see answer_stop).
+_STOP_REQUESTED: weakref.WeakSet[asyncio.Task] = weakref.WeakSet()
 # session id → (built at, system prompt): see _system_prompt.
 _PROMPTS: OrderedDict[str, tuple[float, str]] = OrderedDict()
 PROMPT_CACHE_SESSIONS = 2_000
@@ -147,10 +150,16 @@ def answer_running(session_id: str) -> bool:
 
 
 def answer_stop(session_id: str) -> bool:
-    """Cancel the session's running answer in this process, if there is one."""
+    """Cancel the session's running answer in this process, if there is one.
+
+    The cancel closes the model's stream at once. Libraries on the way (the Redis client
+    among them) do not all let a cancellation through, so the stop is also recorded, and the
+    answer checks it before each frame it sends.
+    """
     task = _RUNNING.get(session_id)
     if task is None or task.done():
         return False
+    _STOP_REQUESTED.add(task)
     task.cancel()
     return True
 
@@ -162,6 +171,8 @@ def _delivery(broadcast: Broadcast, *, session_id: str) -> Broadcast:
 
     async def deliver(frame: dict[str, Any]) -> None:
         nonlocal failed
+        if asyncio.current_task() in _STOP_REQUESTED:
+            raise asyncio.CancelledError
         try:
             await broadcast(frame)
         except Exception:
@@ -208,8 +219,8 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
     answer = _Answer()
     status, error_code = STATUS_DONE, None
     started = time.monotonic()
-    await broadcast(frames.frame("typing", message_id=turn.answer_id))
     try:
+        await broadcast(frames.frame("typing", message_id=turn.answer_id))
         if gateway.llm_available():
             await _model_answer(turn=turn, answer=answer, broadcast=broadcast)
         else:
@@ -218,7 +229,9 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
             raise LLMError("the model returned an empty answer")
     except asyncio.CancelledError:
         # `stop`: the gateway has closed the upstream stream on its way out.
-        asyncio.current_task().uncancel()
+        task = asyncio.current_task()
+        task.uncancel()
+        _STOP_REQUESTED.discard(task)
         status = STATUS_STOPPED
     except LLMDeadlineExceeded:
         status, error_code = STATUS_FAILED, frames.ERROR_TIMEOUT

@@ -4,7 +4,8 @@ One engine serves both scenarios and every endpoint. The consumer stores nothing
 no prompt: it calls `turn_begin` (the question and a placeholder answer are stored before the
 model is called), then `answer_start`, which runs `answer_run` as its own asyncio task so a
 `stop` frame is never stuck behind the stream. Every frame goes out through `broadcast`, the
-session's channel-layer group, so all tabs of a session see the same answer.
+sockets of the session (this process's directly, other processes' through the channel-layer
+group), so all tabs of a session see the same answer.
 
 An answer always ends in exactly one final `assistant` frame and one stored message:
   done     the whole answer
@@ -36,7 +37,7 @@ from chat.auth import ChatPrincipal
 from chat.context import context_pack_build
 from chat.images import IMAGE_REF, image_question_build, image_user_message
 from chat.offline import PlannedCall, offline_answer, offline_followup, offline_plan
-from chat.prompts import system_prompt_build
+from chat.prompts import IMAGES_MISSING_NOTE, ROUND_LIMIT_NOTE, system_prompt_build
 from chat.selectors import chat_history_for_model
 from chat.services import (
     FAILED_MARKER,
@@ -46,7 +47,7 @@ from chat.services import (
     chat_turn_begin,
     tool_call_audit_create,
 )
-from infrazen.models import ChatMessage, ChatSession
+from infrazen.models import ChatMessage, ChatSession, InfraZenUser
 from infrazen.selectors import user_get
 from llm import gateway
 from llm.errors import LLMDeadlineExceeded, LLMError
@@ -68,16 +69,6 @@ ROUND_LIMIT_TEXT = (
     "Я обратился к данным {rounds} раз, но так и не собрал ответ. "
     "Сформулируйте вопрос точнее, например: «сколько я сэкономлю в месяц?» "
     "или «какие есть альтернативы?»."
-)
-# Added to the conversation for the one extra call after the last tool round.
-ROUND_LIMIT_NOTE = (
-    "Лимит обращений к инструментам исчерпан. Ответь пользователю сейчас, только по уже "
-    "полученным данным; если данных не хватает, прямо скажи, чего не хватает."
-)
-# Added to a question whose screenshots are gone (expired, unknown or someone else's).
-IMAGES_MISSING_NOTE = (
-    "[Служебная заметка: изображений, недоступных для анализа (срок хранения истёк или они "
-    "не найдены): {count}. Скажи об этом пользователю и предложи загрузить их заново.]"
 )
 ERROR_MESSAGES = {
     frames.ERROR_MODEL: "Языковая модель не ответила. Попробуйте задать вопрос ещё раз.",
@@ -103,6 +94,7 @@ class Turn:
     """What one answer needs, fixed when the question is stored."""
 
     principal: ChatPrincipal
+    user: InfraZenUser  # the principal's row: tools and the context pack act as this user
     session_id: str
     question_id: int
     answer_id: int
@@ -199,12 +191,19 @@ def _release_own(session_id: str, task: asyncio.Task | None) -> None:
 
 
 # --- one turn ---------------------------------------------------------------------------------
+def _turn_rows(
+    *, principal: ChatPrincipal, session: ChatSession, question: str
+) -> tuple[InfraZenUser, ChatMessage, ChatMessage]:
+    return user_get(user_id=principal.user_id), *chat_turn_begin(session=session, content=question)
+
+
 async def turn_begin(*, principal: ChatPrincipal, session: ChatSession, question: str) -> Turn:
-    stored_question, placeholder = await database_sync_to_async(chat_turn_begin)(
-        session=session, content=question
+    user, stored_question, placeholder = await database_sync_to_async(_turn_rows)(
+        principal=principal, session=session, question=question
     )
     return Turn(
         principal=principal,
+        user=user,
         session_id=session.pk,
         question_id=stored_question.pk,
         answer_id=placeholder.pk,
@@ -274,8 +273,10 @@ async def _answer_finish(
         content = chat_answer_mark(partial=content, marker=FAILED_MARKER)
     tokens = answer.prompt_tokens + answer.completion_tokens
     try:
-        await database_sync_to_async(_answer_store)(
-            answer_id=turn.answer_id, content=content, tokens=tokens
+        await database_sync_to_async(chat_message_update_content)(
+            message=ChatMessage(pk=turn.answer_id, session_id=turn.session_id),
+            content=content,
+            tokens=tokens,
         )
     except Exception:
         logger.exception("chat answer could not be stored", extra={"session_id": turn.session_id})
@@ -313,11 +314,6 @@ async def _answer_finish(
     )
 
 
-def _answer_store(*, answer_id: int, content: str, tokens: int) -> None:
-    message = ChatMessage.objects.get(pk=answer_id)
-    chat_message_update_content(message=message, content=content, tokens=tokens)
-
-
 # --- with a language model ----------------------------------------------------------------
 def _system_prompt(turn: Turn) -> str:
     """The scenario's prompt with its context pack, reused for CHAT_CONTEXT_TTL_S (sync).
@@ -331,7 +327,7 @@ def _system_prompt(turn: Turn) -> str:
         return cached[1]
     principal = turn.principal
     pack = context_pack_build(
-        user=user_get(user_id=principal.user_id),
+        user=turn.user,
         scenario=principal.scenario,
         recommendation_id=principal.recommendation_id,
         context=principal.context,
@@ -530,6 +526,7 @@ async def _tool_call(
 ) -> BaseModel | ToolError:
     module = TOOLS.get(name)
     answer.tool_calls += 1
+    arguments = _arguments_for_frame(arguments_json)
     await broadcast(
         frames.frame(
             "tool_call",
@@ -537,11 +534,15 @@ async def _tool_call(
             call_id=call_id,
             name=name[:64],
             label=getattr(module, "LABEL", "Смотрю данные"),
-            arguments=_arguments_for_frame(arguments_json),
+            arguments=arguments,
         )
     )
     result = await database_sync_to_async(_tool_execute)(
-        turn=turn, name=name, arguments_json=arguments_json, round_number=round_number
+        turn=turn,
+        name=name,
+        arguments_json=arguments_json,
+        arguments=arguments,
+        round_number=round_number,
     )
     ok = not isinstance(result, ToolError)
     await broadcast(
@@ -558,15 +559,14 @@ async def _tool_call(
 
 
 def _tool_execute(
-    *, turn: Turn, name: str, arguments_json: str, round_number: int
+    *, turn: Turn, name: str, arguments_json: str, arguments: Any, round_number: int
 ) -> BaseModel | ToolError:
     """Run one tool as the connection's user and audit it (sync: it reads the database)."""
     principal = turn.principal
     started = time.monotonic()
     try:
-        user = user_get(user_id=principal.user_id)
         result: BaseModel | ToolError = tool_run(
-            user=user, name=name, arguments_json=arguments_json, scenario=principal.scenario
+            user=turn.user, name=name, arguments_json=arguments_json, scenario=principal.scenario
         )
     except ToolError as exc:
         result = exc
@@ -578,7 +578,7 @@ def _tool_execute(
         session_id=turn.session_id,
         user_id=principal.user_id,
         tool=name,
-        arguments=_arguments_for_frame(arguments_json),
+        arguments=arguments,
         result=result if ok else None,
         ok=ok,
         error="" if ok else str(result),

@@ -118,3 +118,15 @@ def system_rules(*, scenario: str, read_only: bool) -> list[str]:
 def system_prompt_build(*, scenario: str, pack: dict, read_only: bool) -> str:
     lines = system_rules(scenario=scenario, read_only=read_only)
     return "\n".join([*lines, "", DATA_INTRO, data_block(pack=pack)])
+
+
+# Added to the conversation for the one extra call after the last tool round (chat.engine).
+ROUND_LIMIT_NOTE = (
+    "Лимит обращений к инструментам исчерпан. Ответь пользователю сейчас, только по уже "
+    "полученным данным; если данных не хватает, прямо скажи, чего не хватает."
+)
+# Added to a question whose screenshots are gone: expired, unknown or someone else's.
+IMAGES_MISSING_NOTE = (
+    "[Служебная заметка: изображений, недоступных для анализа (срок хранения истёк или они "
+    "не найдены): {count}. Скажи об этом пользователю и предложи загрузить их заново.]"
+)

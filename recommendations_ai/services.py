@@ -62,6 +62,11 @@ def text_mode(requested: str | None = None) -> str:
     return mode
 
 
+def _cache_model(mode: str) -> str:
+    """The model a text of this mode is cached under."""
+    return settings.LLM_MODEL_TEXT if mode == MODE_LLM else TEMPLATE_MODEL
+
+
 def text_cache_key(*, facts: RecommendationFacts, model: str) -> str:
     material = f"{prompts.PROMPT_VERSION}\n{model}\n{facts.as_json()}"
     return hashlib.sha256(material.encode()).hexdigest()
@@ -232,7 +237,7 @@ async def text_generate(
 ) -> TextResult:
     """The texts of one recommendation, stored on it. Never raises for model trouble."""
     mode = text_mode(mode)
-    model = settings.LLM_MODEL_TEXT if mode == MODE_LLM else TEMPLATE_MODEL
+    model = _cache_model(mode)
     facts, key, cached = await sync_to_async(_prepare)(recommendation, model, force)
     return await _generate(
         recommendation=recommendation,
@@ -259,7 +264,7 @@ async def text_generate_for_service(*, recommendation_id: int, deadline: float) 
     Raises NotFound for an id that is missing or whose chain resolves to no live owner.
     """
     mode = text_mode()
-    model = settings.LLM_MODEL_TEXT if mode == MODE_LLM else TEMPLATE_MODEL
+    model = _cache_model(mode)
     rec, owner_id, facts, key, cached = await sync_to_async(_select_and_prepare)(
         recommendation_id, model
     )

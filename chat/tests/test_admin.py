@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from chat.auth import ChatPrincipal
 from chat.models import ToolCallAudit
 from chat.services import chat_message_create, chat_session_get_or_create, tool_call_audit_create
+from chat.tests.principals import analytics_principal
 from infrazen.models import ChatMessage, ChatSession
 
 
@@ -20,14 +20,7 @@ def staff_client(client, db):
 @pytest.fixture
 def transcript(alice) -> ChatSession:
     session = chat_session_get_or_create(
-        principal=ChatPrincipal(
-            user_id=alice.pk,
-            role="user",
-            is_read_only=False,
-            scenario="analytics",
-            recommendation_id=None,
-            context={"time_range_days": 7},
-        )
+        principal=analytics_principal(alice, {"time_range_days": 7})
     )
     chat_message_create(session=session, role="user", content="Первый вопрос")
     chat_message_create(session=session, role="assistant", content="Первый ответ")

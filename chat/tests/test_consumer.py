@@ -10,9 +10,9 @@ import pytest
 from channels.db import database_sync_to_async
 
 from chat import engine
-from chat.auth import ChatPrincipal
 from chat.models import ToolCallAudit
 from chat.services import FAILED_MARKER, STOPPED_MARKER, chat_session_open
+from chat.tests.principals import rec_principal
 from chat.tests.tokens import chat_token_mint_for_tests, unsigned_token_for_tests
 from chat.tests.wsclient import ChatClient, answers_settled, types
 from conftest import make_recommendation, make_resource
@@ -58,14 +58,7 @@ def stored(session_id: str) -> list[tuple[str, str]]:
 
 async def session_of(user, recommendation):
     """The user's chat session about `recommendation`, as a connection would open it."""
-    principal = ChatPrincipal(
-        user_id=user.pk,
-        role=user.role,
-        is_read_only=False,
-        scenario="recommendation",
-        recommendation_id=recommendation.pk,
-        context={},
-    )
+    principal = rec_principal(user, recommendation)
     session, _ = await database_sync_to_async(chat_session_open)(principal=principal)
     return principal, session
 

@@ -6,7 +6,6 @@ from datetime import datetime
 import pytest
 
 import chat.selectors
-from chat.auth import ChatPrincipal
 from chat.selectors import MESSAGE_OVERHEAD_TOKENS, text_tokens_estimate
 from chat.services import (
     chat_history,
@@ -14,6 +13,7 @@ from chat.services import (
     chat_message_create,
     chat_session_get_or_create,
 )
+from chat.tests.principals import analytics_principal
 from infrazen.models import ChatMessage, ChatSession
 
 SAME_SECOND = datetime(2026, 3, 1, 12, 0, 0)
@@ -21,15 +21,7 @@ SAME_SECOND = datetime(2026, 3, 1, 12, 0, 0)
 
 @pytest.fixture
 def session(alice) -> ChatSession:
-    principal = ChatPrincipal(
-        user_id=alice.pk,
-        role="user",
-        is_read_only=False,
-        scenario="analytics",
-        recommendation_id=None,
-        context={},
-    )
-    return chat_session_get_or_create(principal=principal)
+    return chat_session_get_or_create(principal=analytics_principal(alice))
 
 
 def write(session: ChatSession, count: int, *, start: int = 0) -> list[ChatMessage]:
@@ -92,16 +84,7 @@ def test_replay_is_bounded_whatever_limit_is_asked(session):
 
 
 def test_history_never_includes_another_sessions_messages(session, bob):
-    other = chat_session_get_or_create(
-        principal=ChatPrincipal(
-            user_id=bob.pk,
-            role="user",
-            is_read_only=False,
-            scenario="analytics",
-            recommendation_id=None,
-            context={},
-        )
-    )
+    other = chat_session_get_or_create(principal=analytics_principal(bob))
     write(other, 3)
     write(session, 2)
 

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 
-from chat.auth import ChatPrincipal
 from chat.services import (
     FAILED_MARKER,
     STOPPED_MARKER,
@@ -13,20 +12,13 @@ from chat.services import (
     chat_message_update_content,
     chat_session_get_or_create,
 )
+from chat.tests.principals import analytics_principal
 from infrazen.models import ChatMessage, ChatSession
 
 
 @pytest.fixture
 def session(alice) -> ChatSession:
-    principal = ChatPrincipal(
-        user_id=alice.pk,
-        role="user",
-        is_read_only=False,
-        scenario="analytics",
-        recommendation_id=None,
-        context={"time_range_days": 30},
-    )
-    return chat_session_get_or_create(principal=principal)
+    return chat_session_get_or_create(principal=analytics_principal(alice, {"time_range_days": 30}))
 
 
 def test_a_message_is_stored_and_counted_on_its_session(session):

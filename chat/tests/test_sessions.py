@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
-from chat.auth import ChatPrincipal
 from chat.services import (
     chat_message_create,
     chat_session_archive,
     chat_session_archive_idle,
     chat_session_get_or_create,
 )
+from chat.tests.principals import analytics_principal, rec_principal
 from conftest import make_recommendation, make_resource
 from infrazen.clock import utc_now
 from infrazen.models import ChatSession, CloudProvider
@@ -24,28 +24,6 @@ from infrazen.selectors import NotFound, chat_message_list, chat_session_get
 def recommendations(alice):
     yandex = CloudProvider.objects.get(user=alice, provider_type="yandex")
     return [make_recommendation(make_resource(yandex, name)) for name in ("office", "db")]
-
-
-def rec_principal(user, recommendation) -> ChatPrincipal:
-    return ChatPrincipal(
-        user_id=user.pk,
-        role=user.role,
-        is_read_only=False,
-        scenario="recommendation",
-        recommendation_id=recommendation.pk,
-        context={},
-    )
-
-
-def analytics_principal(user, context: dict) -> ChatPrincipal:
-    return ChatPrincipal(
-        user_id=user.pk,
-        role=user.role,
-        is_read_only=False,
-        scenario="analytics",
-        recommendation_id=None,
-        context=context,
-    )
 
 
 def test_a_new_recommendation_session_is_stored_the_infrazen_way(alice, recommendations):

@@ -25,6 +25,7 @@ import asyncio
 import contextvars
 import email.utils
 import functools
+import json
 import logging
 import random
 import time
@@ -40,8 +41,10 @@ import instructor
 import openai
 from django.conf import settings
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
-from openai import AsyncOpenAI, AsyncStream
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai import AsyncOpenAI
+from openai._constants import RAW_RESPONSE_HEADER
+from openai.types import CompletionUsage
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 
 from llm.errors import LLMDeadlineExceeded, LLMError, LLMUnavailable, LLMValidationError
@@ -789,6 +792,58 @@ def _structured_completion(
 
 
 # --- streaming -------------------------------------------------------------------------------
+# The SDK's AsyncStream builds a pydantic ChatCompletionChunk per token (≈ 70 µs each, the
+# largest per-token cost of a chat answer); the chunks are plain JSON, so the stream is read
+# from the SDK's raw response and parsed here. The request still goes through the SDK's
+# client: its auth, headers, timeouts and status errors (APIStatusError) are unchanged.
+_RAW_STREAM = {RAW_RESPONSE_HEADER: "stream"}
+
+
+async def _sse_data(response: httpx2.Response) -> AsyncIterator[str]:
+    """The `data` of each server-sent event (WHATWG SSE: fields, comments, multi-line data)."""
+    data: list[str] = []
+    async for line in response.aiter_lines():
+        if not line:
+            if data:
+                yield "\n".join(data)
+                data = []
+            continue
+        name, _, value = line.partition(":")
+        if name == "data":
+            data.append(value[1:] if value.startswith(" ") else value)
+    if data:
+        yield "\n".join(data)
+
+
+async def _stream_chunks(response: httpx2.Response) -> AsyncIterator[dict]:
+    """Chat completion chunks as dicts, until `[DONE]`; an `error` event raises APIError."""
+    async for data in _sse_data(response):
+        if data.startswith("[DONE]"):
+            return
+        chunk = json.loads(data)
+        if not isinstance(chunk, dict):
+            raise ValueError("a stream chunk is not a JSON object")
+        error = chunk.get("error")
+        if error:
+            message = error.get("message") if isinstance(error, dict) else None
+            raise openai.APIError(
+                message or "the provider reported an error mid-stream",
+                response.request,
+                body=error,
+            )
+        yield chunk
+
+
+def _usage(usage: Any) -> CompletionUsage | None:
+    if not isinstance(usage, dict):
+        return None
+    try:
+        return CompletionUsage.model_validate(usage)
+    except ValueError:
+        logger.warning("provider reported an unreadable token usage")
+        return None
+
+
 class _Assembly:
     """Builds the whole answer out of stream chunks, as the chunks arrive."""
 
@@ -797,31 +852,36 @@ class _Assembly:
         self.text: list[str] = []
         self.calls: dict[int, dict[str, str]] = {}
         self.finish_reason: str | None = None
-        self.usage: Any = None
+        self.usage: CompletionUsage | None = None
         self.model: str | None = None
         self.ttft_ms: int | None = None
 
-    def feed(self, chunk: ChatCompletionChunk) -> list[StreamEvent]:
-        self.model = chunk.model or self.model
-        if chunk.usage is not None:
-            self.usage = chunk.usage
+    def feed(self, chunk: dict) -> list[StreamEvent]:
+        self.model = chunk.get("model") or self.model
+        if chunk.get("usage") is not None:
+            self.usage = _usage(chunk["usage"])
         events = []
-        for choice in chunk.choices[:1]:
-            delta = choice.delta
-            if delta.content:
-                self.text.append(delta.content)
-                events.append(StreamEvent(kind="delta", text=delta.content))
-            for part in delta.tool_calls or []:
-                slot = self.calls.setdefault(part.index, {"id": "", "name": "", "arguments": ""})
-                slot["id"] = part.id or slot["id"]
-                if part.function is not None:
+        for choice in (chunk.get("choices") or [])[:1]:
+            delta = choice.get("delta") or {}
+            content = delta.get("content")
+            parts = delta.get("tool_calls")
+            if content:
+                self.text.append(content)
+                events.append(StreamEvent(kind="delta", text=content))
+            for part in parts or []:
+                slot = self.calls.setdefault(
+                    part.get("index", 0), {"id": "", "name": "", "arguments": ""}
+                )
+                slot["id"] = part.get("id") or slot["id"]
+                function = part.get("function")
+                if function:
                     # OpenAI names the call once; some servers repeat the name in every delta.
-                    slot["name"] = part.function.name or slot["name"]
-                    slot["arguments"] += part.function.arguments or ""
-            if (delta.content or delta.tool_calls) and self.ttft_ms is None:
+                    slot["name"] = function.get("name") or slot["name"]
+                    slot["arguments"] += function.get("arguments") or ""
+            if (content or parts) and self.ttft_ms is None:
                 self.ttft_ms = _ms_since(self.started)
-            if choice.finish_reason:
-                self.finish_reason = choice.finish_reason
+            if choice.get("finish_reason"):
+                self.finish_reason = choice["finish_reason"]
         return events
 
     def tool_calls(self) -> list[ToolCall]:
@@ -832,22 +892,17 @@ class _Assembly:
 class _OpenStream:
     """A stream that reached its first text delta (or its end) within one attempt."""
 
-    chunks: AsyncStream[ChatCompletionChunk]
+    response: httpx2.Response
+    chunks: AsyncIterator[dict]
     assembly: _Assembly
     first_events: list[StreamEvent]
     finished: bool
     model: str
     number: int
 
-
-async def _chunks(chunks: AsyncStream[ChatCompletionChunk]) -> AsyncIterator[ChatCompletionChunk]:
-    # The SDK's own __aiter__ wraps its iterator in a fresh generator each time; reading
-    # through __anext__ lets one stream be resumed after the retry phase handed it over.
-    while True:
-        try:
-            yield await anext(chunks)
-        except StopAsyncIteration:
-            return
+    async def close(self) -> None:
+        await self.chunks.aclose()
+        await self.response.aclose()
 
 
 async def _stream_attempt(
@@ -855,24 +910,34 @@ async def _stream_attempt(
 ) -> _OpenStream:
     started = time.monotonic()
     assembly = _Assembly(started=started)
-    chunks = None
+    response = opened = None
     try:
         async with asyncio.timeout(timeout):
-            chunks = await call.client.chat.completions.create(
-                **request,
-                model=model,
-                stream=True,
-                stream_options={"include_usage": True},
-                timeout=timeout,
+            response = await call.client.post(
+                "/chat/completions",
+                body={
+                    **request,
+                    "model": model,
+                    "stream": True,
+                    "stream_options": {"include_usage": True},
+                },
+                cast_to=httpx2.Response,
+                options={"timeout": timeout, "headers": _RAW_STREAM},
             )
-            async for chunk in _chunks(chunks):
+            chunks = _stream_chunks(response)
+            opened = _OpenStream(response, chunks, assembly, [], False, model, number)
+            async for chunk in chunks:
                 events = assembly.feed(chunk)
                 if events:
-                    return _OpenStream(chunks, assembly, events, False, model, number)
-        return _OpenStream(chunks, assembly, [], True, model, number)
+                    opened.first_events = events
+                    return opened
+        opened.finished = True
+        return opened
     except BaseException:
-        if chunks is not None:
-            await chunks.close()
+        if opened is not None:
+            await opened.close()
+        elif response is not None:
+            await response.aclose()
         raise
 
 
@@ -948,7 +1013,7 @@ async def stream(
             raise LLMDeadlineExceeded() from None
         raise LLMError("the answer was interrupted") from None
     finally:
-        await opened.chunks.close()
+        await opened.close()
         answered = assembly.model or opened.model
         usage = (
             _usage_fields(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from llm import gateway
@@ -67,3 +69,71 @@ async def test_a_stream_cut_before_any_text_is_retried(fake_llm):
     assert events[-1].completion.text == "целиком"
     outcomes = [r.outcome async for r in LLMCall.objects.order_by("id")]
     assert outcomes == [LLMCall.Outcome.CONNECTION_ERROR, LLMCall.Outcome.OK]
+
+
+def sse(*events: str) -> str:
+    return "".join(f"{event}\n\n" for event in events)
+
+
+def chunk(content: str | None = None, *, finish: str | None = None) -> str:
+    delta = {} if content is None else {"content": content}
+    body = {
+        "id": "c1",
+        "object": "chat.completion.chunk",
+        "model": "text/primary",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    return json.dumps(body, ensure_ascii=False)
+
+
+async def test_a_stream_with_comments_event_names_and_multiline_data_is_read_whole(fake_llm):
+    usage = '{"prompt_tokens": 7, "completion_tokens": 2, "total_tokens": 9}'
+    body = sse(
+        ": keep-alive",
+        "event: message\ndata: " + chunk("Сервер "),
+        # One event's data on two lines: joined with a newline, it is still one JSON object.
+        'data: {"id": "c1", "model": "text/primary",\ndata: "choices": '
+        '[{"index": 0, "delta": {"content": "простаивает"}, "finish_reason": null}]}',
+        "data: " + chunk(finish="stop"),
+        'data: {"id": "c1", "model": "text/primary", "choices": [], "usage": ' + usage + "}",
+        "data: [DONE]",
+    )
+    fake_llm.route(Reply.raw(body, content_type="text/event-stream"))
+
+    events = [e async for e in gateway.stream(purpose="chat", messages=MESSAGES)]
+
+    assert "".join(e.text for e in events if e.kind == "delta") == "Сервер простаивает"
+    done = events[-1].completion
+    assert (done.finish_reason, done.prompt_tokens, done.completion_tokens) == ("stop", 7, 2)
+
+
+async def test_an_error_event_before_any_text_falls_back_to_the_next_model(fake_llm, settings):
+    settings.LLM_FALLBACK_MODELS = ["text/backup"]
+    error = '{"error": {"message": "upstream overloaded", "code": 502}}'
+    fake_llm.route(
+        Reply.raw(sse("data: " + error), content_type="text/event-stream"), model="text/primary"
+    )
+
+    events = [e async for e in gateway.stream(purpose="chat", messages=MESSAGES)]
+
+    assert events[-1].completion.model == "text/backup"
+    outcomes = [r.outcome async for r in LLMCall.objects.order_by("id")]
+    assert outcomes == [LLMCall.Outcome.BAD_RESPONSE, LLMCall.Outcome.OK]
+
+
+async def test_an_error_event_after_text_reached_the_caller_raises_llm_error(fake_llm):
+    error = '{"error": {"message": "Traceback: upstream overloaded"}}'
+    fake_llm.route(
+        Reply.raw(
+            sse("data: " + chunk("Часть "), "data: " + error), content_type="text/event-stream"
+        )
+    )
+
+    received = []
+    with pytest.raises(gateway.LLMError) as raised:
+        async for event in gateway.stream(purpose="chat", messages=MESSAGES):
+            received.append(event.text)
+
+    assert received == ["Часть "]
+    assert_clean(raised.value)
+    assert (await LLMCall.objects.aget()).outcome == LLMCall.Outcome.STREAM_ERROR

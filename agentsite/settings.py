@@ -86,6 +86,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # 0 under ASGI, as Django's docs advise: sync work runs in a thread per request, and a
 # persistent connection would stay open with each finished thread until it is collected.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
+# The one long-lived thread-sensitive thread (chat, async ORM) keeps its connection this
+# long (agentsite/db.py); well under MariaDB's wait_timeout.
+DB_THREAD_CONN_MAX_AGE_S = env.int("DB_THREAD_CONN_MAX_AGE_S", default=300)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # InfraZen stores naive datetimes: chat tables in UTC, most others in server local time

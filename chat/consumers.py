@@ -19,10 +19,10 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import InMemoryChannelLayer
 
+from agentsite.db import db_sync_to_async
 from chat import engine, frames
 from chat.auth import (
     CLOSE_FORBIDDEN,
@@ -117,7 +117,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         query = _query(self.scope)
         try:
-            self.principal, self.session = await database_sync_to_async(connection_open)(
+            self.principal, self.session = await db_sync_to_async(connection_open)(
                 endpoint=self.endpoint,
                 query=query,
                 url_kwargs=self.scope.get("url_route", {}).get("kwargs", {}),
@@ -144,7 +144,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _replay(self, *, after: int | None, greet: bool) -> None:
         limit = HISTORY_LIMIT if after is None else HISTORY_MAX_LIMIT
-        history = await database_sync_to_async(chat_history)(
+        history = await db_sync_to_async(chat_history)(
             session=self.session, limit=limit, after_id=after
         )
         if greet:

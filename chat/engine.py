@@ -28,10 +28,10 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from pydantic import BaseModel
 
+from agentsite.db import db_sync_to_async
 from chat import frames
 from chat.auth import ChatPrincipal
 from chat.context import context_pack_build
@@ -198,7 +198,7 @@ def _turn_rows(
 
 
 async def turn_begin(*, principal: ChatPrincipal, session: ChatSession, question: str) -> Turn:
-    user, stored_question, placeholder = await database_sync_to_async(_turn_rows)(
+    user, stored_question, placeholder = await db_sync_to_async(_turn_rows)(
         principal=principal, session=session, question=question
     )
     return Turn(
@@ -273,7 +273,7 @@ async def _answer_finish(
         content = chat_answer_mark(partial=content, marker=FAILED_MARKER)
     tokens = answer.prompt_tokens + answer.completion_tokens
     try:
-        await database_sync_to_async(chat_message_update_content)(
+        await db_sync_to_async(chat_message_update_content)(
             message=ChatMessage(pk=turn.answer_id, session_id=turn.session_id),
             content=content,
             tokens=tokens,
@@ -371,7 +371,7 @@ def _question_message(turn: Turn) -> dict[str, Any]:
 
 
 async def _model_answer(*, turn: Turn, answer: _Answer, broadcast: Broadcast) -> None:
-    messages = await database_sync_to_async(_conversation)(turn)
+    messages = await db_sync_to_async(_conversation)(turn)
     tools = openai_tools(turn.principal.scenario)
     deadline = gateway.deadline_in(settings.CHAT_ANSWER_DEADLINE_S)
     rounds = settings.CHAT_MAX_TOOL_ROUNDS
@@ -537,7 +537,7 @@ async def _tool_call(
             arguments=arguments,
         )
     )
-    result = await database_sync_to_async(_tool_execute)(
+    result = await db_sync_to_async(_tool_execute)(
         turn=turn,
         name=name,
         arguments_json=arguments_json,

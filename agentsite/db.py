@@ -1,0 +1,97 @@
+"""Database calls from async code on one long-lived thread, over one long-lived connection.
+
+Channels' `database_sync_to_async` closes the thread's connections before and after every
+call: with `CONN_MAX_AGE=0`, which Django advises under ASGI because each HTTP request gets a
+thread of its own, every call opens and closes a connection. Under load that churn was half
+of the chat's database thread (bench/results/chat_sessions_profile.txt).
+
+The chat's calls, like Django's async ORM, run on asgiref's one thread-sensitive thread,
+which lives as long as the process. `db_sync_to_async` keeps that thread's connection for
+`DB_THREAD_CONN_MAX_AGE_S` and otherwise follows Django's own rules for reuse: a connection
+with errors that fails its health check, or with autocommit left changed, is closed before
+the next call. Django's `close_old_connections` (request signals, Channels) honours the same
+age, because the age is what this module writes into the connection's `close_at`.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar
+
+from asgiref.sync import SyncToAsync, sync_to_async
+from django.conf import settings
+from django.db import close_old_connections, connections
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_kept = threading.local()
+
+
+def _kept_connections() -> dict[str, tuple[object, float]]:
+    """alias → (the DB-API connection this thread keeps, when it was first kept)."""
+    try:
+        return _kept.by_alias
+    except AttributeError:
+        _kept.by_alias = {}
+        return _kept.by_alias
+
+
+def _connections_settle(*, after_call: bool) -> None:
+    kept = _kept_connections()
+    for conn in connections.all(initialized_only=True):
+        raw = conn.connection
+        if raw is None or conn.in_atomic_block:
+            continue
+        known = kept.get(conn.alias)
+        max_age = settings.DB_THREAD_CONN_MAX_AGE_S
+        if known is not None and known[0] is raw and time.monotonic() >= known[1] + max_age:
+            del kept[conn.alias]
+            conn.close()
+            continue
+        if known is None or known[0] is not raw:
+            if not after_call:
+                # Opened outside this module (Django's async ORM on this thread): Django's
+                # own close_at decides.
+                conn.close_if_unusable_or_obsolete()
+                continue
+            known = (raw, time.monotonic())
+            kept[conn.alias] = known
+        conn.close_at = known[1] + max_age
+        conn.close_if_unusable_or_obsolete()  # errors that fail the health check, autocommit
+
+
+def _run_keeping(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    _connections_settle(after_call=False)
+    try:
+        return function(*args, **kwargs)
+    finally:
+        _connections_settle(after_call=True)
+
+
+def _run_closing(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    close_old_connections()
+    try:
+        return function(*args, **kwargs)
+    finally:
+        close_old_connections()
+
+
+def db_sync_to_async(function: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """`function` on the thread-sensitive thread, reusing that thread's connection.
+
+    Inside a ThreadSensitiveContext (Django's ASGI handler opens one per HTTP request, with
+    a thread that ends with the request) nothing is kept: it behaves like Channels'
+    `database_sync_to_async`.
+    """
+
+    @functools.wraps(function)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        long_lived = SyncToAsync.thread_sensitive_context.get(None) is None
+        run = _run_keeping if long_lived else _run_closing
+        return await sync_to_async(run, thread_sensitive=True)(function, *args, **kwargs)
+
+    return call

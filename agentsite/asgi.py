@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentsite.settings")
-django_asgi_app = get_asgi_application()
+# What get_asgi_application() does, with the handler that serves the InfraZen app's REST
+# endpoints without a thread per request.
+django.setup(set_prefix=False)
+
+from ops.service_api import ServiceASGIHandler  # noqa: E402
+
+django_asgi_app = ServiceASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402

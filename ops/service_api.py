@@ -5,14 +5,43 @@ service token authenticates them, so no session, user, CSRF token or messages. A
 async request Django runs every `MiddlewareMixin` middleware's process_request and
 process_response through sync_to_async: a dozen thread hops per request, which is most of
 the CPU Django adds to a text request and, under load, most of its queueing.
+
+Nor do they need a thread of their own (`ServiceASGIHandler`).
 """
 
 from __future__ import annotations
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.core.handlers.asgi import ASGIHandler
 from django.urls import Resolver404, resolve
 
 FAST_PATH_PREFIXES = ("/v1/generate/",)
+
+
+def _path_info(scope: dict) -> str:
+    path, root = scope.get("path", ""), scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+class ServiceASGIHandler(ASGIHandler):
+    """Django's ASGI handler, except that the service endpoints get no thread of their own.
+
+    Django runs each HTTP request in its own ThreadSensitiveContext: the request's sync work
+    (the request signals, every database call) goes to a thread started for that request,
+    over a connection opened for it, and both end with the request. Starting the thread and
+    connecting cost more CPU than the database work of a text request itself. The service
+    endpoints' sync work runs instead where the chat's and Django's async ORM calls run
+    outside a request: asgiref's one thread-sensitive thread per process, whose connection
+    agentsite.db keeps (DB_THREAD_CONN_MAX_AGE_S). Their views are async and their database
+    work is a few short calls per request, so one thread serves them all.
+    """
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and _path_info(scope).startswith(FAST_PATH_PREFIXES):
+            # ASGIHandler.__call__ is this same call inside `async with ThreadSensitiveContext()`.
+            await self.handle(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 class ServiceApiMiddleware:

@@ -16,10 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import transaction
 
+from agentsite.db import db_sync_to_async
 from infrazen import clock
 from infrazen.models import OptimizationRecommendation
 from llm import gateway
@@ -238,7 +238,7 @@ async def text_generate(
     """The texts of one recommendation, stored on it. Never raises for model trouble."""
     mode = text_mode(mode)
     model = _cache_model(mode)
-    facts, key, cached = await sync_to_async(_prepare)(recommendation, model, force)
+    facts, key, cached = await db_sync_to_async(_prepare)(recommendation, model, force)
     return await _generate(
         recommendation=recommendation,
         owner_id=owner_id,
@@ -265,7 +265,7 @@ async def text_generate_for_service(*, recommendation_id: int, deadline: float) 
     """
     mode = text_mode()
     model = _cache_model(mode)
-    rec, owner_id, facts, key, cached = await sync_to_async(_select_and_prepare)(
+    rec, owner_id, facts, key, cached = await db_sync_to_async(_select_and_prepare)(
         recommendation_id, model
     )
     return await _generate(
@@ -328,7 +328,7 @@ async def _generate(
             validation=why,
             **accounting,
         )
-    await sync_to_async(_store)(generation, recommendation)
+    await db_sync_to_async(_store)(generation, recommendation)
     return _result(generation)
 
 

@@ -37,3 +37,82 @@ async def test_an_unknown_path_under_the_prefix_gets_djangos_404(token):
     response = await AsyncClient().post(TEXT_URL + "-nope", {}, headers=token)
 
     assert response.status_code == 404
+
+
+async def asgi_request(path: str, *, body: bytes = b"", headers=()) -> tuple[int, bytes]:
+    """One HTTP request through the ASGI application daphne serves."""
+    from asgiref.testing import ApplicationCommunicator
+
+    from agentsite.asgi import application
+
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "POST" if body else "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), *headers],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8001),
+    }
+    communicator = ApplicationCommunicator(application, scope)
+    await communicator.send_input({"type": "http.request", "body": body})
+    start = await communicator.receive_output(5)
+    content = b""
+    while True:
+        message = await communicator.receive_output(5)
+        content += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    await communicator.wait(5)
+    return start["status"], content
+
+
+@pytest.fixture
+def request_threads():
+    """The thread each request's sync work (Django's request_started signal) ran on."""
+    import threading
+
+    from django.core.signals import request_started
+
+    threads = []
+
+    def seen(**kwargs):
+        threads.append(threading.get_ident())
+
+    request_started.connect(seen)
+    yield threads
+    request_started.disconnect(seen)
+
+
+async def test_service_requests_share_the_long_lived_thread(token, request_threads):
+    import threading
+
+    from asgiref.sync import sync_to_async
+
+    headers = [(b"authorization", b"Bearer svc-token")]
+    for _ in range(2):
+        status, _ = await asgi_request(
+            TEXT_URL, body=b'{"recommendation_id": 987654}', headers=headers
+        )
+        assert status == 404
+
+    long_lived = await sync_to_async(threading.get_ident)()
+    assert request_threads == [long_lived, long_lived]
+
+
+async def test_other_requests_still_get_a_thread_each(request_threads):
+    import threading
+
+    from asgiref.sync import sync_to_async
+
+    for _ in range(2):
+        status, _ = await asgi_request("/v1/health")
+        assert status == 200
+
+    long_lived = await sync_to_async(threading.get_ident)()
+    assert long_lived not in request_threads
+    assert len(request_threads) == 2

@@ -113,6 +113,7 @@ class TemplateAnswers:
 
     def __init__(self) -> None:
         self.by_payload: dict[str, dict] = {}
+        self.ids: dict[str, int] = {}  # payload → the recommendation it was made for
         self.misses = 0
 
     def prepare(self, recommendations) -> None:
@@ -125,6 +126,7 @@ class TemplateAnswers:
             messages = prompts.text_messages(facts=facts.as_dict(), family=facts.family)
             payload = facts_payload({"messages": messages})
             rendered = texts_render(facts=facts)
+            self.ids[payload] = rec.pk
             self.by_payload[payload] = {
                 "short_description_html": rendered.short_html,
                 "detailed_description_html": rendered.detailed_html,

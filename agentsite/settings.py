@@ -133,6 +133,7 @@ LLM_FALLBACK_MODELS = env.list("LLM_FALLBACK_MODELS", default=[])
 # Models that accept images; a vision call is only ever routed to one of these.
 LLM_VISION_MODELS = env.list("LLM_VISION_MODELS", default=[]) or [LLM_MODEL_VISION]
 LLM_TIMEOUT_S = env.float("LLM_TIMEOUT_S", default=20.0)
+LLM_MAX_CONNECTIONS = env.int("LLM_MAX_CONNECTIONS", default=1000)
 LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)
 LLM_RETRY_BASE_S = env.float("LLM_RETRY_BASE_S", default=0.5)
 LLM_RETRY_MAX_S = env.float("LLM_RETRY_MAX_S", default=8.0)

@@ -401,8 +401,14 @@ async def _session(
     start_at: asyncio.Event,
     delay_s: float,
     connected: list,
+    think_s: tuple[float, float] = (0.0, 0.0),
+    rng: random.Random | None = None,
 ) -> dict:
-    """One session: connect, wait for the start, ask `questions` questions in sequence."""
+    """One session: connect, wait for the start, ask `questions` questions in sequence.
+
+    Between an answer and the next question the user thinks for uniform(think_s) seconds
+    (0 by default: the next question goes at once, the stress case).
+    """
     from websockets.exceptions import WebSocketException
 
     result: dict = {"index": index, "scenario": spec["scenario"], "turns": [], "errors": []}
@@ -423,6 +429,8 @@ async def _session(
             await start_at.wait()
             await asyncio.sleep(delay_s)
             for number in range(questions):
+                if number and think_s[1] > 0:
+                    await asyncio.sleep((rng or random).uniform(*think_s))
                 question = f"{texts[number % len(texts)]} (сессия {index}, вопрос {number + 1})"
                 turn = {"question": question, "number": number}
                 result["turns"].append(turn)
@@ -473,6 +481,7 @@ async def _load(
     tokens: tuple[int, int],
     ramp_s: float,
     on_measure,
+    think_s: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[list[dict], list[dict], dict]:
     # Warm-up: a few sessions, one question each, so imports, the SDK client and the first
     # queries of the service are not in the figures.
@@ -509,6 +518,8 @@ async def _load(
                 # Spread the first questions over the ramp, so they do not all land at once.
                 delay_s=rng.uniform(0, ramp_s),
                 connected=connected,
+                think_s=think_s,
+                rng=random.Random(1000 + i),
             )
         )
         for i, spec in enumerate(specs)
@@ -582,6 +593,12 @@ def main(argv: list[str] | None = None) -> dict:
         "--analytics-every", type=int, default=5, help="every n-th session is analytics (0: none)"
     )
     parser.add_argument("--ramp-s", type=float, default=2.0, help="first questions spread over")
+    parser.add_argument(
+        "--think-s",
+        default="0:0",
+        help="a user's pause between an answer and the next question, min:max seconds "
+        "(default 0:0, back to back: the stress case)",
+    )
     parser.add_argument("--warmup", type=int, default=4, help="warm-up sessions (1 question)")
     parser.add_argument("--database-url", default=None, help="default: a temp SQLite file")
     parser.add_argument(
@@ -610,6 +627,8 @@ def main(argv: list[str] | None = None) -> dict:
         args.name += "_profiled" if args.profile else ""
     low, high = (int(part) for part in args.answer_tokens.split(":"))
     tokens = (low, high)
+    think_low, think_high = (float(part) for part in args.think_s.split(":"))
+    think_s = (think_low, think_high)
 
     if args.fake_llm_serve:
         fake_llm_serve(
@@ -697,6 +716,7 @@ def main(argv: list[str] | None = None) -> dict:
                 tokens=tokens,
                 ramp_s=args.ramp_s,
                 on_measure=on_measure,
+                think_s=think_s,
             )
         )
         cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
@@ -846,6 +866,7 @@ def report(
             "fake_answer_tokens": list(tokens),
             "analytics_every": args.analytics_every,
             "ramp_s": args.ramp_s,
+            "think_s": args.think_s,
             "server": "daphne (1 process)",
             "database": db,
             "channel_layer": "redis" if args.redis_url else "in-memory",
@@ -894,7 +915,8 @@ def _print(args, f: dict) -> None:
         f"chat_sessions: daphne (1 process), {f['sessions']} sessions × {args.questions} "
         f"questions, fake model {args.ttft_ms:.0f} ms TTFT, {args.tokens_per_s:.0f} tokens/s, "
         f"{'SQLite' if args.database_url is None else 'given DB'}, "
-        f"{'Redis' if args.redis_url else 'in-memory'} channel layer"
+        f"{'Redis' if args.redis_url else 'in-memory'} channel layer, "
+        f"think time {args.think_s} s"
     )
     print(f"  run {f['run_wall_s']} s (connecting all sessions took {f['connect_all_s']} s)")
     row("added latency to first delta", f["added_latency_to_first_delta_ms"])

@@ -220,6 +220,19 @@ _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, s
 _clients = weakref.WeakKeyDictionary()
 
 
+def _http_client() -> httpx2.AsyncClient:
+    """The SDK's own defaults, with a keep-alive pool as large as the connection limit.
+
+    The SDK keeps 100 idle connections out of 1,000: with more streams than that at once
+    (every open chat answer holds one), each further request paid a new TCP connection.
+    """
+    limits = httpx2.Limits(
+        max_connections=settings.LLM_MAX_CONNECTIONS,
+        max_keepalive_connections=settings.LLM_MAX_CONNECTIONS,
+    )
+    return openai.DefaultAsyncHttpxClient(limits=limits)
+
+
 def get_client(*, base_url: str, api_key: str) -> AsyncOpenAI:
     """The cached client for this endpoint. Call from async code."""
     per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
@@ -231,6 +244,7 @@ def get_client(*, base_url: str, api_key: str) -> AsyncOpenAI:
             api_key=api_key or _KEYLESS_PLACEHOLDER,
             max_retries=0,
             timeout=settings.LLM_TIMEOUT_S,
+            http_client=_http_client(),
         )
     return per_loop[key]
 

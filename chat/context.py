@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from infrazen.models import ChatSession, InfraZenUser
 from infrazen.values import redact_secrets
 from ops.errors import NotFound
-from tools.base import Money, ToolError
+from tools.base import Money, ToolError, lookups_shared
 from tools.registry import TOOLS
 
 logger = logging.getLogger(__name__)
@@ -419,8 +419,9 @@ def context_pack_build(
     context: dict,
 ) -> dict:
     """The context pack of one chat turn, read as `user` (sync: it reads the DB)."""
-    if scenario == SCENARIO_RECOMMENDATION:
-        return _recommendation_pack(user=user, recommendation_id=recommendation_id)
-    if scenario == SCENARIO_ANALYTICS:
-        return _analytics_pack(user=user, context=context)
+    with lookups_shared():
+        if scenario == SCENARIO_RECOMMENDATION:
+            return _recommendation_pack(user=user, recommendation_id=recommendation_id)
+        if scenario == SCENARIO_ANALYTICS:
+            return _analytics_pack(user=user, context=context)
     raise ValueError(f"unknown chat scenario: {scenario!r}")

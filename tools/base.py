@@ -7,7 +7,9 @@ period it covers, so a daily amount can never be read as a monthly one (facts §
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -94,11 +96,47 @@ def scoped(lookup: Callable[..., T], **kwargs: Any) -> T:
         raise ToolError(exc.message) from None
 
 
+# Within `lookups_shared()`, each scoped lookup is read once (see there).
+_SHARED: ContextVar[dict[tuple, Any] | None] = ContextVar("tools_shared_lookups", default=None)
+
+
+@contextmanager
+def lookups_shared() -> Iterator[None]:
+    """Several tools run together (a chat's context pack) read each row once.
+
+    The pack runs five tools about one recommendation, and each looked it up again. The
+    rows are only read, and the key holds the acting user, so scoping is unchanged: a
+    refused lookup is not kept and refuses again.
+    """
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _shared(key: tuple, lookup: Callable[..., T], **kwargs: Any) -> T:
+    shared = _SHARED.get()
+    if shared is None:
+        return scoped(lookup, **kwargs)
+    if key not in shared:
+        shared[key] = scoped(lookup, **kwargs)
+    return shared[key]
+
+
 def recommendation_for(user: InfraZenUser, recommendation_id: int) -> OptimizationRecommendation:
-    return scoped(
-        selectors.recommendation_get, user_id=user.pk, recommendation_id=recommendation_id
+    return _shared(
+        ("recommendation", user.pk, recommendation_id),
+        selectors.recommendation_get,
+        user_id=user.pk,
+        recommendation_id=recommendation_id,
     )
 
 
 def resource_for(user: InfraZenUser, resource_id: int) -> Resource:
-    return scoped(selectors.resource_get, user_id=user.pk, resource_id=resource_id)
+    return _shared(
+        ("resource", user.pk, resource_id),
+        selectors.resource_get,
+        user_id=user.pk,
+        resource_id=resource_id,
+    )

@@ -6,6 +6,8 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
 
 from chat.context import (
     PACK_TOKEN_TARGET,
@@ -26,7 +28,7 @@ from infrazen.demo import (
 from infrazen.models import CloudProvider, InfraZenUser, OptimizationRecommendation, Resource
 from ops.errors import NotFound
 from tools import get_provider_breakdown, list_top_alternatives
-from tools.base import ToolError
+from tools.base import ToolError, lookups_shared, recommendation_for
 from tools.registry import TOOLS
 
 # The demo data seeded once for this module, as the tools tests have it: `world` gives
@@ -213,6 +215,30 @@ def test_no_recommendation_id_is_reported_not_raised(world):
 def test_bobs_request_for_alices_recommendation_looks_like_a_missing_one(world):
     rec = recommendation_of(world.alice, "punch-dev-backend-1", "price_compare_cross_provider")
     assert rec_pack(world.bob, rec.pk) == rec_pack(world.bob, 10**9)
+
+
+def test_a_pack_reads_its_recommendation_once_for_all_its_tools(world):
+    rec = recommendation_of(world.alice, "punch-dev-backend-1", "price_compare_cross_provider")
+    with CaptureQueriesContext(db_connection) as queries:
+        rec_pack(world.alice, rec.pk)
+
+    by_id = [
+        q["sql"]
+        for q in queries.captured_queries
+        if 'FROM "optimization_recommendations"' in q["sql"].replace("`", '"')
+        and f'."id" = {rec.pk}' in q["sql"].replace("`", '"')
+    ]
+    assert len(by_id) == 1
+
+
+def test_the_shared_lookups_stay_scoped_to_the_acting_user(world):
+    rec = recommendation_of(world.alice, "punch-dev-backend-1", "price_compare_cross_provider")
+    with lookups_shared():
+        assert recommendation_for(world.alice, rec.pk).pk == rec.pk
+        with pytest.raises(ToolError):
+            recommendation_for(world.bob, rec.pk)
+        with pytest.raises(ToolError):
+            recommendation_for(world.bob, rec.pk)  # a refusal is not kept as a row
 
 
 def test_a_failing_tool_leaves_its_part_out_with_a_note(world, monkeypatch):

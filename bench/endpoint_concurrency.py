@@ -4,7 +4,9 @@ Three processes: the real service as `scripts/serve.py` (N daphne workers on one
 SQLite file, LLM_PROVIDER=openai_compatible, DEBUG off); the fake model in its own process
 (a FakeLLMServer that answers every request after a fixed latency with a valid structured
 answer, the template text for the request's own facts); and this one, the client. Every
-request asks for its own recommendation id (no cache hits).
+request asks for its own recommendation id (no cache hits), on a new connection, as the
+InfraZen app's `requests.post` does (`--keep-alive` reuses them; a kept connection stays
+with the worker that accepted it, so the workers' loads drift apart).
 
 Per request:
   t0, t3  the client sends the request / has the whole answer           (this process)
@@ -372,7 +374,12 @@ async def _run(base: str, ids: list[int], *, args, process, log, on_phase) -> di
     import httpx
 
     size = args.concurrency
-    limits = httpx.Limits(max_connections=size * 4, max_keepalive_connections=size * 4)
+    # The InfraZen app calls with `requests.post`: a new connection per request. Kept-alive
+    # connections stay with the worker that accepted them; new ones go to whichever worker
+    # is free to accept.
+    limits = httpx.Limits(
+        max_connections=size * 4, max_keepalive_connections=size * 4 if args.keep_alive else 0
+    )
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
         await _wait_ready(client, base, process, log)
         cursor = 0
@@ -494,6 +501,12 @@ def main(argv: list[str] | None = None) -> dict | None:
     parser.add_argument("--latency-ms", type=float, default=800.0)
     parser.add_argument("--seed", type=int, default=1, help="open loop: arrival times")
     parser.add_argument(
+        "--keep-alive",
+        action="store_true",
+        help="reuse the client's connections (default: a new one per request, as the "
+        "InfraZen app's requests.post)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="sample the workers with py-spy during the measured phases "
@@ -602,7 +615,8 @@ def main(argv: list[str] | None = None) -> dict | None:
 
     print(
         f"endpoint_concurrency: {args.workers} daphne worker(s), concurrency {args.concurrency}, "
-        f"fake LLM latency {args.latency_ms:.0f} ms, SQLite"
+        f"fake LLM latency {args.latency_ms:.0f} ms, SQLite, "
+        f"{'kept-alive connections' if args.keep_alive else 'a new connection per request'}"
     )
     c = figures["closed_loop"]
     _print_shape(
@@ -628,8 +642,9 @@ def main(argv: list[str] | None = None) -> dict | None:
         f"{shape} {'met' if met else 'MISSED'}" for shape, met in figures["target_met"].items()
     )
     print(f"  target p95 overhead ≤ {TARGET_P95_OVERHEAD_MS:.0f} ms: {verdicts}")
-    # Runs at other concurrencies keep the default run's results file.
+    # Runs at other concurrencies or with kept-alive connections keep the default run's file.
     name = "endpoint_concurrency" + ("" if args.concurrency == 50 else f"_c{args.concurrency}")
+    name += "_keepalive" if args.keep_alive else ""
     path = results_write(
         name,
         parameters={
@@ -641,6 +656,7 @@ def main(argv: list[str] | None = None) -> dict | None:
             "rounds": args.rounds,
             "warmup_requests": args.warmup,
             "fake_latency_ms": args.latency_ms,
+            "client_connections": "kept alive" if args.keep_alive else "new per request",
             "server": f"scripts/serve.py: {args.workers} daphne process(es), DEBUG off",
             "database": "SQLite temp file",
         },
@@ -657,7 +673,8 @@ def main(argv: list[str] | None = None) -> dict | None:
             "Poisson arrivals at concurrency / model latency. bursts: concurrency requests "
             "released at once, per round.",
             "Three processes on the same cores: the workers, the fake model, this client "
-            "(httpx). Their CPU per request is reported for each shape.",
+            "(httpx; a new connection per request unless --keep-alive, as the InfraZen app's "
+            "requests.post). Their CPU per request is reported for each shape.",
             f"load average at the end: {os.getloadavg()[0]:.2f} (other work on the machine "
             "shows up as overhead)",
         ],

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import weakref
+
+from django.db import connections, router
 from django.db.models import F, Q
+from django.db.models.expressions import Col
 
 from infrazen.models import CloudProvider, OptimizationRecommendation, Resource
 from ops.errors import NotFound
@@ -22,12 +26,33 @@ def _recommendations_with_owner():
     )
 
 
+# What facts_build needs of a recommendation, its resource and providers, in one statement.
+# Every column but the providers' credentials, which nothing here may load. Identifiers
+# only, from the models' own metadata; the id is a parameter.
+_PARTS = (
+    (OptimizationRecommendation, "r", ()),
+    (Resource, "res", ()),
+    (CloudProvider, "op", ("credentials",)),  # the resource's provider: the owner
+    (CloudProvider, "rp", ("credentials",)),  # the recommendation's own, if any
+)
+_FIELDS = tuple(
+    tuple(f for f in model._meta.concrete_fields if f.name not in left_out)
+    for model, _, left_out in _PARTS
+)
+_COLUMNS = tuple(
+    (field, alias)
+    for (_, alias, _), fields in zip(_PARTS, _FIELDS, strict=True)
+    for field in fields
+)
+
+
 # The ownership chain of _recommendations_with_owner, for one id, as plain SQL: the text
-# endpoint runs this on every request, and compiling that select_related queryset costs
-# ≈ 1.5 ms of CPU each time (raw SQL is parsed by the database, not by Django).
-# tests/test_selectors.py holds the two to the same answer on every case.
-_OWNED_RECOMMENDATION_SQL = """
-SELECT r.*, op.user_id AS owner_user_id
+# endpoint runs this on every request, and a select_related queryset (or three raw
+# querysets) cost 1-1.5 ms of CPU each time, compiled and turned into models anew
+# (raw SQL is parsed by the database, not by Django). tests/test_selectors.py holds the
+# two to the same answer on every case.
+_OWNED_RECOMMENDATION_SQL = f"""
+SELECT {", ".join(f"{alias}.{field.column}" for field, alias in _COLUMNS)}
 FROM optimization_recommendations r
 JOIN resources res ON res.id = r.resource_id
 JOIN cloud_providers op ON op.id = res.provider_id
@@ -35,15 +60,33 @@ LEFT JOIN cloud_providers rp ON rp.id = r.provider_id
 WHERE r.id = %s
   AND NOT op.is_deleted
   AND (r.provider_id IS NULL OR (NOT rp.is_deleted AND rp.user_id = op.user_id))
-"""
-_RESOURCE_SQL = "SELECT * FROM resources WHERE id = %s"
+"""  # noqa: S608
+
+# Per connection (its operations convert the values), per column: the converters a
+# queryset would apply to it (dates, decimals, booleans from MySQL, ...).
+_converters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-# Every column but the credentials, which nothing here may load. Identifiers only, from the
-# model's own metadata; the ids are parameters.
-_PROVIDERS_SQL = "SELECT {} FROM cloud_providers WHERE id IN (%s, %s)".format(  # noqa: S608
-    ", ".join(f.column for f in CloudProvider._meta.concrete_fields if f.name != "credentials")
-)
+def _row_converters(connection) -> list[tuple[int, list, Col]]:
+    found = _converters.get(connection)
+    if found is None:
+        found = []
+        for index, (field, alias) in enumerate(_COLUMNS):
+            col = field.get_col(alias)
+            converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            if converters:
+                found.append((index, converters, col))
+        _converters[connection] = found
+    return found
+
+
+def _models_from(row: list, db: str) -> list:
+    made, start = [], 0
+    for (model, _, _), fields in zip(_PARTS, _FIELDS, strict=True):
+        values = row[start : start + len(fields)]
+        start += len(fields)
+        made.append(model.from_db(db, [f.attname for f in fields], values))
+    return made
 
 
 def recommendation_for_service_get(
@@ -55,19 +98,22 @@ def recommendation_for_service_get(
     (facts §1.3). A row whose chain does not resolve to one live owner is not found.
     The recommendation comes with its resource and provider(s) loaded, as facts_build needs.
     """
-    found = OptimizationRecommendation.objects.raw(_OWNED_RECOMMENDATION_SQL, [recommendation_id])
-    rec = next(iter(found), None)
-    if rec is None:
+    db = router.db_for_read(OptimizationRecommendation)
+    connection = connections[db]
+    with connection.cursor() as cursor:
+        cursor.execute(_OWNED_RECOMMENDATION_SQL, [recommendation_id])
+        row = cursor.fetchone()
+    if row is None:
         raise NotFound(NOT_FOUND)
-    resource = next(iter(Resource.objects.raw(_RESOURCE_SQL, [rec.resource_id])))
-    providers = {
-        p.pk: p
-        for p in CloudProvider.objects.raw(_PROVIDERS_SQL, [resource.provider_id, rec.provider_id])
-    }
-    resource.provider = providers[resource.provider_id]
+    row = list(row)
+    for index, converters, col in _row_converters(connection):
+        for converter in converters:
+            row[index] = converter(row[index], col, connection)
+    rec, resource, owner_provider, rec_provider = _models_from(row, db)
+    resource.provider = owner_provider
     rec.resource = resource
-    rec.provider = providers.get(rec.provider_id)
-    return rec, rec.owner_user_id
+    rec.provider = rec_provider if rec.provider_id is not None else None
+    return rec, owner_provider.user_id
 
 
 def recommendations_missing_texts(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
 
 from agentsite.db import db_sync_to_async
 from infrazen import clock
@@ -117,19 +117,25 @@ def _result(generation: TextGeneration) -> TextResult:
 
 
 # Every text request looks here first; compiling the same lookup as a queryset costs
-# ≈ 0.5 ms of CPU each time, the plain statement a tenth of that.
-_CACHED_SQL = """
-SELECT * FROM agent_text_generations
+# ≈ 0.5 ms of CPU each time, the plain statement a tenth of that. A cache record needs only
+# these columns of its source.
+_CACHED_FIELDS = ("id", "model", "short_html", "detailed_html")
+_CACHED_SQL = f"""
+SELECT {", ".join(_CACHED_FIELDS)} FROM agent_text_generations
 WHERE facts_hash = %s AND source <> %s
 ORDER BY created_at DESC, id DESC
 LIMIT 1
-"""
+"""  # noqa: S608
 
 
 def _cached(key: str) -> TextGeneration | None:
-    """The newest generation made for this key (a cache record is a copy, never a source)."""
-    found = TextGeneration.objects.raw(_CACHED_SQL, [key, TextGeneration.SOURCE_CACHE])
-    return next(iter(found), None)
+    """The newest generation made for this key (a cache record is a copy, never a source),
+    with only the columns a cache record copies loaded."""
+    db = router.db_for_read(TextGeneration)
+    with connections[db].cursor() as cursor:
+        cursor.execute(_CACHED_SQL, [key, TextGeneration.SOURCE_CACHE])
+        row = cursor.fetchone()
+    return None if row is None else TextGeneration.from_db(db, _CACHED_FIELDS, row)
 
 
 def _store(generation: TextGeneration, recommendation: OptimizationRecommendation) -> None:

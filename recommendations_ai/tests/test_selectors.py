@@ -74,7 +74,7 @@ def test_it_agrees_when_the_ownership_chain_breaks(seeded):
 
 def test_it_loads_resource_and_providers_but_never_credentials(seeded, django_assert_num_queries):
     rec_id = OptimizationRecommendation.objects.filter(provider__isnull=False).first().pk
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(1):
         rec, _ = recommendation_for_service_get(recommendation_id=rec_id)
     with django_assert_num_queries(0):
         providers = (rec.provider, rec.resource.provider)

@@ -69,6 +69,12 @@ def text_tokens_estimate(*, text: str) -> int:
     return math.ceil(len(text) / 3)
 
 
+@functools.lru_cache(maxsize=4096)
+def _message_tokens(content: str) -> int:
+    # Every question re-reads the conversation's tail: its messages are counted once.
+    return text_tokens_estimate(text=content)
+
+
 def chat_history_for_model(*, session: ChatSession, token_budget: int) -> list[dict[str, str]]:
     """The most recent messages that fit `token_budget`, oldest first, as {role, content}.
 
@@ -84,7 +90,7 @@ def chat_history_for_model(*, session: ChatSession, token_budget: int) -> list[d
         .values_list("role", "content")[:MODEL_HISTORY_MAX_MESSAGES]
     )
     for role, content in recent:
-        cost = text_tokens_estimate(text=content) + MESSAGE_OVERHEAD_TOKENS
+        cost = _message_tokens(content) + MESSAGE_OVERHEAD_TOKENS
         if used + cost > token_budget:
             break
         used += cost

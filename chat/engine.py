@@ -100,6 +100,9 @@ class Turn:
     answer_id: int
     question: str
     correlation_id: str
+    # What the model is sent, built with the rows in one database call (None: offline, or
+    # it failed there and the answer builds it again, reporting the failure itself).
+    messages: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -191,17 +194,15 @@ def _release_own(session_id: str, task: asyncio.Task | None) -> None:
 
 
 # --- one turn ---------------------------------------------------------------------------------
-def _turn_rows(
-    *, principal: ChatPrincipal, session: ChatSession, question: str
-) -> tuple[InfraZenUser, ChatMessage, ChatMessage]:
-    return user_get(user_id=principal.user_id), *chat_turn_begin(session=session, content=question)
+def _turn_prepare(*, principal: ChatPrincipal, session: ChatSession, question: str) -> Turn:
+    """Store the question and the answer's placeholder, and build what the model is sent.
 
-
-async def turn_begin(*, principal: ChatPrincipal, session: ChatSession, question: str) -> Turn:
-    user, stored_question, placeholder = await db_sync_to_async(_turn_rows)(
-        principal=principal, session=session, question=question
-    )
-    return Turn(
+    One database call per question: under load every call waits its turn on the one
+    thread all the chat's database work runs on.
+    """
+    user = user_get(user_id=principal.user_id)
+    stored_question, placeholder = chat_turn_begin(session=session, content=question)
+    turn = Turn(
         principal=principal,
         user=user,
         session_id=session.pk,
@@ -209,6 +210,19 @@ async def turn_begin(*, principal: ChatPrincipal, session: ChatSession, question
         answer_id=placeholder.pk,
         question=question,
         correlation_id=new_correlation_id(),
+    )
+    if not gateway.llm_available():
+        return turn
+    try:
+        return replace(turn, messages=_conversation(turn))
+    except Exception:
+        logger.warning("chat conversation not built with the turn", exc_info=True)
+        return turn
+
+
+async def turn_begin(*, principal: ChatPrincipal, session: ChatSession, question: str) -> Turn:
+    return await db_sync_to_async(_turn_prepare)(
+        principal=principal, session=session, question=question
     )
 
 
@@ -371,7 +385,10 @@ def _question_message(turn: Turn) -> dict[str, Any]:
 
 
 async def _model_answer(*, turn: Turn, answer: _Answer, broadcast: Broadcast) -> None:
-    messages = await db_sync_to_async(_conversation)(turn)
+    if turn.messages is not None:
+        messages = list(turn.messages)
+    else:
+        messages = await db_sync_to_async(_conversation)(turn)
     tools = openai_tools(turn.principal.scenario)
     deadline = gateway.deadline_in(settings.CHAT_ANSWER_DEADLINE_S)
     rounds = settings.CHAT_MAX_TOOL_ROUNDS

@@ -12,6 +12,7 @@ Units: every amount is RUB per month unless its name says otherwise (`savings_ye
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -188,6 +189,13 @@ class RecommendationFacts:
         return self.savings_monthly is not None and rub_round(self.savings_monthly) > 0
 
     def as_dict(self) -> dict[str, Any]:
+        """The facts as plain data, keys sorted. Built once per facts object and shared by
+        every caller (the cache key, the prompt, the validators, the generation record):
+        read it, never change it."""
+        return self._plain
+
+    @functools.cached_property
+    def _plain(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["family"] = self.family
         return _sorted(data)

@@ -22,6 +22,8 @@ Which failures are retried, and when we move on to the next fallback model:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import email.utils
 import functools
 import json
@@ -29,7 +31,7 @@ import logging
 import random
 import time
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
@@ -64,6 +66,8 @@ __all__ = [
     "describe_config",
     "get_client",
     "llm_available",
+    "llm_calls_collected",
+    "llm_calls_save",
     "stream",
     "structured",
 ]
@@ -250,6 +254,41 @@ def get_client(*, base_url: str, api_key: str) -> AsyncOpenAI:
 
 
 # --- one logical call --------------------------------------------------------------------
+# Inside llm_calls_collected(), the accounting rows wait in this list instead of being
+# written one database call each.
+_collected_calls: contextvars.ContextVar[list[LLMCall] | None] = contextvars.ContextVar(
+    "llm_calls_collected", default=None
+)
+
+
+@contextlib.contextmanager
+def llm_calls_collected() -> Iterator[list[LLMCall]]:
+    """Collect the LLMCall rows of the calls made inside this block, unsaved.
+
+    For a caller that writes its own results right after the call: it saves the rows
+    with them, in the same trip to the database thread (`llm_calls_save`), and must save
+    them also when it fails or is cancelled.
+    """
+    calls: list[LLMCall] = []
+    token = _collected_calls.set(calls)
+    try:
+        yield calls
+    finally:
+        _collected_calls.reset(token)
+
+
+def llm_calls_save(calls: list[LLMCall]) -> None:
+    """Save rows from llm_calls_collected (sync: call it from the database thread)."""
+    if not calls:
+        return
+    try:
+        LLMCall.objects.bulk_create(calls)
+    except Exception:
+        # Accounting boundary, as in _Call.record: the caller's own writes go on.
+        logger.exception("could not record LLM calls", extra={"llm_calls": len(calls)})
+    calls.clear()
+
+
 @dataclass
 class _Call:
     """Per-call state: who asked, the deadline, and the running totals of every attempt."""
@@ -324,6 +363,10 @@ class _Call:
                 "llm_latency_ms": row.get("latency_ms"),
             },
         )
+        collected = _collected_calls.get()
+        if collected is not None:
+            collected.append(LLMCall(**row))
+            return
         try:
             await LLMCall.objects.acreate(**row)
         except Exception:

@@ -24,6 +24,7 @@ from infrazen import clock
 from infrazen.models import OptimizationRecommendation
 from llm import gateway
 from llm.errors import LLMError, LLMValidationError
+from llm.models import LLMCall
 from recommendations_ai import prompts
 from recommendations_ai.facts import RecommendationFacts, facts_build
 from recommendations_ai.models import TextGeneration
@@ -138,8 +139,14 @@ def _cached(key: str) -> TextGeneration | None:
     return None if row is None else TextGeneration.from_db(db, _CACHED_FIELDS, row)
 
 
-def _store(generation: TextGeneration, recommendation: OptimizationRecommendation) -> None:
-    """Record how the text was made and write it where the InfraZen UI reads it."""
+def _store(
+    generation: TextGeneration,
+    recommendation: OptimizationRecommendation,
+    llm_calls: list[LLMCall],
+) -> None:
+    """Record how the text was made (and what its model calls cost) and write it where the
+    InfraZen UI reads it."""
+    gateway.llm_calls_save(llm_calls)
     unchanged = (recommendation.ai_short_description, recommendation.ai_detailed_description) == (
         generation.short_html,
         generation.detailed_html,
@@ -295,8 +302,40 @@ async def _generate(
     mode: str,
     deadline: float,
 ) -> TextResult:
+    # The model call's accounting rows are saved with the text, in one trip to the database
+    # thread instead of one more per attempt.
+    with gateway.llm_calls_collected() as llm_calls:
+        try:
+            generation = await _generation_made(
+                recommendation=recommendation,
+                owner_id=owner_id,
+                facts=facts,
+                key=key,
+                cached=cached,
+                mode=mode,
+                deadline=deadline,
+            )
+            await db_sync_to_async(_store)(generation, recommendation, llm_calls)
+        except BaseException:
+            # Cancelled (the client went away) or failed: the model was paid all the same.
+            await asyncio.shield(db_sync_to_async(gateway.llm_calls_save)(llm_calls))
+            raise
+    return _result(generation)
+
+
+async def _generation_made(
+    *,
+    recommendation: OptimizationRecommendation,
+    owner_id: int | None,
+    facts: RecommendationFacts,
+    key: str,
+    cached: TextGeneration | None,
+    mode: str,
+    deadline: float,
+) -> TextGeneration:
+    """The generation to store: a copy of the cached text, the model's, or the template's."""
     if cached is not None:
-        generation = _generation(
+        return _generation(
             recommendation=recommendation,
             facts=facts,
             key=key,
@@ -306,7 +345,7 @@ async def _generate(
             owner_id=owner_id,
             validation=f"cache of generation {cached.pk}",
         )
-    elif mode == MODE_LLM:
+    if mode == MODE_LLM:
         generation, why, accounting = await _llm_generation(
             recommendation=recommendation,
             facts=facts,
@@ -314,28 +353,26 @@ async def _generate(
             owner_id=owner_id,
             deadline=deadline,
         )
-        if generation is None:
-            logger.warning(
-                "recommendation text fell back to the template",
-                extra={"recommendation_id": recommendation.pk, "reason": why[:200]},
-            )
-    else:
-        generation, why, accounting = None, "template mode", {"model": TEMPLATE_MODEL}
-    if generation is None:
-        generation = _generation(
-            recommendation=recommendation,
-            facts=facts,
-            # Fallbacks are stored under the template's key: the next request tries the
-            # model again instead of being served a fallback from the cache.
-            key=text_cache_key(facts=facts, model=TEMPLATE_MODEL),
-            source=TextGeneration.SOURCE_TEMPLATE,
-            texts=_template_texts(facts),
-            owner_id=owner_id,
-            validation=why,
-            **accounting,
+        if generation is not None:
+            return generation
+        logger.warning(
+            "recommendation text fell back to the template",
+            extra={"recommendation_id": recommendation.pk, "reason": why[:200]},
         )
-    await db_sync_to_async(_store)(generation, recommendation)
-    return _result(generation)
+    else:
+        why, accounting = "template mode", {"model": TEMPLATE_MODEL}
+    return _generation(
+        recommendation=recommendation,
+        facts=facts,
+        # Fallbacks are stored under the template's key: the next request tries the
+        # model again instead of being served a fallback from the cache.
+        key=text_cache_key(facts=facts, model=TEMPLATE_MODEL),
+        source=TextGeneration.SOURCE_TEMPLATE,
+        texts=_template_texts(facts),
+        owner_id=owner_id,
+        validation=why,
+        **accounting,
+    )
 
 
 def texts_generate_templates(

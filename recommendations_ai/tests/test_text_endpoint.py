@@ -116,3 +116,44 @@ def test_generation_is_recorded(service_client, office):
     assert record.facts["savings_monthly"] == pytest.approx(260.86)
     assert len(record.facts_hash) == 64
     assert OptimizationRecommendation.objects.get(pk=office.pk).ai_short_description
+
+
+async def test_a_cancelled_requests_model_calls_are_still_recorded(office, fake_llm, settings):
+    import asyncio
+
+    from llm.fake_server import Reply
+    from llm.gateway import deadline_in
+    from llm.models import LLMCall
+    from recommendations_ai.services import text_generate_for_service
+
+    settings.AI_TEXT_MODE = "llm"
+    fake_llm.enqueue(Reply.hang(5))
+    task = asyncio.create_task(
+        text_generate_for_service(recommendation_id=office.pk, deadline=deadline_in(10))
+    )
+    while not fake_llm.chat_requests():
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    outcomes = [row.outcome async for row in LLMCall.objects.all()]
+    assert outcomes == [LLMCall.Outcome.CANCELLED]
+    assert not await TextGeneration.objects.filter(recommendation_id=office.pk).aexists()
+
+
+def test_the_texts_model_calls_are_recorded_with_the_text(service_client, office, fake_llm):
+    from llm.fake_server import Reply
+    from llm.models import LLMCall
+
+    fake_llm.enqueue(
+        Reply.error(500),
+        Reply.structured_output(
+            {"short_description_html": GOOD_SHORT, "detailed_description_html": GOOD_DETAILED}
+        ),
+    )
+    response = post(service_client, {"recommendation_id": office.pk}, HTTP_X_REQUEST_ID="rt-1")
+
+    assert response.json()["source"] == "llm"
+    rows = LLMCall.objects.filter(correlation_id="rt-1").order_by("id")
+    assert [row.outcome for row in rows] == [LLMCall.Outcome.SERVER_ERROR, LLMCall.Outcome.OK]

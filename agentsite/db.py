@@ -19,6 +19,7 @@ import functools
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from asgiref.sync import SyncToAsync, sync_to_async
@@ -93,5 +94,33 @@ def db_sync_to_async(function: Callable[P, R]) -> Callable[P, Awaitable[R]]:
         long_lived = SyncToAsync.thread_sensitive_context.get(None) is None
         run = _run_keeping if long_lived else _run_closing
         return await sync_to_async(run, thread_sensitive=True)(function, *args, **kwargs)
+
+    return call
+
+
+# One more long-lived thread, for reads that must not queue up on the thread-sensitive one
+# (a chat's context pack, prepared before its question): it keeps its own connection.
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-background")
+
+
+def _shares_a_memory_database() -> bool:
+    # An in-memory SQLite database (the test database) reaches other threads through
+    # SQLite's shared cache, whose table locks fail at once instead of waiting.
+    return any(conn.vendor == "sqlite" and conn.is_in_memory_db() for conn in connections.all())
+
+
+def db_background(function: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """`function` on the background database thread, reusing that thread's connection.
+
+    For reads only, which may run while the thread-sensitive thread writes. With an
+    in-memory SQLite database it runs on the thread-sensitive thread instead.
+    """
+
+    @functools.wraps(function)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        if _shares_a_memory_database():
+            return await db_sync_to_async(function)(*args, **kwargs)
+        run = sync_to_async(_run_keeping, thread_sensitive=False, executor=_BACKGROUND)
+        return await run(function, *args, **kwargs)
 
     return call

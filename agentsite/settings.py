@@ -161,6 +161,8 @@ CHAT_MAX_ANSWER_TOKENS = env.int("CHAT_MAX_ANSWER_TOKENS", default=900)
 CHAT_HISTORY_TOKEN_BUDGET = env.int("CHAT_HISTORY_TOKEN_BUDGET", default=3000)
 # A session's context pack (KPIs, the recommendation, alternatives) is rebuilt after this long.
 CHAT_CONTEXT_TTL_S = env.float("CHAT_CONTEXT_TTL_S", default=60.0)
+# Build it in the background when a socket opens and as it ages (chat.engine.prompt_prefetch).
+CHAT_CONTEXT_PREFETCH = env.bool("CHAT_CONTEXT_PREFETCH", default=True)
 
 # --- Screenshots in the chat (POST /v1/chat/upload, chat.images) ----------------------------
 _upload_dir = Path(env.str("CHAT_UPLOAD_DIR", default="var/uploads"))

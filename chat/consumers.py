@@ -132,6 +132,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         _LOCAL.setdefault(self.session.pk, set()).add(self)
         await self._replay(after=_after(query.get("after")), greet=True)
+        engine.prompt_prefetch(principal=self.principal, session_id=self.session.pk)
 
     async def disconnect(self, code: int) -> None:
         # A running answer goes on: it is stored, and a reconnect gets it through the replay.

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 import weakref
 from collections import OrderedDict
@@ -31,7 +32,7 @@ from typing import Any
 from django.conf import settings
 from pydantic import BaseModel
 
-from agentsite.db import db_sync_to_async
+from agentsite.db import db_background, db_sync_to_async
 from chat import frames
 from chat.auth import ChatPrincipal
 from chat.context import context_pack_build
@@ -86,6 +87,11 @@ _RUNNING: dict[str, asyncio.Task | None] = {}
 _STOP_REQUESTED: weakref.WeakSet[asyncio.Task] = weakref.WeakSet()
 # session id → (built at, system prompt): see _system_prompt.
 _PROMPTS: OrderedDict[str, tuple[float, str]] = OrderedDict()
+_PROMPTS_LOCK = threading.Lock()
+# session id → the task preparing its prompt in the background (see prompt_prefetch).
+_PREFETCHING: dict[str, asyncio.Task] = {}
+_BUILDING: set[str] = set()  # sessions whose prefetched pack is being built right now
+PREFETCH_QUEUE_MAX = 4
 PROMPT_CACHE_SESSIONS = 2_000
 
 
@@ -221,6 +227,7 @@ def _turn_prepare(*, principal: ChatPrincipal, session: ChatSession, question: s
 
 
 async def turn_begin(*, principal: ChatPrincipal, session: ChatSession, question: str) -> Turn:
+    await _prefetch_wait(session.pk)
     return await db_sync_to_async(_turn_prepare)(
         principal=principal, session=session, question=question
     )
@@ -267,6 +274,7 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
             started=started,
         )
     )
+    prompt_prefetch(principal=turn.principal, session_id=turn.session_id)
     return status
 
 
@@ -329,19 +337,19 @@ async def _answer_finish(
 
 
 # --- with a language model ----------------------------------------------------------------
-def _system_prompt(turn: Turn) -> str:
-    """The scenario's prompt with its context pack, reused for CHAT_CONTEXT_TTL_S (sync).
-
-    Building the pack runs a dozen queries (~15 ms); a conversation asks several questions
-    a minute, and the figures behind the pack change once per sync.
-    """
-    now = time.monotonic()
-    cached = _PROMPTS.get(turn.session_id)
-    if cached is not None and now - cached[0] < settings.CHAT_CONTEXT_TTL_S:
+def _prompt_fresh(session_id: str, *, within: float) -> str | None:
+    cached = _PROMPTS.get(session_id)
+    if cached is not None and time.monotonic() - cached[0] < within:
         return cached[1]
-    principal = turn.principal
+    return None
+
+
+def _prompt_build(*, principal: ChatPrincipal, session_id: str, user: InfraZenUser | None) -> str:
+    """Build the scenario's prompt with its context pack, and keep it (sync)."""
+    built_at = time.monotonic()
+    user = user if user is not None else user_get(user_id=principal.user_id)
     pack = context_pack_build(
-        user=turn.user,
+        user=user,
         scenario=principal.scenario,
         recommendation_id=principal.recommendation_id,
         context=principal.context,
@@ -349,11 +357,79 @@ def _system_prompt(turn: Turn) -> str:
     prompt = system_prompt_build(
         scenario=principal.scenario, pack=pack, read_only=principal.is_read_only
     )
-    _PROMPTS[turn.session_id] = (now, prompt)
-    _PROMPTS.move_to_end(turn.session_id)
-    while len(_PROMPTS) > PROMPT_CACHE_SESSIONS:
-        _PROMPTS.popitem(last=False)
+    with _PROMPTS_LOCK:  # written from two database threads
+        _PROMPTS[session_id] = (built_at, prompt)
+        _PROMPTS.move_to_end(session_id)
+        while len(_PROMPTS) > PROMPT_CACHE_SESSIONS:
+            _PROMPTS.popitem(last=False)
     return prompt
+
+
+def _system_prompt(turn: Turn) -> str:
+    """The scenario's prompt with its context pack, reused for CHAT_CONTEXT_TTL_S (sync).
+
+    Building the pack runs a dozen queries (~15 ms); a conversation asks several questions
+    a minute, and the figures behind the pack change once per sync. Usually it is ready
+    before the question (prompt_prefetch).
+    """
+    prompt = _prompt_fresh(turn.session_id, within=settings.CHAT_CONTEXT_TTL_S)
+    if prompt is not None:
+        return prompt
+    return _prompt_build(principal=turn.principal, session_id=turn.session_id, user=turn.user)
+
+
+def prompt_prefetch(*, principal: ChatPrincipal, session_id: str) -> None:
+    """Prepare the session's prompt off the question's path, on the background DB thread.
+
+    Called when a socket opens and after each answer (once the prompt is half its TTL
+    old), so a question finds its context pack ready instead of building it on the thread
+    all the chat's writes go through. Offline chats have no prompt. At most
+    PREFETCH_QUEUE_MAX wait at once: a burst of sockets opening would otherwise queue a
+    backlog of CPU-bound builds competing with the answers for the GIL, and a question
+    whose pack is not ready builds it itself (the queued build then finds it fresh).
+    """
+    if not settings.CHAT_CONTEXT_PREFETCH or not gateway.llm_available():
+        return
+    loop = asyncio.get_running_loop()
+    waiting = [t for t in _PREFETCHING.values() if not t.done() and t.get_loop() is loop]
+    if len(waiting) >= PREFETCH_QUEUE_MAX or _PREFETCHING.get(session_id) in waiting:
+        return
+    if _prompt_fresh(session_id, within=settings.CHAT_CONTEXT_TTL_S / 2) is not None:
+        return
+    task = asyncio.create_task(_prefetch(principal=principal, session_id=session_id))
+    _PREFETCHING[session_id] = task
+    task.add_done_callback(
+        lambda done: _PREFETCHING.pop(session_id) if _PREFETCHING.get(session_id) is done else None
+    )
+
+
+def _prompt_prefetched(*, principal: ChatPrincipal, session_id: str) -> None:
+    if _prompt_fresh(session_id, within=settings.CHAT_CONTEXT_TTL_S / 2) is not None:
+        return
+    _BUILDING.add(session_id)
+    try:
+        _prompt_build(principal=principal, session_id=session_id, user=None)
+    finally:
+        _BUILDING.discard(session_id)
+
+
+async def _prefetch(*, principal: ChatPrincipal, session_id: str) -> None:
+    try:
+        await db_background(_prompt_prefetched)(principal=principal, session_id=session_id)
+    except Exception:
+        # The question builds the pack itself then: a failed prefetch loses nothing.
+        logger.warning("chat context prefetch failed", exc_info=True)
+
+
+async def _prefetch_wait(session_id: str) -> None:
+    """A pack being built for this session is waited for rather than built twice."""
+    task = _PREFETCHING.get(session_id)
+    if (
+        session_id in _BUILDING
+        and task is not None
+        and task.get_loop() is asyncio.get_running_loop()
+    ):
+        await asyncio.wait({task})
 
 
 def _conversation(turn: Turn) -> list[dict[str, Any]]:

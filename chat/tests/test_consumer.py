@@ -650,3 +650,80 @@ async def test_the_next_question_right_after_the_final_frame_is_not_busy(alice, 
         assert "error" not in types(got) and got[-1]["content"] == f"Ответ {n}."
     await answers_settled()
     await client.close()
+
+
+# --- the context pack is prepared before the question ----------------------------------------
+async def prefetched(session_id: str) -> str | None:
+    """The session's prompt once its background build (if any) is over."""
+    task = engine._PREFETCHING.get(session_id)
+    if task is not None:
+        await asyncio.wait({task})
+    cached = engine._PROMPTS.get(session_id)
+    return cached[1] if cached else None
+
+
+async def test_the_prompt_is_ready_when_the_socket_opens_and_the_question_uses_it(
+    alice, rec, fake_llm
+):
+    fake_llm.enqueue(Reply.answer(ANSWER))
+    client = ChatClient(rec_path(alice, rec))
+    system = await client.connect()
+    prompt = await prefetched(system["session_id"])
+    assert prompt is not None and "old-backup" in prompt
+
+    await client.ask("Что это за рекомендация?")
+    await client.until("assistant")
+    await answers_settled()
+    assert fake_llm.chat_requests()[0]["messages"][0]["content"] == prompt
+    await client.close()
+
+
+async def test_an_aging_prompt_is_rebuilt_after_an_answer_not_during_the_next(
+    alice, rec, fake_llm, settings
+):
+    fake_llm.enqueue(Reply.answer("Первый ответ."))
+    client = ChatClient(rec_path(alice, rec))
+    system = await client.connect()
+    session_id = system["session_id"]
+    await prefetched(session_id)
+    built_at, prompt = engine._PROMPTS[session_id]
+    # Past half its TTL: the question still uses it, and the answer's end refreshes it.
+    engine._PROMPTS[session_id] = (built_at - settings.CHAT_CONTEXT_TTL_S * 0.75, prompt)
+
+    await client.ask("Что это за рекомендация?")
+    await client.until("assistant")
+    await answers_settled()
+    async with asyncio.timeout(5):
+        # The answer's task starts the refresh just after its final frame.
+        while engine._PROMPTS[session_id][0] < built_at:
+            await prefetched(session_id)
+            await asyncio.sleep(0.01)
+    assert fake_llm.chat_requests()[0]["messages"][0]["content"] == prompt
+    await client.close()
+
+
+async def test_a_disabled_prefetch_prepares_no_prompt(alice, rec, fake_llm, settings):
+    settings.CHAT_CONTEXT_PREFETCH = False
+    client = ChatClient(rec_path(alice, rec))
+    system = await client.connect()
+
+    assert await prefetched(system["session_id"]) is None
+    await client.close()
+
+
+async def test_an_offline_chat_prepares_no_prompt(alice, rec):
+    client = ChatClient(rec_path(alice, rec))
+    system = await client.connect()
+
+    assert await prefetched(system["session_id"]) is None
+    await client.close()
+
+
+async def test_a_burst_of_sockets_queues_at_most_a_few_builds(alice, rec, fake_llm):
+    principal, session = await session_of(alice, rec)
+    for n in range(engine.PREFETCH_QUEUE_MAX + 3):
+        engine.prompt_prefetch(principal=principal, session_id=f"{session.pk}-{n}")
+
+    waiting = [task for task in engine._PREFETCHING.values() if not task.done()]
+    assert len(waiting) == engine.PREFETCH_QUEUE_MAX
+    await asyncio.wait(waiting)

@@ -159,6 +159,9 @@ CHAT_ANSWER_DEADLINE_S = env.float("CHAT_ANSWER_DEADLINE_S", default=90.0)
 CHAT_MAX_ANSWER_TOKENS = env.int("CHAT_MAX_ANSWER_TOKENS", default=900)
 # The history sent to the model: the latest messages that fit this many tokens.
 CHAT_HISTORY_TOKEN_BUDGET = env.int("CHAT_HISTORY_TOKEN_BUDGET", default=3000)
+# Streamed text is sent at most this often per answer, the first piece at once. Ten updates
+# a second read as a smooth stream; each frame costs a send per socket (≈ 0.1 ms here).
+CHAT_DELTA_FLUSH_MS = env.int("CHAT_DELTA_FLUSH_MS", default=100)
 # A session's context pack (KPIs, the recommendation, alternatives) is rebuilt after this long.
 CHAT_CONTEXT_TTL_S = env.float("CHAT_CONTEXT_TTL_S", default=60.0)
 # Build it in the background when a socket opens and as it ages (chat.engine.prompt_prefetch).

@@ -76,8 +76,6 @@ ERROR_MESSAGES = {
     frames.ERROR_TIMEOUT: "Модель отвечала слишком долго, ответ прерван. Попробуйте ещё раз.",
     frames.ERROR_INTERNAL: "Не удалось подготовить ответ. Попробуйте ещё раз.",
 }
-# Streamed text is sent at most this often per answer (the first piece at once).
-DELTA_FLUSH_S = 0.04
 # Offline answers are sent in pieces of about this many characters, like a model's deltas.
 OFFLINE_DELTA_CHARS = 48
 
@@ -553,8 +551,9 @@ async def _model_round(
 
 
 class _Deltas:
-    """Streamed text goes out at most every DELTA_FLUSH_S: the first piece at once, later
-    ones gathered, so a model streaming a token per chunk does not cost a frame per token."""
+    """Streamed text goes out at most every CHAT_DELTA_FLUSH_MS: the first piece at once,
+    later ones gathered, so a model streaming a token per chunk does not cost a frame (and a
+    send per socket) per token."""
 
     def __init__(self, *, turn: Turn, broadcast: Broadcast) -> None:
         self.turn = turn
@@ -564,7 +563,8 @@ class _Deltas:
 
     async def add(self, piece: str) -> None:
         self.pieces.append(piece)
-        if self.sent_at is None or time.monotonic() - self.sent_at >= DELTA_FLUSH_S:
+        since = None if self.sent_at is None else time.monotonic() - self.sent_at
+        if since is None or since * 1000 >= settings.CHAT_DELTA_FLUSH_MS:
             await self.flush()
 
     async def flush(self) -> None:

@@ -12,8 +12,9 @@ Nor do they need a thread of their own (`ServiceASGIHandler`).
 from __future__ import annotations
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.core.handlers.asgi import ASGIHandler
-from django.urls import Resolver404, resolve
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.urls import Resolver404, resolve, set_script_prefix
 
 FAST_PATH_PREFIXES = ("/v1/generate/",)
 
@@ -34,14 +35,35 @@ class ServiceASGIHandler(ASGIHandler):
     outside a request: asgiref's one thread-sensitive thread per process, whose connection
     agentsite.db keeps (DB_THREAD_CONN_MAX_AGE_S). Their views are async and their database
     work is a few short calls per request, so one thread serves them all.
+
+    Nor do they send Django's request_started / request_finished signals: the receivers
+    manage the request thread's database connections (two more trips to that thread per
+    request), and these endpoints' connection is agentsite.db's. And the view is not
+    cancelled when the client disconnects (which Django watches for with a task per
+    request): the InfraZen app waits 30 s, longer than the endpoint's deadline, and a text
+    paid for is stored either way.
     """
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and _path_info(scope).startswith(FAST_PATH_PREFIXES):
-            # ASGIHandler.__call__ is this same call inside `async with ThreadSensitiveContext()`.
-            await self.handle(scope, receive, send)
+            await self.handle_service(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
+
+    async def handle_service(self, scope, receive, send) -> None:
+        """ASGIHandler.handle without the request signals and the disconnect watch."""
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        try:
+            set_script_prefix(get_script_prefix(scope))
+            request, response = self.create_request(scope, body_file)
+            if request is not None:
+                response = await self.run_get_response(request)
+            await self.send_response(response, send)
+        finally:
+            body_file.close()
 
 
 class ServiceApiMiddleware:

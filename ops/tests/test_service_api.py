@@ -88,11 +88,23 @@ def request_threads():
     request_started.disconnect(seen)
 
 
-async def test_service_requests_share_the_long_lived_thread(token, request_threads):
+async def test_service_requests_do_their_database_work_on_the_long_lived_thread(
+    token, request_threads, monkeypatch
+):
     import threading
 
     from asgiref.sync import sync_to_async
 
+    from recommendations_ai import services
+
+    selector = services.recommendation_for_service_get
+    selected_on = []
+
+    def recorded(**kwargs):
+        selected_on.append(threading.get_ident())
+        return selector(**kwargs)
+
+    monkeypatch.setattr(services, "recommendation_for_service_get", recorded)
     headers = [(b"authorization", b"Bearer svc-token")]
     for _ in range(2):
         status, _ = await asgi_request(
@@ -101,7 +113,9 @@ async def test_service_requests_share_the_long_lived_thread(token, request_threa
         assert status == 404
 
     long_lived = await sync_to_async(threading.get_ident)()
-    assert request_threads == [long_lived, long_lived]
+    assert selected_on == [long_lived, long_lived]
+    # Nor do they send the request signals (their receivers run on the request's thread).
+    assert request_threads == []
 
 
 async def test_other_requests_still_get_a_thread_each(request_threads):

@@ -11,10 +11,13 @@ Nor do they need a thread of their own (`ServiceASGIHandler`).
 
 from __future__ import annotations
 
+import functools
+
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
-from django.urls import Resolver404, resolve, set_script_prefix
+from django.urls import Resolver404, ResolverMatch, get_urlconf, resolve, set_script_prefix
 
 FAST_PATH_PREFIXES = ("/v1/generate/",)
 
@@ -66,6 +69,13 @@ class ServiceASGIHandler(ASGIHandler):
             body_file.close()
 
 
+@functools.lru_cache(maxsize=64)
+def _resolve(path: str, urlconf: str) -> ResolverMatch:
+    """resolve(), remembered: the service endpoints are a handful of fixed paths, and
+    matching one walks the URLconf past every pattern before it (≈ 0.2 ms of CPU)."""
+    return resolve(path, urlconf)
+
+
 class ServiceApiMiddleware:
     """Calls the view of a service endpoint directly; every other request goes on down the
     chain. Sync requests (WSGI, the sync test client) always take the whole chain.
@@ -91,7 +101,7 @@ class ServiceApiMiddleware:
         if not request.path_info.startswith(FAST_PATH_PREFIXES):
             return await self.get_response(request)
         try:
-            match = resolve(request.path_info)
+            match = _resolve(request.path_info, get_urlconf() or settings.ROOT_URLCONF)
         except Resolver404:
             return await self.get_response(request)
         request.resolver_match = match

@@ -130,3 +130,16 @@ async def test_other_requests_still_get_a_thread_each(request_threads):
     long_lived = await sync_to_async(threading.get_ident)()
     assert long_lived not in request_threads
     assert len(request_threads) == 2
+
+
+async def test_the_remembered_route_follows_the_urlconf(token, settings):
+    body = {"recommendation_id": 987654}
+    first = await AsyncClient().post(TEXT_URL, body, content_type="application/json", headers=token)
+    settings.ROOT_URLCONF = "ops.urls"  # no text endpoint in it
+    second = await AsyncClient().post(
+        TEXT_URL, body, content_type="application/json", headers=token
+    )
+
+    assert first.json()["code"] == "not_found"
+    assert second.status_code == 404
+    assert second["Content-Type"] != "application/json"

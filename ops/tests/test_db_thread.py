@@ -47,6 +47,17 @@ def closes_forget() -> None:
         vars(wrapper()).pop(name, None)
 
 
+async def closes_of_a_query() -> int:
+    """Closes of this thread's connection while a query runs (a first query opened it)."""
+    await db_sync_to_async(query)()
+    await db_sync_to_async(closes_counted)()
+    try:
+        await db_sync_to_async(query)()
+        return await db_sync_to_async(closes)()
+    finally:
+        await db_sync_to_async(closes_forget)()
+
+
 @pytest.fixture
 async def counted():
     await db_sync_to_async(query)()
@@ -64,13 +75,8 @@ async def test_the_long_lived_thread_keeps_its_connection(counted):
 
 async def test_a_connection_past_its_age_is_closed(settings):
     settings.DB_THREAD_CONN_MAX_AGE_S = 0
-    await db_sync_to_async(query)()
-    await db_sync_to_async(closes_counted)()
-    await db_sync_to_async(query)()
-    counted = await db_sync_to_async(closes)()
-    await db_sync_to_async(closes_forget)()
 
-    assert counted >= 1
+    assert await closes_of_a_query() >= 1
 
 
 async def test_a_connection_that_failed_its_health_check_is_closed(counted):
@@ -96,11 +102,7 @@ async def test_an_exception_reaches_the_caller_and_the_next_call_works(counted):
 
 async def test_inside_a_request_context_the_connection_is_closed_after_each_call():
     async with ThreadSensitiveContext():
-        await db_sync_to_async(query)()
-        await db_sync_to_async(closes_counted)()
-        await db_sync_to_async(query)()
-        counted = await db_sync_to_async(closes)()
-        await db_sync_to_async(closes_forget)()
+        counted = await closes_of_a_query()
 
     # At least the query's own connection, closed after it (on SQLite in memory, whose close
     # Django makes a no-op, also before each call); the long-lived thread closes none.

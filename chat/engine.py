@@ -52,6 +52,7 @@ from infrazen.models import ChatMessage, ChatSession, InfraZenUser
 from infrazen.selectors import user_get
 from llm import gateway
 from llm.errors import LLMDeadlineExceeded, LLMError
+from llm.models import LLMCall
 from ops.logging import correlation_id_var, new_correlation_id
 from tools.base import ToolError
 from tools.registry import TOOLS, openai_tools, result_summary, tool_run
@@ -237,43 +238,55 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
     answer = _Answer()
     status, error_code = STATUS_DONE, None
     started = time.monotonic()
-    try:
-        await broadcast(frames.frame("typing", message_id=turn.answer_id))
-        if gateway.llm_available():
-            await _model_answer(turn=turn, answer=answer, broadcast=broadcast)
-        else:
-            await _offline_answer(turn=turn, answer=answer, broadcast=broadcast)
-        if not answer.content.strip():
-            raise LLMError("the model returned an empty answer")
-    except asyncio.CancelledError:
-        # `stop`: the gateway has closed the upstream stream on its way out.
-        task = asyncio.current_task()
-        task.uncancel()
-        _STOP_REQUESTED.discard(task)
-        status = STATUS_STOPPED
-    except LLMDeadlineExceeded:
-        status, error_code = STATUS_FAILED, frames.ERROR_TIMEOUT
-    except LLMError as exc:
-        status, error_code = STATUS_FAILED, frames.ERROR_MODEL
-        logger.warning("chat answer failed: %s", exc, extra={"session_id": turn.session_id})
-    except Exception:
-        status, error_code = STATUS_FAILED, frames.ERROR_INTERNAL
-        logger.exception("chat answer failed", extra={"session_id": turn.session_id})
+    # The model calls' accounting rows are stored with the answer, in one database call.
+    with gateway.llm_calls_collected() as llm_calls:
+        try:
+            await broadcast(frames.frame("typing", message_id=turn.answer_id))
+            if gateway.llm_available():
+                await _model_answer(turn=turn, answer=answer, broadcast=broadcast)
+            else:
+                await _offline_answer(turn=turn, answer=answer, broadcast=broadcast)
+            if not answer.content.strip():
+                raise LLMError("the model returned an empty answer")
+        except asyncio.CancelledError:
+            # `stop`: the gateway has closed the upstream stream on its way out.
+            task = asyncio.current_task()
+            task.uncancel()
+            _STOP_REQUESTED.discard(task)
+            status = STATUS_STOPPED
+        except LLMDeadlineExceeded:
+            status, error_code = STATUS_FAILED, frames.ERROR_TIMEOUT
+        except LLMError as exc:
+            status, error_code = STATUS_FAILED, frames.ERROR_MODEL
+            logger.warning("chat answer failed: %s", exc, extra={"session_id": turn.session_id})
+        except Exception:
+            status, error_code = STATUS_FAILED, frames.ERROR_INTERNAL
+            logger.exception("chat answer failed", extra={"session_id": turn.session_id})
 
-    # A second `stop` while the answer is stored must not lose it.
-    await asyncio.shield(
-        _answer_finish(
-            task=asyncio.current_task(),
-            turn=turn,
-            answer=answer,
-            status=status,
-            error_code=error_code,
-            broadcast=broadcast,
-            started=started,
+        # A second `stop` while the answer is stored must not lose it.
+        await asyncio.shield(
+            _answer_finish(
+                task=asyncio.current_task(),
+                turn=turn,
+                answer=answer,
+                status=status,
+                error_code=error_code,
+                broadcast=broadcast,
+                started=started,
+                llm_calls=llm_calls,
+            )
         )
-    )
     prompt_prefetch(principal=turn.principal, session_id=turn.session_id)
     return status
+
+
+def _answer_store(
+    *, message: ChatMessage, content: str, tokens: int, llm_calls: list[LLMCall]
+) -> None:
+    try:
+        chat_message_update_content(message=message, content=content, tokens=tokens)
+    finally:
+        gateway.llm_calls_save(llm_calls)
 
 
 async def _answer_finish(
@@ -285,6 +298,7 @@ async def _answer_finish(
     error_code: str | None,
     broadcast: Broadcast,
     started: float,
+    llm_calls: list[LLMCall],
 ) -> None:
     content = answer.content.strip()
     if status == STATUS_STOPPED:
@@ -293,10 +307,11 @@ async def _answer_finish(
         content = chat_answer_mark(partial=content, marker=FAILED_MARKER)
     tokens = answer.prompt_tokens + answer.completion_tokens
     try:
-        await db_sync_to_async(chat_message_update_content)(
+        await db_sync_to_async(_answer_store)(
             message=ChatMessage(pk=turn.answer_id, session_id=turn.session_id),
             content=content,
             tokens=tokens,
+            llm_calls=llm_calls,
         )
     except Exception:
         logger.exception("chat answer could not be stored", extra={"session_id": turn.session_id})

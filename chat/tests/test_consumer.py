@@ -18,6 +18,7 @@ from chat.tests.wsclient import ChatClient, answers_settled, types
 from conftest import make_recommendation, make_resource
 from infrazen.models import ChatMessage, ChatSession, CloudProvider, InfraZenUser
 from llm.fake_server import Reply
+from llm.models import LLMCall
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -155,6 +156,12 @@ async def test_new_client_gets_deltas_tool_events_and_accounting(alice, rec, fak
     assert audit.arguments == {"recommendation_id": rec.pk}
     message = await ChatMessage.objects.aget(pk=answer_id)
     assert message.content == ANSWER and message.tokens == final["tokens"]
+    # Both model rounds are accounted, stored with the answer.
+    calls = [c async for c in LLMCall.objects.order_by("id")]
+    assert [(c.purpose, c.outcome, c.user_id) for c in calls] == [
+        ("chat_recommendation", LLMCall.Outcome.OK, alice.pk)
+    ] * 2
+    assert sum(c.total_tokens for c in calls) == final["tokens"]
     await client.close()
 
 
@@ -175,6 +182,7 @@ async def test_stop_mid_stream_stores_the_partial_answer_and_closes_upstream(ali
     rows = await _stored(str((await ChatSession.objects.aget()).pk))
     assert rows[0] == ("user", "Расскажи подробно")
     assert rows[1] == ("assistant", final["content"])
+    assert [c.outcome async for c in LLMCall.objects.all()] == [LLMCall.Outcome.CANCELLED]
     await client.close()
 
 

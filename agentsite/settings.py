@@ -101,11 +101,18 @@ USE_I18N = True
 
 # --- Channels -----------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_MAX_CONNECTIONS = env.int("REDIS_MAX_CONNECTIONS", default=2000)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 60},
+            "CONFIG": {
+                # redis-py's pool holds at most 100 connections by default and fails at once
+                # past that; every concurrent group_send takes one.
+                "hosts": [{"address": REDIS_URL, "max_connections": REDIS_MAX_CONNECTIONS}],
+                "capacity": 1500,
+                "expiry": 60,
+            },
         }
     }
 else:

@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import InMemoryChannelLayer
+from redis.exceptions import RedisError
 
 from agentsite.db import db_sync_to_async
 from chat import engine, frames
@@ -129,7 +131,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close(code=refused.close_code, reason=refused.reason)
             return
         self.group = group_name(self.session.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self._layer("group_add", self.channel_layer.group_add(self.group, self.channel_name))
         _LOCAL.setdefault(self.session.pk, set()).add(self)
         await self._replay(after=_after(query.get("after")), greet=True)
         engine.prompt_prefetch(principal=self.principal, session_id=self.session.pk)
@@ -141,7 +143,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             sockets.discard(self)
             if not sockets:
                 _LOCAL.pop(self.session.pk, None)
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self._layer(
+                "group_discard", self.channel_layer.group_discard(self.group, self.channel_name)
+            )
 
     async def _replay(self, *, after: int | None, greet: bool) -> None:
         limit = HISTORY_LIMIT if after is None else HISTORY_MAX_LIMIT
@@ -233,7 +237,24 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """The session's group, for sockets in other processes; this process ignores its own
         events coming back. An in-memory layer has no other process to reach."""
         if not isinstance(self.channel_layer, InMemoryChannelLayer):
-            await self.channel_layer.group_send(self.group, {**event, "origin": PROCESS_ID})
+            await self._layer(
+                "group_send",
+                self.channel_layer.group_send(self.group, {**event, "origin": PROCESS_ID}),
+            )
+
+    async def _layer(self, operation: str, call: Awaitable[None]) -> None:
+        """The channel layer only reaches sockets in other processes. When it fails (Redis
+        unreachable, its connection pool exhausted under load) this process's sockets are
+        served all the same: the question is answered and stored, never dropped with a 1011."""
+        try:
+            await call
+        except (RedisError, OSError, TimeoutError) as exc:
+            logger.warning(
+                "chat channel layer %s failed: %s",
+                operation,
+                type(exc).__name__,
+                extra={"session_id": self.session.pk if self.session else None},
+            )
 
     async def _deliver(self, frame: dict[str, Any]) -> None:
         if not engine.answer_running(self.session.pk):

@@ -556,6 +556,34 @@ async def test_two_tabs_share_the_stream_through_redis(alice, rec, fake_llm, set
     await second.close()
 
 
+@pytest.mark.redis
+async def test_a_failing_channel_layer_loses_no_question_and_no_answer(
+    alice, rec, fake_llm, settings
+):
+    # A pool of one Redis connection, held by the socket's receive loop: every group
+    # operation fails at once with MaxConnectionsError, as 200 sessions did with the
+    # default pool of 100 (bench/README.md). The socket is served from this process.
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": settings.REDIS_URL, "max_connections": 1}]},
+        }
+    }
+    fake_llm.enqueue(Reply.answer(ANSWER))
+    client = ChatClient(rec_path(alice, rec))
+    await client.connect()
+
+    await client.send({"type": "message", "content": "Вопрос", "client_id": "c-1"})
+    got = await client.until("assistant")
+    await answers_settled()
+
+    assert got[0]["type"] == "user" and got[-1]["content"] == ANSWER
+    assert got[-1]["status"] == "done"
+    session = await ChatSession.objects.aget()
+    assert await _stored(session.pk) == [("user", "Вопрос"), ("assistant", ANSWER)]
+    await client.close()
+
+
 async def test_the_model_gets_the_prompt_the_pack_and_the_history(alice, rec, fake_llm, settings):
     from chat.prompts import DATA_OPEN, RULE_DATA_NOT_INSTRUCTIONS
 

@@ -162,12 +162,39 @@ def _store(
             )
 
 
-def _prepare(
-    recommendation: OptimizationRecommendation, model: str, force: bool
-) -> tuple[RecommendationFacts, str, TextGeneration | None]:
+@dataclass(frozen=True)
+class _TextJob:
+    """One recommendation's text request, with everything read before the model call."""
+
+    recommendation: OptimizationRecommendation
+    owner_id: int | None
+    facts: RecommendationFacts
+    key: str
+    cached: TextGeneration | None
+    mode: str
+    deadline: float
+
+
+def _job_prepare(
+    recommendation: OptimizationRecommendation,
+    *,
+    owner_id: int | None,
+    mode: str,
+    deadline: float,
+    force: bool = False,
+) -> _TextJob:
+    """Facts, cache key and cached text (sync: it reads the DB)."""
     facts = facts_build(recommendation=recommendation)
-    key = text_cache_key(facts=facts, model=model)
-    return facts, key, None if force else _cached(key)
+    key = text_cache_key(facts=facts, model=_cache_model(mode))
+    return _TextJob(
+        recommendation=recommendation,
+        owner_id=owner_id,
+        facts=facts,
+        key=key,
+        cached=None if force else _cached(key),
+        mode=mode,
+        deadline=deadline,
+    )
 
 
 async def _llm_texts(
@@ -249,25 +276,15 @@ async def text_generate(
     force: bool = False,
 ) -> TextResult:
     """The texts of one recommendation, stored on it. Never raises for model trouble."""
-    mode = text_mode(mode)
-    model = _cache_model(mode)
-    facts, key, cached = await db_sync_to_async(_prepare)(recommendation, model, force)
-    return await _generate(
-        recommendation=recommendation,
-        owner_id=owner_id,
-        facts=facts,
-        key=key,
-        cached=cached,
-        mode=mode,
-        deadline=deadline,
+    job = await db_sync_to_async(_job_prepare)(
+        recommendation, owner_id=owner_id, mode=text_mode(mode), deadline=deadline, force=force
     )
+    return await _generate(job)
 
 
-def _select_and_prepare(
-    recommendation_id: int, model: str
-) -> tuple[OptimizationRecommendation, int, RecommendationFacts, str, TextGeneration | None]:
+def _job_for_service(recommendation_id: int, *, mode: str, deadline: float) -> _TextJob:
     rec, owner_id = recommendation_for_service_get(recommendation_id=recommendation_id)
-    return rec, owner_id, *_prepare(rec, model, False)
+    return _job_prepare(rec, owner_id=owner_id, mode=mode, deadline=deadline)
 
 
 async def text_generate_for_service(*, recommendation_id: int, deadline: float) -> TextResult:
@@ -276,46 +293,19 @@ async def text_generate_for_service(*, recommendation_id: int, deadline: float) 
 
     Raises NotFound for an id that is missing or whose chain resolves to no live owner.
     """
-    mode = text_mode()
-    model = _cache_model(mode)
-    rec, owner_id, facts, key, cached = await db_sync_to_async(_select_and_prepare)(
-        recommendation_id, model
+    job = await db_sync_to_async(_job_for_service)(
+        recommendation_id, mode=text_mode(), deadline=deadline
     )
-    return await _generate(
-        recommendation=rec,
-        owner_id=owner_id,
-        facts=facts,
-        key=key,
-        cached=cached,
-        mode=mode,
-        deadline=deadline,
-    )
+    return await _generate(job)
 
 
-async def _generate(
-    *,
-    recommendation: OptimizationRecommendation,
-    owner_id: int | None,
-    facts: RecommendationFacts,
-    key: str,
-    cached: TextGeneration | None,
-    mode: str,
-    deadline: float,
-) -> TextResult:
+async def _generate(job: _TextJob) -> TextResult:
     # The model call's accounting rows are saved with the text, in one trip to the database
     # thread instead of one more per attempt.
     with gateway.llm_calls_collected() as llm_calls:
         try:
-            generation = await _generation_made(
-                recommendation=recommendation,
-                owner_id=owner_id,
-                facts=facts,
-                key=key,
-                cached=cached,
-                mode=mode,
-                deadline=deadline,
-            )
-            await db_sync_to_async(_store)(generation, recommendation, llm_calls)
+            generation = await _generation_made(job)
+            await db_sync_to_async(_store)(generation, job.recommendation, llm_calls)
         except BaseException:
             # Cancelled (the client went away) or failed: the model was paid all the same.
             await asyncio.shield(db_sync_to_async(gateway.llm_calls_save)(llm_calls))
@@ -323,35 +313,27 @@ async def _generate(
     return _result(generation)
 
 
-async def _generation_made(
-    *,
-    recommendation: OptimizationRecommendation,
-    owner_id: int | None,
-    facts: RecommendationFacts,
-    key: str,
-    cached: TextGeneration | None,
-    mode: str,
-    deadline: float,
-) -> TextGeneration:
+async def _generation_made(job: _TextJob) -> TextGeneration:
     """The generation to store: a copy of the cached text, the model's, or the template's."""
+    recommendation, facts, cached = job.recommendation, job.facts, job.cached
     if cached is not None:
         return _generation(
             recommendation=recommendation,
             facts=facts,
-            key=key,
+            key=job.key,
             source=TextGeneration.SOURCE_CACHE,
             model=cached.model,
             texts=(cached.short_html, cached.detailed_html),
-            owner_id=owner_id,
+            owner_id=job.owner_id,
             validation=f"cache of generation {cached.pk}",
         )
-    if mode == MODE_LLM:
+    if job.mode == MODE_LLM:
         generation, why, accounting = await _llm_generation(
             recommendation=recommendation,
             facts=facts,
-            key=key,
-            owner_id=owner_id,
-            deadline=deadline,
+            key=job.key,
+            owner_id=job.owner_id,
+            deadline=job.deadline,
         )
         if generation is not None:
             return generation
@@ -369,7 +351,7 @@ async def _generation_made(
         key=text_cache_key(facts=facts, model=TEMPLATE_MODEL),
         source=TextGeneration.SOURCE_TEMPLATE,
         texts=_template_texts(facts),
-        owner_id=owner_id,
+        owner_id=job.owner_id,
         validation=why,
         **accounting,
     )

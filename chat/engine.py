@@ -238,7 +238,7 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
     answer = _Answer()
     status, error_code = STATUS_DONE, None
     started = time.monotonic()
-    # The model calls' accounting rows are stored with the answer, in one database call.
+    # The model calls' accounting rows wait here, to be stored with the answer.
     with gateway.llm_calls_collected() as llm_calls:
         try:
             await broadcast(frames.frame("typing", message_id=turn.answer_id))
@@ -263,19 +263,19 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
             status, error_code = STATUS_FAILED, frames.ERROR_INTERNAL
             logger.exception("chat answer failed", extra={"session_id": turn.session_id})
 
-        # A second `stop` while the answer is stored must not lose it.
-        await asyncio.shield(
-            _answer_finish(
-                task=asyncio.current_task(),
-                turn=turn,
-                answer=answer,
-                status=status,
-                error_code=error_code,
-                broadcast=broadcast,
-                started=started,
-                llm_calls=llm_calls,
-            )
+    # A second `stop` while the answer is stored must not lose it.
+    await asyncio.shield(
+        _answer_finish(
+            task=asyncio.current_task(),
+            turn=turn,
+            answer=answer,
+            status=status,
+            error_code=error_code,
+            broadcast=broadcast,
+            started=started,
+            llm_calls=llm_calls,
         )
+    )
     prompt_prefetch(principal=turn.principal, session_id=turn.session_id)
     return status
 
@@ -578,8 +578,8 @@ class _Deltas:
 
     async def add(self, piece: str) -> None:
         self.pieces.append(piece)
-        since = None if self.sent_at is None else time.monotonic() - self.sent_at
-        if since is None or since * 1000 >= settings.CHAT_DELTA_FLUSH_MS:
+        interval_s = settings.CHAT_DELTA_FLUSH_MS / 1000
+        if self.sent_at is None or time.monotonic() - self.sent_at >= interval_s:
             await self.flush()
 
     async def flush(self) -> None:

@@ -10,12 +10,13 @@ import contextlib
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -261,3 +262,20 @@ def fake_llm_and_django(
         yield server
     finally:
         server.stop()
+
+
+def serve_until_terminated(server, *, on_stop: Callable[[], None]) -> None:
+    """Run a fake model server in this process until SIGTERM, then call `on_stop`.
+
+    The benchmark that started this process reads the server's URL from its first line
+    of output, and what `on_stop` writes (the fake's own timings) when it ends.
+    """
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server.start()
+    print(server.base_url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        server.stop()
+        on_stop()

@@ -41,7 +41,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, clone_recommendations, django_setup, results_write, summary, temp_database
+from _common import (
+    ROOT,
+    clone_recommendations,
+    django_setup,
+    results_write,
+    serve_until_terminated,
+    summary,
+    temp_database,
+)
 
 TARGET_P95_ADDED_MS = 25.0
 START_TIMEOUT_S = 30.0
@@ -123,15 +131,7 @@ def fake_llm_serve(*, ttft_ms: float, tokens_per_s: float, tokens: tuple[int, in
     server = fake_server.FakeLLMServer(
         default=reply, ttfb_s=ttft_ms / 1000, tokens_per_s=tokens_per_s
     )
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    server.start()
-    print(server.base_url, flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    finally:
-        server.stop()
-        out.write_text(json.dumps(timings))
+    serve_until_terminated(server, on_stop=lambda: out.write_text(json.dumps(timings)))
 
 
 # --- processes ----------------------------------------------------------------------------

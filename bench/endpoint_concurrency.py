@@ -63,6 +63,7 @@ from _common import (
     django_setup,
     facts_payload,
     results_write,
+    serve_until_terminated,
     summary,
     temp_database,
 )
@@ -106,15 +107,10 @@ def fake_llm_serve(*, answers: Path, timings: Path, latency_ms: float) -> None:
     # FakeLLMServer.start binds the module's handler class; this process serves only this.
     fake_server._Handler = TimedHandler
     server = fake_server.FakeLLMServer(default=reply, ttfb_s=latency_ms / 1000)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    server.start()
-    print(server.base_url, flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    finally:
-        server.stop()
-        timings.write_text(json.dumps({"served": served, "misses": len(misses)}))
+    serve_until_terminated(
+        server,
+        on_stop=lambda: timings.write_text(json.dumps({"served": served, "misses": len(misses)})),
+    )
 
 
 def fake_llm_start(*, answers: TemplateAnswers, run_dir: Path, latency_ms: float):

@@ -763,3 +763,27 @@ async def test_a_burst_of_sockets_queues_at_most_a_few_builds(alice, rec, fake_l
     waiting = [task for task in engine._PREFETCHING.values() if not task.done()]
     assert len(waiting) == engine.PREFETCH_QUEUE_MAX
     await asyncio.wait(waiting)
+
+
+async def test_frames_skip_channels_connection_closing_hop(alice, rec, fake_llm, monkeypatch):
+    """Channels' dispatch closes old connections on the database thread before every
+    handler; a question queued behind every other socket's database work for it. The
+    consumer's own database calls check their connection, so no frame pays that hop."""
+    import channels.consumer
+
+    hops = []
+
+    async def closing_hop():
+        hops.append(1)
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", closing_hop)
+    fake_llm.enqueue(Reply.answer(ANSWER))
+    client = ChatClient(rec_path(alice, rec))
+    await client.connect()
+    await client.ask("Что это за рекомендация?")
+    final = (await client.until("assistant"))[-1]
+    await answers_settled()
+    await client.close()
+
+    assert final["content"] == ANSWER
+    assert hops == []

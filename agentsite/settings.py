@@ -170,7 +170,9 @@ CHAT_HISTORY_TOKEN_BUDGET = env.int("CHAT_HISTORY_TOKEN_BUDGET", default=3000)
 # a second read as a smooth stream; each frame costs a send per socket (≈ 0.1 ms here).
 CHAT_DELTA_FLUSH_MS = env.int("CHAT_DELTA_FLUSH_MS", default=100)
 # A session's context pack (KPIs, the recommendation, alternatives) is rebuilt after this long.
-CHAT_CONTEXT_TTL_S = env.float("CHAT_CONTEXT_TTL_S", default=60.0)
+# Its figures change with a sync (hourly at the most often), and the model's tools always read
+# live rows; a build is ~12 ms of CPU, which at 60 s was rebuilt twice per conversation.
+CHAT_CONTEXT_TTL_S = env.float("CHAT_CONTEXT_TTL_S", default=300.0)
 # Build it in the background when a socket opens and as it ages (chat.engine.prompt_prefetch).
 CHAT_CONTEXT_PREFETCH = env.bool("CHAT_CONTEXT_PREFETCH", default=True)
 

@@ -237,11 +237,15 @@ def open_files_raise(needed: int) -> tuple[int, int]:
 
 
 # --- py-spy on the service ------------------------------------------------------------------
-def profile_start(pid: int, raw: Path) -> subprocess.Popen:
+def profile_start(pid: int, raw: Path, *, cpu: bool = False) -> subprocess.Popen:
     spy = Path(sys.executable).parent / "py-spy"
     if not spy.exists():
         raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
     command = [str(spy), "record", "--pid", str(pid), "--rate", "200", "--format", "raw"]
+    if cpu:
+        # Only the thread holding the GIL: where the process's one core of Python goes.
+        command += ["--nonblocking", "--gil", "--threads", "-o", str(raw)]
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # Every thread, idle or not: the service waits (on its one database thread) as much as
     # it computes, so GIL-only samples would hide where the time goes.
     command += ["--nonblocking", "--idle", "--threads", "-o", str(raw)]
@@ -252,12 +256,20 @@ def profile_start(pid: int, raw: Path) -> subprocess.Popen:
 IDLE_FRAMES = ("_worker (concurrent/futures/thread.py:81)", "EpollSelector.select (selectors.py")
 
 
-def profile_write(sampler: subprocess.Popen, raw: Path, out: Path, *, limit: int = 30) -> None:
+def profile_write(
+    sampler: subprocess.Popen, raw: Path, out: Path, *, limit: int = 30, cpu: bool = False
+) -> None:
     """Stop py-spy; write per thread its busy share and the top functions while busy."""
     sampler.send_signal(signal.SIGINT)
     sampler.wait(timeout=60)
     threads: dict[str, dict] = defaultdict(
-        lambda: {"total": 0, "idle": 0, "inclusive": defaultdict(int), "own": defaultdict(int)}
+        lambda: {
+            "total": 0,
+            "idle": 0,
+            "inclusive": defaultdict(int),
+            "own": defaultdict(int),
+            "outermost": defaultdict(int),
+        }
     )
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
@@ -271,17 +283,30 @@ def profile_write(sampler: subprocess.Popen, raw: Path, out: Path, *, limit: int
         for frame in set(frames[1:]):
             thread["inclusive"][frame] += count
         thread["own"][frames[-1]] += count
+        # Where the stack starts: samples py-spy could not unwind to the thread's start
+        # show up here rather than hiding in the inclusive table.
+        thread["outermost"][frames[1] if len(frames) > 1 else "(no Python frame)"] += count
     raw.unlink()
-    lines = ["py-spy, every thread, idle included (--idle --threads), 200 samples/s", ""]
+    lines = [
+        "py-spy, only the thread holding the GIL (--gil --threads), 200 samples/s"
+        if cpu
+        else "py-spy, every thread, idle included (--idle --threads), 200 samples/s",
+        "",
+    ]
     for name, thread in sorted(threads.items(), key=lambda kv: -kv[1]["total"]):
         total, busy = thread["total"], thread["total"] - thread["idle"]
         lines.append(
             f"== thread {name}: {total} samples, busy {100 * busy / max(1, total):.1f}% "
             "(shares below: of its busy samples)"
         )
-        for title, table in (("inclusive", thread["inclusive"]), ("self", thread["own"])):
+        tables = (
+            ("inclusive", thread["inclusive"], limit),
+            ("self", thread["own"], limit),
+            ("outermost frame", thread["outermost"], 8),
+        )
+        for title, table, shown in tables:
             lines.append(f"  {title}:")
-            for frame, count in sorted(table.items(), key=lambda kv: -kv[1])[:limit]:
+            for frame, count in sorted(table.items(), key=lambda kv: -kv[1])[:shown]:
                 lines.append(f"  {100 * count / max(1, busy):6.1f}%  {frame}")
         lines.append("")
     out.write_text("\n".join(lines) + "\n")
@@ -403,17 +428,24 @@ async def _session(
     connected: list,
     think_s: tuple[float, float] = (0.0, 0.0),
     rng: random.Random | None = None,
+    open_late: bool = False,
 ) -> dict:
     """One session: connect, wait for the start, ask `questions` questions in sequence.
 
     Between an answer and the next question the user thinks for uniform(think_s) seconds
-    (0 by default: the next question goes at once, the stress case).
+    (0 by default: the next question goes at once, the stress case). `open_late`: the
+    socket opens only at the session's start (`delay_s` after the run's), and the user
+    thinks before the first question too, as someone who opens the chat and then types.
     """
     from websockets.exceptions import WebSocketException
 
     result: dict = {"index": index, "scenario": spec["scenario"], "turns": [], "errors": []}
     texts = ANALYTICS_QUESTIONS if spec["scenario"] == "analytics" else QUESTIONS
+    rng = rng or random.Random()
     try:
+        if open_late:
+            await start_at.wait()
+            await asyncio.sleep(delay_s)
         async with ws_connect(port, spec["path"]) as ws:
             system = json.loads(await ws.recv())
             if system.get("type") != "system":
@@ -426,11 +458,12 @@ async def _session(
             while last is not None and json.loads(await ws.recv()).get("message_id") != last:
                 pass
             connected.append(index)
-            await start_at.wait()
-            await asyncio.sleep(delay_s)
+            if not open_late:
+                await start_at.wait()
+                await asyncio.sleep(delay_s)
             for number in range(questions):
-                if number and think_s[1] > 0:
-                    await asyncio.sleep((rng or random).uniform(*think_s))
+                if (number or open_late) and think_s[1] > 0:
+                    await asyncio.sleep(rng.uniform(*think_s))
                 question = f"{texts[number % len(texts)]} (сессия {index}, вопрос {number + 1})"
                 turn = {"question": question, "number": number}
                 result["turns"].append(turn)
@@ -482,6 +515,7 @@ async def _load(
     ramp_s: float,
     on_measure,
     think_s: tuple[float, float] = (0.0, 0.0),
+    open_late: bool = False,
 ) -> tuple[list[dict], list[dict], dict]:
     # Warm-up: a few sessions, one question each, so imports, the SDK client and the first
     # queries of the service are not in the figures.
@@ -520,14 +554,16 @@ async def _load(
                 connected=connected,
                 think_s=think_s,
                 rng=random.Random(1000 + i),
+                open_late=open_late,
             )
         )
         for i, spec in enumerate(specs)
     ]
     connect_started = time.monotonic()
-    while len(connected) < len(specs):
+    while not open_late and len(connected) < len(specs):
         await asyncio.sleep(0.05)
-    connect_s = time.monotonic() - connect_started
+    # Opening late, the sockets open during the measured run: no separate connect phase.
+    connect_s = None if open_late else time.monotonic() - connect_started
     lag = LoopLag()
     lag.start()
     marks = on_measure()
@@ -602,11 +638,22 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--warmup", type=int, default=4, help="warm-up sessions (1 question)")
     parser.add_argument("--database-url", default=None, help="default: a temp SQLite file")
     parser.add_argument(
+        "--open-late",
+        action="store_true",
+        help="each socket opens at its session's start over the ramp, and the user thinks "
+        "(--think-s) before the first question too; default: all sockets open first",
+    )
+    parser.add_argument(
         "--sqlite-wal", action="store_true", help="the SQLite file in WAL mode (not the default)"
     )
     parser.add_argument("--redis-url", default=None, help="default: in-memory channel layer")
     parser.add_argument(
-        "--profile", action="store_true", help="py-spy the service during the measured run"
+        "--profile",
+        nargs="?",
+        const="wall",
+        choices=("wall", "cpu"),
+        help="py-spy the service during the measured run: every thread (wall, the default) "
+        "or only the one holding the GIL (cpu, written to ..._profile_cpu.txt)",
     )
     parser.add_argument(
         "--name",
@@ -700,7 +747,7 @@ def main(argv: list[str] | None = None) -> dict:
         def on_measure() -> dict:
             nonlocal sampler
             if args.profile:
-                sampler = profile_start(daphne.pid, profile_raw)
+                sampler = profile_start(daphne.pid, profile_raw, cpu=args.profile == "cpu")
             return {
                 "cpu_before": {name: cpu_seconds(pid) for name, pid in pids.items()},
                 "client_cpu_before": own_cpu_seconds(),
@@ -717,14 +764,16 @@ def main(argv: list[str] | None = None) -> dict:
                 ramp_s=args.ramp_s,
                 on_measure=on_measure,
                 think_s=think_s,
+                open_late=args.open_late,
             )
         )
         cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
         client_cpu = own_cpu_seconds() - run["client_cpu_before"]
         if sampler is not None:
             base = args.name.removesuffix("_profiled")
-            profile_out = ROOT / "bench" / "results" / f"{base}_profile.txt"
-            profile_write(sampler, profile_raw, profile_out)
+            suffix = "_profile_cpu.txt" if args.profile == "cpu" else "_profile.txt"
+            profile_out = ROOT / "bench" / "results" / f"{base}{suffix}"
+            profile_write(sampler, profile_raw, profile_out, cpu=args.profile == "cpu")
             sampler = None
         daphne_memory = proc_status_kb(daphne.pid)
     finally:
@@ -821,7 +870,7 @@ def report(
         "questions_per_session": args.questions,
         "questions_answered": sum(1 for t in turns if t.get("status") == "done"),
         "run_wall_s": round(wall, 2),
-        "connect_all_s": round(run["connect_s"], 2),
+        "connect_all_s": None if run["connect_s"] is None else round(run["connect_s"], 2),
         "added_latency_to_first_delta_ms": added_summary,
         "added_by_scenario_ms": {k: summary(v) for k, v in sorted(by_scenario.items())},
         "added_by_question_number_ms": {
@@ -867,6 +916,7 @@ def report(
             "analytics_every": args.analytics_every,
             "ramp_s": args.ramp_s,
             "think_s": args.think_s,
+            "open_late": args.open_late,
             "server": "daphne (1 process)",
             "database": db,
             "channel_layer": "redis" if args.redis_url else "in-memory",
@@ -916,9 +966,14 @@ def _print(args, f: dict) -> None:
         f"questions, fake model {args.ttft_ms:.0f} ms TTFT, {args.tokens_per_s:.0f} tokens/s, "
         f"{'SQLite' if args.database_url is None else 'given DB'}, "
         f"{'Redis' if args.redis_url else 'in-memory'} channel layer, "
-        f"think time {args.think_s} s"
+        f"think time {args.think_s} s" + (", sockets open over the ramp" if args.open_late else "")
     )
-    print(f"  run {f['run_wall_s']} s (connecting all sessions took {f['connect_all_s']} s)")
+    connecting = (
+        "sockets opened during the run"
+        if f["connect_all_s"] is None
+        else f"connecting all sessions took {f['connect_all_s']} s"
+    )
+    print(f"  run {f['run_wall_s']} s ({connecting})")
     row("added latency to first delta", f["added_latency_to_first_delta_ms"])
     for scenario, s in f["added_by_scenario_ms"].items():
         row(f"  {scenario}", s)

@@ -18,6 +18,7 @@ a second question while one is running a `busy` error rather than a second paral
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import threading
@@ -94,12 +95,11 @@ PREFETCH_QUEUE_MAX = 4
 PROMPT_CACHE_SESSIONS = 2_000
 
 
-@dataclass(frozen=True)
+@dataclass
 class Turn:
     """What one answer needs, fixed when the question is stored."""
 
     principal: ChatPrincipal
-    user: InfraZenUser  # the principal's row: tools and the context pack act as this user
     session_id: str
     question_id: int
     answer_id: int
@@ -108,6 +108,13 @@ class Turn:
     # What the model is sent, built with the rows in one database call (None: offline, or
     # it failed there and the answer builds it again, reporting the failure itself).
     messages: list[dict[str, Any]] | None = None
+
+    @functools.cached_property
+    def user(self) -> InfraZenUser:
+        """The principal's row, which tools and the context pack act as (sync: read on first
+        use, once per turn). A question whose pack is ready and that calls no tool needs none.
+        """
+        return user_get(user_id=self.principal.user_id)
 
 
 @dataclass
@@ -205,11 +212,9 @@ def _turn_prepare(*, principal: ChatPrincipal, session: ChatSession, question: s
     One database call per question: under load every call waits its turn on the one
     thread all the chat's database work runs on.
     """
-    user = user_get(user_id=principal.user_id)
     stored_question, placeholder = chat_turn_begin(session=session, content=question)
     turn = Turn(
         principal=principal,
-        user=user,
         session_id=session.pk,
         question_id=stored_question.pk,
         answer_id=placeholder.pk,
@@ -219,10 +224,10 @@ def _turn_prepare(*, principal: ChatPrincipal, session: ChatSession, question: s
     if not gateway.llm_available():
         return turn
     try:
-        return replace(turn, messages=_conversation(turn))
+        turn.messages = _conversation(turn)
     except Exception:
         logger.warning("chat conversation not built with the turn", exc_info=True)
-        return turn
+    return turn
 
 
 async def turn_begin(*, principal: ChatPrincipal, session: ChatSession, question: str) -> Turn:

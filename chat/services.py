@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -136,27 +136,32 @@ def chat_message_create(
     *, session: ChatSession, role: str, content: str, tokens: int | None = None
 ) -> ChatMessage:
     """Insert a message and count it on its session, atomically (no lost increments)."""
+    now = utc_now()
     with transaction.atomic():
-        message = _message_insert(session=session, role=role, content=content, tokens=tokens)
+        message = _message_insert(
+            session=session, role=role, content=content, tokens=tokens, now=now
+        )
+        _session_count(session=session, added=1, now=now)
     session.refresh_from_db(fields=["message_count", "last_activity_at"])
     return message
 
 
 def _message_insert(
-    *, session: ChatSession, role: str, content: str, tokens: int | None
+    *, session: ChatSession, role: str, content: str, tokens: int | None, now: datetime
 ) -> ChatMessage:
     if role not in ROLES:
         raise ValueError(f"unknown chat role {role!r}")
     content = _checked_content(content)
     tokens = _checked_tokens(tokens)
-    now = utc_now()
-    message = ChatMessage.objects.create(
+    return ChatMessage.objects.create(
         session_id=session.pk, role=role, content=content, tokens=tokens, created_at=now
     )
+
+
+def _session_count(*, session: ChatSession, added: int, now: datetime) -> None:
     ChatSession.objects.filter(pk=session.pk).update(
-        message_count=F("message_count") + 1, last_activity_at=now
+        message_count=F("message_count") + added, last_activity_at=now
     )
-    return message
 
 
 def chat_message_update_content(
@@ -181,11 +186,15 @@ def chat_turn_begin(*, session: ChatSession, content: str) -> tuple[ChatMessage,
     history leave placeholders out, so an answer a crash never finished stays invisible.
     """
     tokens = text_tokens_estimate(text=content)
+    now = utc_now()
     with transaction.atomic():
-        question = _message_insert(session=session, role=ROLE_USER, content=content, tokens=tokens)
-        answer = _message_insert(
-            session=session, role=ROLE_ASSISTANT, content=PENDING_MARKER, tokens=None
+        question = _message_insert(
+            session=session, role=ROLE_USER, content=content, tokens=tokens, now=now
         )
+        answer = _message_insert(
+            session=session, role=ROLE_ASSISTANT, content=PENDING_MARKER, tokens=None, now=now
+        )
+        _session_count(session=session, added=2, now=now)
     return question, answer
 
 

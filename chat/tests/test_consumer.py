@@ -787,3 +787,33 @@ async def test_frames_skip_channels_connection_closing_hop(alice, rec, fake_llm,
 
     assert final["content"] == ANSWER
     assert hops == []
+
+
+def _turn_queries(principal, session, question):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        turn = engine._turn_prepare(principal=principal, session=session, question=question)
+    return turn, [query["sql"] for query in queries.captured_queries]
+
+
+async def test_a_question_with_its_pack_ready_is_two_inserts_one_update_one_read(
+    alice, rec, fake_llm
+):
+    """The question's one call on the database thread: what every question waits for."""
+    principal, session = await session_of(alice, rec)
+    await database_sync_to_async(_turn_queries)(principal, session, "Первый")  # builds the pack
+
+    turn, sql = await database_sync_to_async(_turn_queries)(principal, session, "Второй")
+
+    writes = [q.split()[0] for q in sql if not q.startswith(("SELECT", "BEGIN", "SAVEPOINT"))]
+    assert writes.count("INSERT") == 2 and writes.count("UPDATE") == 1
+    reads = [q for q in sql if q.startswith("SELECT")]
+    assert len(reads) == 1 and "chat_messages" in reads[0]
+    assert turn.messages[-1] == {"role": "user", "content": "Второй"}
+    # Tools still act as the user: read on first use.
+    user = await database_sync_to_async(lambda: turn.user)()
+    assert user.pk == alice.pk
+    session_row = await database_sync_to_async(ChatSession.objects.get)(pk=session.pk)
+    assert session_row.message_count == 4

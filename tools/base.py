@@ -115,13 +115,19 @@ def lookups_shared() -> Iterator[None]:
         _SHARED.reset(token)
 
 
-def _shared(key: tuple, lookup: Callable[..., T], **kwargs: Any) -> T:
+def shared_value(key: tuple, compute: Callable[[], T]) -> T:
+    """`compute()` once per key within `lookups_shared()`, every time outside it. The key
+    must hold the acting user's id: what is shared is what that user may read."""
     shared = _SHARED.get()
     if shared is None:
-        return scoped(lookup, **kwargs)
+        return compute()
     if key not in shared:
-        shared[key] = scoped(lookup, **kwargs)
+        shared[key] = compute()
     return shared[key]
+
+
+def _shared(key: tuple, lookup: Callable[..., T], **kwargs: Any) -> T:
+    return shared_value(key, lambda: scoped(lookup, **kwargs))
 
 
 def recommendation_for(user: InfraZenUser, recommendation_id: int) -> OptimizationRecommendation:

@@ -15,9 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.db.models import QuerySet
+
 from infrazen import selectors
 from infrazen.models import CompleteSync, InfraZenUser
 from infrazen.values import parse_text_dict
+from tools.base import shared_value
 
 STATUS_SUCCESS = "success"
 STATUS_PARTIAL = "partial"
@@ -54,18 +57,33 @@ def day_point(sync: CompleteSync) -> DayPoint:
 
 
 def daily_points(*, user: InfraZenUser, days: int, until: date | None = None) -> list[DayPoint]:
-    """Oldest first: one point per day for the `days` days ending at the latest synced day."""
+    """Oldest first: one point per day for the `days` days ending at the latest synced day.
+
+    Within `lookups_shared()` (a chat's context pack runs four tools over the same days) the
+    syncs are read once, for the widest window asked, and narrower ones are cut from it.
+    """
     syncs = selectors.complete_sync_list(
         user_id=user.pk, statuses=[STATUS_SUCCESS, STATUS_PARTIAL]
     ).only(
         "id", "sync_status", "sync_started_at", "total_daily_cost", "cost_by_provider", "user_id"
     )
     if until is None:
-        latest = syncs.first()
-        if latest is None:
+        until = shared_value(("latest_synced_day", user.pk), lambda: _latest_day(syncs))
+        if until is None:
             return []
-        until = latest.sync_started_at.date()
     start = until - timedelta(days=days - 1)
+    window = shared_value(("daily_points", user.pk, until), dict)
+    if window.get("start", date.max) > start:
+        window.update(start=start, points=_points_read(syncs, start=start, until=until))
+    return [point for point in window["points"] if point.day >= start]
+
+
+def _latest_day(syncs: QuerySet[CompleteSync]) -> date | None:
+    latest = syncs.first()
+    return None if latest is None else latest.sync_started_at.date()
+
+
+def _points_read(syncs: QuerySet[CompleteSync], *, start: date, until: date) -> list[DayPoint]:
     # complete_sync_list is latest first; keep the best-ranked, then latest, sync of each day.
     chosen: dict[date, CompleteSync] = {}
     window = syncs.filter(

@@ -231,6 +231,28 @@ def test_a_pack_reads_its_recommendation_once_for_all_its_tools(world):
     assert len(by_id) == 1
 
 
+def test_an_analytics_pack_reads_the_daily_syncs_once_for_its_four_tools(world):
+    with CaptureQueriesContext(db_connection) as queries:
+        pack = analytics_pack(world.alice)
+
+    syncs = [
+        q for q in queries.captured_queries if 'FROM "complete_syncs"' in q["sql"].replace("`", '"')
+    ]
+    # The latest synced day, its window, and the overview's latest sync of any status.
+    assert len(syncs) == 3
+    assert pack["kpis"] and pack["trend"] and pack["providers"]
+
+
+def test_shared_daily_points_cut_from_a_wider_window_equal_a_fresh_read(world):
+    from tools.daily_series import daily_points
+
+    fresh = {days: daily_points(user=world.alice, days=days) for days in (1, 7, 30)}
+    with lookups_shared():
+        shared = {days: daily_points(user=world.alice, days=days) for days in (30, 7, 1)}
+        assert daily_points(user=world.bob, days=7) != shared[7]  # keyed by the acting user
+    assert shared == fresh and fresh[7]
+
+
 def test_the_shared_lookups_stay_scoped_to_the_acting_user(world):
     rec = recommendation_of(world.alice, "punch-dev-backend-1", "price_compare_cross_provider")
     with lookups_shared():

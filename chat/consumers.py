@@ -61,6 +61,17 @@ def group_name(session_id: str) -> str:
 _LOCAL: dict[str, set[ChatConsumer]] = {}
 PROCESS_ID = uuid.uuid4().hex
 
+# Session id → the other processes known to hold a socket of it (Redis layer only).
+# A process says so in the session's group when its first socket of the session opens and
+# when its last one closes; the processes already there answer the first. Deltas go to the
+# group only while this set is not empty: they were most of what each answer published, and
+# a session's tabs are almost always in one process. Every other frame (the question, typing,
+# tool events, the final answer with the whole text, errors) always goes, so a tab whose
+# process is not known yet loses at most some deltas, as a tab opened mid-answer always did.
+_REMOTE: dict[str, set[str]] = {}
+# Frames a tab can do without: the final `assistant` frame repeats their text.
+_SKIPPABLE_ALONE = frozenset({"assistant_delta"})
+
 
 def _query(scope: dict) -> dict[str, str]:
     raw = scope.get("query_string", b"").decode("latin-1")
@@ -133,7 +144,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self.group = group_name(self.session.pk)
         await self._layer("group_add", self.channel_layer.group_add(self.group, self.channel_name))
-        _LOCAL.setdefault(self.session.pk, set()).add(self)
+        sockets = _LOCAL.setdefault(self.session.pk, set())
+        sockets.add(self)
+        if len(sockets) == 1:
+            await self._presence_say(present=True, ask=True)
         await self._replay(after=_after(query.get("after")), greet=True)
         engine.prompt_prefetch(principal=self.principal, session_id=self.session.pk)
 
@@ -144,6 +158,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             sockets.discard(self)
             if not sockets:
                 _LOCAL.pop(self.session.pk, None)
+                if not engine.answer_running(self.session.pk):
+                    # A running answer still streams to the other processes' tabs.
+                    _REMOTE.pop(self.session.pk, None)
+                await self._presence_say(present=False)
             await self._layer(
                 "group_discard", self.channel_layer.group_discard(self.group, self.channel_name)
             )
@@ -232,6 +250,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         for socket in list(_LOCAL.get(self.session.pk, ())):
             if socket.channel_name != skip_channel:
                 await socket._deliver(frame)
+        if frame["type"] in _SKIPPABLE_ALONE and not _REMOTE.get(self.session.pk):
+            return
         await self._to_other_processes({"type": "chat.frame", "frame": frame, "skip": skip_channel})
 
     async def _to_other_processes(self, event: dict[str, Any]) -> None:
@@ -291,6 +311,27 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if event.get("origin") == PROCESS_ID or event.get("skip") == self.channel_name:
             return
         await self._deliver(event["frame"])
+
+    async def _presence_say(self, *, present: bool, ask: bool = False) -> None:
+        """Tell the session's other processes that this one holds a socket of it (or no
+        longer does); `ask`: those holding one answer, so this process knows them too."""
+        await self._to_other_processes({"type": "chat.presence", "present": present, "ask": ask})
+
+    async def chat_presence(self, event: dict[str, Any]) -> None:
+        """Another process opened its first socket of this session, or closed its last."""
+        origin = event.get("origin")
+        session_id = self.session.pk
+        sockets = _LOCAL.get(session_id)
+        if origin in (None, PROCESS_ID) or not sockets:
+            return
+        known = _REMOTE.setdefault(session_id, set())
+        if event.get("present"):
+            known.add(origin)
+        else:
+            known.discard(origin)
+        # Every local socket of the session gets the event: one of them answers.
+        if event.get("ask") and self is next(iter(sockets)):
+            await self._presence_say(present=True)
 
     async def chat_stop(self, event: dict[str, Any]) -> None:
         """A stop from a tab in another process (this process's stopped it already)."""

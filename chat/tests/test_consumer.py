@@ -556,6 +556,84 @@ async def test_two_tabs_share_the_stream_through_redis(alice, rec, fake_llm, set
     await second.close()
 
 
+async def _published(layer, channel: str, *, quiet_s: float = 0.3) -> list[dict]:
+    """What a watcher in the session's group got until it was quiet for `quiet_s`."""
+    events = []
+    while True:
+        try:
+            async with asyncio.timeout(quiet_s):
+                events.append(await layer.receive(channel))
+        except TimeoutError:
+            return events
+
+
+def _frame_types(events: list[dict]) -> list[str]:
+    return [event["frame"]["type"] for event in events if event["type"] == "chat.frame"]
+
+
+@pytest.mark.redis
+async def test_deltas_go_to_redis_only_while_another_process_holds_a_socket(
+    alice, rec, fake_llm, settings
+):
+    from channels.layers import get_channel_layer
+
+    from chat.consumers import _REMOTE, PROCESS_ID, group_name
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [settings.REDIS_URL]},
+        }
+    }
+    layer = get_channel_layer()
+    client = ChatClient(rec_path(alice, rec))
+    system = await client.connect()
+    group = group_name(system["session_id"])
+    # A watcher standing in for another process's socket, silent for now.
+    watcher = await layer.new_channel()
+    await layer.group_add(group, watcher)
+
+    # Alone: the answer's frames go to the group, but not its deltas.
+    fake_llm.enqueue(Reply.answer("слово " * 30, tokens_per_s=200))
+    await client.ask("Вопрос")
+    got = await client.until("assistant")
+    await answers_settled()
+    assert "assistant_delta" in types(got)
+    alone = _frame_types(await _published(layer, watcher))
+    assert alone == ["user", "typing", "assistant"]
+
+    # Another process says it holds a socket: this one answers, and now sends deltas too.
+    await layer.group_send(
+        group, {"type": "chat.presence", "present": True, "ask": True, "origin": "other"}
+    )
+    said = [event for event in await _published(layer, watcher) if event["origin"] == PROCESS_ID]
+    assert [(event["type"], event["present"], event["ask"]) for event in said] == [
+        ("chat.presence", True, False)
+    ]
+    assert _REMOTE[system["session_id"]] == {"other"}
+    fake_llm.enqueue(Reply.answer("слово " * 30, tokens_per_s=200))
+    await client.ask("Ещё вопрос")
+    got = await client.until("assistant")
+    await answers_settled()
+    shared = _frame_types(await _published(layer, watcher))
+    assert shared.count("assistant_delta") == types(got).count("assistant_delta") > 0
+
+    # Its last socket closed: deltas stay here again.
+    await layer.group_send(group, {"type": "chat.presence", "present": False, "origin": "other"})
+    await _published(layer, watcher)
+    fake_llm.enqueue(Reply.answer("слово " * 30, tokens_per_s=200))
+    await client.ask("Третий вопрос")
+    await client.until("assistant")
+    await answers_settled()
+    assert "assistant_delta" not in _frame_types(await _published(layer, watcher))
+
+    # This process's last socket closing says so to the others.
+    await client.close()
+    gone = await _published(layer, watcher)
+    assert [(event["type"], event["present"]) for event in gone] == [("chat.presence", False)]
+    assert system["session_id"] not in _REMOTE
+
+
 @pytest.mark.redis
 async def test_a_failing_channel_layer_loses_no_question_and_no_answer(
     alice, rec, fake_llm, settings

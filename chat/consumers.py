@@ -13,9 +13,11 @@ The consumer is thin: frames in, the engine's frames out through the session's g
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
+from collections import deque
 from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import parse_qs
@@ -71,6 +73,17 @@ PROCESS_ID = uuid.uuid4().hex
 _REMOTE: dict[str, set[str]] = {}
 # Frames a tab can do without: the final `assistant` frame repeats their text.
 _SKIPPABLE_ALONE = frozenset({"assistant_delta"})
+
+# Session id → the events waiting to be published to its group, oldest first; one task per
+# session publishes them (_publish_waiting). Past PUBLISH_BACKLOG_MAX (Redis slow or down)
+# new deltas are dropped; every other frame still waits its turn.
+_PUBLISHING: dict[str, deque[dict[str, Any]]] = {}
+_PUBLISH_TASKS: set[asyncio.Task] = set()
+PUBLISH_BACKLOG_MAX = 500
+
+
+def _skippable(event: dict[str, Any]) -> bool:
+    return event.get("frame", {}).get("type") in _SKIPPABLE_ALONE
 
 
 def _query(scope: dict) -> dict[str, str]:
@@ -147,7 +160,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         sockets = _LOCAL.setdefault(self.session.pk, set())
         sockets.add(self)
         if len(sockets) == 1:
-            await self._presence_say(present=True, ask=True)
+            self._presence_say(present=True, ask=True)
         await self._replay(after=_after(query.get("after")), greet=True)
         engine.prompt_prefetch(principal=self.principal, session_id=self.session.pk)
 
@@ -161,7 +174,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 if not engine.answer_running(self.session.pk):
                     # A running answer still streams to the other processes' tabs.
                     _REMOTE.pop(self.session.pk, None)
-                await self._presence_say(present=False)
+                self._presence_say(present=False)
             await self._layer(
                 "group_discard", self.channel_layer.group_discard(self.group, self.channel_name)
             )
@@ -243,25 +256,44 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _stop(self) -> None:
         engine.answer_stop(self.session.pk)
         # The answer may run in another process (another tab on another worker).
-        await self._to_other_processes({"type": "chat.stop"})
+        self._to_other_processes({"type": "chat.stop"})
 
     async def _broadcast(self, frame: dict[str, Any], *, skip_channel: str | None = None) -> None:
         """Every socket of the session: this process's directly, the others' via the group."""
         for socket in list(_LOCAL.get(self.session.pk, ())):
             if socket.channel_name != skip_channel:
                 await socket._deliver(frame)
-        if frame["type"] in _SKIPPABLE_ALONE and not _REMOTE.get(self.session.pk):
-            return
-        await self._to_other_processes({"type": "chat.frame", "frame": frame, "skip": skip_channel})
+        event = {"type": "chat.frame", "frame": frame, "skip": skip_channel}
+        if not _skippable(event) or _REMOTE.get(self.session.pk):
+            self._to_other_processes(event)
 
-    async def _to_other_processes(self, event: dict[str, Any]) -> None:
+    def _to_other_processes(self, event: dict[str, Any]) -> None:
         """The session's group, for sockets in other processes; this process ignores its own
-        events coming back. An in-memory layer has no other process to reach."""
-        if not isinstance(self.channel_layer, InMemoryChannelLayer):
-            await self._layer(
-                "group_send",
-                self.channel_layer.group_send(self.group, {**event, "origin": PROCESS_ID}),
-            )
+        events coming back. An in-memory layer has no other process to reach.
+
+        Published in the background, in order: a Redis round trip is not worth a millisecond
+        of this process's own sockets (the question and `typing` go before the model call).
+        """
+        if isinstance(self.channel_layer, InMemoryChannelLayer):
+            return
+        session_id = self.session.pk
+        waiting = _PUBLISHING.get(session_id)
+        if waiting is None:
+            _PUBLISHING[session_id] = deque([event])
+            task = asyncio.create_task(self._publish_waiting(session_id))
+            _PUBLISH_TASKS.add(task)
+            task.add_done_callback(_PUBLISH_TASKS.discard)
+        elif len(waiting) < PUBLISH_BACKLOG_MAX or not _skippable(event):
+            waiting.append(event)
+
+    async def _publish_waiting(self, session_id: str) -> None:
+        waiting = _PUBLISHING[session_id]
+        try:
+            while waiting:
+                event = {**waiting.popleft(), "origin": PROCESS_ID}
+                await self._layer("group_send", self.channel_layer.group_send(self.group, event))
+        finally:
+            del _PUBLISHING[session_id]
 
     async def _layer(self, operation: str, call: Awaitable[None]) -> None:
         """The channel layer only reaches sockets in other processes. When it fails (Redis
@@ -312,10 +344,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         await self._deliver(event["frame"])
 
-    async def _presence_say(self, *, present: bool, ask: bool = False) -> None:
+    def _presence_say(self, *, present: bool, ask: bool = False) -> None:
         """Tell the session's other processes that this one holds a socket of it (or no
         longer does); `ask`: those holding one answer, so this process knows them too."""
-        await self._to_other_processes({"type": "chat.presence", "present": present, "ask": ask})
+        self._to_other_processes({"type": "chat.presence", "present": present, "ask": ask})
 
     async def chat_presence(self, event: dict[str, Any]) -> None:
         """Another process opened its first socket of this session, or closed its last."""
@@ -331,7 +363,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             known.discard(origin)
         # Every local socket of the session gets the event: one of them answers.
         if event.get("ask") and self is next(iter(sockets)):
-            await self._presence_say(present=True)
+            self._presence_say(present=True)
 
     async def chat_stop(self, event: dict[str, Any]) -> None:
         """A stop from a tab in another process (this process's stopped it already)."""

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
+from channels_redis.core import RedisChannelLayer
 
 from chat import engine
 from chat.models import ToolCallAudit
@@ -632,6 +633,60 @@ async def test_deltas_go_to_redis_only_while_another_process_holds_a_socket(
     gone = await _published(layer, watcher)
     assert [(event["type"], event["present"]) for event in gone] == [("chat.presence", False)]
     assert system["session_id"] not in _REMOTE
+
+
+class GatedRedisLayer(RedisChannelLayer):
+    """The real Redis layer, whose group_send waits while `closed` (a slow Redis)."""
+
+    gate: asyncio.Event | None = None
+
+    async def group_send(self, group, message):
+        if GatedRedisLayer.gate is not None:
+            await GatedRedisLayer.gate.wait()
+        await super().group_send(group, message)
+
+
+@pytest.mark.redis
+async def test_a_slow_redis_delays_no_local_frame_and_keeps_the_order(
+    alice, rec, fake_llm, settings, monkeypatch
+):
+    from channels.layers import get_channel_layer
+
+    from chat import consumers
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": f"{__name__}.GatedRedisLayer",
+            "CONFIG": {"hosts": [settings.REDIS_URL]},
+        }
+    }
+    monkeypatch.setattr(GatedRedisLayer, "gate", asyncio.Event())
+    monkeypatch.setattr(consumers, "PUBLISH_BACKLOG_MAX", 3)
+    layer = get_channel_layer()
+    client = ChatClient(rec_path(alice, rec))
+    system = await client.connect()
+    session_id = system["session_id"]
+    watcher = await layer.new_channel()
+    await layer.group_add(consumers.group_name(session_id), watcher)
+    consumers._REMOTE[session_id] = {"other"}  # as if a tab were open in another process
+
+    # Redis hangs: this process's socket gets the whole answer all the same.
+    fake_llm.enqueue(Reply.answer("слово " * 60, tokens_per_s=100))
+    await client.ask("Вопрос")
+    got = await client.until("assistant")
+    await answers_settled()
+    assert got[-1]["status"] == "done" and types(got).count("assistant_delta") > 4
+
+    # Redis is back: the other processes get every frame but the deltas past the backlog,
+    # in the order they were sent.
+    GatedRedisLayer.gate.set()
+    published = _frame_types(await _published(layer, watcher))
+    # (The asking InfraZen-style socket is not sent its own question; other tabs are.)
+    expected = ["user", *(kind for kind in types(got) if kind != "assistant_delta")]
+    assert [kind for kind in published if kind != "assistant_delta"] == expected
+    assert 0 < published.count("assistant_delta") < types(got).count("assistant_delta")
+    assert published.index("assistant") == len(published) - 1
+    await client.close()
 
 
 @pytest.mark.redis

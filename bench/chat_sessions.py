@@ -52,6 +52,7 @@ from _common import (
 )
 
 TARGET_P95_ADDED_MS = 25.0
+WORKERS_SETTLE_S = 5.0
 START_TIMEOUT_S = 30.0
 QUESTION_TIMEOUT_S = 60.0
 QUESTIONS = (
@@ -146,20 +147,17 @@ def database_url_for(db_path: Path) -> str:
 
 
 def daphne_start(
-    *, env: dict[str, str], log: Path, app: str = "agentsite.asgi:application"
+    *, env: dict[str, str], log: Path, app: str = "agentsite.asgi:application", workers: int = 1
 ) -> tuple[subprocess.Popen, int]:
-    """The service under daphne on a free loopback port, one process."""
+    """The service under daphne on a free loopback port: one process, or `workers` daphne
+    processes under scripts/serve.py (as in production; they need a Redis channel layer)."""
     port = free_port()
-    command = [
-        str(Path(sys.executable).parent / "daphne"),
-        "-b",
-        "127.0.0.1",
-        "-p",
-        str(port),
-        "--access-log",
-        os.devnull,
-        app,
-    ]
+    where = ["-b", "127.0.0.1", "-p", str(port), "--access-log", os.devnull]
+    if workers == 1:
+        command = [str(Path(sys.executable).parent / "daphne"), *where, app]
+    else:
+        command = [sys.executable, str(ROOT / "scripts" / "serve.py"), "--workers", str(workers)]
+        command += where
     full_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "agentsite.settings",
@@ -190,7 +188,15 @@ def process_stop(process: subprocess.Popen, *, timeout: float = 15) -> None:
             process.wait()
 
 
-def daphne_wait_ready(process: subprocess.Popen, port: int, log: Path) -> None:
+def service_pids(process: subprocess.Popen, workers: int) -> list[int]:
+    """The daphne processes: `process` itself, or the workers scripts/serve.py started."""
+    if workers == 1:
+        return [process.pid]
+    path = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    return [int(pid) for pid in path.read_text().split()]
+
+
+def daphne_wait_ready(process: subprocess.Popen, port: int, log: Path, workers: int = 1) -> None:
     import httpx
 
     until = time.monotonic() + START_TIMEOUT_S
@@ -199,6 +205,9 @@ def daphne_wait_ready(process: subprocess.Popen, port: int, log: Path) -> None:
             raise RuntimeError(f"daphne exited: {log.read_text()[-2000:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=2).status_code == 200:
+                if workers > 1:
+                    # One worker answered; the others start alike (their imports take ~2 s).
+                    time.sleep(WORKERS_SETTLE_S)
                 return
         except httpx.TransportError:
             pass
@@ -648,6 +657,13 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--redis-url", default=None, help="default: in-memory channel layer")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="daphne processes (scripts/serve.py; more than one needs --redis-url and a "
+        "--database-url every process shares)",
+    )
+    parser.add_argument(
         "--profile",
         nargs="?",
         const="wall",
@@ -668,6 +684,10 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--fake-llm-serve", metavar="TIMINGS_JSON", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.workers > 1 and not (args.redis_url and args.database_url):
+        parser.error("several workers need --redis-url and --database-url (shared by all)")
+    if args.workers > 1 and (args.profile or args.app != "agentsite.asgi:application"):
+        parser.error("--profile and --app measure one daphne process (--workers 1)")
     if args.name is None:
         # Runs at other sizes, or profiled, keep the default run's results file.
         args.name = "chat_sessions" + ("" if args.sessions == 200 else f"_s{args.sessions}")
@@ -740,18 +760,26 @@ def main(argv: list[str] | None = None) -> dict:
             },
             log=log,
             app=args.app,
+            workers=args.workers,
         )
-        daphne_wait_ready(daphne, port, log)
-        pids = {"service": daphne.pid, "fake_llm": fake.pid}
+        daphne_wait_ready(daphne, port, log, workers=args.workers)
+        pids = {"service": service_pids(daphne, args.workers), "fake_llm": [fake.pid]}
+
+        def cpu_now() -> dict[str, float]:
+            return {name: sum(map(cpu_seconds, group)) for name, group in pids.items()}
+
+        def rss_now() -> dict[str, int]:
+            figures = [proc_status_kb(pid) for pid in pids["service"]]
+            return {key: sum(f[key] for f in figures) for key in ("VmRSS", "VmHWM")}
 
         def on_measure() -> dict:
             nonlocal sampler
             if args.profile:
                 sampler = profile_start(daphne.pid, profile_raw, cpu=args.profile == "cpu")
             return {
-                "cpu_before": {name: cpu_seconds(pid) for name, pid in pids.items()},
+                "cpu_before": cpu_now(),
                 "client_cpu_before": own_cpu_seconds(),
-                "rss_before_kb": proc_status_kb(daphne.pid)["VmRSS"],
+                "rss_before_kb": rss_now()["VmRSS"],
             }
 
         warm, results, run = asyncio.run(
@@ -767,7 +795,7 @@ def main(argv: list[str] | None = None) -> dict:
                 open_late=args.open_late,
             )
         )
-        cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        cpu_after = cpu_now()
         client_cpu = own_cpu_seconds() - run["client_cpu_before"]
         if sampler is not None:
             base = args.name.removesuffix("_profiled")
@@ -775,7 +803,7 @@ def main(argv: list[str] | None = None) -> dict:
             profile_out = ROOT / "bench" / "results" / f"{base}{suffix}"
             profile_write(sampler, profile_raw, profile_out, cpu=args.profile == "cpu")
             sampler = None
-        daphne_memory = proc_status_kb(daphne.pid)
+        daphne_memory = rss_now()
     finally:
         if sampler is not None:
             sampler.kill()
@@ -917,7 +945,9 @@ def report(
             "ramp_s": args.ramp_s,
             "think_s": args.think_s,
             "open_late": args.open_late,
-            "server": "daphne (1 process)",
+            "server": "daphne (1 process)"
+            if args.workers == 1
+            else f"scripts/serve.py: {args.workers} daphne processes",
             "database": db,
             "channel_layer": "redis" if args.redis_url else "in-memory",
             "open_files_soft_limit": {"before": open_files[0], "after": open_files[1]},
@@ -961,8 +991,9 @@ def _print(args, f: dict) -> None:
             f"  (n {s['n']})"
         )
 
+    server = "daphne (1 process)" if args.workers == 1 else f"{args.workers} daphne processes"
     print(
-        f"chat_sessions: daphne (1 process), {f['sessions']} sessions × {args.questions} "
+        f"chat_sessions: {server}, {f['sessions']} sessions × {args.questions} "
         f"questions, fake model {args.ttft_ms:.0f} ms TTFT, {args.tokens_per_s:.0f} tokens/s, "
         f"{'SQLite' if args.database_url is None else 'given DB'}, "
         f"{'Redis' if args.redis_url else 'in-memory'} channel layer, "

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import ROOT, results_write, summary
 from chat_sessions import (
+    cpu_seconds,
     daphne_start,
     daphne_wait_ready,
     database_prepare,
@@ -79,7 +80,10 @@ async def _round(*, port: int, pid: int, specs: list[dict], gate, settle_s: floa
     figures["after_open"] = _memory(pid)
     figures["fds_open"] = _open_fds(pid)
 
+    cpu_before = cpu_seconds(pid)
     await asyncio.sleep(settle_s)
+    # What holding the connections idle costs the process's one core.
+    figures["idle_cpu_cores"] = (cpu_seconds(pid) - cpu_before) / settle_s
     figures["after_settle"] = _memory(pid)
     figures["still_open"] = sum(1 for ws in sockets if ws.close_code is None)
 
@@ -174,6 +178,7 @@ def main(argv: list[str] | None = None) -> dict:
             "after_close": round(run["after_close"]["VmRSS"] / 1024, 1),
             "peak": round(run["again"]["after_close"]["VmHWM"] / 1024, 1),
         },
+        "idle_cpu_cores": round(run["idle_cpu_cores"], 4),
         "kb_per_connection": {
             "after_open": per_connection("after_open"),
             "after_settle": per_connection("after_settle"),
@@ -234,6 +239,7 @@ def _print(args, f: dict, limits: tuple[int, int]) -> None:
         f"(to system frame p50 {c.get('p50', 0) * 1000:.0f} ms, p95 {c.get('p95', 0) * 1000:.0f}"
         f" ms), still open after settle {f['still_open_after_settle']}, errors {f['errors']}"
     )
+    print(f"  daphne CPU while the connections idle: {f['idle_cpu_cores']:.3f} of a core")
     fds = f["service_fds"]
     print(f"  daphne fds {fds['before']} → {fds['open']} → {fds['after_close']} after close")
     m = f["service_rss_mb"]

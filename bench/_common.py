@@ -177,6 +177,12 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def worker_pids(process: subprocess.Popen) -> list[int]:
+    """The daphne workers scripts/serve.py started (its children, Linux /proc)."""
+    path = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    return [int(pid) for pid in path.read_text().split()]
+
+
 def git_commit() -> str:
     try:
         out = subprocess.run(

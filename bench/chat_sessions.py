@@ -49,6 +49,7 @@ from _common import (
     serve_until_terminated,
     summary,
     temp_database,
+    worker_pids,
 )
 
 TARGET_P95_ADDED_MS = 25.0
@@ -190,10 +191,7 @@ def process_stop(process: subprocess.Popen, *, timeout: float = 15) -> None:
 
 def service_pids(process: subprocess.Popen, workers: int) -> list[int]:
     """The daphne processes: `process` itself, or the workers scripts/serve.py started."""
-    if workers == 1:
-        return [process.pid]
-    path = Path(f"/proc/{process.pid}/task/{process.pid}/children")
-    return [int(pid) for pid in path.read_text().split()]
+    return [process.pid] if workers == 1 else worker_pids(process)
 
 
 def daphne_wait_ready(process: subprocess.Popen, port: int, log: Path, workers: int = 1) -> None:

@@ -66,6 +66,7 @@ from _common import (
     serve_until_terminated,
     summary,
     temp_database,
+    worker_pids,
 )
 
 URL = "/v1/generate/recommendation-text"
@@ -198,11 +199,6 @@ def process_stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-
-
-def worker_pids(process: subprocess.Popen) -> list[int]:
-    path = Path(f"/proc/{process.pid}/task/{process.pid}/children")
-    return [int(pid) for pid in path.read_text().split()]
 
 
 class HttpClient:

@@ -171,9 +171,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             sockets.discard(self)
             if not sockets:
                 _LOCAL.pop(self.session.pk, None)
-                if not engine.answer_running(self.session.pk):
-                    # A running answer still streams to the other processes' tabs.
-                    _REMOTE.pop(self.session.pk, None)
+                # Presence news is heard through local sockets only, so the set would go
+                # stale: an answer still running here sends other processes' tabs its
+                # frames but no more deltas (the final frame has the whole text).
+                _REMOTE.pop(self.session.pk, None)
                 self._presence_say(present=False)
             await self._layer(
                 "group_discard", self.channel_layer.group_discard(self.group, self.channel_name)

@@ -37,6 +37,7 @@ from decimal import Decimal
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlparse
 
+import aiohttp
 import httpx2
 import instructor
 import openai
@@ -219,38 +220,75 @@ def _available_route() -> _Route:
 
 
 # The SDK's connection pool belongs to the event loop that opened it, so clients are
-# cached per loop (one loop in production; a fresh one per test).
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], AsyncOpenAI]]
+# cached per loop (one loop in production; a fresh one per test or asyncio.run) and closed
+# when that loop shuts down (_LoopClients).
+class _LoopClients:
+    """One loop's clients, closed by the loop's own shutdown.
+
+    asyncio.run, asyncio.Runner (pytest-asyncio) and asgiref's async_to_sync all finish a
+    loop with `shutdown_asyncgens()`, which closes every async generator the loop has
+    started. `_closer` is one, parked at its `yield`: its `finally` closes the clients
+    while the loop still runs. An aiohttp session left open when its loop goes away is
+    reported as an error.
+    """
+
+    def __init__(self) -> None:
+        self.clients: dict[tuple[str, str], AsyncOpenAI] = {}
+        self._closer = self._close_at_loop_end()
+        # Run it up to its `yield` (no await before it); the loop's asyncgen hook sees the
+        # first step and keeps it for shutdown_asyncgens (weakly: this object holds it).
+        with contextlib.suppress(StopIteration):
+            self._closer.asend(None).send(None)
+
+    async def _close_at_loop_end(self) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        clients, self.clients = list(self.clients.values()), {}
+        for client in clients:
+            await client.close()
+
+
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients]
 _clients = weakref.WeakKeyDictionary()
 
 
 def _http_client() -> httpx2.AsyncClient:
-    """The SDK's own defaults, with a keep-alive pool as large as the connection limit.
+    """The SDK's aiohttp transport, with a keep-alive pool as large as the connection limit.
 
-    The SDK keeps 100 idle connections out of 1,000: with more streams than that at once
-    (every open chat answer holds one), each further request paid a new TCP connection.
+    aiohttp parses responses in C: a streamed chat answer costs about 40 % less CPU than
+    through the SDK's default httpx transport (≈ 9 against 15 ms for 80 tokens, most of it
+    per chunk), which every other socket of the process waits out. The SDK keeps 100 idle
+    connections out of 1,000: with more streams than that at once (every open chat answer
+    holds one), each further request paid a new TCP connection.
     """
     limits = httpx2.Limits(
         max_connections=settings.LLM_MAX_CONNECTIONS,
         max_keepalive_connections=settings.LLM_MAX_CONNECTIONS,
     )
-    return openai.DefaultAsyncHttpxClient(limits=limits)
+    return openai.DefaultAioHttpClient(limits=limits)
 
 
 def get_client(*, base_url: str, api_key: str) -> AsyncOpenAI:
     """The cached client for this endpoint. Call from async code."""
-    per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
+    loop = asyncio.get_running_loop()
+    per_loop = _clients.get(loop)
+    if per_loop is None:
+        per_loop = _clients[loop] = _LoopClients()
     key = (base_url, api_key)
-    if key not in per_loop:
+    if key not in per_loop.clients:
         # max_retries=0: the SDK's own retries would multiply ours and ignore the deadline.
-        per_loop[key] = AsyncOpenAI(
+        per_loop.clients[key] = AsyncOpenAI(
             base_url=base_url,
             api_key=api_key or _KEYLESS_PLACEHOLDER,
             max_retries=0,
             timeout=settings.LLM_TIMEOUT_S,
             http_client=_http_client(),
         )
-    return per_loop[key]
+    return per_loop.clients[key]
 
 
 # --- one logical call --------------------------------------------------------------------
@@ -470,8 +508,23 @@ class _AttemptFailed(Exception):
         return _MESSAGES.get(self.outcome, "the language model call failed")
 
 
+def _connection_failed(exc: BaseException) -> bool:
+    """A refused or dropped connection, which the SDK's aiohttp transport reports as a
+    timeout (it maps aiohttp's ClientConnectionError to httpx's ConnectTimeout)."""
+    cause = exc.__cause__
+    while cause is not None:
+        if isinstance(cause, TimeoutError):  # aiohttp's own timeouts are TimeoutErrors
+            return False
+        if isinstance(cause, aiohttp.ClientConnectionError):
+            return True
+        cause = cause.__cause__
+    return False
+
+
 def _failure(exc: BaseException) -> _AttemptFailed:
     outcome = LLMCall.Outcome
+    if _connection_failed(exc):
+        return _AttemptFailed(outcome.CONNECTION_ERROR, retry_same=True)
     if isinstance(exc, TimeoutError | openai.APITimeoutError):
         return _AttemptFailed(outcome.TIMEOUT, retry_same=True, try_next=True)
     if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 
@@ -137,3 +138,21 @@ async def test_an_error_event_after_text_reached_the_caller_raises_llm_error(fak
     assert received == ["Часть "]
     assert_clean(raised.value)
     assert (await LLMCall.objects.aget()).outcome == LLMCall.Outcome.STREAM_ERROR
+
+
+async def test_a_refused_connection_is_a_connection_error_retried_on_the_same_endpoint(
+    fake_llm, settings
+):
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.LLM_BASE_URL = f"http://127.0.0.1:{port}/v1"
+    settings.LLM_FALLBACK_MODELS = ["text/backup"]
+
+    with pytest.raises(gateway.LLMError) as raised:
+        await gateway.complete(purpose="test", messages=MESSAGES)
+
+    assert_clean(raised.value)
+    calls = [(r.model_requested, r.outcome) async for r in LLMCall.objects.order_by("id")]
+    # Same endpoint for every model: no fallback, LLM_MAX_RETRIES retries of the first.
+    assert calls == [("text/primary", LLMCall.Outcome.CONNECTION_ERROR)] * 3

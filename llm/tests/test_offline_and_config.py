@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 
+import openai
 import pytest
 
 from llm import gateway
+from llm.fake_server import Reply
 
 MESSAGES = [{"role": "user", "content": "Привет"}]
 
@@ -114,3 +118,32 @@ async def test_clients_are_cached_per_endpoint_with_sdk_retries_off(settings):
     assert gateway.get_client(base_url="http://a.example/v1", api_key="k1") is first
     assert gateway.get_client(base_url="http://b.example/v1", api_key="k1") is not first
     assert first.max_retries == 0
+
+
+async def test_clients_use_the_sdks_aiohttp_transport_with_a_full_keep_alive_pool(settings):
+    settings.LLM_MAX_CONNECTIONS = 321
+    client = gateway.get_client(base_url="http://c.example/v1", api_key="k1")
+
+    assert isinstance(client._client, openai.DefaultAioHttpClient)
+    transport = client._client._transport
+    assert transport.limits.max_connections == 321
+    assert transport.limits.max_keepalive_connections == 321
+
+
+def test_a_loops_clients_are_closed_when_the_loop_ends(fake_llm, caplog):
+    """asyncio.run (the backfill command), pytest's and asgiref's loops all end with
+    shutdown_asyncgens: the aiohttp sessions are closed then, not reported as leaked."""
+    fake_llm.enqueue(Reply.answer("Готово."))
+    used = []
+
+    async def ask() -> None:
+        with gateway.llm_calls_collected():
+            await gateway.complete(purpose="test", messages=MESSAGES)
+        used.append(gateway.get_client(base_url=fake_llm.base_url, api_key="test-key"))
+        assert not used[0].is_closed()
+
+    asyncio.run(ask())
+    gc.collect()
+
+    assert used[0].is_closed()
+    assert not [r for r in caplog.records if "Unclosed" in r.getMessage()]

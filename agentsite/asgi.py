@@ -50,7 +50,12 @@ def _startup_heap_freeze() -> None:
     """
     from django.urls import get_resolver
 
+    from chat.selectors import text_tokens_estimate
+
     get_resolver().url_patterns  # noqa: B018 (imports every view now, not on the first request)
+    # The tokenizer's vocabulary (when installed) takes about a second to load: at startup,
+    # not in the first question of each worker.
+    text_tokens_estimate(text="")
     gc.collect()
     gc.freeze()
 

@@ -12,3 +12,11 @@ def test_startup_freezes_the_loaded_heap_out_of_full_collections():
 
     assert asgi.application is not None
     assert gc.get_freeze_count() > 100_000
+
+
+def test_startup_loads_the_tokenizer_before_the_first_question():
+    """Its vocabulary took about a second to load, in each worker's first question."""
+    from agentsite import asgi  # noqa: F401
+    from chat.selectors import _encoding
+
+    assert _encoding.cache_info().currsize == 1

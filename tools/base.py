@@ -139,6 +139,14 @@ def recommendation_for(user: InfraZenUser, recommendation_id: int) -> Optimizati
     )
 
 
+def resource_tags_for(user: InfraZenUser, resource_id: int) -> dict[str, str]:
+    """The resource's tags (read-only: the dict is shared within `lookups_shared()`)."""
+    return shared_value(
+        ("resource_tags", user.pk, resource_id),
+        lambda: selectors.resource_tag_dict(user_id=user.pk, resource_id=resource_id),
+    )
+
+
 def resource_for(user: InfraZenUser, resource_id: int) -> Resource:
     return _shared(
         ("resource", user.pk, resource_id),

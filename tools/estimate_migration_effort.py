@@ -14,7 +14,6 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from infrazen import selectors
 from infrazen.models import InfraZenUser
 from infrazen.values import resource_config
 from recommendations_ai.facts import (
@@ -27,7 +26,7 @@ from recommendations_ai.facts import (
     StoppedFacts,
     facts_build,
 )
-from tools.base import ArgsModel, recommendation_for
+from tools.base import ArgsModel, recommendation_for, resource_tags_for
 
 NAME = "estimate_migration_effort"
 LABEL = "Оцениваю сложность миграции"
@@ -112,7 +111,7 @@ def run(*, user: InfraZenUser, args: Args) -> Result:
     facts = facts_build(recommendation=rec)
     resource = rec.resource
     config = resource_config(resource)
-    tags = selectors.resource_tag_dict(user_id=user.pk, resource_id=resource.pk)
+    tags = resource_tags_for(user, resource.pk)
     action = recommendation_action(facts)
     resource_type = facts.resource_type or resource.resource_type
     heavy = is_heavy(resource_type) or isinstance(facts, ClusterPriceCompareFacts)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from infrazen import selectors
 from infrazen.models import InfraZenUser
 from infrazen.values import daily_cost, is_secret_key, monthly_cost, resource_config, resource_specs
-from tools.base import ArgsModel, Money, clip, money, resource_for
+from tools.base import ArgsModel, Money, clip, money, resource_for, resource_tags_for
 
 NAME = "get_resource"
 LABEL = "Смотрю ресурс"
@@ -121,7 +120,7 @@ def _safe_config(config: dict) -> dict[str, str | int | float | bool]:
 
 def run(*, user: InfraZenUser, args: Args) -> Result:
     resource = resource_for(user, args.resource_id)
-    tags = selectors.resource_tag_dict(user_id=user.pk, resource_id=resource.pk)
+    tags = resource_tags_for(user, resource.pk)
     config = resource_config(resource)
     specs = resource_specs(resource)
     disks = config.get("attached_disks") or config.get("attached_volumes")

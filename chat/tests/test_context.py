@@ -231,6 +231,16 @@ def test_a_pack_reads_its_recommendation_once_for_all_its_tools(world):
     assert len(by_id) == 1
 
 
+def test_a_pack_reads_the_resources_tags_once_for_its_tools(world):
+    """get_resource and estimate_migration_effort both read them."""
+    rec = recommendation_of(world.alice, "punch-dev-backend-1", "price_compare_cross_provider")
+    with CaptureQueriesContext(db_connection) as queries:
+        rec_pack(world.alice, rec.pk)
+
+    tags = [q for q in queries.captured_queries if "resource_tags" in q["sql"]]
+    assert len(tags) == 1
+
+
 def test_an_analytics_pack_reads_the_daily_syncs_once_for_its_four_tools(world):
     with CaptureQueriesContext(db_connection) as queries:
         pack = analytics_pack(world.alice)

@@ -523,11 +523,10 @@ def _connection_failed(exc: BaseException) -> bool:
 
 def _failure(exc: BaseException) -> _AttemptFailed:
     outcome = LLMCall.Outcome
-    if _connection_failed(exc):
-        return _AttemptFailed(outcome.CONNECTION_ERROR, retry_same=True)
-    if isinstance(exc, TimeoutError | openai.APITimeoutError):
+    connection_failed = _connection_failed(exc)
+    if isinstance(exc, TimeoutError | openai.APITimeoutError) and not connection_failed:
         return _AttemptFailed(outcome.TIMEOUT, retry_same=True, try_next=True)
-    if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):
+    if connection_failed or isinstance(exc, openai.APIConnectionError | httpx2.TransportError):
         return _AttemptFailed(outcome.CONNECTION_ERROR, retry_same=True)
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code

@@ -175,6 +175,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 # stale: an answer still running here sends other processes' tabs its
                 # frames but no more deltas (the final frame has the whole text).
                 _REMOTE.pop(self.session.pk, None)
+                engine.prompt_prefetch_forget(self.session.pk)
                 self._presence_say(present=False)
             await self._layer(
                 "group_discard", self.channel_layer.group_discard(self.group, self.channel_name)

@@ -93,6 +93,11 @@ _PREFETCHING: dict[str, asyncio.Task] = {}
 _BUILDING: set[str] = set()  # sessions whose prefetched pack is being built right now
 PREFETCH_QUEUE_MAX = 4
 PROMPT_CACHE_SESSIONS = 2_000
+# Prefetches past PREFETCH_QUEUE_MAX wait in _DEFERRED until no socket has opened for
+# PREFETCH_DEFERRED_QUIET_S, then are built one at a time, each followed by a pause of
+# PREFETCH_DEFERRED_PAUSE times its build (see _Deferred).
+PREFETCH_DEFERRED_QUIET_S = 1.0
+PREFETCH_DEFERRED_PAUSE = 0.5
 
 
 @dataclass
@@ -402,23 +407,84 @@ def prompt_prefetch(*, principal: ChatPrincipal, session_id: str) -> None:
     Called when a socket opens and after each answer (once the prompt is half its TTL
     old), so a question finds its context pack ready instead of building it on the thread
     all the chat's writes go through. Offline chats have no prompt. At most
-    PREFETCH_QUEUE_MAX wait at once: a burst of sockets opening would otherwise queue a
-    backlog of CPU-bound builds competing with the answers for the GIL, and a question
-    whose pack is not ready builds it itself (the queued build then finds it fresh).
+    PREFETCH_QUEUE_MAX start at once; the rest wait in _DEFERRED. A question whose pack
+    is not ready builds it itself (a queued build then finds it fresh).
     """
     if not settings.CHAT_CONTEXT_PREFETCH or not gateway.llm_available():
         return
-    loop = asyncio.get_running_loop()
-    waiting = [t for t in _PREFETCHING.values() if not t.done() and t.get_loop() is loop]
-    if len(waiting) >= PREFETCH_QUEUE_MAX or _PREFETCHING.get(session_id) in waiting:
-        return
     if _prompt_fresh(session_id, within=settings.CHAT_CONTEXT_TTL_S / 2) is not None:
         return
+    loop = asyncio.get_running_loop()
+    waiting = [t for t in _PREFETCHING.values() if not t.done() and t.get_loop() is loop]
+    if _PREFETCHING.get(session_id) in waiting:
+        return
+    if len(waiting) >= PREFETCH_QUEUE_MAX:
+        _DEFERRED.add(principal=principal, session_id=session_id)
+        return
+    _prefetch_start(principal=principal, session_id=session_id)
+
+
+def prompt_prefetch_forget(session_id: str) -> None:
+    """The session's last socket here closed: a deferred prefetch of it is not needed."""
+    _DEFERRED.forget(session_id)
+
+
+def _prefetch_start(*, principal: ChatPrincipal, session_id: str) -> asyncio.Task:
     task = asyncio.create_task(_prefetch(principal=principal, session_id=session_id))
     _PREFETCHING[session_id] = task
     task.add_done_callback(
         lambda done: _PREFETCHING.pop(session_id) if _PREFETCHING.get(session_id) is done else None
     )
+    return task
+
+
+class _Deferred:
+    """The prefetches a burst of sockets (as after a restart, when every client reconnects)
+    could not start at once.
+
+    Queued all at once, their CPU-bound builds would hold the GIL while the first questions
+    arrive; dropped, every first question built its pack on its own path (first questions
+    p50 21-32 ms in the reconnect burst benchmark). So they wait for the burst to end, and
+    are then built one by one with pauses, the answers keeping most of the core.
+    """
+
+    def __init__(self) -> None:
+        self.waiting: OrderedDict[str, ChatPrincipal] = OrderedDict()
+        self.last_added = 0.0
+        self.drainers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def add(self, *, principal: ChatPrincipal, session_id: str) -> None:
+        self.waiting[session_id] = principal
+        self.waiting.move_to_end(session_id)
+        while len(self.waiting) > PROMPT_CACHE_SESSIONS:
+            self.waiting.popitem(last=False)
+        self.last_added = time.monotonic()
+        loop = asyncio.get_running_loop()
+        drainer = self.drainers.get(loop)
+        if drainer is None or drainer.done():
+            self.drainers[loop] = loop.create_task(self._drain())
+
+    def forget(self, session_id: str) -> None:
+        self.waiting.pop(session_id, None)
+
+    async def _drain(self) -> None:
+        while self.waiting:
+            quiet = time.monotonic() - self.last_added
+            if quiet < PREFETCH_DEFERRED_QUIET_S:
+                await asyncio.sleep(PREFETCH_DEFERRED_QUIET_S - quiet)
+                continue
+            session_id, principal = self.waiting.popitem(last=False)
+            fresh = _prompt_fresh(session_id, within=settings.CHAT_CONTEXT_TTL_S / 2)
+            if fresh is not None or session_id in _PREFETCHING:
+                continue
+            started = time.monotonic()
+            await asyncio.wait({_prefetch_start(principal=principal, session_id=session_id)})
+            await asyncio.sleep((time.monotonic() - started) * PREFETCH_DEFERRED_PAUSE)
+
+
+_DEFERRED = _Deferred()
 
 
 def _prompt_prefetched(*, principal: ChatPrincipal, session_id: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -888,14 +889,48 @@ async def test_an_offline_chat_prepares_no_prompt(alice, rec):
     await client.close()
 
 
-async def test_a_burst_of_sockets_queues_at_most_a_few_builds(alice, rec, fake_llm):
+async def test_a_burst_of_sockets_builds_a_few_packs_at_once_and_the_rest_after_it(
+    alice, rec, fake_llm, monkeypatch
+):
+    monkeypatch.setattr(engine, "_DEFERRED", engine._Deferred())
+    monkeypatch.setattr(engine, "PREFETCH_DEFERRED_QUIET_S", 0.2)
     principal, session = await session_of(alice, rec)
-    for n in range(engine.PREFETCH_QUEUE_MAX + 3):
-        engine.prompt_prefetch(principal=principal, session_id=f"{session.pk}-{n}")
+    session_ids = [f"{session.pk}-{n}" for n in range(engine.PREFETCH_QUEUE_MAX + 3)]
+    for session_id in session_ids:
+        engine.prompt_prefetch(principal=principal, session_id=session_id)
 
     waiting = [task for task in engine._PREFETCHING.values() if not task.done()]
     assert len(waiting) == engine.PREFETCH_QUEUE_MAX
+    deferred = session_ids[engine.PREFETCH_QUEUE_MAX :]
+    assert list(engine._DEFERRED.waiting) == deferred
     await asyncio.wait(waiting)
+    # The burst is not over yet: the rest wait. A question builds its own pack meanwhile.
+    assert not any(engine._PROMPTS.get(session_id) for session_id in deferred)
+    asked = (time.monotonic(), "built by its question")
+    engine._PROMPTS[deferred[0]] = asked
+
+    async with asyncio.timeout(10):
+        while not all(engine._PROMPTS.get(session_id) for session_id in session_ids):
+            await asyncio.sleep(0.01)
+    assert not engine._DEFERRED.waiting
+    assert engine._PROMPTS[deferred[0]] == asked  # found fresh, not built twice
+
+
+async def test_a_socket_closed_before_its_deferred_pack_leaves_nothing_to_build(
+    alice, rec, fake_llm, monkeypatch
+):
+    monkeypatch.setattr(engine, "_DEFERRED", engine._Deferred())
+    monkeypatch.setattr(engine, "PREFETCH_QUEUE_MAX", 0)  # every prefetch waits
+    monkeypatch.setattr(engine, "PREFETCH_DEFERRED_QUIET_S", 60)
+    client = ChatClient(rec_path(alice, rec))
+    system = await client.connect()
+    assert list(engine._DEFERRED.waiting) == [system["session_id"]]
+
+    await client.close()
+    async with asyncio.timeout(5):
+        while engine._DEFERRED.waiting:
+            await asyncio.sleep(0.01)
+    assert engine._PROMPTS.get(system["session_id"]) is None
 
 
 async def test_frames_skip_channels_connection_closing_hop(alice, rec, fake_llm, monkeypatch):

@@ -451,9 +451,7 @@ class _Deferred:
     def __init__(self) -> None:
         self.waiting: OrderedDict[str, ChatPrincipal] = OrderedDict()
         self.last_added = 0.0
-        self.drainers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task] = (
-            weakref.WeakKeyDictionary()
-        )
+        self.drainer: asyncio.Task | None = None
 
     def add(self, *, principal: ChatPrincipal, session_id: str) -> None:
         self.waiting[session_id] = principal
@@ -461,10 +459,14 @@ class _Deferred:
         while len(self.waiting) > PROMPT_CACHE_SESSIONS:
             self.waiting.popitem(last=False)
         self.last_added = time.monotonic()
-        loop = asyncio.get_running_loop()
-        drainer = self.drainers.get(loop)
-        if drainer is None or drainer.done():
-            self.drainers[loop] = loop.create_task(self._drain())
+        drainer = self.drainer
+        # A drainer left on a loop that has ended (tests run one loop each) never finishes.
+        if (
+            drainer is None
+            or drainer.done()
+            or drainer.get_loop() is not asyncio.get_running_loop()
+        ):
+            self.drainer = asyncio.create_task(self._drain())
 
     def forget(self, session_id: str) -> None:
         self.waiting.pop(session_id, None)

@@ -18,7 +18,7 @@ import json
 import logging
 import uuid
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -80,6 +80,9 @@ _SKIPPABLE_ALONE = frozenset({"assistant_delta"})
 _PUBLISHING: dict[str, deque[dict[str, Any]]] = {}
 _PUBLISH_TASKS: set[asyncio.Task] = set()
 PUBLISH_BACKLOG_MAX = 500
+# A failing channel-layer receive is tried again after this pause, doubled up to the maximum.
+LAYER_RETRY_FIRST_S = 0.1
+LAYER_RETRY_MAX_S = 5.0
 
 
 def _skippable(event: dict[str, Any]) -> bool:
@@ -327,6 +330,35 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
 
     # --- channel-layer events -----------------------------------------------------------------
+    # Channels' __call__ stores the layer's receive here and ends the socket with 1011 on any
+    # error of it: a Redis read timing out once closed a socket mid-conversation (the chat
+    # capacity benchmark, session 8). Stored through this property, the receive is kept
+    # alive: tried again after a growing pause, while this process's own frames still reach
+    # the socket directly; only what other processes send meanwhile is missed.
+    @property
+    def channel_receive(self) -> Callable[[], Awaitable[dict[str, Any]]]:
+        return self._channel_receive_kept
+
+    @channel_receive.setter
+    def channel_receive(self, receive: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        self._layer_receive = receive
+
+    async def _channel_receive_kept(self) -> dict[str, Any]:
+        pause = LAYER_RETRY_FIRST_S
+        while True:
+            try:
+                return await self._layer_receive()
+            except (RedisError, OSError, TimeoutError) as exc:
+                log = logger.warning if pause == LAYER_RETRY_FIRST_S else logger.debug
+                log(
+                    "chat channel layer receive failed: %s; trying again in %.1f s",
+                    type(exc).__name__,
+                    pause,
+                    extra={"session_id": self.session.pk if self.session else None},
+                )
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, LAYER_RETRY_MAX_S)
+
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch without its `aclose_old_connections` before every handler.
 

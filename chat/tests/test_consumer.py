@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from channels.db import database_sync_to_async
 from channels_redis.core import RedisChannelLayer
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chat import engine
 from chat.models import ToolCallAudit
@@ -715,6 +716,61 @@ async def test_a_failing_channel_layer_loses_no_question_and_no_answer(
     assert got[-1]["status"] == "done"
     session = await ChatSession.objects.aget()
     assert await _stored(session.pk) == [("user", "Вопрос"), ("assistant", ANSWER)]
+    await client.close()
+
+
+class FlakyReceiveRedisLayer(RedisChannelLayer):
+    """The real Redis layer, whose receive first fails `failures` times as a read timing out."""
+
+    failures = 0
+    calls = 0
+
+    async def receive(self, channel):
+        FlakyReceiveRedisLayer.calls += 1
+        if FlakyReceiveRedisLayer.failures > 0:
+            FlakyReceiveRedisLayer.failures -= 1
+            raise RedisTimeoutError("Timeout reading from 127.0.0.1:6379")
+        return await super().receive(channel)
+
+
+@pytest.mark.redis
+async def test_a_failing_layer_receive_keeps_the_socket_and_the_frames_of_other_processes(
+    alice, rec, fake_llm, settings, monkeypatch
+):
+    from channels.layers import get_channel_layer
+
+    from chat import consumers
+
+    # The project's own Redis settings: a read outwaits channels_redis' blocking receive,
+    # which redis-py 8's default socket timeout (5 s, the same) cut short under load.
+    host = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]
+    assert host["socket_timeout"] > RedisChannelLayer.brpop_timeout
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": f"{__name__}.FlakyReceiveRedisLayer", "CONFIG": {"hosts": [host]}}
+    }
+    monkeypatch.setattr(consumers, "LAYER_RETRY_FIRST_S", 0.01)
+    monkeypatch.setattr(FlakyReceiveRedisLayer, "failures", 3)
+    monkeypatch.setattr(FlakyReceiveRedisLayer, "calls", 0)
+    client = ChatClient(rec_path(alice, rec))
+    system = await client.connect()
+    async with asyncio.timeout(5):
+        while FlakyReceiveRedisLayer.calls < 4:
+            await asyncio.sleep(0.01)
+
+    # The socket outlived three failed receives: a frame from another process still arrives,
+    frame = {"type": "assistant_delta", "message_id": 1, "content": "из другого процесса"}
+    group = consumers.group_name(system["session_id"])
+    await get_channel_layer().group_send(
+        group, {"type": "chat.frame", "frame": frame, "origin": "other"}
+    )
+    assert await client.receive() == frame
+    # and its own questions are answered and stored.
+    fake_llm.enqueue(Reply.answer(ANSWER))
+    await client.ask("Вопрос")
+    got = await client.until("assistant")
+    await answers_settled()
+    assert got[-1]["content"] == ANSWER and got[-1]["status"] == "done"
+    assert await _stored(system["session_id"]) == [("user", "Вопрос"), ("assistant", ANSWER)]
     await client.close()
 
 

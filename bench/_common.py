@@ -220,8 +220,8 @@ def environment() -> dict:
 
 def results_write(name: str, *, parameters: dict, figures: dict, notes: list[str]) -> Path:
     """bench/results/<name>.json with the date, commit, parameters and environment."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "benchmark": name,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -316,6 +316,7 @@ def profile_write(
             for frame, count in sorted(table.items(), key=lambda kv: -kv[1])[:shown]:
                 lines.append(f"  {100 * count / max(1, busy):6.1f}%  {frame}")
         lines.append("")
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
     print(f"  profile → {out.relative_to(ROOT)}")
 
@@ -891,11 +892,14 @@ def report(
     }
     cpu["load_generator"] = round(client_cpu / wall, 3)
     added_summary = summary(added)
+    sent_at = sorted(turn["t0"] for turn in turns if "t0" in turn)
+    span = sent_at[-1] - sent_at[0] if len(sent_at) > 1 else 0.0
     figures = {
         "sessions": len(results),
         "questions_per_session": args.questions,
         "questions_answered": sum(1 for t in turns if t.get("status") == "done"),
         "run_wall_s": round(wall, 2),
+        "questions_per_s": round((len(sent_at) - 1) / span, 1) if span else None,
         "connect_all_s": None if run["connect_s"] is None else round(run["connect_s"], 2),
         "added_latency_to_first_delta_ms": added_summary,
         "added_by_scenario_ms": {k: summary(v) for k, v in sorted(by_scenario.items())},
@@ -1002,7 +1006,10 @@ def _print(args, f: dict) -> None:
         if f["connect_all_s"] is None
         else f"connecting all sessions took {f['connect_all_s']} s"
     )
-    print(f"  run {f['run_wall_s']} s ({connecting})")
+    print(
+        f"  run {f['run_wall_s']} s ({connecting}), "
+        f"{f['questions_per_s']} questions/s from the first question sent to the last"
+    )
     row("added latency to first delta", f["added_latency_to_first_delta_ms"])
     for scenario, s in f["added_by_scenario_ms"].items():
         row(f"  {scenario}", s)

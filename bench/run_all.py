@@ -1,6 +1,6 @@
 """Run every benchmark (recommendation texts, then chat), one process each, and print a summary.
 
-.venv/bin/python bench/run_all.py            # all of them (about 6 minutes on 2 cores)
+.venv/bin/python bench/run_all.py            # all of them (about 13 minutes on 2 cores)
 .venv/bin/python bench/run_all.py prompt_size endpoint_concurrency
 """
 
@@ -18,6 +18,7 @@ BENCHMARKS = (
     "backfill_throughput",
     "endpoint_concurrency",
     "chat_sessions",
+    "chat_capacity",
     "idle_connections",
 )
 
@@ -74,6 +75,14 @@ def _summary(names: list[str]) -> None:
             print(
                 f"  chat {figures['sessions']} sessions: added latency to first delta ms p50 "
                 f"{a['p50']}  p95 {a['p95']} (target ≤ 25); lost messages {s['lost_messages']}"
+            )
+        elif name == "chat_capacity":
+            rows = ", ".join(
+                f"{p['questions_per_s']} q/s p95 {p['added_p95_ms']}" for p in figures["points"]
+            )
+            print(
+                f"  chat capacity: {figures['capacity_questions_per_s']} questions/s within "
+                f"p95 ≤ 25 ms ({rows})"
             )
         elif name == "idle_connections":
             kb = figures["kb_per_connection"]["after_settle"]

@@ -83,6 +83,8 @@ PUBLISH_BACKLOG_MAX = 500
 # A failing channel-layer receive is tried again after this pause, doubled up to the maximum.
 LAYER_RETRY_FIRST_S = 0.1
 LAYER_RETRY_MAX_S = 5.0
+# A group operation (join, leave, publish) waits at most this long for Redis.
+LAYER_CALL_TIMEOUT_S = 5.0
 
 
 def _skippable(event: dict[str, Any]) -> bool:
@@ -303,9 +305,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _layer(self, operation: str, call: Awaitable[None]) -> None:
         """The channel layer only reaches sockets in other processes. When it fails (Redis
         unreachable, its connection pool exhausted under load) this process's sockets are
-        served all the same: the question is answered and stored, never dropped with a 1011."""
+        served all the same: the question is answered and stored, never dropped with a 1011.
+        A Redis that hangs is given up on after LAYER_CALL_TIMEOUT_S, well before the reads'
+        own timeout, which must outwait the layer's blocking receive."""
         try:
-            await call
+            async with asyncio.timeout(LAYER_CALL_TIMEOUT_S):
+                await call
         except (RedisError, OSError, TimeoutError) as exc:
             logger.warning(
                 "chat channel layer %s failed: %s",

@@ -719,6 +719,37 @@ async def test_a_failing_channel_layer_loses_no_question_and_no_answer(
     await client.close()
 
 
+class HungJoinRedisLayer(RedisChannelLayer):
+    """The real Redis layer, whose group_add never returns (a Redis that hangs)."""
+
+    async def group_add(self, group, channel):
+        await asyncio.Event().wait()
+
+
+@pytest.mark.redis
+async def test_a_hung_redis_delays_a_socket_by_the_call_timeout_only(
+    alice, rec, fake_llm, settings, monkeypatch
+):
+    from chat import consumers
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": f"{__name__}.HungJoinRedisLayer",
+            "CONFIG": {"hosts": [settings.REDIS_URL]},
+        }
+    }
+    monkeypatch.setattr(consumers, "LAYER_CALL_TIMEOUT_S", 0.2)
+    client = ChatClient(rec_path(alice, rec))
+    async with asyncio.timeout(3):
+        system = await client.connect()
+    assert system["type"] == "system"
+    fake_llm.enqueue(Reply.answer(ANSWER))
+    await client.ask("Вопрос")
+    assert (await client.until("assistant"))[-1]["content"] == ANSWER
+    await answers_settled()
+    await client.close()
+
+
 class FlakyReceiveRedisLayer(RedisChannelLayer):
     """The real Redis layer, whose receive first fails `failures` times as a read timing out."""
 

@@ -516,14 +516,18 @@ async def test_session_endpoint_serves_a_started_session(alice, bob, rec, fake_l
     assert closed["code"] == 4404
 
 
+def _redis_layer_use(
+    settings, *, backend: str = "channels_redis.core.RedisChannelLayer", host=None
+) -> None:
+    """The test Redis as the channel layer, through `backend` (a variant of the real one)."""
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": backend, "CONFIG": {"hosts": [host or settings.REDIS_URL]}}
+    }
+
+
 @pytest.mark.redis
 async def test_two_tabs_share_the_stream_through_redis(alice, rec, fake_llm, settings):
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [settings.REDIS_URL]},
-        }
-    }
+    _redis_layer_use(settings)
     fake_llm.enqueue(Reply.answer(ANSWER))
     first, second = ChatClient(rec_path(alice, rec)), ChatClient(rec_path(alice, rec))
     await first.connect()
@@ -582,12 +586,7 @@ async def test_deltas_go_to_redis_only_while_another_process_holds_a_socket(
 
     from chat.consumers import _REMOTE, PROCESS_ID, group_name
 
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [settings.REDIS_URL]},
-        }
-    }
+    _redis_layer_use(settings)
     layer = get_channel_layer()
     client = ChatClient(rec_path(alice, rec))
     system = await client.connect()
@@ -656,12 +655,7 @@ async def test_a_slow_redis_delays_no_local_frame_and_keeps_the_order(
 
     from chat import consumers
 
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": f"{__name__}.GatedRedisLayer",
-            "CONFIG": {"hosts": [settings.REDIS_URL]},
-        }
-    }
+    _redis_layer_use(settings, backend=f"{__name__}.GatedRedisLayer")
     monkeypatch.setattr(GatedRedisLayer, "gate", asyncio.Event())
     monkeypatch.setattr(consumers, "PUBLISH_BACKLOG_MAX", 3)
     layer = get_channel_layer()
@@ -698,12 +692,7 @@ async def test_a_failing_channel_layer_loses_no_question_and_no_answer(
     # A pool of one Redis connection, held by the socket's receive loop: every group
     # operation fails at once with MaxConnectionsError, as 200 sessions did with the
     # default pool of 100 (bench/README.md). The socket is served from this process.
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": settings.REDIS_URL, "max_connections": 1}]},
-        }
-    }
+    _redis_layer_use(settings, host={"address": settings.REDIS_URL, "max_connections": 1})
     fake_llm.enqueue(Reply.answer(ANSWER))
     client = ChatClient(rec_path(alice, rec))
     await client.connect()
@@ -732,12 +721,7 @@ async def test_a_hung_redis_delays_a_socket_by_the_call_timeout_only(
 ):
     from chat import consumers
 
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": f"{__name__}.HungJoinRedisLayer",
-            "CONFIG": {"hosts": [settings.REDIS_URL]},
-        }
-    }
+    _redis_layer_use(settings, backend=f"{__name__}.HungJoinRedisLayer")
     monkeypatch.setattr(consumers, "LAYER_CALL_TIMEOUT_S", 0.2)
     client = ChatClient(rec_path(alice, rec))
     async with asyncio.timeout(3):
@@ -776,9 +760,7 @@ async def test_a_failing_layer_receive_keeps_the_socket_and_the_frames_of_other_
     # which redis-py 8's default socket timeout (5 s, the same) cut short under load.
     host = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]
     assert host["socket_timeout"] > RedisChannelLayer.brpop_timeout
-    settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": f"{__name__}.FlakyReceiveRedisLayer", "CONFIG": {"hosts": [host]}}
-    }
+    _redis_layer_use(settings, backend=f"{__name__}.FlakyReceiveRedisLayer", host=host)
     monkeypatch.setattr(consumers, "LAYER_RETRY_FIRST_S", 0.01)
     monkeypatch.setattr(FlakyReceiveRedisLayer, "failures", 3)
     monkeypatch.setattr(FlakyReceiveRedisLayer, "calls", 0)

@@ -25,36 +25,16 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import RESULTS, ROOT, results_write
 
+from scripts.testservers import mysql_database_fresh
+
 TARGET_P95_ADDED_MS = 25.0
 THINK_DEFAULT = "10:20,6:12,4:8,2:4,1:2,0:0"
 RAMP_S = 15.0
-
-
-def _fresh_database(url: str, suffix: str) -> str:
-    """A new empty MySQL database next to `url`'s, for one point: chat_sessions.py counts the
-    rows of its sessions, and sessions are reused across runs on the same database."""
-    import pymysql  # the service's own driver (requirements.txt)
-
-    parts = urlsplit(url)
-    name = f"{parts.path.lstrip('/')}_{suffix}"
-    admin = pymysql.connect(
-        host=parts.hostname,
-        port=parts.port or 3306,
-        user=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
-        autocommit=True,
-    )
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    admin.close()
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def _point(args: argparse.Namespace, think: str) -> dict:
@@ -74,7 +54,7 @@ def _point(args: argparse.Namespace, think: str) -> dict:
     ]
     if args.database_url:
         suffix = "cap_" + think.replace(":", "_").replace(".", "")
-        command += ["--database-url", _fresh_database(args.database_url, suffix)]
+        command += ["--database-url", mysql_database_fresh(args.database_url, suffix)]
     if args.redis_url:
         command += ["--redis-url", args.redis_url]
     print(f"=== think {think} s", flush=True)

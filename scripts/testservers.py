@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
@@ -84,6 +85,32 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def mysql_database_fresh(url: str, suffix: str) -> str:
+    """A new empty database next to `url`'s on the same server (`<name>_<suffix>`, dropped
+    first if it exists); returns its URL. For a process that needs a database of its own: a
+    benchmark point that counts its rows, the browser tests' live agent."""
+    import pymysql  # the service's own driver (requirements.txt)
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/')}_{suffix}"
+    admin = pymysql.connect(
+        host=parts.hostname,
+        port=parts.port or 3306,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        autocommit=True,
+    )
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+            cursor.execute(
+                f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+            )
+    finally:
+        admin.close()
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def _spawn(command: list[str], log: Path) -> subprocess.Popen:

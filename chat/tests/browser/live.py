@@ -1,0 +1,180 @@
+"""The agent served for real, for the browser tests.
+
+daphne on a free loopback port with a database of its own holding the demo data (migrate,
+infrazen_schema, seed_demo, as `make demo` runs them), and the fake model in this process,
+so a test scripts the model's replies and sees what the service sent it. A browser then
+talks to the service exactly as a user's does: its own WebSocket, fetch, Origin header and
+CORS rules.
+
+On the embedded defaults (the first pass of `make test`) that is one daphne process on a
+SQLite file with the in-memory channel layer. With the real servers (the second pass:
+DATABASE_URL on MariaDB, REDIS_URL) it is production's shape: a new database on that
+MariaDB, Redis, and two daphne workers behind one port (scripts/serve.py), so two tabs may
+land on different processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from llm.fake_server import FakeLLMServer
+
+ROOT = Path(__file__).resolve().parents[3]
+START_TIMEOUT_S = 60.0
+SECRET = "browser-tests-jwt-secret-0123456789abcdef"
+# The InfraZen app's own page in development (allowed by default) and a page that is not.
+INFRAZEN_ORIGIN = "http://localhost:5001"
+FOREIGN_ORIGIN = "http://evil.localhost:5002"
+
+
+@dataclass(frozen=True)
+class DemoIds:
+    alice: int
+    bob: int
+    demo: int
+    # Each test chats about its own recommendation: the same user and recommendation
+    # reopen the same session (facts §3.10), whose history another test would replay.
+    alice_recommendations: tuple[int, ...]
+    bob_recommendations: tuple[int, ...]
+
+
+@dataclass
+class LiveAgent:
+    port: int
+    workers: int
+    ids: DemoIds
+    model: FakeLLMServer
+    log: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-chars:]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _database_url(directory: Path) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("mysql"):
+        sys.path.insert(0, str(ROOT))
+        from scripts.testservers import mysql_database_fresh
+
+        return mysql_database_fresh(url, "browser")
+    return f"sqlite:///{directory / 'agent.sqlite3'}"
+
+
+def _environment(*, directory: Path, model: FakeLLMServer) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "agentsite.settings",
+        "DATABASE_URL": _database_url(directory),
+        # Empty: the in-memory channel layer.
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "AGENT_SERVICE_JWT_SECRET": SECRET,
+        "CHAT_ALLOWED_ORIGINS": INFRAZEN_ORIGIN,
+        "LLM_PROVIDER": "openai_compatible",
+        "LLM_BASE_URL": model.base_url,
+        "LLM_API_KEY": "browser-tests",
+        "LLM_FALLBACK_MODELS": "",
+        "CHAT_UPLOAD_DIR": str(directory / "uploads"),
+        "LOG_LEVEL": "WARNING",
+        "DEBUG": "false",
+    }
+
+
+def _bootstrap(env: dict[str, str]) -> DemoIds:
+    done = subprocess.run(
+        [sys.executable, "-m", "chat.tests.browser.bootstrap"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT_S * 2,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"bootstrap failed:\n{done.stdout}\n{done.stderr}")
+    ids = json.loads(done.stdout.strip().splitlines()[-1])
+    return DemoIds(
+        **{key: tuple(value) if isinstance(value, list) else value for key, value in ids.items()}
+    )
+
+
+def _wait_ready(process: subprocess.Popen, agent: LiveAgent) -> None:
+    until = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < until:
+        if process.poll() is not None:
+            raise RuntimeError(f"daphne exited:\n{agent.log_tail()}")
+        health = f"{agent.base_url}/v1/health"
+        with (
+            contextlib.suppress(OSError, urllib.error.URLError),
+            urllib.request.urlopen(health, timeout=2) as response,
+        ):
+            if response.status == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"daphne did not answer in {START_TIMEOUT_S} s:\n{agent.log_tail()}")
+
+
+@contextlib.contextmanager
+def live_agent(directory: Path) -> Iterator[LiveAgent]:
+    """Bootstrap a database in `directory`, serve it, and stop everything on the way out."""
+    model = FakeLLMServer().start()
+    process = None
+    try:
+        env = _environment(directory=directory, model=model)
+        ids = _bootstrap(env)
+        agent = LiveAgent(
+            port=_free_port(),
+            workers=2 if env["REDIS_URL"] else 1,
+            ids=ids,
+            model=model,
+            log=directory / "daphne.log",
+        )
+        where = ["-b", "127.0.0.1", "-p", str(agent.port)]
+        if agent.workers == 1:
+            command = [str(Path(sys.executable).with_name("daphne")), *where]
+            command.append("agentsite.asgi:application")
+        else:
+            command = [sys.executable, str(ROOT / "scripts" / "serve.py")]
+            command += ["--workers", str(agent.workers), *where]
+        with agent.log.open("wb") as out:
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        _wait_ready(process, agent)
+        yield agent
+    finally:
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        model.stop()

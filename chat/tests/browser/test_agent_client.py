@@ -1,0 +1,147 @@
+"""A new client of the chat protocol, in a real browser, against the live service.
+
+Acceptance of issue 4: deltas, tool events and a final answer with tokens and cost; `stop`
+mid-stream ends the stream at once, stores the partial answer and closes the request to
+the model; two tabs both receive the stream; a reconnect with `after` replays nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+
+import pytest
+
+from chat.tests.browser.conftest import token_for
+from llm.fake_server import Reply
+
+pytestmark = pytest.mark.browser
+
+SOCKET_OPEN = """async (url) => {
+    window.got = [];
+    window.closed = null;
+    const socket = new WebSocket(url);
+    socket.onmessage = (event) => window.got.push(JSON.parse(event.data));
+    socket.onclose = (event) => { window.closed = {code: event.code, reason: event.reason}; };
+    window.socket = socket;
+    await new Promise((opened, failed) => { socket.onopen = opened; socket.onerror = failed; });
+}"""
+LONG_ANSWER = " ".join(f"слово{n}" for n in range(300))
+
+
+def _socket(open_tab, agent, *, rec: int, after: int | None = None, context=None):
+    token = token_for(user_id=agent.ids.alice, scenario="recommendation", recommendation_id=rec)
+    url = f"ws://127.0.0.1:{agent.port}/v1/chat/rec/{rec}?token={token}"
+    if after is not None:
+        url += f"&after={after}"
+    tab = open_tab(page="blank", context=context)
+    tab.page.evaluate(SOCKET_OPEN, url)
+    tab.page.wait_for_function("window.got.some(f => f.type === 'system')")
+    return tab
+
+
+def _got(tab, frame_type: str | None = None) -> list[dict]:
+    frames = tab.page.evaluate("window.got")
+    return [f for f in frames if frame_type is None or f["type"] == frame_type]
+
+
+def _send(tab, frame: dict) -> None:
+    tab.page.evaluate("(text) => window.socket.send(text)", json.dumps(frame, ensure_ascii=False))
+
+
+def _final(tab) -> str:
+    return "window.got.some(f => f.type === 'assistant' && f.status)"
+
+
+def test_two_tabs_get_the_stream_and_a_stop_from_either_ends_it(browser, open_tab, agent):
+    agent.model.enqueue(Reply.answer(LONG_ANSWER, tokens_per_s=20))
+    rec = agent.ids.alice_recommendations[5]
+    context = browser.new_context(permissions=["local-network-access"])
+    try:
+        asking = _socket(open_tab, agent, rec=rec, context=context)
+        other = _socket(open_tab, agent, rec=rec, context=context)
+        assert _got(asking, "system")[0]["session_id"] == _got(other, "system")[0]["session_id"]
+
+        _send(asking, {"type": "message", "content": "Расскажи подробно", "client_id": "q-1"})
+        other.page.wait_for_function(
+            "window.got.filter(f => f.type === 'assistant_delta').length >= 2"
+        )
+        _send(other, {"type": "stop"})
+        for tab in (asking, other):
+            tab.page.wait_for_function(_final(tab))
+
+        # The model's stream was closed, long before its 300 words.
+        assert agent.model.wait_for_disconnect(timeout=5)
+        assert agent.model.disconnects[-1].chunks_sent < 150
+        echoed = _got(asking, "user")[-1]
+        assert echoed["client_id"] == "q-1" and echoed["content"] == "Расскажи подробно"
+        for tab in (asking, other):
+            final = _got(tab, "assistant")[-1]
+            streamed = "".join(f["content"] for f in _got(tab, "assistant_delta"))
+            assert final["status"] == "stopped"
+            assert final["reply_to"] == echoed["message_id"]
+            assert streamed and LONG_ANSWER.startswith(streamed)
+            assert final["content"].startswith(streamed.strip())
+            assert final["content"] != streamed.strip()  # the stored answer says it was stopped
+        # The partial answer was stored: a new socket gets it in the history.
+        later = _socket(open_tab, agent, rec=rec, context=context)
+        replayed = _got(later, "assistant")
+        assert replayed[-1]["content"] == _got(asking, "assistant")[-1]["content"]
+    finally:
+        context.close()
+
+
+def test_a_new_client_gets_tool_events_and_the_cost_and_resumes_after_what_it_saw(open_tab, agent):
+    rec = agent.ids.alice_recommendations[6]
+    agent.model.enqueue(
+        Reply.calls([{"name": "list_top_alternatives", "arguments": {"recommendation_id": rec}}]),
+        Reply.answer("Дешевле всего у Selectel."),
+        Reply.answer("Миграция займёт около дня."),
+    )
+    tab = _socket(open_tab, agent, rec=rec)
+    _send(tab, {"type": "message", "content": "Какие есть альтернативы?", "client_id": "a"})
+    tab.page.wait_for_function(_final(tab))
+
+    kinds = [f["type"] for f in _got(tab)]
+    assert kinds.index("tool_call") < kinds.index("tool_result") < kinds.index("assistant_delta")
+    call = _got(tab, "tool_call")[0]
+    assert call["name"] == "list_top_alternatives" and call["label"]
+    assert _got(tab, "tool_result")[0]["ok"] is True
+    final = _got(tab, "assistant")[-1]
+    assert final["status"] == "done" and final["content"] == "Дешевле всего у Selectel."
+    assert final["tokens"] > 0 and final["cost_usd"] > 0 and final["model"]
+    assert final["tool_calls"] == 1
+
+    # The client saw everything up to the final answer; reconnecting after it, it is told
+    # nothing again, and the conversation goes on.
+    seen = final["message_id"]
+    tab.page.evaluate("window.socket.close()")
+    again = _socket(open_tab, agent, rec=rec, after=seen)
+    assert [f["type"] for f in _got(again)] == ["system"]
+    assert _got(again, "system")[0]["last_message_id"] == seen
+    _send(again, {"type": "message", "content": "Сколько займёт миграция?", "client_id": "b"})
+    again.page.wait_for_function(_final(again))
+    assert _got(again, "assistant")[-1]["content"] == "Миграция займёт около дня."
+
+    # Having seen only the first question, a client gets the rest once, in order.
+    question_id = _got(tab, "user")[0]["message_id"]
+    behind = _socket(open_tab, agent, rec=rec, after=question_id)
+    replay = [(f["type"], f["content"]) for f in _got(behind) if f["type"] != "system"]
+    assert replay == [
+        ("assistant", "Дешевле всего у Selectel."),
+        ("user", "Сколько займёт миграция?"),
+        ("assistant", "Миграция займёт около дня."),
+    ]
+
+
+def test_the_live_agent_runs_on_the_servers_of_this_test_pass(agent):
+    """Pass 2 of `make test` must put the browser in front of MariaDB, Redis and two workers,
+    not quietly on the embedded defaults again."""
+    with urllib.request.urlopen(f"{agent.base_url}/v1/readiness", timeout=5) as response:
+        checks = {check["name"]: check for check in json.loads(response.read())["checks"]}
+    real_servers = os.environ.get("DATABASE_URL", "").startswith("mysql")
+    assert checks["database"]["detail"]["vendor"] == ("mysql" if real_servers else "sqlite")
+    layer = checks["channel_layer"]["detail"]["backend"]
+    assert layer == ("RedisChannelLayer" if os.environ.get("REDIS_URL") else "InMemoryChannelLayer")
+    assert agent.workers == (2 if os.environ.get("REDIS_URL") else 1)

@@ -33,6 +33,13 @@ def agent(tmp_path_factory) -> Iterator[LiveAgent]:
         yield served
 
 
+@pytest.fixture(scope="session")
+def offline_agent(tmp_path_factory) -> Iterator[LiveAgent]:
+    """The agent as `make demo` serves it without a key: the offline assistant."""
+    with live_agent(tmp_path_factory.mktemp("live-agent-offline"), offline=True) as served:
+        yield served
+
+
 @pytest.fixture(autouse=True)
 def _model_script_per_test(agent):
     """Replies a test queued and did not use must not answer the next test's questions."""
@@ -113,24 +120,26 @@ def open_tab(browser, agent) -> Iterator[Callable[..., InfraZenTab]]:
         query: str = "",
         mint: Callable[[dict], str] | None = None,
         context: Any = None,
+        served: LiveAgent | None = None,
     ) -> InfraZenTab:
+        served = served or agent
         if context is None:
             # A routed page has no address, so Chromium takes it for a public site and would
             # hold its requests to 127.0.0.1 for the user's consent (Local Network Access).
             context = browser.new_context(permissions=["local-network-access"])
             contexts.append(context)
-        tab = InfraZenTab(context.new_page(), agent=agent, origin=origin)
+        tab = InfraZenTab(context.new_page(), agent=served, origin=origin)
 
         def minted(body: dict) -> str:
             if body.get("scenario") == "analytics":
                 return token_for(
-                    user_id=agent.ids.alice,
+                    user_id=served.ids.alice,
                     scenario="analytics",
                     time_range_days=int(body.get("time_range_days") or 30),
                     filters=body.get("filters"),
                 )
             return token_for(
-                user_id=agent.ids.alice,
+                user_id=served.ids.alice,
                 scenario="recommendation",
                 recommendation_id=int(body["recommendation_id"]),
             )
@@ -146,7 +155,7 @@ def open_tab(browser, agent) -> Iterator[Callable[..., InfraZenTab]]:
 
         tab.page.route(f"{origin}/api/chat/token", token_route)
         tab.page.route(lambda url: url.startswith(f"{origin}/chat?"), page_route)
-        tab.page.goto(f"{origin}/chat?agent={agent.base_url}&{query}")
+        tab.page.goto(f"{origin}/chat?agent={served.base_url}&{query}")
         return tab
 
     yield open_

@@ -73,21 +73,21 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _database_url(directory: Path) -> str:
+def _database_url(directory: Path, name: str) -> str:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("mysql"):
         sys.path.insert(0, str(ROOT))
         from scripts.testservers import mysql_database_fresh
 
-        return mysql_database_fresh(url, "browser")
+        return mysql_database_fresh(url, name)
     return f"sqlite:///{directory / 'agent.sqlite3'}"
 
 
-def _environment(*, directory: Path, model: FakeLLMServer) -> dict[str, str]:
-    return {
+def _environment(*, directory: Path, model: FakeLLMServer, offline: bool) -> dict[str, str]:
+    env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "agentsite.settings",
-        "DATABASE_URL": _database_url(directory),
+        "DATABASE_URL": _database_url(directory, "browser_offline" if offline else "browser"),
         # Empty: the in-memory channel layer.
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "AGENT_SERVICE_JWT_SECRET": SECRET,
@@ -100,6 +100,10 @@ def _environment(*, directory: Path, model: FakeLLMServer) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         "DEBUG": "false",
     }
+    if offline:
+        # `make demo` without a key: the deterministic assistant, no model calls.
+        env["LLM_PROVIDER"] = "offline"
+    return env
 
 
 def _bootstrap(env: dict[str, str]) -> DemoIds:
@@ -137,12 +141,14 @@ def _wait_ready(process: subprocess.Popen, agent: LiveAgent) -> None:
 
 
 @contextlib.contextmanager
-def live_agent(directory: Path) -> Iterator[LiveAgent]:
-    """Bootstrap a database in `directory`, serve it, and stop everything on the way out."""
+def live_agent(directory: Path, *, offline: bool = False) -> Iterator[LiveAgent]:
+    """Bootstrap a database in `directory`, serve it, and stop everything on the way out.
+    `offline`: no model configured (the fake model is still there, to show it is not called).
+    """
     model = FakeLLMServer().start()
     process = None
     try:
-        env = _environment(directory=directory, model=model)
+        env = _environment(directory=directory, model=model, offline=offline)
         ids = _bootstrap(env)
         agent = LiveAgent(
             port=_free_port(),

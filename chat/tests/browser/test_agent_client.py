@@ -145,3 +145,37 @@ def test_the_live_agent_runs_on_the_servers_of_this_test_pass(agent):
     layer = checks["channel_layer"]["detail"]["backend"]
     assert layer == ("RedisChannelLayer" if os.environ.get("REDIS_URL") else "InMemoryChannelLayer")
     assert agent.workers == (2 if os.environ.get("REDIS_URL") else 1)
+
+
+def test_a_model_failing_mid_stream_shows_an_error_and_the_next_question_works(open_tab, agent):
+    rec = agent.ids.alice_recommendations[7]
+    agent.model.enqueue(
+        Reply.cut(LONG_ANSWER, after_chunks=40, tokens_per_s=20),
+        Reply.answer("Теперь ответ полный."),
+    )
+    tab = _socket(open_tab, agent, rec=rec)
+    _send(tab, {"type": "message", "content": "Первый вопрос", "client_id": "1"})
+    tab.page.wait_for_function("window.got.some(f => f.type === 'assistant_delta')")
+    # One answer at a time per session: a second question meanwhile is told so, not queued.
+    _send(tab, {"type": "message", "content": "Второй вопрос", "client_id": "2"})
+    tab.page.wait_for_function("window.got.some(f => f.type === 'error')")
+    busy = _got(tab, "error")[0]
+    assert busy["code"] == "busy" and busy["client_id"] == "2"
+    tab.page.wait_for_function(_final(tab))
+
+    failed = _got(tab, "assistant")[-1]
+    streamed = "".join(f["content"] for f in _got(tab, "assistant_delta"))
+    assert failed["status"] == "failed"
+    assert streamed and failed["content"].startswith(streamed.strip())
+    error = _got(tab, "error")[-1]
+    assert error["code"] == "model_error" and error["message_id"] == failed["message_id"]
+    assert "Traceback" not in error["message"] and error["message"].endswith("ещё раз.")
+
+    _send(tab, {"type": "message", "content": "Ещё раз", "client_id": "3"})
+    tab.page.wait_for_function("window.got.filter(f => f.type === 'assistant').length >= 2")
+    assert _got(tab, "assistant")[-1]["content"] == "Теперь ответ полный."
+    # Both questions that were taken and both answers are stored, in order.
+    later = _socket(open_tab, agent, rec=rec)
+    history = [(f["type"], f["content"]) for f in _got(later) if f["type"] != "system"]
+    assert [kind for kind, _ in history] == ["user", "assistant", "user", "assistant"]
+    assert history[0] == ("user", "Первый вопрос") and history[1][1] == failed["content"]

@@ -232,3 +232,25 @@ def test_the_stock_client_ignores_the_frames_new_clients_get(open_tab, agent):
     # The tool ran as alice, on her recommendation, and its result went back to the model.
     tool_message = [m for m in agent.model.chat_requests()[-1]["messages"] if m["role"] == "tool"]
     assert json.loads(tool_message[0]["content"])["ok"] is True
+
+
+def test_the_stock_client_on_the_demo_without_a_model(open_tab, offline_agent):
+    """`make demo` without a key: the offline assistant answers from the tools, in the same
+    frames, says it runs without a language model, and never calls one."""
+    rec = offline_agent.ids.alice_recommendations[0]
+    tab = open_tab(query=f"scenario=recommendation&rec={rec}", served=offline_agent)
+    tab.wait("window.chatLog.statuses.includes('connected')")
+    tab.ask("Сколько я сэкономлю в год?")
+    tab.wait(_answered())
+
+    answer = tab.frames("assistant")[-1]["content"]
+    assert "₽/год" in answer
+    assert "без языковой модели" in answer
+    assert "<strong>" in tab.page.inner_html(".bubble.assistant >> nth=-1")
+
+    analytics = open_tab(query="scenario=analytics&days=30", served=offline_agent)
+    analytics.wait("window.chatLog.statuses.includes('connected')")
+    analytics.ask("Были ли аномалии в расходах?")
+    analytics.wait(_answered())
+    assert "без языковой модели" in analytics.frames("assistant")[-1]["content"]
+    assert offline_agent.model.chat_requests() == []

@@ -35,7 +35,31 @@ from chat.services import chat_session_open
 HTTP_STATUS_FOR_CLOSE = {4401: 401, 4403: 403, 4404: 404}
 
 
-class ChatStartApi(APIView):
+class _BrowserCorsMixin:
+    """The InfraZen page, on another origin than the agent, reads these answers with fetch():
+    the allowed origins (as for the WebSocket) get CORS headers, any other gets none and its
+    browser keeps the answer from the page."""
+
+    cors_methods = "OPTIONS"
+
+    def options(self, request, *args, **kwargs):
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        origin = request.headers.get("Origin")
+        if origin and origin_allowed(origin):
+            response["Access-Control-Allow-Origin"] = origin
+            response["Access-Control-Allow-Methods"] = self.cors_methods
+            response["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+            response["Access-Control-Max-Age"] = "600"
+        patch_vary_headers(response, ("Origin",))
+        return response
+
+
+class ChatStartApi(_BrowserCorsMixin, APIView):
+    cors_methods = "POST, OPTIONS"
+
     class InputSerializer(serializers.Serializer):
         scope = serializers.ChoiceField(choices=SCENARIOS, required=False)
         recommendation_id = serializers.IntegerField(
@@ -119,26 +143,6 @@ def _detail(detail: str, code: int, **headers: str) -> Response:
 
 def _refusal(refused: ChatAuthError) -> Response:
     return _detail(refused.reason, HTTP_STATUS_FOR_CLOSE[refused.close_code])
-
-
-class _BrowserCorsMixin:
-    """The InfraZen page (another origin in development) reads these answers with fetch()."""
-
-    cors_methods = "OPTIONS"
-
-    def options(self, request, *args, **kwargs):
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        origin = request.headers.get("Origin")
-        if origin and origin_allowed(origin):
-            response["Access-Control-Allow-Origin"] = origin
-            response["Access-Control-Allow-Methods"] = self.cors_methods
-            response["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
-            response["Access-Control-Max-Age"] = "600"
-        patch_vary_headers(response, ("Origin",))
-        return response
 
 
 class ChatImageUploadApi(_BrowserCorsMixin, APIView):

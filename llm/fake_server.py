@@ -184,6 +184,12 @@ class FakeLLMServer:
         with self._lock:
             self._rules.append(_Rule(reply, model, when, times))
 
+    def script_clear(self) -> None:
+        """Forget the queued replies and the rules (a server shared by several tests)."""
+        with self._lock:
+            self._queue.clear()
+            self._rules.clear()
+
     def chat_requests(self) -> list[dict]:
         with self._lock:
             return [r.body for r in self.requests if r.path.endswith("/chat/completions")]

@@ -464,8 +464,9 @@ async def test_an_instruction_in_a_resource_name_changes_nothing(alice, bob, bob
 # --- POST /v1/chat/start + /v1/chat/ws ---------------------------------------------------------
 @pytest.fixture
 def api(client):
-    def post(token: str | None, body: dict | None = None):
-        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    def post(token: str | None, body: dict | None = None, **headers: str):
+        if token:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         return client.post(
             "/v1/chat/start", data=body or {}, content_type="application/json", **headers
         )
@@ -495,6 +496,25 @@ def test_chat_start_refusals(alice, bob, rec, api):
         api(analytics, {"scope": "recommendation", "recommendation_id": rec.pk}).status_code == 403
     )
     assert api(analytics, {"scope": "nope"}).status_code == 400
+
+
+def test_chat_start_may_be_called_from_the_infrazen_page_only(alice, rec, api, client, settings):
+    settings.CHAT_ALLOWED_ORIGINS = ["http://localhost:5001"]
+    token = chat_token_mint_for_tests(user_id=alice.pk, recommendation_id=rec.pk)
+    allowed = api(token, HTTP_ORIGIN="http://localhost:5001")
+    assert allowed["Access-Control-Allow-Origin"] == "http://localhost:5001"
+    assert "Origin" in allowed["Vary"]
+    assert "Access-Control-Allow-Origin" not in api(token, HTTP_ORIGIN="https://evil.example")
+    # It sends Authorization: the browser asks first.
+    preflight = client.options(
+        "/v1/chat/start",
+        HTTP_ORIGIN="http://localhost:5001",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization,content-type",
+    )
+    assert preflight.status_code == 204
+    assert preflight["Access-Control-Allow-Methods"] == "POST, OPTIONS"
+    assert "Authorization" in preflight["Access-Control-Allow-Headers"]
 
 
 async def test_session_endpoint_serves_a_started_session(alice, bob, rec, fake_llm):

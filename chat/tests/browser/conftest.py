@@ -44,9 +44,7 @@ def offline_agent(tmp_path_factory) -> Iterator[LiveAgent]:
 def _model_script_per_test(agent):
     """Replies a test queued and did not use must not answer the next test's questions."""
     yield
-    with agent.model._lock:
-        agent.model._queue.clear()
-        agent.model._rules.clear()
+    agent.model.script_clear()
 
 
 @pytest.fixture(scope="session")

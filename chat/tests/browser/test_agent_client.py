@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 
 from chat.tests.browser.conftest import token_for
+from chat.tests.browser.live import FOREIGN_ORIGIN
 from llm.fake_server import Reply
 
 pytestmark = pytest.mark.browser
@@ -179,3 +180,42 @@ def test_a_model_failing_mid_stream_shows_an_error_and_the_next_question_works(o
     history = [(f["type"], f["content"]) for f in _got(later) if f["type"] != "system"]
     assert [kind for kind, _ in history] == ["user", "assistant", "user", "assistant"]
     assert history[0] == ("user", "Первый вопрос") and history[1][1] == failed["content"]
+
+
+START_FROM_PAGE = """async ([base, token, body]) => {
+    try {
+        const response = await fetch(base + "/v1/chat/start", {
+            method: "POST",
+            headers: {"Authorization": "Bearer " + token, "Content-Type": "application/json"},
+            body: JSON.stringify(body),
+        });
+        return {status: response.status, body: await response.json()};
+    } catch (error) { return {status: "blocked"}; }
+}"""
+
+
+def test_a_page_starts_a_session_and_chats_over_its_socket(open_tab, agent):
+    """POST /v1/chat/start from the InfraZen page (a CORS preflight: it sends Authorization),
+    then /v1/chat/ws?session=<id>; a page of another origin cannot start one."""
+    rec = agent.ids.alice_recommendations[8]
+    token = token_for(user_id=agent.ids.alice, scenario="recommendation", recommendation_id=rec)
+    body = {"scope": "recommendation", "recommendation_id": rec}
+    tab = open_tab(page="blank")
+    started = tab.page.evaluate(START_FROM_PAGE, [agent.base_url, token, body])
+    assert started["status"] == 201 and started["body"]["status"] == "created"
+    reused = tab.page.evaluate(START_FROM_PAGE, [agent.base_url, token, body])
+    assert reused["status"] == 200 and reused["body"]["session_id"] == started["body"]["session_id"]
+
+    agent.model.enqueue(Reply.answer("Ответ в сессии."))
+    url = f"ws://127.0.0.1:{agent.port}{started['body']['ws_url']}&token={token}"
+    tab.page.evaluate(SOCKET_OPEN, url)
+    tab.page.wait_for_function("window.got.some(f => f.type === 'system')")
+    assert _got(tab, "system")[0]["session_id"] == started["body"]["session_id"]
+    _send(tab, {"type": "message", "content": "Вопрос", "client_id": "s"})
+    tab.page.wait_for_function(_final(tab))
+    assert _got(tab, "assistant")[-1]["content"] == "Ответ в сессии."
+
+    foreign = open_tab(page="blank", origin=FOREIGN_ORIGIN)
+    assert foreign.page.evaluate(START_FROM_PAGE, [agent.base_url, token, body]) == {
+        "status": "blocked"
+    }

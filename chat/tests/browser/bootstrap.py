@@ -1,7 +1,7 @@
 """Prepare a live agent's database; print the ids the browser tests use (one JSON line).
 
 Run by `live.py` with the live agent's environment: `python -m chat.tests.browser.bootstrap`.
-The same steps as `make demo`: migrate, the InfraZen schema, the demo data.
+The same steps as `make demo`: migrate, the InfraZen schema, the demo data, a superuser.
 """
 
 from __future__ import annotations
@@ -23,6 +23,15 @@ def main() -> None:
     call_command("migrate", interactive=False, verbosity=0)
     call_command("infrazen_schema", verbosity=0)
     call_command("seed_demo", verbosity=0)
+    from django.contrib.auth import get_user_model
+
+    staff = get_user_model()
+    if not staff.objects.filter(username=os.environ["BROWSER_ADMIN_USERNAME"]).exists():
+        staff.objects.create_superuser(
+            username=os.environ["BROWSER_ADMIN_USERNAME"],
+            email="admin@localhost",
+            password=os.environ["BROWSER_ADMIN_PASSWORD"],
+        )
     personas = InfraZenUser.objects.filter(email__in=[ALICE_EMAIL, BOB_EMAIL, DEMO_EMAIL])
     users = {user.email: user.pk for user in personas}
 

@@ -36,6 +36,9 @@ SECRET = "browser-tests-jwt-secret-0123456789abcdef"
 # The InfraZen app's own page in development (allowed by default) and a page that is not.
 INFRAZEN_ORIGIN = "http://localhost:5001"
 FOREIGN_ORIGIN = "http://evil.localhost:5002"
+# The admin's superuser, as `make demo` creates one.
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "browser-tests-admin-password"
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,8 @@ def _environment(*, directory: Path, model: FakeLLMServer, offline: bool) -> dic
         "CHAT_UPLOAD_DIR": str(directory / "uploads"),
         "LOG_LEVEL": "WARNING",
         "DEBUG": "false",
+        "BROWSER_ADMIN_USERNAME": ADMIN_USERNAME,
+        "BROWSER_ADMIN_PASSWORD": ADMIN_PASSWORD,
     }
     if offline:
         # `make demo` without a key: the deterministic assistant, no model calls.

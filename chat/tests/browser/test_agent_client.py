@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 
 from chat.tests.browser.conftest import token_for
-from chat.tests.browser.live import FOREIGN_ORIGIN
+from chat.tests.browser.live import ADMIN_PASSWORD, ADMIN_USERNAME, FOREIGN_ORIGIN
 from llm.fake_server import Reply
 
 pytestmark = pytest.mark.browser
@@ -219,3 +219,37 @@ def test_a_page_starts_a_session_and_chats_over_its_socket(open_tab, agent):
     assert foreign.page.evaluate(START_FROM_PAGE, [agent.base_url, token, body]) == {
         "status": "blocked"
     }
+
+
+def test_the_admin_shows_a_browser_chat_and_its_tool_calls(open_tab, agent):
+    """The transcript and audit trail of a chat held in the browser, as staff see them."""
+    rec = agent.ids.alice_recommendations[9]
+    agent.model.enqueue(
+        Reply.calls([{"name": "get_recommendation", "arguments": {"recommendation_id": rec}}]),
+        Reply.answer("Ответ для журнала."),
+    )
+    chat = _socket(open_tab, agent, rec=rec)
+    session_id = _got(chat, "system")[0]["session_id"]
+    _send(chat, {"type": "message", "content": "Вопрос для журнала", "client_id": "j"})
+    chat.page.wait_for_function(_final(chat))
+
+    staff = open_tab(page="blank").page
+    staff.goto(
+        f"{agent.base_url}/admin/login/?next=/admin/infrazen/chatsession/{session_id}/change/"
+    )
+    staff.fill("#id_username", ADMIN_USERNAME)
+    staff.fill("#id_password", ADMIN_PASSWORD)
+    staff.click("input[type=submit]")
+    staff.wait_for_url(f"**/admin/infrazen/chatsession/{session_id}/change/")
+    transcript = staff.inner_text("#content")
+    assert "Вопрос для журнала" in transcript and "Ответ для журнала." in transcript
+    assert transcript.index("Вопрос для журнала") < transcript.index("Ответ для журнала.")
+    # Read-only: no save button on a transcript.
+    assert staff.locator("input[name=_save]").count() == 0
+
+    staff.click("text=1 tool calls")
+    staff.wait_for_url("**/admin/chat/toolcallaudit/**")
+    rows = staff.locator("#result_list tbody tr")
+    assert rows.count() == 1
+    row = rows.first.inner_text()
+    assert "get_recommendation" in row and str(agent.ids.alice) in row

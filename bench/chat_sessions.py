@@ -30,7 +30,6 @@ import random
 import resource
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -51,6 +50,9 @@ from _common import (
     temp_database,
     worker_pids,
 )
+
+from scripts.serve import agent_command
+from scripts.testservers import free_port
 
 TARGET_P95_ADDED_MS = 25.0
 WORKERS_SETTLE_S = 5.0
@@ -137,12 +139,6 @@ def fake_llm_serve(*, ttft_ms: float, tokens_per_s: float, tokens: tuple[int, in
 
 
 # --- processes ----------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def database_url_for(db_path: Path) -> str:
     return f"sqlite:///{db_path}"
 
@@ -153,12 +149,9 @@ def daphne_start(
     """The service under daphne on a free loopback port: one process, or `workers` daphne
     processes under scripts/serve.py (as in production; they need a Redis channel layer)."""
     port = free_port()
-    where = ["-b", "127.0.0.1", "-p", str(port), "--access-log", os.devnull]
-    if workers == 1:
-        command = [str(Path(sys.executable).parent / "daphne"), *where, app]
-    else:
-        command = [sys.executable, str(ROOT / "scripts" / "serve.py"), "--workers", str(workers)]
-        command += where
+    command = agent_command(
+        host="127.0.0.1", port=port, workers=workers, extra=("--access-log", os.devnull), app=app
+    )
     full_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "agentsite.settings",

@@ -44,7 +44,6 @@ import os
 import random
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -68,6 +67,8 @@ from _common import (
     temp_database,
     worker_pids,
 )
+
+from scripts.testservers import free_port
 
 URL = "/v1/generate/recommendation-text"
 TOKEN = "bench"
@@ -147,12 +148,6 @@ def fake_llm_start(*, answers: TemplateAnswers, run_dir: Path, latency_ms: float
 
 
 # --- the service ----------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def server_start(
     *, db_path: Path, llm_base_url: str, workers: int, log: Path
 ) -> tuple[subprocess.Popen, str]:

@@ -44,6 +44,19 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def agent_command(
+    *, host: str, port: int, workers: int = 1, extra: tuple[str, ...] = (), app: str = APPLICATION
+) -> list[str]:
+    """The command that serves the agent on host:port: daphne itself for one process, this
+    script for several (they need REDIS_URL). `extra`: more daphne options."""
+    where = ["-b", host, "-p", str(port), *extra]
+    if workers == 1:
+        return [str(Path(sys.executable).with_name("daphne")), *where, app]
+    if app != APPLICATION:
+        raise ValueError("several workers serve agentsite.asgi:application only")
+    return [sys.executable, str(Path(__file__).resolve()), "--workers", str(workers), *where]
+
+
 def daphne_command(fd: int, extra: list[str]) -> list[str]:
     daphne = Path(sys.executable).with_name("daphne")
     return [str(daphne), "--fd", str(fd), *extra, APPLICATION]

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llm.fake_server import FakeLLMServer
+from scripts.serve import agent_command
+from scripts.testservers import free_port, mysql_database_fresh
 
 ROOT = Path(__file__).resolve().parents[3]
 START_TIMEOUT_S = 60.0
@@ -68,20 +70,9 @@ class LiveAgent:
         return self.log.read_text(errors="replace")[-chars:]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _database_url(directory: Path, name: str) -> str:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("mysql"):
-        sys.path.insert(0, str(ROOT))
-        from scripts.testservers import mysql_database_fresh
-
         return mysql_database_fresh(url, name)
     return f"sqlite:///{directory / 'agent.sqlite3'}"
 
@@ -156,19 +147,13 @@ def live_agent(directory: Path, *, offline: bool = False) -> Iterator[LiveAgent]
         env = _environment(directory=directory, model=model, offline=offline)
         ids = _bootstrap(env)
         agent = LiveAgent(
-            port=_free_port(),
+            port=free_port(),
             workers=2 if env["REDIS_URL"] else 1,
             ids=ids,
             model=model,
             log=directory / "daphne.log",
         )
-        where = ["-b", "127.0.0.1", "-p", str(agent.port)]
-        if agent.workers == 1:
-            command = [str(Path(sys.executable).with_name("daphne")), *where]
-            command.append("agentsite.asgi:application")
-        else:
-            command = [sys.executable, str(ROOT / "scripts" / "serve.py")]
-            command += ["--workers", str(agent.workers), *where]
+        command = agent_command(host="127.0.0.1", port=agent.port, workers=agent.workers)
         with agent.log.open("wb") as out:
             process = subprocess.Popen(
                 command,

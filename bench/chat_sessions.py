@@ -51,7 +51,7 @@ from _common import (
     worker_pids,
 )
 
-from scripts.serve import agent_command
+from scripts.serve import agent_spawn, agent_wait_ready, processes_stop
 from scripts.testservers import free_port
 
 TARGET_P95_ADDED_MS = 25.0
@@ -149,9 +149,6 @@ def daphne_start(
     """The service under daphne on a free loopback port: one process, or `workers` daphne
     processes under scripts/serve.py (as in production; they need a Redis channel layer)."""
     port = free_port()
-    command = agent_command(
-        host="127.0.0.1", port=port, workers=workers, extra=("--access-log", os.devnull), app=app
-    )
     full_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "agentsite.settings",
@@ -160,26 +157,15 @@ def daphne_start(
         "DEBUG": "false",
         **env,
     }
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=full_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = agent_spawn(
+        port=port,
+        env=full_env,
+        log=log,
+        workers=workers,
+        extra=("--access-log", os.devnull),
+        app=app,
+    )
     return process, port
-
-
-def process_stop(process: subprocess.Popen, *, timeout: float = 15) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def service_pids(process: subprocess.Popen, workers: int) -> list[int]:
@@ -188,22 +174,13 @@ def service_pids(process: subprocess.Popen, workers: int) -> list[int]:
 
 
 def daphne_wait_ready(process: subprocess.Popen, port: int, log: Path, workers: int = 1) -> None:
-    import httpx
-
-    until = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < until:
-        if process.poll() is not None:
-            raise RuntimeError(f"daphne exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=2).status_code == 200:
-                if workers > 1:
-                    # One worker answered; the others start alike (their imports take ~2 s).
-                    time.sleep(WORKERS_SETTLE_S)
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"daphne did not answer in {START_TIMEOUT_S}s: {log.read_text()[-2000:]}")
+    try:
+        agent_wait_ready(process, port=port, timeout=START_TIMEOUT_S)
+    except RuntimeError as exc:
+        raise RuntimeError(f"{exc}: {log.read_text()[-2000:]}") from None
+    if workers > 1:
+        # One worker answered; the others start alike (their imports take ~2 s).
+        time.sleep(WORKERS_SETTLE_S)
 
 
 def proc_status_kb(pid: int) -> dict[str, int]:
@@ -800,8 +777,8 @@ def main(argv: list[str] | None = None) -> dict:
         if sampler is not None:
             sampler.kill()
         if daphne is not None:
-            process_stop(daphne)
-        process_stop(fake)
+            processes_stop([daphne])
+        processes_stop([fake])
     fake_timings = json.loads(timings_path.read_text()) if timings_path.exists() else {}
 
     return report(

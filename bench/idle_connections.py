@@ -35,10 +35,11 @@ from chat_sessions import (
     database_prepare,
     open_files_raise,
     proc_status_kb,
-    process_stop,
     session_paths,
     ws_connect,
 )
+
+from scripts.serve import processes_stop
 
 TARGET_KB_PER_CONNECTION = 100.0
 
@@ -148,7 +149,7 @@ def main(argv: list[str] | None = None) -> dict:
         run = asyncio.run(_run(port=port, pid=daphne.pid, specs=specs, warmup=warmup, args=args))
     finally:
         if daphne is not None:
-            process_stop(daphne)
+            processes_stop([daphne])
     sessions = ChatSession.objects.count()
 
     n = max(1, run["opened"])

@@ -20,12 +20,15 @@ benchmark of the text endpoint).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,16 +60,58 @@ def agent_command(
     return [sys.executable, str(Path(__file__).resolve()), "--workers", str(workers), *where]
 
 
+def agent_spawn(
+    *,
+    port: int,
+    env: dict[str, str],
+    log: Path,
+    workers: int = 1,
+    extra: tuple[str, ...] = (),
+    app: str = APPLICATION,
+) -> subprocess.Popen:
+    """Serve the agent on 127.0.0.1:`port` in the background: `env` is its whole
+    environment, its output goes to `log`, and it runs in a session of its own (a Ctrl-C
+    meant for the caller does not stop it before the caller's cleanup)."""
+    command = agent_command(host="127.0.0.1", port=port, workers=workers, extra=extra, app=app)
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def agent_wait_ready(process: subprocess.Popen, *, port: int, timeout: float) -> None:
+    """Until /v1/health answers 200; RuntimeError when the process exits or time runs out."""
+    health = f"http://127.0.0.1:{port}/v1/health"
+    until = time.monotonic() + timeout
+    while time.monotonic() < until:
+        if process.poll() is not None:
+            raise RuntimeError(f"the agent exited with {process.returncode}")
+        with (
+            contextlib.suppress(OSError, urllib.error.URLError),
+            urllib.request.urlopen(health, timeout=2) as response,
+        ):
+            if response.status == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"the agent did not answer in {timeout:g} s")
+
+
 def daphne_command(fd: int, extra: list[str]) -> list[str]:
     daphne = Path(sys.executable).with_name("daphne")
     return [str(daphne), "--fd", str(fd), *extra, APPLICATION]
 
 
-def stop(children: list[subprocess.Popen]) -> None:
+def processes_stop(children: list[subprocess.Popen], *, timeout: float = STOP_TIMEOUT_S) -> None:
+    """SIGTERM each, wait for them together up to `timeout`, then kill the ones left."""
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
-    until = time.monotonic() + STOP_TIMEOUT_S
+    until = time.monotonic() + timeout
     for child in children:
         try:
             child.wait(timeout=max(0.1, until - time.monotonic()))
@@ -104,7 +149,7 @@ def serve(*, host: str, port: int, workers: int, extra: list[str]) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        stop(children)
+        processes_stop(children)
 
 
 def main(argv: list[str] | None = None) -> int:

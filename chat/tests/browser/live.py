@@ -18,18 +18,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from llm.fake_server import FakeLLMServer
-from scripts.serve import agent_command
+from scripts.serve import agent_spawn, agent_wait_ready, processes_stop
 from scripts.testservers import free_port, mysql_database_fresh
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -120,22 +116,6 @@ def _bootstrap(env: dict[str, str]) -> DemoIds:
     )
 
 
-def _wait_ready(process: subprocess.Popen, agent: LiveAgent) -> None:
-    until = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < until:
-        if process.poll() is not None:
-            raise RuntimeError(f"daphne exited:\n{agent.log_tail()}")
-        health = f"{agent.base_url}/v1/health"
-        with (
-            contextlib.suppress(OSError, urllib.error.URLError),
-            urllib.request.urlopen(health, timeout=2) as response,
-        ):
-            if response.status == 200:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"daphne did not answer in {START_TIMEOUT_S} s:\n{agent.log_tail()}")
-
-
 @contextlib.contextmanager
 def live_agent(directory: Path, *, offline: bool = False) -> Iterator[LiveAgent]:
     """Bootstrap a database in `directory`, serve it, and stop everything on the way out.
@@ -153,24 +133,13 @@ def live_agent(directory: Path, *, offline: bool = False) -> Iterator[LiveAgent]
             model=model,
             log=directory / "daphne.log",
         )
-        command = agent_command(host="127.0.0.1", port=agent.port, workers=agent.workers)
-        with agent.log.open("wb") as out:
-            process = subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        _wait_ready(process, agent)
+        process = agent_spawn(port=agent.port, env=env, log=agent.log, workers=agent.workers)
+        try:
+            agent_wait_ready(process, port=agent.port, timeout=START_TIMEOUT_S)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}:\n{agent.log_tail()}") from None
         yield agent
     finally:
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            processes_stop([process])
         model.stop()

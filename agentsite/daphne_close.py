@@ -1,23 +1,43 @@
-"""daphne drops the `reason` of an ASGI `websocket.close` (django/daphne#374, open since 2021).
+"""Two fixes to how daphne closes a WebSocket, so a client always learns why it was closed.
 
-Channels sends it (`close(code=4401, reason="Token expired")`), the ASGI spec has had the
-field since 2.3, and autobahn, which daphne speaks WebSocket through, puts it in the close
-frame when asked. daphne 4.2 passes the code only, so a browser saw `4401` and an empty
-`CloseEvent.reason`. Installed by agentsite.asgi; under another server it does nothing.
+1. daphne drops the `reason` of an ASGI `websocket.close` (django/daphne#374, open since
+   2021). Channels sends it (`close(code=4401, reason="Token expired")`), the ASGI spec has
+   had the field since 2.3, and autobahn, which daphne speaks WebSocket through, puts it in
+   the close frame when asked. daphne 4.2 passes the code only, so a browser saw `4401` and
+   an empty `CloseEvent.reason`.
+2. The close handshake could be cut before the client read the close frame. After sending
+   its close frame, autobahn waits `closeHandshakeTimeout` (1 s by default) for the client's
+   reply and then aborts the TCP connection (an RST). It schedules that wait on txaio's
+   batched timer, whose `call_later` rounds `now + delay` *down to a whole second*
+   (txaio 26.6, `_BatchedTimer.call_later`): a 1 s wait started at 49.998 fires at 50.000.
+   About one refused socket in 30 was reset 2-5 ms after its close frame left; a browser
+   whose reply was still on its way reported 1006 with no code (seen with tcpdump: close
+   frame, then RST, and the client's reply never sent). Waiting `CLOSE_HANDSHAKE_TIMEOUT_S`
+   makes the real wait at least that less one second.
+
+Installed by agentsite.asgi; under another server it does nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+# The rounding takes up to one second off; a client has at least 4 s to answer a close.
+CLOSE_HANDSHAKE_TIMEOUT_S = 5
 
-def daphne_close_reason_install() -> None:
-    """Make daphne's WebSocket protocol send the close reason the application gave."""
+
+def daphne_close_install() -> None:
+    """Make daphne send the close reason and wait for the client's answer to a close."""
     try:
-        from daphne.ws_protocol import WebSocketProtocol
+        from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
     except ImportError:
         return
-    original = WebSocketProtocol.handle_reply
+    _close_reason_install(WebSocketProtocol)
+    _close_handshake_timeout_install(WebSocketFactory)
+
+
+def _close_reason_install(protocol_class: Any) -> None:
+    original = protocol_class.handle_reply
     if getattr(original, "passes_close_reason", False):
         return
 
@@ -35,4 +55,18 @@ def daphne_close_reason_install() -> None:
         original(self, message)
 
     handle_reply.passes_close_reason = True
-    WebSocketProtocol.handle_reply = handle_reply
+    protocol_class.handle_reply = handle_reply
+
+
+def _close_handshake_timeout_install(factory_class: Any) -> None:
+    original = factory_class.__init__
+    if getattr(original, "sets_close_handshake_timeout", False):
+        return
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        # daphne's own setProtocolOptions call (Server.run) leaves this option alone.
+        self.setProtocolOptions(closeHandshakeTimeout=CLOSE_HANDSHAKE_TIMEOUT_S)
+
+    __init__.sets_close_handshake_timeout = True
+    factory_class.__init__ = __init__

@@ -181,19 +181,12 @@ def test_a_refused_connection_reaches_the_browser_with_its_code(
         return token_for(user_id=user_id, scenario="recommendation", recommendation_id=rec)
 
     options = {"origin": origin} if origin else {}
-    query = f"scenario=recommendation&rec={rec}&reconnect_ms=100"
-    tab = open_tab(query=query, mint=mint, **options)
-    # About one refused socket in 30 ends in the browser with 1006, no close frame seen
-    # (reproduced with bob's token on one daphne process; the cause is not found yet).
-    # The client then reconnects, as the stock client does; the next refusal must carry
-    # its code and reason.
-    tab.wait("window.chatLog.closes.some(c => c.code !== 1006)")
+    tab = open_tab(query=f"scenario=recommendation&rec={rec}", mint=mint, **options)
+    tab.wait("window.chatLog.closes.length > 0")
     log = tab.log()
-    closes = log["closes"]
-    refused = next(close for close in closes if close["code"] != 1006)
-    # The socket was accepted and then closed: the browser sees why.
-    assert refused == {"code": code, "reason": reason}, agent.log_tail()
-    assert closes.index(refused) <= 1
+    # The socket was accepted and then closed: the browser sees why, the first time (not a
+    # 1006 from a close handshake cut short: agentsite/daphne_close.py).
+    assert log["closes"][0] == {"code": code, "reason": reason}, agent.log_tail()
     assert "connected" in log["statuses"]
     assert log["frames"] == []
 

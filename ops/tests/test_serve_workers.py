@@ -5,21 +5,16 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+from scripts.testservers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = [sys.executable, str(ROOT / "scripts" / "serve.py")]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def children_of(pid: int) -> list[int]:

@@ -47,7 +47,9 @@ def _model_script_per_test(agent):
     agent.model.script_clear()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright's sync API is open its event loop is the
+# thread's running loop, and the async tests that follow the browser tests could not start.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

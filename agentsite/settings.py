@@ -175,6 +175,9 @@ CHAT_MAX_TOOL_ROUNDS = env.int("CHAT_MAX_TOOL_ROUNDS", default=5)
 # A whole chat answer (every model round and tool call) ends within this many seconds.
 CHAT_ANSWER_DEADLINE_S = env.float("CHAT_ANSWER_DEADLINE_S", default=90.0)
 CHAT_MAX_ANSWER_TOKENS = env.int("CHAT_MAX_ANSWER_TOKENS", default=900)
+# On SIGTERM (a deploy) answers still running may finish for this many seconds; the rest are
+# stored with what was streamed and a restart marker (chat.engine.answers_drain).
+CHAT_SHUTDOWN_GRACE_S = env.float("CHAT_SHUTDOWN_GRACE_S", default=15.0)
 # The history sent to the model: the latest messages that fit this many tokens.
 CHAT_HISTORY_TOKEN_BUDGET = env.int("CHAT_HISTORY_TOKEN_BUDGET", default=3000)
 # Streamed text is sent at most this often per answer, the first piece at once. Ten updates

@@ -224,6 +224,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _ask(self, incoming: frames.ClientFrame) -> None:
         session_id = self.session.pk
+        if engine.answers_draining():
+            await self._send(
+                frames.error_frame(
+                    frames.ERROR_RESTART,
+                    engine.RESTART_REFUSED_TEXT,
+                    client_id=incoming.client_id,
+                )
+            )
+            return
         if self.answer_elsewhere is not None or not engine.answer_reserve(session_id):
             await self._send(
                 frames.error_frame(

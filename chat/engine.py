@@ -10,7 +10,8 @@ group), so all tabs of a session see the same answer.
 An answer always ends in exactly one final `assistant` frame and one stored message:
   done     the whole answer
   stopped  what was streamed + STOPPED_MARKER (the upstream stream is closed at once)
-  failed   what was streamed + FAILED_MARKER, after an `error` frame
+  failed   what was streamed + FAILED_MARKER, after an `error` frame (RESTART_MARKER when
+           the process was shutting down: see answers_drain)
 The running answers of this process are in `_RUNNING`, keyed by session id; that is what makes
 a second question while one is running a `busy` error rather than a second parallel answer.
 """
@@ -43,6 +44,7 @@ from chat.prompts import IMAGES_MISSING_NOTE, ROUND_LIMIT_NOTE, system_prompt_bu
 from chat.selectors import chat_history_for_model
 from chat.services import (
     FAILED_MARKER,
+    RESTART_MARKER,
     STOPPED_MARKER,
     chat_answer_mark,
     chat_message_update_content,
@@ -77,14 +79,21 @@ ERROR_MESSAGES = {
     frames.ERROR_MODEL: "Языковая модель не ответила. Попробуйте задать вопрос ещё раз.",
     frames.ERROR_TIMEOUT: "Модель отвечала слишком долго, ответ прерван. Попробуйте ещё раз.",
     frames.ERROR_INTERNAL: "Не удалось подготовить ответ. Попробуйте ещё раз.",
+    frames.ERROR_RESTART: "Сервис перезапускается, ответ прерван. "
+    "Через минуту задайте вопрос ещё раз.",
 }
+# A question that arrives while this process shuts down (its socket is about to close).
+RESTART_REFUSED_TEXT = "Сервис перезапускается. Через минуту задайте вопрос ещё раз."
 # Offline answers are sent in pieces of about this many characters, like a model's deltas.
 OFFLINE_DELTA_CHARS = 48
 
 # session id → its running answer in this process (None while the answer is being set up).
 _RUNNING: dict[str, asyncio.Task | None] = {}
-# Answers asked to stop (see answer_stop).
+# Answers asked to stop (see answer_stop), and those of them stopped by a shutdown.
 _STOP_REQUESTED: weakref.WeakSet[asyncio.Task] = weakref.WeakSet()
+_INTERRUPTED: weakref.WeakSet[asyncio.Task] = weakref.WeakSet()
+# Set once this process shuts down (answers_drain): it takes no new question.
+_DRAINING = asyncio.Event()
 # session id → (built at, system prompt): see _system_prompt.
 _PROMPTS: OrderedDict[str, tuple[float, str]] = OrderedDict()
 _PROMPTS_LOCK = threading.Lock()
@@ -146,8 +155,9 @@ class _Answer:
 
 # --- the running answers of this process ---------------------------------------------------
 def answer_reserve(session_id: str) -> bool:
-    """Claim the session for a new answer; False when one is already running here."""
-    if session_id in _RUNNING:
+    """Claim the session for a new answer; False when one is already running here, or this
+    process is shutting down."""
+    if session_id in _RUNNING or _DRAINING.is_set():
         return False
     _RUNNING[session_id] = None
     return True
@@ -174,6 +184,44 @@ def answer_stop(session_id: str) -> bool:
     _STOP_REQUESTED.add(task)
     task.cancel()
     return True
+
+
+def answers_draining() -> bool:
+    return _DRAINING.is_set()
+
+
+async def answers_drain(*, grace_s: float, store_timeout_s: float = 10.0) -> tuple[int, int]:
+    """The process is shutting down: take no new question, let the running answers finish
+    for up to `grace_s`, then interrupt the rest. An interrupted answer ends like a failed
+    one (an `error` frame, a `failed` final frame) and is stored with what was streamed and
+    RESTART_MARKER, so after the restart the chat shows how far it got. Returns how many
+    answers finished and how many were interrupted.
+    """
+    _DRAINING.set()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace_s
+    finished: set[asyncio.Task] = set()
+    while True:
+        running = {task for task in _RUNNING.values() if task is not None and not task.done()}
+        # A question being stored right now (None) becomes a running answer in a moment.
+        setting_up = any(task is None for task in _RUNNING.values())
+        remaining = deadline - loop.time()
+        if not running and (not setting_up or remaining <= 0):
+            return len(finished), 0
+        if remaining <= 0:
+            break
+        if running:
+            done, _ = await asyncio.wait(running, timeout=remaining)
+            finished |= done
+        else:
+            await asyncio.sleep(min(0.05, remaining))
+    for task in running:
+        _INTERRUPTED.add(task)
+        _STOP_REQUESTED.add(task)
+        task.cancel()
+    # Each stores its partial answer on the way out (shielded, see answer_run).
+    await asyncio.wait(running, timeout=store_timeout_s)
+    return len(finished), len(running)
 
 
 def _delivery(broadcast: Broadcast, *, session_id: str) -> Broadcast:
@@ -259,11 +307,15 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
             if not answer.content.strip():
                 raise LLMError("the model returned an empty answer")
         except asyncio.CancelledError:
-            # `stop`: the gateway has closed the upstream stream on its way out.
+            # `stop` or a shutdown: the gateway has closed the upstream stream on its way out.
             task = asyncio.current_task()
             task.uncancel()
             _STOP_REQUESTED.discard(task)
-            status = STATUS_STOPPED
+            if task in _INTERRUPTED:
+                _INTERRUPTED.discard(task)
+                status, error_code = STATUS_FAILED, frames.ERROR_RESTART
+            else:
+                status = STATUS_STOPPED
         except LLMDeadlineExceeded:
             status, error_code = STATUS_FAILED, frames.ERROR_TIMEOUT
         except LLMError as exc:
@@ -286,7 +338,8 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
             llm_calls=llm_calls,
         )
     )
-    prompt_prefetch(principal=turn.principal, session_id=turn.session_id)
+    if not _DRAINING.is_set():
+        prompt_prefetch(principal=turn.principal, session_id=turn.session_id)
     return status
 
 
@@ -313,6 +366,8 @@ async def _answer_finish(
     content = answer.content.strip()
     if status == STATUS_STOPPED:
         content = chat_answer_mark(partial=content, marker=STOPPED_MARKER)
+    elif error_code == frames.ERROR_RESTART:
+        content = chat_answer_mark(partial=content, marker=RESTART_MARKER)
     elif status == STATUS_FAILED:
         content = chat_answer_mark(partial=content, marker=FAILED_MARKER)
     tokens = answer.prompt_tokens + answer.completion_tokens

@@ -41,6 +41,7 @@ ERROR_BUSY = "busy"
 ERROR_MODEL = "model_error"
 ERROR_TIMEOUT = "model_timeout"
 ERROR_INTERNAL = "internal_error"
+ERROR_RESTART = "service_restart"
 
 KIND_MESSAGE = "message"
 KIND_STOP = "stop"

@@ -34,6 +34,7 @@ from infrazen.models import ChatMessage, ChatSession, InfraZenUser
 __all__ = [
     "FAILED_MARKER",
     "PENDING_MARKER",
+    "RESTART_MARKER",
     "RESULT_MAX_CHARS",
     "ROLES",
     "STOPPED_MARKER",
@@ -62,6 +63,7 @@ STATUS_ARCHIVED = ChatSession.STATUS_ARCHIVED
 # Appended to a partial answer that is stored when the user stopped it or it failed midway.
 STOPPED_MARKER = "\n\n[ответ остановлен]"
 FAILED_MARKER = "\n\n[ответ прерван из-за ошибки]"
+RESTART_MARKER = "\n\n[ответ прерван: сервис перезапускался]"
 
 # chat_messages.content is a MySQL TEXT column: 65,535 bytes, not characters.
 CONTENT_MAX_BYTES = 65_535
@@ -199,7 +201,7 @@ def chat_turn_begin(*, session: ChatSession, content: str) -> tuple[ChatMessage,
 
 
 def chat_answer_mark(*, partial: str, marker: str) -> str:
-    """A partial answer with STOPPED_MARKER or FAILED_MARKER, never empty (content is NOT NULL)."""
+    """A partial answer with its marker (stopped, failed, restart), never empty (NOT NULL)."""
     partial = (partial or "").rstrip()
     return partial + marker if partial else marker.strip()
 

@@ -34,7 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 APPLICATION = "agentsite.asgi:application"
 BACKLOG = 1024
-STOP_TIMEOUT_S = 10.0
+# More than CHAT_SHUTDOWN_GRACE_S (15 s): a worker first lets running answers finish.
+STOP_TIMEOUT_S = 30.0
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -68,12 +69,14 @@ def agent_spawn(
     workers: int = 1,
     extra: tuple[str, ...] = (),
     app: str = APPLICATION,
+    log_append: bool = False,
 ) -> subprocess.Popen:
     """Serve the agent on 127.0.0.1:`port` in the background: `env` is its whole
-    environment, its output goes to `log`, and it runs in a session of its own (a Ctrl-C
-    meant for the caller does not stop it before the caller's cleanup)."""
+    environment, its output goes to `log` (after what is there with `log_append`), and it
+    runs in a session of its own (a Ctrl-C meant for the caller does not stop it before the
+    caller's cleanup)."""
     command = agent_command(host="127.0.0.1", port=port, workers=workers, extra=extra, app=app)
-    with log.open("wb") as out:
+    with log.open("ab" if log_append else "wb") as out:
         return subprocess.Popen(
             command,
             cwd=ROOT,

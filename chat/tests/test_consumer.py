@@ -14,7 +14,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chat import engine
 from chat.models import ToolCallAudit
-from chat.services import FAILED_MARKER, STOPPED_MARKER, chat_session_open
+from chat.services import FAILED_MARKER, RESTART_MARKER, STOPPED_MARKER, chat_session_open
 from chat.tests.principals import rec_principal
 from chat.tests.tokens import chat_token_mint_for_tests, unsigned_token_for_tests
 from chat.tests.wsclient import ChatClient, answers_settled, types
@@ -283,6 +283,67 @@ async def test_a_question_while_answering_is_busy_not_a_second_answer(alice, rec
     roles = [role for role, _ in await _stored(str((await ChatSession.objects.aget()).pk))]
     assert roles == ["user", "assistant"]
     await client.close()
+
+
+# --- shutdown (a deploy) -----------------------------------------------------------------------
+@pytest.fixture
+def shutting_down():
+    """answers_drain marks the process as shutting down for good; the next test's is not."""
+    yield
+    engine._DRAINING.clear()
+
+
+async def test_a_shutdown_lets_a_running_answer_finish_and_refuses_new_questions(
+    alice, rec, fake_llm, shutting_down
+):
+    fake_llm.enqueue(
+        Reply.answer("Ответ, который успевает закончиться до остановки.", tokens_per_s=30)
+    )
+    client = ChatClient(rec_path(alice, rec))
+    await client.connect()
+    await client.ask("Первый")
+    await client.until("assistant_delta")
+    drain = asyncio.create_task(engine.answers_drain(grace_s=10))
+    await client.send({"type": "message", "content": "Второй", "client_id": "c-2"})
+    refused = (await client.until("error"))[-1]
+    assert refused["code"] == "service_restart" and refused["client_id"] == "c-2"
+    assert "перезапускается" in refused["message"]
+    final = (await client.until("assistant"))[-1]
+    assert final["status"] == "done"
+    assert await drain == (1, 0)
+    rows = await _stored(str((await ChatSession.objects.aget()).pk))
+    assert rows == [("user", "Первый"), ("assistant", final["content"])]
+    assert len(fake_llm.chat_requests()) == 1
+    await client.close()
+
+
+async def test_a_shutdown_interrupts_a_long_answer_and_stores_what_was_streamed(
+    alice, rec, fake_llm, shutting_down
+):
+    fake_llm.enqueue(Reply.answer("слово " * 400, tokens_per_s=40))
+    client = ChatClient(rec_path(alice, rec))
+    await client.connect()
+    await client.ask("Расскажи подробно")
+    await client.until("assistant_delta")
+    assert await engine.answers_drain(grace_s=0.3) == (0, 1)
+    got = await client.until("assistant")
+    error, final = got[-2], got[-1]
+    assert error["code"] == "service_restart" and "Traceback" not in error["message"]
+    assert final["status"] == "failed"
+    assert final["content"].startswith("слово")
+    assert final["content"].endswith(RESTART_MARKER.strip())
+    # The model's stream was closed at once, as for a stop.
+    assert await asyncio.to_thread(fake_llm.wait_for_disconnect, timeout=2.0)
+    rows = await _stored(str((await ChatSession.objects.aget()).pk))
+    assert rows == [("user", "Расскажи подробно"), ("assistant", final["content"])]
+    assert not engine._RUNNING
+    await client.close()
+
+
+async def test_a_shutdown_with_nothing_running_returns_at_once(shutting_down):
+    started = time.monotonic()
+    assert await engine.answers_drain(grace_s=30) == (0, 0)
+    assert time.monotonic() - started < 1
 
 
 # --- failures ---------------------------------------------------------------------------------

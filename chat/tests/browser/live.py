@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ FOREIGN_ORIGIN = "http://evil.localhost:5002"
 # The admin's superuser, as `make demo` creates one.
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "browser-tests-admin-password"
+SHUTDOWN_GRACE_S = 4
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,30 @@ class LiveAgent:
     ids: DemoIds
     model: FakeLLMServer
     log: Path
+    env: dict[str, str]
+    process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        """Serve on `port` (again, after `stop`: the same database, as after a deploy)."""
+        self.process = agent_spawn(
+            port=self.port,
+            env=self.env,
+            log=self.log,
+            workers=self.workers,
+            log_append=self.log.exists(),
+        )
+        try:
+            agent_wait_ready(self.process, port=self.port, timeout=START_TIMEOUT_S)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}:\n{self.log_tail()}") from None
+
+    def stop(self) -> float:
+        """SIGTERM, as a deploy stops it; returns the seconds it took to exit."""
+        started = time.monotonic()
+        if self.process is not None:
+            processes_stop([self.process])
+            self.process = None
+        return time.monotonic() - started
 
     @property
     def base_url(self) -> str:
@@ -88,6 +114,8 @@ def _environment(*, directory: Path, model: FakeLLMServer, offline: bool) -> dic
         "LLM_FALLBACK_MODELS": "",
         "CHAT_UPLOAD_DIR": str(directory / "uploads"),
         "LOG_LEVEL": "WARNING",
+        # A deploy's SIGTERM lets running answers finish this long (test_restart.py).
+        "CHAT_SHUTDOWN_GRACE_S": str(SHUTDOWN_GRACE_S),
         "DEBUG": "false",
         "BROWSER_ADMIN_USERNAME": ADMIN_USERNAME,
         "BROWSER_ADMIN_PASSWORD": ADMIN_PASSWORD,
@@ -122,24 +150,20 @@ def live_agent(directory: Path, *, offline: bool = False) -> Iterator[LiveAgent]
     `offline`: no model configured (the fake model is still there, to show it is not called).
     """
     model = FakeLLMServer().start()
-    process = None
+    agent = None
     try:
         env = _environment(directory=directory, model=model, offline=offline)
-        ids = _bootstrap(env)
         agent = LiveAgent(
             port=free_port(),
             workers=2 if env["REDIS_URL"] else 1,
-            ids=ids,
+            ids=_bootstrap(env),
             model=model,
             log=directory / "daphne.log",
+            env=env,
         )
-        process = agent_spawn(port=agent.port, env=env, log=agent.log, workers=agent.workers)
-        try:
-            agent_wait_ready(process, port=agent.port, timeout=START_TIMEOUT_S)
-        except RuntimeError as exc:
-            raise RuntimeError(f"{exc}:\n{agent.log_tail()}") from None
+        agent.start()
         yield agent
     finally:
-        if process is not None:
-            processes_stop([process])
+        if agent is not None:
+            agent.stop()
         model.stop()

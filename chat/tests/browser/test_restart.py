@@ -1,0 +1,79 @@
+"""A deploy while the stock InfraZen client is mid-answer: SIGTERM to the live agent, which is
+then served again on the same port and database (agentsite/daphne_shutdown.py)."""
+
+from __future__ import annotations
+
+from chat.services import RESTART_MARKER
+from chat.tests.browser.live import SHUTDOWN_GRACE_S
+from llm.fake_server import Reply
+
+# The stock client's reconnect step: attempts after 1, 2, 3, 4 and 5 s cover the restart.
+RECONNECT_MS = 1000
+REPLAY_WAIT_MS = 30_000
+
+
+def _replayed_after_reconnect(question: str) -> str:
+    """A second `system` frame (the reconnect), then the question from the history."""
+    return (
+        "(() => { const f = window.chatLog.frames;"
+        " const i = f.map(x => x.type).lastIndexOf('system');"
+        " return f.filter(x => x.type === 'system').length >= 2"
+        f" && f.slice(i).some(x => x.type === 'user' && x.content === {question!r}); }})()"
+    )
+
+
+def _restarted(agent) -> float:
+    stopped_in = agent.stop()
+    agent.start()
+    return stopped_in
+
+
+def test_a_deploy_mid_answer_stores_what_was_streamed_and_the_client_sees_it(open_tab, agent):
+    rec = agent.ids.alice_recommendations[10]
+    # 400 words at 40 a second: far longer than the shutdown's grace.
+    agent.model.enqueue(Reply.answer("слово " * 400, tokens_per_s=40))
+    tab = open_tab(query=f"scenario=recommendation&rec={rec}&reconnect_ms={RECONNECT_MS}")
+    tab.wait("window.chatLog.statuses.includes('connected')")
+    tab.ask("Расскажи подробно")
+    tab.wait("window.chatLog.frames.some(f => f.type === 'assistant_delta')")
+
+    stopped_in = _restarted(agent)
+
+    # Cut after the grace, not at once and not by the kill that follows the stop timeout.
+    assert SHUTDOWN_GRACE_S - 0.5 < stopped_in < SHUTDOWN_GRACE_S + 8, agent.log_tail()
+    log = tab.log()
+    # Before its socket closed, the client got the answer as far as it went.
+    live = [f for f in log["frames"] if f["type"] == "assistant" and f.get("status")]
+    assert live and live[-1]["status"] == "failed", agent.log_tail()
+    assert live[-1]["content"].startswith("слово")
+    assert live[-1]["content"].endswith(RESTART_MARKER.strip())
+    assert any(f["type"] == "error" and f["code"] == "service_restart" for f in log["frames"])
+    # Told why the socket closed (1012, Service Restart), so it reconnects.
+    assert log["closes"][0] == {"code": 1012, "reason": "Service restarting"}
+    # After the restart the history shows the question and the stored partial answer.
+    tab.wait(_replayed_after_reconnect("Расскажи подробно"), timeout=REPLAY_WAIT_MS)
+    frames = tab.frames()
+    replayed = frames[max(i for i, f in enumerate(frames) if f["type"] == "system") :]
+    answers = [f for f in replayed if f["type"] == "assistant"]
+    assert [a["content"] for a in answers] == [live[-1]["content"]]
+    assert "0 chat answers finished, 1 interrupted and stored" in agent.log_tail()
+
+
+def test_a_deploy_lets_a_short_answer_finish_first(open_tab, agent):
+    rec = agent.ids.alice_recommendations[11]
+    answer = "Экономия 1 200 ₽ в месяц: снимок старше 90 дней и ни к чему не привязан."
+    agent.model.enqueue(Reply.answer(answer, tokens_per_s=8))
+    tab = open_tab(query=f"scenario=recommendation&rec={rec}&reconnect_ms={RECONNECT_MS}")
+    tab.wait("window.chatLog.statuses.includes('connected')")
+    tab.ask("Сколько я сэкономлю?")
+    tab.wait("window.chatLog.frames.some(f => f.type === 'assistant_delta')")
+
+    stopped_in = _restarted(agent)
+
+    assert stopped_in < SHUTDOWN_GRACE_S, agent.log_tail()
+    live = [f for f in tab.frames() if f["type"] == "assistant" and f.get("status")]
+    assert [(f["status"], f["content"]) for f in live] == [("done", answer)]
+    tab.wait(_replayed_after_reconnect("Сколько я сэкономлю?"), timeout=REPLAY_WAIT_MS)
+    frames = tab.frames()
+    replayed = frames[max(i for i, f in enumerate(frames) if f["type"] == "system") :]
+    assert [f["content"] for f in replayed if f["type"] == "assistant"] == [answer]

@@ -92,6 +92,8 @@ _RUNNING: dict[str, asyncio.Task | None] = {}
 # Answers asked to stop (see answer_stop), and those of them stopped by a shutdown.
 _STOP_REQUESTED: weakref.WeakSet[asyncio.Task] = weakref.WeakSet()
 _INTERRUPTED: weakref.WeakSet[asyncio.Task] = weakref.WeakSet()
+# Answers being stored (see answer_run): a shutdown waits for them.
+_FINISHING: set[asyncio.Future] = set()
 # Set once this process shuts down (answers_drain): it takes no new question.
 _DRAINING = asyncio.Event()
 # session id → (built at, system prompt): see _system_prompt.
@@ -219,8 +221,11 @@ async def answers_drain(*, grace_s: float, store_timeout_s: float = 10.0) -> tup
         _INTERRUPTED.add(task)
         _STOP_REQUESTED.add(task)
         task.cancel()
-    # Each stores its partial answer on the way out (shielded, see answer_run).
+    # Each stores its partial answer on the way out (shielded, see answer_run); one that was
+    # already being stored goes on with that while its task ends at once.
     await asyncio.wait(running, timeout=store_timeout_s)
+    if _FINISHING:
+        await asyncio.wait(set(_FINISHING), timeout=store_timeout_s)
     return len(finished), len(running)
 
 
@@ -325,8 +330,8 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
             status, error_code = STATUS_FAILED, frames.ERROR_INTERNAL
             logger.exception("chat answer failed", extra={"session_id": turn.session_id})
 
-    # A second `stop` while the answer is stored must not lose it.
-    await asyncio.shield(
+    # A second `stop` (or a shutdown) while the answer is stored must not lose it.
+    finish = asyncio.ensure_future(
         _answer_finish(
             task=asyncio.current_task(),
             turn=turn,
@@ -338,6 +343,9 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
             llm_calls=llm_calls,
         )
     )
+    _FINISHING.add(finish)
+    finish.add_done_callback(_FINISHING.discard)
+    await asyncio.shield(finish)
     if not _DRAINING.is_set():
         prompt_prefetch(principal=turn.principal, session_id=turn.session_id)
     return status

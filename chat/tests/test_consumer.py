@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from datetime import timedelta
 
@@ -337,6 +338,33 @@ async def test_a_shutdown_interrupts_a_long_answer_and_stores_what_was_streamed(
     rows = await _stored(str((await ChatSession.objects.aget()).pk))
     assert rows == [("user", "Расскажи подробно"), ("assistant", final["content"])]
     assert not engine._RUNNING
+    await client.close()
+
+
+async def test_a_shutdown_waits_for_an_answer_that_is_being_stored(
+    alice, rec, fake_llm, shutting_down, monkeypatch
+):
+    storing, stored = threading.Event(), threading.Event()
+    store = engine._answer_store
+
+    def slow_store(**kwargs):
+        storing.set()
+        time.sleep(0.5)
+        store(**kwargs)
+        stored.set()
+
+    monkeypatch.setattr(engine, "_answer_store", slow_store)
+    fake_llm.enqueue(Reply.answer("Короткий ответ."))
+    client = ChatClient(rec_path(alice, rec))
+    await client.connect()
+    await client.ask("Вопрос")
+    await asyncio.to_thread(storing.wait, 5)
+    # No grace: the answer's task is cancelled while its answer is written.
+    await engine.answers_drain(grace_s=0)
+    # The process may stop now: the answer is in the database.
+    assert stored.is_set()
+    rows = await _stored(str((await ChatSession.objects.aget()).pk))
+    assert rows == [("user", "Вопрос"), ("assistant", "Короткий ответ.")]
     await client.close()
 
 

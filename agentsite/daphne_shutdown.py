@@ -6,13 +6,18 @@ answer is a task of its own (it outlives a socket: chat.engine), so it went down
 event loop: what was streamed was lost, the question stayed without an answer, and the
 browser saw a 1006.
 
-Installed by agentsite.asgi when it runs under daphne, this comes first:
-1. `chat.engine.answers_drain`: no new question; running answers go on streaming to their
-   sockets and may finish for up to CHAT_SHUTDOWN_GRACE_S; the rest are stored with what was
-   streamed and a restart marker.
-2. Every open socket gets a close frame 1012 (Service Restart), so its client reconnects
+HTTP requests in flight (a recommendation text being generated for the InfraZen app's sync)
+were cancelled the same way.
+
+Installed by agentsite.asgi when it runs under daphne, this comes first, for up to
+CHAT_SHUTDOWN_GRACE_S in all:
+1. `/v1/readiness` answers 503 (ops.shutdown), so a load balancer sends new work elsewhere.
+2. `chat.engine.answers_drain`: no new question; running answers go on streaming to their
+   sockets and may finish; the rest are stored with what was streamed and a restart marker.
+   Meanwhile HTTP requests in flight may finish too.
+3. Every open socket gets a close frame 1012 (Service Restart), so its client reconnects
    (to another worker, or to this one restarted) and the history replay shows the answer.
-Then daphne's own shutdown runs as before.
+Then daphne's own shutdown runs as before (and cancels what is left).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import sys
 from typing import Any
 
 from django.conf import settings
+
+from ops.shutdown import shutdown_begin
 
 logger = logging.getLogger(__name__)
 
@@ -55,12 +62,37 @@ def daphne_shutdown_install() -> None:
     server_class.kill_all_applications = kill_all_applications
 
 
+def _requests_in_flight(server: Any) -> set[asyncio.Future]:
+    from daphne.ws_protocol import WebSocketProtocol
+
+    return {
+        details["application_instance"]
+        for protocol, details in list(server.connections.items())
+        if not isinstance(protocol, WebSocketProtocol)
+        and details.get("application_instance") is not None
+        and not details["application_instance"].done()
+    }
+
+
+async def _requests_finish(server: Any, *, grace_s: float) -> int:
+    """Wait up to `grace_s` for the HTTP requests in flight; returns how many are left."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace_s
+    while (pending := _requests_in_flight(server)) and loop.time() < deadline:
+        await asyncio.wait(pending, timeout=deadline - loop.time())
+    return len(_requests_in_flight(server))
+
+
 async def shutdown_drain(server: Any) -> None:
     from daphne.ws_protocol import WebSocketProtocol
 
     from chat.engine import answers_drain
 
-    finished, interrupted = await answers_drain(grace_s=settings.CHAT_SHUTDOWN_GRACE_S)
+    shutdown_begin()
+    grace_s = settings.CHAT_SHUTDOWN_GRACE_S
+    (finished, interrupted), requests_left = await asyncio.gather(
+        answers_drain(grace_s=grace_s), _requests_finish(server, grace_s=grace_s)
+    )
     closed = 0
     for protocol in list(server.connections):
         if isinstance(protocol, WebSocketProtocol) and protocol.state == protocol.STATE_OPEN:
@@ -70,11 +102,13 @@ async def shutdown_drain(server: Any) -> None:
             )
             closed += 1
     logger.log(
-        logging.WARNING if interrupted else logging.INFO,
-        "shutdown: %d chat answers finished, %d interrupted and stored, %d sockets closed",
+        logging.WARNING if interrupted or requests_left else logging.INFO,
+        "shutdown: %d chat answers finished, %d interrupted and stored, %d sockets closed, "
+        "%d HTTP requests still running",
         finished,
         interrupted,
         closed,
+        requests_left,
     )
     if closed:
         await asyncio.sleep(CLOSE_FLUSH_S)

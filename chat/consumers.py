@@ -40,6 +40,7 @@ from chat.auth import (
 from chat.selectors import HISTORY_LIMIT, HISTORY_MAX_LIMIT, chat_history
 from chat.services import chat_session_get_or_create
 from infrazen.models import ChatSession
+from ops.shutdown import shutting_down
 from ru_format import plural
 
 logger = logging.getLogger(__name__)
@@ -224,7 +225,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _ask(self, incoming: frames.ClientFrame) -> None:
         session_id = self.session.pk
-        if engine.answers_draining():
+        if shutting_down():
             await self._send(
                 frames.error_frame(
                     frames.ERROR_RESTART,

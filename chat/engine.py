@@ -57,6 +57,7 @@ from llm import gateway
 from llm.errors import LLMDeadlineExceeded, LLMError
 from llm.models import LLMCall
 from ops.logging import correlation_id_var, new_correlation_id
+from ops.shutdown import shutdown_begin, shutting_down
 from tools.base import ToolError
 from tools.registry import TOOLS, openai_tools, result_summary, tool_run
 
@@ -94,8 +95,6 @@ _STOP_REQUESTED: weakref.WeakSet[asyncio.Task] = weakref.WeakSet()
 _INTERRUPTED: weakref.WeakSet[asyncio.Task] = weakref.WeakSet()
 # Answers being stored (see answer_run): a shutdown waits for them.
 _FINISHING: set[asyncio.Future] = set()
-# Set once this process shuts down (answers_drain): it takes no new question.
-_DRAINING = asyncio.Event()
 # session id → (built at, system prompt): see _system_prompt.
 _PROMPTS: OrderedDict[str, tuple[float, str]] = OrderedDict()
 _PROMPTS_LOCK = threading.Lock()
@@ -159,7 +158,7 @@ class _Answer:
 def answer_reserve(session_id: str) -> bool:
     """Claim the session for a new answer; False when one is already running here, or this
     process is shutting down."""
-    if session_id in _RUNNING or _DRAINING.is_set():
+    if session_id in _RUNNING or shutting_down():
         return False
     _RUNNING[session_id] = None
     return True
@@ -188,10 +187,6 @@ def answer_stop(session_id: str) -> bool:
     return True
 
 
-def answers_draining() -> bool:
-    return _DRAINING.is_set()
-
-
 async def answers_drain(*, grace_s: float, store_timeout_s: float = 10.0) -> tuple[int, int]:
     """The process is shutting down: take no new question, let the running answers finish
     for up to `grace_s`, then interrupt the rest. An interrupted answer ends like a failed
@@ -199,7 +194,7 @@ async def answers_drain(*, grace_s: float, store_timeout_s: float = 10.0) -> tup
     RESTART_MARKER, so after the restart the chat shows how far it got. Returns how many
     answers finished and how many were interrupted.
     """
-    _DRAINING.set()
+    shutdown_begin()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + grace_s
     finished: set[asyncio.Task] = set()
@@ -346,7 +341,7 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
     _FINISHING.add(finish)
     finish.add_done_callback(_FINISHING.discard)
     await asyncio.shield(finish)
-    if not _DRAINING.is_set():
+    if not shutting_down():
         prompt_prefetch(principal=turn.principal, session_id=turn.session_id)
     return status
 

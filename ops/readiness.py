@@ -10,6 +10,7 @@ from channels.layers import get_channel_layer
 from django.db import connection
 
 from llm import gateway
+from ops.shutdown import shutting_down
 
 
 @dataclass
@@ -58,8 +59,15 @@ def _llm() -> Check:
     return Check("llm", not summary["problems"], False, latency_ms, summary)
 
 
+def _serving() -> Check:
+    # False from a deploy's SIGTERM on: running answers finish, new work goes elsewhere.
+    stopping = shutting_down()
+    return Check("serving", not stopping, True, 0.0, {"shutting_down": stopping})
+
+
 def readiness_checks() -> list[dict]:
     checks = [
+        _serving(),
         _timed("database", True, _database),
         _timed("channel_layer", True, _channel_layer),
         _llm(),

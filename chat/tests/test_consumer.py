@@ -23,6 +23,7 @@ from conftest import make_recommendation, make_resource
 from infrazen.models import ChatMessage, ChatSession, CloudProvider, InfraZenUser
 from llm.fake_server import Reply
 from llm.models import LLMCall
+from ops import shutdown
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -291,7 +292,7 @@ async def test_a_question_while_answering_is_busy_not_a_second_answer(alice, rec
 def shutting_down():
     """answers_drain marks the process as shutting down for good; the next test's is not."""
     yield
-    engine._DRAINING.clear()
+    shutdown._SHUTTING_DOWN.clear()
 
 
 async def test_a_shutdown_lets_a_running_answer_finish_and_refuses_new_questions(

@@ -39,6 +39,8 @@ FOREIGN_ORIGIN = "http://evil.localhost:5002"
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "browser-tests-admin-password"
 SHUTDOWN_GRACE_S = 4
+# What the InfraZen app's server sends to /v1/generate/recommendation-text.
+SERVICE_TOKEN = "browser-tests-service-token"
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ def _environment(*, directory: Path, model: FakeLLMServer, offline: bool) -> dic
         # Empty: the in-memory channel layer.
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "AGENT_SERVICE_JWT_SECRET": SECRET,
+        "AGENT_SERVICE_TOKEN": SERVICE_TOKEN,
         "CHAT_ALLOWED_ORIGINS": INFRAZEN_ORIGIN,
         "LLM_PROVIDER": "openai_compatible",
         "LLM_BASE_URL": model.base_url,

@@ -3,8 +3,16 @@ then served again on the same port and database (agentsite/daphne_shutdown.py)."
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
 from chat.services import RESTART_MARKER
-from chat.tests.browser.live import SHUTDOWN_GRACE_S
+from chat.tests.browser.live import SERVICE_TOKEN, SHUTDOWN_GRACE_S
 from llm.fake_server import Reply
 
 # The stock client's reconnect step: attempts after 1, 2, 3, 4 and 5 s cover the restart.
@@ -28,6 +36,25 @@ def _restarted(agent) -> float:
     return stopped_in
 
 
+@pytest.fixture(autouse=True)
+def _served_again(agent):
+    """A test that fails while the agent is stopped leaves it served for the next tests."""
+    yield
+    if agent.process is None:
+        agent.start()
+
+
+def _readiness(agent) -> tuple[int, dict]:
+    """(status, body); (0, {}) once the worker no longer accepts connections."""
+    try:
+        with urllib.request.urlopen(f"{agent.base_url}/v1/readiness", timeout=2) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
+    except OSError:
+        return 0, {}
+
+
 def test_a_deploy_mid_answer_stores_what_was_streamed_and_the_client_sees_it(open_tab, agent):
     rec = agent.ids.alice_recommendations[10]
     # 400 words at 40 a second: far longer than the shutdown's grace.
@@ -37,8 +64,20 @@ def test_a_deploy_mid_answer_stores_what_was_streamed_and_the_client_sees_it(ope
     tab.ask("Расскажи подробно")
     tab.wait("window.chatLog.frames.some(f => f.type === 'assistant_delta')")
 
-    stopped_in = _restarted(agent)
+    # While the answer runs on, the worker tells the load balancer it is going away.
+    stopping = threading.Thread(target=agent.stop)
+    started = time.monotonic()
+    stopping.start()
+    readiness = _readiness(agent)
+    while readiness[0] == 200 and time.monotonic() - started < SHUTDOWN_GRACE_S - 1:
+        time.sleep(0.1)
+        readiness = _readiness(agent)
+    stopping.join()
+    stopped_in = time.monotonic() - started
+    agent.start()
 
+    assert readiness[0] == 503, readiness
+    assert {"name": "serving", "ok": False}.items() <= readiness[1]["checks"][0].items()
     # Cut after the grace, not at once and not by the kill that follows the stop timeout.
     assert SHUTDOWN_GRACE_S - 0.5 < stopped_in < SHUTDOWN_GRACE_S + 8, agent.log_tail()
     log = tab.log()
@@ -77,3 +116,37 @@ def test_a_deploy_lets_a_short_answer_finish_first(open_tab, agent):
     frames = tab.frames()
     replayed = frames[max(i for i, f in enumerate(frames) if f["type"] == "system") :]
     assert [f["content"] for f in replayed if f["type"] == "assistant"] == [answer]
+
+
+def test_a_deploy_lets_a_text_request_in_flight_finish(agent):
+    """The InfraZen app's sync asks for a recommendation's texts as the worker is stopped."""
+    rec = agent.ids.alice_recommendations[12]
+    texts = {"short_description_html": "Текст", "detailed_description_html": "Подробный текст"}
+    agent.model.enqueue(Reply.structured_output(texts, ttfb_s=2.0))
+    request = urllib.request.Request(
+        f"{agent.base_url}/v1/generate/recommendation-text",
+        data=json.dumps({"recommendation_id": rec}).encode(),
+        headers={"Authorization": f"Bearer {SERVICE_TOKEN}", "Content-Type": "application/json"},
+    )
+    answered: dict = {}
+
+    def call() -> None:
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                answered.update(status=response.status, body=json.loads(response.read()))
+        except OSError as exc:  # a reset or a refused connection: the assertion shows it
+            answered.update(error=repr(exc))
+
+    seen = len(agent.model.chat_requests())
+    caller = threading.Thread(target=call)
+    caller.start()
+    until = time.monotonic() + 10
+    while len(agent.model.chat_requests()) == seen and time.monotonic() < until:
+        time.sleep(0.05)
+    stopped_in = _restarted(agent)
+    caller.join(timeout=30)
+
+    assert answered.get("status") == 200, (answered, agent.log_tail())
+    assert answered["body"]["recommendation_id"] == rec
+    assert "error" not in answered["body"]
+    assert stopped_in < SHUTDOWN_GRACE_S + 2

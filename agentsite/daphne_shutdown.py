@@ -11,11 +11,12 @@ were cancelled the same way.
 
 Installed by agentsite.asgi when it runs under daphne, this comes first, for up to
 CHAT_SHUTDOWN_GRACE_S in all:
-1. `/v1/readiness` answers 503 (ops.shutdown), so a load balancer sends new work elsewhere.
-2. `chat.engine.answers_drain`: no new question; running answers go on streaming to their
-   sockets and may finish; the rest are stored with what was streamed and a restart marker.
-   Meanwhile HTTP requests in flight may finish too.
-3. Every open socket gets a close frame 1012 (Service Restart), so its client reconnects
+1. `chat.engine.answers_drain` marks the process as shutting down (ops.shutdown):
+   `/v1/readiness` answers 503, so a load balancer sends new work elsewhere, and a new
+   question is refused. Running answers go on streaming to their sockets and may finish;
+   the rest are stored with what was streamed and a restart marker. Meanwhile HTTP requests
+   in flight may finish too.
+2. Every open socket gets a close frame 1012 (Service Restart), so its client reconnects
    (to another worker, or to this one restarted) and the history replay shows the answer.
 Then daphne's own shutdown runs as before (and cancels what is left).
 """
@@ -28,8 +29,6 @@ import sys
 from typing import Any
 
 from django.conf import settings
-
-from ops.shutdown import shutdown_begin
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +87,6 @@ async def shutdown_drain(server: Any) -> None:
 
     from chat.engine import answers_drain
 
-    shutdown_begin()
     grace_s = settings.CHAT_SHUTDOWN_GRACE_S
     (finished, interrupted), requests_left = await asyncio.gather(
         answers_drain(grace_s=grace_s), _requests_finish(server, grace_s=grace_s)

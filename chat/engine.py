@@ -156,9 +156,8 @@ class _Answer:
 
 # --- the running answers of this process ---------------------------------------------------
 def answer_reserve(session_id: str) -> bool:
-    """Claim the session for a new answer; False when one is already running here, or this
-    process is shutting down."""
-    if session_id in _RUNNING or shutting_down():
+    """Claim the session for a new answer; False when one is already running here."""
+    if session_id in _RUNNING:
         return False
     _RUNNING[session_id] = None
     return True
@@ -188,11 +187,12 @@ def answer_stop(session_id: str) -> bool:
 
 
 async def answers_drain(*, grace_s: float, store_timeout_s: float = 10.0) -> tuple[int, int]:
-    """The process is shutting down: take no new question, let the running answers finish
-    for up to `grace_s`, then interrupt the rest. An interrupted answer ends like a failed
-    one (an `error` frame, a `failed` final frame) and is stored with what was streamed and
-    RESTART_MARKER, so after the restart the chat shows how far it got. Returns how many
-    answers finished and how many were interrupted.
+    """Mark the process as shutting down (ops.shutdown: the consumer refuses new questions,
+    readiness answers 503), let the running answers finish for up to `grace_s`, then
+    interrupt the rest. An interrupted answer ends like a failed one (an `error` frame, a
+    `failed` final frame) and is stored with what was streamed and RESTART_MARKER, so after
+    the restart the chat shows how far it got. Returns how many answers finished and how
+    many were interrupted.
     """
     shutdown_begin()
     loop = asyncio.get_running_loop()

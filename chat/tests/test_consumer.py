@@ -289,14 +289,14 @@ async def test_a_question_while_answering_is_busy_not_a_second_answer(alice, rec
 
 # --- shutdown (a deploy) -----------------------------------------------------------------------
 @pytest.fixture
-def shutting_down():
+def shutdown_flag_reset():
     """answers_drain marks the process as shutting down for good; the next test's is not."""
     yield
     shutdown._SHUTTING_DOWN.clear()
 
 
 async def test_a_shutdown_lets_a_running_answer_finish_and_refuses_new_questions(
-    alice, rec, fake_llm, shutting_down
+    alice, rec, fake_llm, shutdown_flag_reset
 ):
     fake_llm.enqueue(
         Reply.answer("Ответ, который успевает закончиться до остановки.", tokens_per_s=30)
@@ -320,7 +320,7 @@ async def test_a_shutdown_lets_a_running_answer_finish_and_refuses_new_questions
 
 
 async def test_a_shutdown_interrupts_a_long_answer_and_stores_what_was_streamed(
-    alice, rec, fake_llm, shutting_down
+    alice, rec, fake_llm, shutdown_flag_reset
 ):
     fake_llm.enqueue(Reply.answer("слово " * 400, tokens_per_s=40))
     client = ChatClient(rec_path(alice, rec))
@@ -343,7 +343,7 @@ async def test_a_shutdown_interrupts_a_long_answer_and_stores_what_was_streamed(
 
 
 async def test_a_shutdown_waits_for_an_answer_that_is_being_stored(
-    alice, rec, fake_llm, shutting_down, monkeypatch
+    alice, rec, fake_llm, shutdown_flag_reset, monkeypatch
 ):
     storing, stored = threading.Event(), threading.Event()
     store = engine._answer_store
@@ -369,7 +369,7 @@ async def test_a_shutdown_waits_for_an_answer_that_is_being_stored(
     await client.close()
 
 
-async def test_a_shutdown_with_nothing_running_returns_at_once(shutting_down):
+async def test_a_shutdown_with_nothing_running_returns_at_once(shutdown_flag_reset):
     started = time.monotonic()
     assert await engine.answers_drain(grace_s=30) == (0, 0)
     assert time.monotonic() - started < 1

@@ -1,18 +1,29 @@
-"""Service errors and the one place they become HTTP responses.
+"""Service errors and the one error shape every REST answer of the service uses.
 
-Services raise these small classes; the DRF exception handler below turns them (and DRF's
-own errors) into `{"error": ...}` bodies. Raw exception text never reaches a client.
+    {"error": "<Russian or English message>", "code": "<machine code>", "detail": "<same message>",
+     "fields": {...}}   # fields only for a body that failed validation
+
+`error` is what the InfraZen app's text client looks for, `detail` what its browser upload
+client shows (and the reports client reads), so one body serves every caller unchanged.
+Services raise the small classes below; DRF views get the shape from `exception_handler`,
+plain Django views and the URLconf's handler400/403/404/500 from `error_response`. Raw
+exception text and tracebacks never reach a client.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from django.http import JsonResponse
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
+
+INTERNAL_MESSAGE = "Внутренняя ошибка сервиса"
+INVALID_MESSAGE = "Некорректный запрос"
 
 
 class ServiceError(Exception):
@@ -31,20 +42,45 @@ class NotFound(ServiceError):
     code = "not_found"
 
 
+def error_body(message: str, code: str, *, fields: dict[str, Any] | None = None) -> dict:
+    body: dict[str, Any] = {"error": message, "code": code, "detail": message}
+    if fields is not None:
+        body["fields"] = fields
+    return body
+
+
+def error_response(
+    message: str,
+    code: str,
+    status_code: int,
+    *,
+    fields: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JsonResponse:
+    """The error shape as a plain Django response (async views, URLconf handlers)."""
+    return JsonResponse(
+        error_body(message, code, fields=fields),
+        status=status_code,
+        headers=headers,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
-        return Response({"error": exc.message, "code": exc.code}, status=exc.http_status)
+        return Response(error_body(exc.message, exc.code), status=exc.http_status)
     response = drf_exception_handler(exc, context)
     if response is None:
         # Unknown failure: log it with its traceback, show the caller nothing of it.
         logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
         return Response(
-            {"error": "Внутренняя ошибка сервиса", "code": "internal_error"},
+            error_body(INTERNAL_MESSAGE, "internal_error"),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     detail = response.data
     if isinstance(detail, dict) and "detail" in detail and len(detail) == 1:
-        response.data = {"error": str(detail["detail"]), "code": "error"}
+        code = getattr(detail["detail"], "code", None) or "error"
+        response.data = error_body(str(detail["detail"]), str(code))
     else:
-        response.data = {"error": "Некорректный запрос", "code": "invalid", "fields": detail}
+        response.data = error_body(INVALID_MESSAGE, "invalid", fields=detail)
     return response

@@ -8,51 +8,58 @@ worker threads for all that time.
 
 from __future__ import annotations
 
-import json
+import logging
 
 from django.conf import settings
 from django.http import JsonResponse
 from django.views import View
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from llm.gateway import deadline_in
-from ops.errors import NotFound
+from ops.errors import NotFound, error_response
+from ops.json_body import BodyRejected, json_body_validate
 from ops.service_auth import REFUSED_MESSAGE, service_request_allowed
 from recommendations_ai.services import text_generate_for_service
+
+logger = logging.getLogger(__name__)
+
+# optimization_recommendations.id is a signed INT (facts §1.3).
+RECOMMENDATION_ID_MAX = 2**31 - 1
 
 
 class TextGenerateInput(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    recommendation_id: int = Field(gt=0)
-
-
-def _error(message: str, status: int, **extra) -> JsonResponse:
-    return JsonResponse({"error": message, **extra}, status=status)
+    # Strict: `true`, "28" and 28.0 are not ids.
+    recommendation_id: StrictInt = Field(gt=0, le=RECOMMENDATION_ID_MAX)
 
 
 class RecommendationTextGenerateApi(View):
     http_method_names = ["post"]
 
+    async def http_method_not_allowed(self, request, *args, **kwargs):
+        return error_response(
+            "Метод не поддерживается: используйте POST",
+            "method_not_allowed",
+            405,
+            headers={"Allow": "POST"},
+        )
+
     async def post(self, request):
         deadline = deadline_in(settings.TEXT_ENDPOINT_DEADLINE_S)
         if not service_request_allowed(request):
-            return _error(REFUSED_MESSAGE, 401, code="unauthorized")
+            return error_response(REFUSED_MESSAGE, "unauthorized", 401)
         try:
-            body = TextGenerateInput.model_validate(json.loads(request.body or b"null"))
-        except (ValueError, ValidationError) as exc:
-            fields = (
-                {".".join(map(str, e["loc"])) or "body": e["msg"] for e in exc.errors()}
-                if isinstance(exc, ValidationError)
-                else {"body": "must be a JSON object"}
-            )
-            return _error("Некорректный запрос", 400, code="invalid", fields=fields)
+            body = json_body_validate(request, TextGenerateInput)
+        except BodyRejected as rejected:
+            logger.warning("text request refused: %s", rejected.code, extra={"path": request.path})
+            return rejected.response()
         try:
             result = await text_generate_for_service(
                 recommendation_id=body.recommendation_id, deadline=deadline
             )
         except NotFound as exc:
-            return _error(exc.message, 404, code="not_found")
+            return error_response(exc.message, "not_found", 404)
         return JsonResponse(
             {
                 "recommendation_id": result.recommendation_id,

@@ -13,6 +13,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from ops.settings_guard import environment_normalise, production_problems
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = "0.2.0"
 SERVICE_NAME = "infrazen-agent"
@@ -28,9 +30,14 @@ if "pytest" not in sys.modules and (BASE_DIR / ".env").exists():
 DEV_JWT_SECRET = "dev-jwt-secret-change-in-production"
 DEV_DJANGO_SECRET = "dev-only-django-secret-key-not-for-production"
 
-AGENT_ENV = env.str("AGENT_ENV", default="dev")
+# "dev" or "prod", whatever accepted spelling was set (ops.settings_guard.ENVIRONMENTS);
+# an unknown one stops the start rather than falling back to development defaults.
+AGENT_ENV = environment_normalise(value=env.str("AGENT_ENV", default="") or "dev")
+_prod = AGENT_ENV == "prod"
 AGENT_PORT = env.int("AGENT_PORT", default=8001)
-DEBUG = env.bool("DEBUG", default=AGENT_ENV != "prod")
+# Off by default everywhere: Django's debug pages show settings and source to whoever reaches
+# the port, and `make demo` is often the first thing put on a network. Refused in prod.
+DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_DJANGO_SECRET)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 # Browser origins allowed to open chat WebSockets (the InfraZen app's own pages).
@@ -47,6 +54,46 @@ CHAT_ALLOWED_ORIGINS = env.list(
     ],
 )
 
+# --- HTTPS, cookies and security headers (ops.security) ---------------------------------
+# nginx terminates TLS and sets X-Forwarded-Proto; trusted in prod, where the agent listens on
+# loopback behind it. Never trust it where clients reach daphne directly.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https")
+    if env.bool("TRUST_X_FORWARDED_PROTO", default=_prod)
+    else None
+)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_prod)
+# The InfraZen app, load balancers and scrapers call these over plain http on loopback.
+SECURE_REDIRECT_EXEMPT = [
+    r"^v1/health$",
+    r"^v1/readiness$",
+    r"^v1/generate/",
+    r"^v1/reports/",
+    r"^metrics$",
+]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if _prod else 0)
+# Off by default: the agent answers on the InfraZen app's own domain (nginx /agent/), and
+# these would bind every subdomain of it to HTTPS for a year (preload: in browsers' built-in
+# lists, slow to undo). That is the domain owner's decision, not this service's.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = _prod
+CSRF_COOKIE_SECURE = _prod
+# Origins (scheme://host) allowed to POST forms, e.g. https://infrazen.ru when nginx does not
+# pass the browser's Host header on. Default: none beyond the request's own host.
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# django-csp (ops.security). HTML is only the admin's, which loads its scripts and styles from
+# /static/ and uses no inline script; JSON answers get `default-src 'none'` instead.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 # --- Authentication between InfraZen and the agent -------------------------------------
 AGENT_SERVICE_JWT_SECRET = env.str("AGENT_SERVICE_JWT_SECRET", default="") or env.str(
     "JWT_SECRET_KEY", default=DEV_JWT_SECRET
@@ -58,6 +105,9 @@ AGENT_SERVICE_JWT_LEEWAY_S = env.int("AGENT_SERVICE_JWT_LEEWAY_S", default=30)
 AGENT_SERVICE_TOKEN = env.str("AGENT_SERVICE_TOKEN", default="")
 # Networks (CIDR) from which REST calls without a token are accepted. Empty: none.
 AGENT_ANONYMOUS_NETWORKS = env.list("AGENT_ANONYMOUS_NETWORKS", default=[])
+# A chat token may live at most this long: exp - iat (or exp - now without iat). Flask mints
+# 24 h tokens; a validly signed one with a far exp is refused (chat.auth.token_decode).
+AGENT_SERVICE_JWT_MAX_LIFETIME_S = env.int("AGENT_SERVICE_JWT_MAX_LIFETIME_S", default=86_400)
 
 # --- Database ---------------------------------------------------------------------------
 DATABASES = {
@@ -189,6 +239,15 @@ CHAT_DELTA_FLUSH_MS = env.int("CHAT_DELTA_FLUSH_MS", default=100)
 CHAT_CONTEXT_TTL_S = env.float("CHAT_CONTEXT_TTL_S", default=300.0)
 # Build it in the background when a socket opens and as it ages (chat.engine.prompt_prefetch).
 CHAT_CONTEXT_PREFETCH = env.bool("CHAT_CONTEXT_PREFETCH", default=True)
+# Frames one chat socket may send (chat.limits): a burst, then this many a second. A person
+# sends a few a minute; past the limit frames are dropped with a `rate_limited` error.
+CHAT_WS_FRAMES_PER_S = env.float("CHAT_WS_FRAMES_PER_S", default=1.0)
+CHAT_WS_FRAMES_BURST = env.int("CHAT_WS_FRAMES_BURST", default=20)
+# `history` frames (each replays up to 200 messages) per socket: a burst, then per minute.
+CHAT_WS_REPLAYS_PER_MINUTE = env.float("CHAT_WS_REPLAYS_PER_MINUTE", default=6.0)
+CHAT_WS_REPLAYS_BURST = env.int("CHAT_WS_REPLAYS_BURST", default=3)
+# A socket that has this many frames refused within about 10 s is closed with 4429.
+CHAT_WS_FLOOD_CLOSE_AFTER = env.int("CHAT_WS_FLOOD_CLOSE_AFTER", default=200)
 
 # --- Screenshots in the chat (POST /v1/chat/upload, chat.images) ----------------------------
 _upload_dir = Path(env.str("CHAT_UPLOAD_DIR", default="var/uploads"))
@@ -230,9 +289,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "ops.logging.CorrelationIdMiddleware",
-    # The REST endpoints the InfraZen app calls stop here: they need nothing below.
+    # A Host outside ALLOWED_HOSTS gets a JSON 400 here, the fast path's requests too.
+    "ops.security.AllowedHostsMiddleware",
+    # The REST endpoints the InfraZen app calls stop here: of the middleware below they get
+    # the security ones' redirect and headers only (ops.security.ResponseSecurity).
     "ops.service_api.ServiceApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "ops.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -244,6 +307,12 @@ MIDDLEWARE = [
 # InfraZen's real index names (e.g. ix_chat_messages_session_created) exceed Django's
 # 30-character rule, which exists only for Oracle.
 SILENCED_SYSTEM_CHECKS = ["models.E034"]
+# HSTS for subdomains and preloading are left to the domain's owner (see above): decided,
+# not forgotten, so `check --deploy` does not ask again.
+if not SECURE_HSTS_INCLUDE_SUBDOMAINS:
+    SILENCED_SYSTEM_CHECKS.append("security.W005")
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 ROOT_URLCONF = "agentsite.urls"
 ASGI_APPLICATION = "agentsite.asgi.application"
@@ -264,10 +333,11 @@ TEMPLATES = [
 ]
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The project's own static files, when it has any (the admin's come with Django).
+STATICFILES_DIRS = [d for d in [BASE_DIR / "static"] if d.is_dir()]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
-# daphne does not serve static files; in dev the ASGI app does it (see asgi.py).
-SERVE_STATIC = env.bool("SERVE_STATIC", default=DEBUG)
+# daphne does not serve static files; in dev the ASGI app does it (see asgi.py), in prod nginx.
+SERVE_STATIC = env.bool("SERVE_STATIC", default=not _prod)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
@@ -298,17 +368,16 @@ LOGGING = {
 }
 
 # --- Refuse to run production on development defaults ----------------------------------
-if AGENT_ENV == "prod":
-    problems = []
-    if AGENT_SERVICE_JWT_SECRET in ("", DEV_JWT_SECRET, "dev-secret-change-in-production"):
-        problems.append(
-            "set AGENT_SERVICE_JWT_SECRET (or JWT_SECRET_KEY) to the InfraZen app's JWT secret"
-        )
-    if DEBUG:
-        problems.append("DEBUG must be off (unset DEBUG or set DEBUG=false)")
-    if SECRET_KEY == DEV_DJANGO_SECRET:
-        problems.append("set DJANGO_SECRET_KEY to a long random value")
-    if problems:
+if _prod:
+    _problems = production_problems(
+        debug=DEBUG,
+        secret_key=SECRET_KEY,
+        jwt_secret=AGENT_SERVICE_JWT_SECRET,
+        jwt_previous_secrets=AGENT_SERVICE_JWT_PREVIOUS_SECRETS,
+        service_token=AGENT_SERVICE_TOKEN,
+        known_dev_secrets=(DEV_JWT_SECRET, DEV_DJANGO_SECRET, "dev-secret-change-in-production"),
+    )
+    if _problems:
         raise ImproperlyConfigured(
-            "AGENT_ENV=prod refuses to start with development defaults: " + "; ".join(problems)
+            "AGENT_ENV=prod refuses to start on development defaults: " + "; ".join(_problems)
         )

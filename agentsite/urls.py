@@ -9,3 +9,9 @@ urlpatterns = [
     path("", include("chat.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Every error Django answers itself gets the service's JSON shape (ops.error_views).
+handler400 = "ops.error_views.bad_request"
+handler403 = "ops.error_views.permission_denied"
+handler404 = "ops.error_views.page_not_found"
+handler500 = "ops.error_views.server_error"

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import hmac
+
 from django.conf import settings
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -15,22 +18,36 @@ class RootApi(APIView):
 
 
 class HealthApi(APIView):
+    """Liveness: that the process answers, and which build. Nothing about its configuration."""
+
     def get(self, request):
         return Response(
-            {
-                "status": "healthy",
-                "service": settings.SERVICE_NAME,
-                "version": settings.VERSION,
-                "environment": settings.AGENT_ENV,
-            }
+            {"status": "healthy", "service": settings.SERVICE_NAME, "version": settings.VERSION}
         )
+
+
+def _service_token_sent(request) -> bool:
+    scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    expected = settings.AGENT_SERVICE_TOKEN
+    return (
+        scheme.lower() == "bearer"
+        and bool(expected)
+        and hmac.compare_digest(token.strip().encode(), expected.encode())
+    )
 
 
 class ReadinessApi(APIView):
+    """Ready or not for anyone (a load balancer needs no token); the checks themselves name
+    the LLM provider, its models and host and the database, so only the service token or a
+    staff user logged in to the admin sees them."""
+
+    authentication_classes = [SessionAuthentication]
+
     def get(self, request):
         checks = readiness_checks()
         ready = all(c["ok"] for c in checks if c["required"])
-        return Response(
-            {"status": "ready" if ready else "not_ready", "checks": checks},
-            status=200 if ready else 503,
-        )
+        body = {"status": "ready" if ready else "not_ready"}
+        staff = request.user is not None and request.user.is_staff
+        if staff or _service_token_sent(request):
+            body["checks"] = checks
+        return Response(body, status=200 if ready else 503)

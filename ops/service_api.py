@@ -4,7 +4,9 @@ Those endpoints (`FAST_PATH_PREFIXES`) need none of the middleware behind this o
 service token authenticates them, so no session, user, CSRF token or messages. And in an
 async request Django runs every `MiddlewareMixin` middleware's process_request and
 process_response through sync_to_async: a dozen thread hops per request, which is most of
-the CPU Django adds to a text request and, under load, most of its queueing.
+the CPU Django adds to a text request and, under load, most of its queueing. What they do
+need of it, the security middleware's redirect and headers, is called directly
+(ops.security.ResponseSecurity), so every response carries the same headers.
 
 Nor do they need a thread of their own (`ServiceASGIHandler`).
 """
@@ -13,11 +15,14 @@ from __future__ import annotations
 
 import functools
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.handlers.exception import response_for_exception
 from django.urls import Resolver404, ResolverMatch, get_urlconf, resolve, set_script_prefix
+
+from ops.security import ResponseSecurity
 
 FAST_PATH_PREFIXES = ("/v1/generate/",)
 
@@ -80,8 +85,10 @@ class ServiceApiMiddleware:
     """Calls the view of a service endpoint directly; every other request goes on down the
     chain. Sync requests (WSGI, the sync test client) always take the whole chain.
 
-    Errors still become Django's 500 response: Django wraps this middleware in its
-    exception-to-response converter like any other.
+    The security middleware behind this one (SecurityMiddleware, CSP, X-Frame-Options) are
+    run here on a served request, its redirect and its headers (ops.security); the host was
+    checked above (ops.security.AllowedHostsMiddleware). An exception from the view becomes
+    Django's error response here, as Django's own wrapper would make it, so it gets them too.
     """
 
     sync_capable = True
@@ -89,6 +96,7 @@ class ServiceApiMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.security = ResponseSecurity()
         if iscoroutinefunction(get_response):
             markcoroutinefunction(self)
 
@@ -108,4 +116,12 @@ class ServiceApiMiddleware:
         if not iscoroutinefunction(match.func):
             # Only async views skip the chain; a sync one would need the thread hop anyway.
             return await self.get_response(request)
-        return await match.func(request, *match.args, **match.kwargs)
+        response = self.security.request_check(request)
+        if response is None:
+            try:
+                response = await match.func(request, *match.args, **match.kwargs)
+            except Exception as exc:  # noqa: BLE001 - what Django's wrapper does, headers added
+                response = await sync_to_async(response_for_exception, thread_sensitive=False)(
+                    request, exc
+                )
+        return self.security.response_secure(request, response)

@@ -5,18 +5,28 @@ from django.test import Client
 
 from ops import shutdown
 
+SERVICE_TOKEN = "readiness-token-of-thirty-two-chars"
 
-def test_health_reports_service_version_and_environment():
+
+@pytest.fixture
+def token_client(settings) -> Client:
+    """The checks' details are for the service token (ops/tests/test_readiness_details.py)."""
+    settings.AGENT_SERVICE_TOKEN = SERVICE_TOKEN
+    return Client(headers={"Authorization": f"Bearer {SERVICE_TOKEN}"})
+
+
+def test_health_reports_status_service_and_version_only():
     body = Client().get("/v1/health").json()
     assert body["status"] == "healthy"
     assert body["service"] == "infrazen-agent"
-    assert body["environment"] == "dev"
     assert body["version"]
+    # Liveness for anyone: nothing about the environment or the configuration.
+    assert set(body) == {"status", "service", "version"}
 
 
 @pytest.mark.django_db
-def test_readiness_runs_each_check_and_reports_its_latency():
-    response = Client().get("/v1/readiness")
+def test_readiness_runs_each_check_and_reports_its_latency(token_client):
+    response = token_client.get("/v1/readiness")
     assert response.status_code == 200
     checks = {c["name"]: c for c in response.json()["checks"]}
     assert set(checks) == {"serving", "database", "channel_layer", "llm"}
@@ -27,11 +37,11 @@ def test_readiness_runs_each_check_and_reports_its_latency():
 
 
 @pytest.mark.django_db
-def test_readiness_is_503_once_a_deploy_stops_the_process_and_health_stays_200():
+def test_readiness_is_503_once_a_deploy_stops_the_process_and_health_stays_200(token_client):
     """A load balancer sends new work elsewhere while running answers finish here."""
     shutdown.shutdown_begin()
     try:
-        response = Client().get("/v1/readiness")
+        response = token_client.get("/v1/readiness")
         health = Client().get("/v1/health")
     finally:
         shutdown._SHUTTING_DOWN.clear()

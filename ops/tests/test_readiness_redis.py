@@ -10,8 +10,17 @@ from django.test import Client
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 
 
+SERVICE_TOKEN = "readiness-token-of-thirty-two-chars"
+
+
+@pytest.fixture(autouse=True)
+def _service_token(settings):
+    # The checks' details are for the service token only (test_readiness_details.py).
+    settings.AGENT_SERVICE_TOKEN = SERVICE_TOKEN
+
+
 def _checks() -> dict[str, dict]:
-    response = Client().get("/v1/readiness")
+    response = Client(headers={"Authorization": f"Bearer {SERVICE_TOKEN}"}).get("/v1/readiness")
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "ready"
     return {c["name"]: c for c in response.json()["checks"]}

@@ -14,7 +14,23 @@ def token(settings):
     return {"Authorization": "Bearer svc-token", "X-Request-ID": "fast-1"}
 
 
-async def test_the_text_endpoint_is_served_without_the_admin_middleware(token):
+@pytest.fixture
+def chain_requests(monkeypatch):
+    """The paths of the requests the session middleware (in the middle of the chain) saw."""
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    seen = []
+    process_request = SessionMiddleware.process_request
+
+    def recorded(self, request):
+        seen.append(request.path)
+        return process_request(self, request)
+
+    monkeypatch.setattr(SessionMiddleware, "process_request", recorded)
+    return seen
+
+
+async def test_the_text_endpoint_is_served_without_the_admin_middleware(token, chain_requests):
     response = await AsyncClient().post(
         TEXT_URL, {"recommendation_id": 987654}, content_type="application/json", headers=token
     )
@@ -22,21 +38,26 @@ async def test_the_text_endpoint_is_served_without_the_admin_middleware(token):
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
     assert response["X-Request-ID"] == "fast-1"
-    # XFrameOptionsMiddleware sits at the end of the chain: it never saw this request.
-    assert "X-Frame-Options" not in response
+    assert chain_requests == []
+    # Yet with the chain's security headers (ops/tests/test_security_headers.py).
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
 
 
-async def test_other_paths_still_take_the_whole_chain():
+async def test_other_paths_still_take_the_whole_chain(chain_requests):
     response = await AsyncClient().get("/v1/health")
 
     assert response.status_code == 200
-    assert response["X-Frame-Options"] == "DENY"
+    assert chain_requests == ["/v1/health"]
 
 
-async def test_an_unknown_path_under_the_prefix_gets_djangos_404(token):
+async def test_an_unknown_path_under_the_prefix_gets_the_json_404(token, chain_requests):
     response = await AsyncClient().post(TEXT_URL + "-nope", {}, headers=token)
 
     assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    # Not resolved on the fast path: the chain answered it.
+    assert chain_requests == [TEXT_URL + "-nope"]
 
 
 async def asgi_request(path: str, *, body: bytes = b"", headers=()) -> tuple[int, bytes]:

@@ -14,7 +14,12 @@ import urllib.request
 import pytest
 
 from chat.tests.browser.conftest import token_for
-from chat.tests.browser.live import ADMIN_PASSWORD, ADMIN_USERNAME, FOREIGN_ORIGIN
+from chat.tests.browser.live import (
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    FOREIGN_ORIGIN,
+    SERVICE_TOKEN,
+)
 from llm.fake_server import Reply
 
 pytestmark = pytest.mark.browser
@@ -139,7 +144,10 @@ def test_a_new_client_gets_tool_events_and_the_cost_and_resumes_after_what_it_sa
 def test_the_live_agent_runs_on_the_servers_of_this_test_pass(agent):
     """Pass 2 of `make test` must put the browser in front of MariaDB, Redis and two workers,
     not quietly on the embedded defaults again."""
-    with urllib.request.urlopen(f"{agent.base_url}/v1/readiness", timeout=5) as response:
+    ready = urllib.request.Request(
+        f"{agent.base_url}/v1/readiness", headers={"Authorization": f"Bearer {SERVICE_TOKEN}"}
+    )
+    with urllib.request.urlopen(ready, timeout=5) as response:
         checks = {check["name"]: check for check in json.loads(response.read())["checks"]}
     real_servers = os.environ.get("DATABASE_URL", "").startswith("mysql")
     assert checks["database"]["detail"]["vendor"] == ("mysql" if real_servers else "sqlite")

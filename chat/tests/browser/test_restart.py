@@ -47,7 +47,11 @@ def _served_again(agent):
 def _readiness(agent) -> tuple[int, dict]:
     """(status, body); (0, {}) once the worker no longer accepts connections."""
     try:
-        with urllib.request.urlopen(f"{agent.base_url}/v1/readiness", timeout=2) as response:
+        # The checks' details are for the service token only.
+        ready = urllib.request.Request(
+            f"{agent.base_url}/v1/readiness", headers={"Authorization": f"Bearer {SERVICE_TOKEN}"}
+        )
+        with urllib.request.urlopen(ready, timeout=2) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as refused:
         return refused.code, json.loads(refused.read())

@@ -43,6 +43,7 @@ def serve(
     host: str = "127.0.0.1",
     headers: dict[str, str] | None = None,
     body: bytes = b"",
+    query_string: bytes = b"",
 ) -> AsgiResponse:
     """One request through an ASGI app: a fresh handler (built after the test's settings, as
     daphne builds it at start-up) unless `app` is given."""
@@ -56,7 +57,7 @@ def serve(
         "scheme": scheme,
         "path": path,
         "raw_path": path.encode(),
-        "query_string": b"",
+        "query_string": query_string,
         "root_path": "",
         "headers": raw,
         "client": ("127.0.0.1", 40000),
@@ -262,3 +263,17 @@ def test_the_fast_path_redirects_too_when_its_path_is_not_exempt(settings):
     assert response.status == 301
     assert response.headers["location"].startswith("https://127.0.0.1/v1/generate/")
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("path", [TEXT_URL, "/v1/health"])
+def test_a_query_string_that_is_not_utf8_is_a_json_400_with_the_headers(path, caplog):
+    """Raw bytes in the request line: Django's own answer was an empty text/html 400 from
+    before the middleware, and a traceback in the log."""
+    with caplog.at_level(logging.WARNING):
+        response = serve("GET", path, query_string=b"after=\xff\xfe")
+
+    assert response.status == 400
+    assert response.json()["code"] == "bad_query_string"
+    assert security_headers(response) == security_headers(serve("GET", "/v1/health"))
+    assert [r.levelname for r in caplog.records if r.name == "ops.service_api"] == ["WARNING"]
+    assert not [r for r in caplog.records if r.exc_info]

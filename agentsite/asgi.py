@@ -34,9 +34,9 @@ daphne_hardening_install()
 
 http_app = django_asgi_app
 if settings.SERVE_STATIC:
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from ops.static_files import StaticFilesHandler
 
-    http_app = ASGIStaticFilesHandler(django_asgi_app)
+    http_app = StaticFilesHandler(django_asgi_app)
 
 application = ProtocolTypeRouter(
     {

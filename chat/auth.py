@@ -6,7 +6,9 @@ then checks the database (the user is active, the recommendation is theirs). Eve
 a `ChatAuthError` whose close code the consumer sends back; the reason never echoes the token.
 
 Close codes:
-  4401  no token, malformed, wrongly signed, unsigned (`alg: none`), expired, bad claims
+  4401  no token, too long, malformed, wrongly signed, unsigned (`alg: none`), expired, bad
+        claims (exp, iat and nbf must be integers), living longer than
+        AGENT_SERVICE_JWT_MAX_LIFETIME_S
   4403  not allowed: scenario not for this endpoint, URL/token recommendation mismatch,
         unknown or deactivated user
   4404  no such recommendation, or someone else's: the two are indistinguishable
@@ -42,6 +44,8 @@ CLOSE_NOT_FOUND = 4404
 REASON_TOKEN_REQUIRED = "Authentication required"
 REASON_TOKEN_INVALID = "Invalid token"
 REASON_TOKEN_EXPIRED = "Token expired"
+REASON_TOKEN_TOO_LONG = "Token too long"
+REASON_LIFETIME_TOO_LONG = "Token lifetime too long"
 REASON_CLAIMS_INVALID = "Invalid token claims"
 REASON_SCENARIO_MISMATCH = "Unsupported scenario for this endpoint"
 REASON_RECOMMENDATION_MISMATCH = "Recommendation ID mismatch"
@@ -53,6 +57,8 @@ TOKEN_MAX_CHARS = 8192
 # InfraZen ids are MySQL INT columns.
 _INT_MAX = 2**31 - 1
 _DIGITS = re.compile(r"[0-9]{1,10}")
+# chat_sessions.id: a hyphenated uuid4 string (ASCII; anything else names no session).
+_SESSION_ID = re.compile(r"[0-9A-Fa-f-]{1,36}")
 
 
 class ChatAuthError(Exception):
@@ -130,6 +136,44 @@ def _verified_payload(token: str) -> dict[str, Any]:
     raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_TOKEN_INVALID)
 
 
+def _numeric_date(value: Any) -> int | None:
+    """A NumericDate claim as Flask mints it: an int. PyJWT itself takes `1e308` and "9999"."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value
+
+
+def _lifetime_check(payload: dict[str, Any]) -> tuple[int, int | None]:
+    """(exp, iat) of a verified payload, refused unless both are integers and the token lives
+    at most AGENT_SERVICE_JWT_MAX_LIFETIME_S (counted from iat, or from now without one)."""
+    exp = _numeric_date(payload.get("exp"))
+    iat = _numeric_date(payload["iat"]) if "iat" in payload else None
+    if exp is None or ("iat" in payload and iat is None):
+        raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_CLAIMS_INVALID)
+    if "nbf" in payload and _numeric_date(payload["nbf"]) is None:
+        raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_CLAIMS_INVALID)
+    maximum = settings.AGENT_SERVICE_JWT_MAX_LIFETIME_S
+    if iat is not None:
+        too_long = exp - iat > maximum
+    else:
+        too_long = exp - time.time() > maximum + settings.AGENT_SERVICE_JWT_LEEWAY_S
+    if too_long:
+        raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_LIFETIME_TOO_LONG)
+    return exp, iat
+
+
+def token_precheck(*, token: Any) -> str:
+    """The checks that need no decoding, cheap enough for the event loop: a token is there,
+    and short enough to be worth decoding (a real one is a few hundred bytes)."""
+    if not token:
+        raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_TOKEN_REQUIRED)
+    if not isinstance(token, str):
+        raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_TOKEN_INVALID)
+    if len(token) > TOKEN_MAX_CHARS:
+        raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_TOKEN_TOO_LONG)
+    return token
+
+
 def _id(value: Any, *, allow_numeric_string: bool) -> int:
     # bool is an int subclass; `true` is not a user id.
     if isinstance(value, bool):
@@ -161,11 +205,8 @@ def _analytics_context(value: Any) -> dict:
 
 
 def token_decode(*, token: str) -> ChatClaims:
-    if not token:
-        raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_TOKEN_REQUIRED)
-    if not isinstance(token, str) or len(token) > TOKEN_MAX_CHARS:
-        raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_TOKEN_INVALID)
-    payload = _verified_payload(token)
+    payload = _verified_payload(token_precheck(token=token))
+    exp, iat = _lifetime_check(payload)
 
     scenario = payload.get("scenario")
     if scenario not in SCENARIOS:
@@ -183,14 +224,13 @@ def token_decode(*, token: str) -> ChatClaims:
 
     # Analytics sessions are keyed by their context; recommendation sessions have none.
     context = _analytics_context(payload.get("context")) if scenario == SCENARIO_ANALYTICS else None
-    iat = payload.get("iat")
     return ChatClaims(
         user_id=user_id,
         scenario=scenario,
         recommendation_id=recommendation_id,
         context=context,
-        exp=int(payload["exp"]),
-        iat=int(iat) if isinstance(iat, int | float) and not isinstance(iat, bool) else None,
+        exp=exp,
+        iat=iat,
     )
 
 
@@ -318,7 +358,7 @@ def chat_session_authorize(*, token: str, session_id: str) -> tuple[ChatPrincipa
     claims = token_decode(token=token)
     user = chat_token_user(claims=claims)
     session = None
-    if session_id and len(session_id) <= 36:
+    if isinstance(session_id, str) and _SESSION_ID.fullmatch(session_id):
         session = ChatSession.objects.filter(
             pk=session_id, user_id=user.pk, status=ChatSession.STATUS_ACTIVE
         ).first()

@@ -4,7 +4,11 @@
   /v1/chat/analytics?token=<jwt>                 analytics chat (InfraZen's contract)
   /v1/chat/ws?session=<id>&token=<jwt>           a session from POST /v1/chat/start
 
-Any of them takes `&after=<message_id>`: the replay then holds only newer messages.
+Any of them takes `&after=<message_id>`: the replay then holds only newer messages. An
+`after` that is no message id (not ASCII digits, past the BIGINT range) is ignored, as if
+absent, and the client is told with a `bad_frame` error after the `system` frame.
+
+Every frame a socket sends passes its FrameLimiter (chat.limits) before it is parsed.
 
 A refused connection is accepted, then closed with 4401/4403/4404 and a reason, so a client
 can tell why (InfraZen's agent closed before accepting, which browsers see as a bare 1006).
@@ -16,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -36,7 +41,10 @@ from chat.auth import (
     chat_connection_authorize,
     chat_session_authorize,
     origin_allowed,
+    token_precheck,
 )
+from chat.limits import CLOSE_TOO_MANY_FRAMES, REASON_TOO_MANY_FRAMES, FrameLimiter, Refusal
+from chat.neutralise import html_neutralise
 from chat.selectors import HISTORY_LIMIT, HISTORY_MAX_LIMIT, chat_history
 from chat.services import chat_session_get_or_create
 from infrazen.models import ChatSession
@@ -50,6 +58,11 @@ ENDPOINT_ANALYTICS = "analytics"
 ENDPOINT_SESSION = "session"
 
 REASON_ORIGIN = "Origin not allowed"
+ERROR_FORBIDDEN = "forbidden"
+FORBIDDEN_TEXT = (
+    "Доступ к этому чату закрыт: учётная запись отключена или рекомендация больше не ваша. "
+    "Вопрос не отправлен."
+)
 SCENARIO_NAMES = {"recommendation": "по рекомендации", "analytics": "по аналитике"}
 
 
@@ -104,9 +117,17 @@ def _header(scope: dict, name: bytes) -> str | None:
     return None
 
 
+_AFTER_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
 def _after(value: str | None) -> int | None:
-    if value is None or not value.isdigit():
+    """A message id from the query string; ValueError when it is given but is no id.
+
+    Not str.isdigit(): it is true for `²` and `١`, which int() then refuses or converts."""
+    if value is None:
         return None
+    if not _AFTER_DIGITS.fullmatch(value) or int(value) > frames.MESSAGE_ID_MAX:
+        raise ValueError("after is not a message id")
     return int(value)
 
 
@@ -142,6 +163,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     group: str | None = None
     # The id of an answer another process is streaming to this session (from its frames).
     answer_elsewhere: int | None = None
+    limiter: FrameLimiter | None = None
+    # Closed by the server (flooding, access revoked): frames still in flight are dropped.
+    closing: bool = False
 
     async def connect(self) -> None:
         await self.accept()
@@ -150,6 +174,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         query = _query(self.scope)
         try:
+            # A token far too long is refused here, without a trip to the database thread.
+            token_precheck(token=query.get("token", ""))
             self.principal, self.session = await db_sync_to_async(connection_open)(
                 endpoint=self.endpoint,
                 query=query,
@@ -161,13 +187,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
             )
             await self.close(code=refused.close_code, reason=refused.reason)
             return
+        self.limiter = FrameLimiter.from_settings()
         self.group = group_name(self.session.pk)
         await self._layer("group_add", self.channel_layer.group_add(self.group, self.channel_name))
         sockets = _LOCAL.setdefault(self.session.pk, set())
         sockets.add(self)
         if len(sockets) == 1:
             self._presence_say(present=True, ask=True)
-        await self._replay(after=_after(query.get("after")), greet=True)
+        try:
+            after, after_invalid = _after(query.get("after")), False
+        except ValueError:
+            after, after_invalid = None, True
+        await self._replay(after=after, greet=True, after_invalid=after_invalid)
         engine.prompt_prefetch(principal=self.principal, session_id=self.session.pk)
 
     async def disconnect(self, code: int) -> None:
@@ -187,7 +218,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 "group_discard", self.channel_layer.group_discard(self.group, self.channel_name)
             )
 
-    async def _replay(self, *, after: int | None, greet: bool) -> None:
+    async def _replay(self, *, after: int | None, greet: bool, after_invalid: bool = False) -> None:
         limit = HISTORY_LIMIT if after is None else HISTORY_MAX_LIMIT
         history = await db_sync_to_async(chat_history)(
             session=self.session, limit=limit, after_id=after
@@ -203,13 +234,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
                     last_message_id=history[-1].pk if history else after,
                 )
             )
+        if after_invalid:
+            await self._send(frames.error_frame(frames.ERROR_BAD_FRAME, frames.AFTER_INVALID_TEXT))
         for message in history:
             await self._send(frames.message_frame(message))
         if engine.answer_running(self.session.pk):
             await self._send(frames.frame("typing"))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.session is None:
+        if self.session is None or self.closing:
+            return
+        if (refused := self.limiter.frame_admit()) is not None:
+            await self._refuse(refused)
             return
         try:
             incoming = frames.frame_parse(text_data, bytes_data)
@@ -219,9 +255,23 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if incoming.kind == frames.KIND_STOP:
             await self._stop()
         elif incoming.kind == frames.KIND_HISTORY:
+            if (refused := self.limiter.replay_admit()) is not None:
+                await self._refuse(refused)
+                return
             await self._replay(after=incoming.after, greet=False)
         else:
             await self._ask(incoming)
+
+    async def _refuse(self, refused: Refusal) -> None:
+        if refused.error is not None:
+            await self._send(refused.error)
+        if refused.close:
+            logger.warning(
+                "chat socket closed for flooding",
+                extra={"session_id": self.session.pk, "refused": self.limiter.refused},
+            )
+            self.closing = True
+            await self.close(code=CLOSE_TOO_MANY_FRAMES, reason=REASON_TOO_MANY_FRAMES)
 
     async def _ask(self, incoming: frames.ClientFrame) -> None:
         session_id = self.session.pk
@@ -247,6 +297,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
             turn = await engine.turn_begin(
                 principal=self.principal, session=self.session, question=incoming.content
             )
+        except ChatAuthError as refused:
+            engine.answer_release(session_id)
+            logger.warning(
+                "chat question refused: %s", refused.reason, extra={"session_id": session_id}
+            )
+            await self._send(
+                frames.error_frame(ERROR_FORBIDDEN, FORBIDDEN_TEXT, client_id=incoming.client_id)
+            )
+            self.closing = True
+            await self.close(code=refused.close_code, reason=refused.reason)
+            return
         except Exception:
             engine.answer_release(session_id)
             logger.exception("chat question could not be stored", extra={"session_id": session_id})
@@ -261,7 +322,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         question = frames.frame(
             "user",
             message_id=turn.question_id,
-            content=incoming.content,
+            content=html_neutralise(incoming.content),
             client_id=incoming.client_id,
         )
         # The InfraZen client drew its own bubble already; a new client (client_id) gets the

@@ -39,6 +39,7 @@ from chat import frames
 from chat.auth import ChatPrincipal
 from chat.context import context_pack_build
 from chat.images import IMAGE_REF, image_question_build, image_user_message
+from chat.neutralise import HtmlStream, html_neutralise
 from chat.offline import PlannedCall, offline_answer, offline_followup, offline_plan
 from chat.prompts import IMAGES_MISSING_NOTE, ROUND_LIMIT_NOTE, system_prompt_build
 from chat.selectors import chat_history_for_model
@@ -142,6 +143,14 @@ class _Answer:
     cost_usd: Decimal = Decimal(0)
     model: str = ""
     tool_calls: int = 0
+    # Text is kept and sent HTML-neutralised (chat.neutralise), piece by piece.
+    html: HtmlStream = field(default_factory=HtmlStream)
+
+    def add_text(self, piece: str) -> str:
+        """Keep a piece of the answer; returns it as it is sent and stored."""
+        piece = self.html.piece(piece)
+        self.text.append(piece)
+        return piece
 
     def add_usage(self, completion: gateway.Completion) -> None:
         self.prompt_tokens += completion.prompt_tokens
@@ -265,7 +274,9 @@ def _turn_prepare(*, principal: ChatPrincipal, session: ChatSession, question: s
     One database call per question: under load every call waits its turn on the one
     thread all the chat's database work runs on.
     """
-    stored_question, placeholder = chat_turn_begin(session=session, content=question)
+    stored_question, placeholder = chat_turn_begin(
+        principal=principal, session=session, content=question
+    )
     turn = Turn(
         principal=principal,
         session_id=session.pk,
@@ -366,7 +377,8 @@ async def _answer_finish(
     started: float,
     llm_calls: list[LLMCall],
 ) -> None:
-    content = answer.content.strip()
+    # A no-op for the streamed text; the final frame and the row get the same value.
+    content = html_neutralise(answer.content.strip())
     if status == STATUS_STOPPED:
         content = chat_answer_mark(partial=content, marker=STOPPED_MARKER)
     elif error_code == frames.ERROR_RESTART:
@@ -682,9 +694,9 @@ async def _model_round(
     try:
         async for event in events:
             if event.kind == "delta":
+                # The model is shown its own text as it wrote it (tool rounds).
                 text.append(event.text)
-                answer.text.append(event.text)
-                await pending.add(event.text)
+                await pending.add(answer.add_text(event.text))
             elif event.kind == "tool_call" and tools:
                 calls.append(event.tool_call)
             elif event.kind == "done":
@@ -771,7 +783,7 @@ async def _tool_call(
             "tool_call",
             message_id=turn.answer_id,
             call_id=call_id,
-            name=name[:64],
+            name=html_neutralise(name[:64]),
             label=getattr(module, "LABEL", "Смотрю данные"),
             arguments=arguments,
         )
@@ -789,9 +801,10 @@ async def _tool_call(
             "tool_result",
             message_id=turn.answer_id,
             call_id=call_id,
-            name=name[:64],
+            name=html_neutralise(name[:64]),
             ok=ok,
-            summary=result_summary(result) if ok else str(result)[:120],
+            # Summaries quote the user's own data (resource names), which may hold markup.
+            summary=html_neutralise(result_summary(result) if ok else str(result)[:120]),
         )
     )
     return result
@@ -869,7 +882,6 @@ async def _stream_text(*, turn: Turn, answer: _Answer, broadcast: Broadcast, tex
         if end < len(text):
             space = text.rfind(" ", start + 1, end)
             end = space + 1 if space > start else end
-        piece = text[start:end]
-        answer.text.append(piece)
+        piece = answer.add_text(text[start:end])
         await broadcast(frames.frame("assistant_delta", message_id=turn.answer_id, content=piece))
         start = end

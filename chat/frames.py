@@ -17,6 +17,9 @@ The InfraZen browser client renders system, user, assistant and typing and ignor
 
 Client → server: `{"content": "..."}` (InfraZen); `{"type": "message", "content", "client_id"}`;
 `{"type": "stop"}`; `{"type": "history", "after": <message_id>}`.
+
+Message text in every frame built here is HTML-neutralised (chat.neutralise): a client that
+renders it raw cannot be made to start a tag, one that escapes shows it as written.
 """
 
 from __future__ import annotations
@@ -25,14 +28,17 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from chat.neutralise import html_neutralise
 from infrazen.clock import utc_now
 from infrazen.models import ChatMessage
 
 # Longest question we accept, in characters (the column holds 65,535 bytes).
 CONTENT_MAX_CHARS = 8_000
-# A frame bigger than this is refused before it is parsed.
+# A frame bigger than this (UTF-8 bytes) is refused before it is parsed.
 FRAME_MAX_BYTES = 64_000
 CLIENT_ID_MAX_CHARS = 64
+# chat_messages.id is a BIGINT: an `after` past it is no message id (and overflowed the query).
+MESSAGE_ID_MAX = 2**63 - 1
 
 ERROR_BAD_FRAME = "bad_frame"
 ERROR_EMPTY = "empty_message"
@@ -79,7 +85,8 @@ def message_frame(message: ChatMessage, **fields: Any) -> dict[str, Any]:
     return {
         "type": message.role,
         "message_id": message.pk,
-        "content": message.content,
+        # Rows stored before answers were neutralised, and questions, which are kept as typed.
+        "content": html_neutralise(message.content),
         "timestamp": message.created_at.isoformat() if message.created_at else None,
         **fields,
     }
@@ -89,18 +96,38 @@ def error_frame(code: str, message: str, **fields: Any) -> dict[str, Any]:
     return frame("error", code=code, message=message, **fields)
 
 
+def _encodable(text: str) -> bool:
+    """False for a lone surrogate (`"\\ud800"` in JSON): no database or socket takes it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _client_id(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise FrameError(ERROR_BAD_FRAME, "client_id должен быть строкой.")
-    return str(value)[:CLIENT_ID_MAX_CHARS]
+    client_id = str(value)[:CLIENT_ID_MAX_CHARS]
+    if not _encodable(client_id):
+        raise FrameError(ERROR_BAD_FRAME, "client_id должен быть строкой.")
+    return client_id
+
+
+AFTER_INVALID_TEXT = "after должен быть номером сообщения: целым числом от 0."
 
 
 def _after(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise FrameError(ERROR_BAD_FRAME, "after должен быть неотрицательным целым числом.")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MESSAGE_ID_MAX:
+        raise FrameError(ERROR_BAD_FRAME, AFTER_INVALID_TEXT)
     return value
+
+
+def _utf8_length_over(text: str, limit: int) -> bool:
+    # Encoding is skipped when even four bytes per character stay within the limit.
+    return len(text) > limit or (len(text) * 4 > limit and len(text.encode("utf-8")) > limit)
 
 
 def frame_parse(text: str | None, data: bytes | None = None) -> ClientFrame:
@@ -108,15 +135,19 @@ def frame_parse(text: str | None, data: bytes | None = None) -> ClientFrame:
     if text is None:
         if data is None:
             raise FrameError(ERROR_BAD_FRAME, "Пустой кадр.")
+        if len(data) > FRAME_MAX_BYTES:
+            raise FrameError(ERROR_TOO_LONG, "Сообщение слишком длинное.")
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise FrameError(ERROR_BAD_FRAME, "Кадр должен быть JSON в UTF-8.") from None
-    if len(text) > FRAME_MAX_BYTES:
+    elif _utf8_length_over(text, FRAME_MAX_BYTES):
         raise FrameError(ERROR_TOO_LONG, "Сообщение слишком длинное.")
     try:
         payload = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # RecursionError: a few thousand nested brackets fit in a frame. ValueError also
+        # covers an integer with more digits than Python converts (4,300).
         raise FrameError(ERROR_BAD_FRAME, "Кадр должен быть JSON-объектом.") from None
     if not isinstance(payload, dict):
         raise FrameError(ERROR_BAD_FRAME, "Кадр должен быть JSON-объектом.")
@@ -133,7 +164,7 @@ def frame_parse(text: str | None, data: bytes | None = None) -> ClientFrame:
     content = payload.get("content")
     if content is None or (isinstance(content, str) and not content.strip()):
         raise FrameError(ERROR_EMPTY, "Пустое сообщение.", client_id=client_id)
-    if not isinstance(content, str):
+    if not isinstance(content, str) or not _encodable(content):
         raise FrameError(ERROR_BAD_FRAME, "content должен быть строкой.", client_id=client_id)
     if len(content) > CONTENT_MAX_CHARS:
         raise FrameError(

@@ -11,10 +11,11 @@ import math
 import warnings
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, QuerySet
 
 from chat.models import ToolCallAudit
 from infrazen.models import ChatMessage, ChatSession
+from infrazen.selectors import recommendation_list
 
 HISTORY_LIMIT = 10
 # The content of an answer's row while it is being written (chat.services.chat_turn_begin).
@@ -45,6 +46,20 @@ def chat_history(
     # Paged by id (insertion order) so paging never skips a row, then shown in time order.
     page = list(messages.filter(id__gt=after_id).order_by("id")[:limit])
     return sorted(page, key=lambda message: (message.created_at, message.id))
+
+
+def chat_turn_allowed(*, user_id: int, session_id: str, recommendation_id: int | None) -> bool:
+    """May this user still ask in this session: the user is active, the session is theirs and,
+    for a recommendation chat, so is the recommendation. One query on primary keys.
+
+    A connection is authorised once, but a socket stays open for hours: a user deactivated
+    (or a recommendation moved away) meanwhile must not get another answer.
+    """
+    allowed = ChatSession.objects.filter(pk=session_id, user_id=user_id, user__is_active=True)
+    if recommendation_id is not None:
+        owned = recommendation_list(user_id=user_id, order_by_savings=False)
+        allowed = allowed.filter(Exists(owned.filter(pk=recommendation_id)))
+    return allowed.exists()
 
 
 @functools.cache

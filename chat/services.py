@@ -18,7 +18,13 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
-from chat.auth import SCENARIO_RECOMMENDATION, ChatPrincipal
+from chat.auth import (
+    CLOSE_FORBIDDEN,
+    REASON_USER_NOT_ALLOWED,
+    SCENARIO_RECOMMENDATION,
+    ChatAuthError,
+    ChatPrincipal,
+)
 from chat.models import ToolCallAudit
 
 # Reads, importable from here for the chat engine; they live in chat.selectors.
@@ -26,6 +32,7 @@ from chat.selectors import (
     PENDING_MARKER,
     chat_history,
     chat_history_for_model,
+    chat_turn_allowed,
     text_tokens_estimate,
 )
 from infrazen.clock import utc_now
@@ -180,13 +187,28 @@ def chat_message_update_content(
     return message
 
 
-def chat_turn_begin(*, session: ChatSession, content: str) -> tuple[ChatMessage, ChatMessage]:
+def chat_turn_begin(
+    *, principal: ChatPrincipal, session: ChatSession, content: str
+) -> tuple[ChatMessage, ChatMessage]:
     """Store the user's question, then a placeholder for the answer, before any model call.
 
     The placeholder gives the streamed answer its message id from the first frame on; the
     answer replaces its content when it ends (done, stopped or failed). Replays and model
     history leave placeholders out, so an answer a crash never finished stays invisible.
+
+    First the principal is checked again (chat_turn_allowed): a user deactivated, or no longer
+    owning the recommendation, since the socket opened gets ChatAuthError(4403) and nothing
+    is stored. The question is not kept because its author may no longer write to this
+    account; it is not lost to them either: their client still has the text it sent.
     """
+    if not chat_turn_allowed(
+        user_id=principal.user_id,
+        session_id=session.pk,
+        recommendation_id=principal.recommendation_id
+        if principal.scenario == SCENARIO_RECOMMENDATION
+        else None,
+    ):
+        raise ChatAuthError(CLOSE_FORBIDDEN, REASON_USER_NOT_ALLOWED)
     tokens = text_tokens_estimate(text=content)
     now = utc_now()
     with transaction.atomic():

@@ -1145,10 +1145,12 @@ def _turn_queries(principal, session, question):
     return turn, [query["sql"] for query in queries.captured_queries]
 
 
-async def test_a_question_with_its_pack_ready_is_two_inserts_one_update_one_read(
+async def test_a_question_with_its_pack_ready_is_two_inserts_one_update_two_reads(
     alice, rec, fake_llm
 ):
-    """The question's one call on the database thread: what every question waits for."""
+    """The question's one call on the database thread: what every question waits for.
+
+    The reads: the asker is checked again (chat_turn_allowed), then the history."""
     principal, session = await session_of(alice, rec)
     await database_sync_to_async(_turn_queries)(principal, session, "Первый")  # builds the pack
 
@@ -1157,7 +1159,9 @@ async def test_a_question_with_its_pack_ready_is_two_inserts_one_update_one_read
     writes = [q.split()[0] for q in sql if not q.startswith(("SELECT", "BEGIN", "SAVEPOINT"))]
     assert writes.count("INSERT") == 2 and writes.count("UPDATE") == 1
     reads = [q for q in sql if q.startswith("SELECT")]
-    assert len(reads) == 1 and "chat_messages" in reads[0]
+    assert len(reads) == 2
+    assert "chat_sessions" in reads[0] and "is_active" in reads[0]
+    assert "chat_messages" in reads[1]
     assert turn.messages[-1] == {"role": "user", "content": "Второй"}
     # Tools still act as the user: read on first use.
     user = await database_sync_to_async(lambda: turn.user)()

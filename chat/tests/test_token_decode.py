@@ -12,9 +12,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from chat.auth import (
     CLOSE_UNAUTHORIZED,
     REASON_CLAIMS_INVALID,
+    REASON_LIFETIME_TOO_LONG,
     REASON_TOKEN_EXPIRED,
     REASON_TOKEN_INVALID,
     REASON_TOKEN_REQUIRED,
+    REASON_TOKEN_TOO_LONG,
+    TOKEN_MAX_CHARS,
     ChatAuthError,
     ChatClaims,
     token_decode,
@@ -212,9 +215,95 @@ def test_it_asks_for_a_token_when_there_is_none(token):
     refused(token, REASON_TOKEN_REQUIRED)
 
 
-@pytest.mark.parametrize("token", ["garbage", "a.b.c", "x" * 10_000, "..."])
+@pytest.mark.parametrize("token", ["garbage", "a.b.c", "..."])
 def test_it_refuses_malformed_tokens(token):
     refused(token)
+
+
+@pytest.mark.parametrize("length", [TOKEN_MAX_CHARS + 1, 20_000, 70_000])
+def test_it_refuses_a_token_too_long_before_decoding_it(length, monkeypatch):
+    decoded = []
+    monkeypatch.setattr("jwt.decode", lambda *args, **kwargs: decoded.append(1))
+    refused("x" * length, REASON_TOKEN_TOO_LONG)
+    assert not decoded
+
+
+# --- exp, iat and nbf: integers, and a bounded lifetime -------------------------------------------
+def _now() -> int:
+    return int(datetime.now(UTC).timestamp())
+
+
+@pytest.mark.parametrize(
+    "exp",
+    [
+        253_402_300_799,  # 9999-12-31
+        2**63,
+        10**400,
+    ],
+)
+def test_it_refuses_a_validly_signed_token_that_expires_far_away(exp):
+    refused(token_encode_for_tests(claims_for_tests(exp=exp)), REASON_LIFETIME_TOO_LONG)
+
+
+@pytest.mark.parametrize(
+    "exp", [1e308, 4_102_444_800.0, "4102444800", "９９９９９９９９９９", True]
+)
+def test_it_refuses_an_exp_that_is_not_an_integer(exp):
+    error = refused_any(token_encode_for_tests(claims_for_tests(exp=exp)))
+    assert error.reason in (REASON_CLAIMS_INVALID, REASON_TOKEN_INVALID, REASON_TOKEN_EXPIRED)
+
+
+@pytest.mark.parametrize("claim", ["iat", "nbf"])
+@pytest.mark.parametrize("value", [1.5, "1", None, [1], {"a": 1}, False])
+def test_it_refuses_an_iat_or_nbf_that_is_not_an_integer(claim, value):
+    valid = _now() - 60
+    if isinstance(value, float):
+        value = valid + 0.5
+    elif isinstance(value, str):
+        value = str(valid)
+    refused_any(token_encode_for_tests(claims_for_tests(**{claim: value})))
+
+
+def test_it_accepts_a_token_living_exactly_the_maximum(settings):
+    settings.AGENT_SERVICE_JWT_MAX_LIFETIME_S = 86_400
+    now = _now()
+    token = token_encode_for_tests(claims_for_tests(iat=now, exp=now + 86_400))
+    assert token_decode(token=token).exp == now + 86_400
+
+
+def test_it_refuses_a_token_living_a_second_longer_than_the_maximum(settings):
+    settings.AGENT_SERVICE_JWT_MAX_LIFETIME_S = 3_600
+    now = _now()
+    token = token_encode_for_tests(claims_for_tests(iat=now, exp=now + 3_601))
+    refused(token, REASON_LIFETIME_TOO_LONG)
+
+
+def test_it_counts_the_lifetime_from_iat_even_when_issued_long_ago():
+    now = _now()
+    token = token_encode_for_tests(claims_for_tests(iat=now - 80_000, exp=now + 10_000))
+    refused(token, REASON_LIFETIME_TOO_LONG)
+
+
+def test_without_iat_exp_must_be_within_the_maximum_from_now(settings):
+    settings.AGENT_SERVICE_JWT_MAX_LIFETIME_S = 3_600
+    now = _now()
+    assert token_decode(token=token_encode_for_tests(claims_for_tests(iat=DROP, exp=now + 3_000)))
+    refused(
+        token_encode_for_tests(claims_for_tests(iat=DROP, exp=now + 7_200)),
+        REASON_LIFETIME_TOO_LONG,
+    )
+
+
+def test_a_flask_token_of_24_hours_is_accepted_by_default():
+    token = chat_token_mint_for_tests(user_id=1, recommendation_id=1)
+    assert token_decode(token=token).user_id == 1
+
+
+def refused_any(token: str) -> ChatAuthError:
+    with pytest.raises(ChatAuthError) as caught:
+        token_decode(token=token)
+    assert caught.value.close_code == CLOSE_UNAUTHORIZED
+    return caught.value
 
 
 def test_its_refusals_never_echo_the_token():

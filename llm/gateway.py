@@ -52,6 +52,7 @@ from pydantic import BaseModel, ValidationError
 
 from llm.errors import LLMDeadlineExceeded, LLMError, LLMUnavailable, LLMValidationError
 from llm.models import LLMCall
+from llm.redact import messages_scrub
 from ops.logging import correlation_id_var
 
 __all__ = [
@@ -655,8 +656,10 @@ def _request(
     temperature: float,
     max_tokens: int,
 ) -> dict:
+    # Every prompt passes here (or structured()'s converter): the one place secrets pasted
+    # into free text are kept from the model.
     request: dict[str, Any] = {
-        "messages": messages,
+        "messages": messages_scrub(messages),
         "temperature": temperature,
         "max_tokens": max_tokens,
     }
@@ -788,7 +791,7 @@ async def structured(
     # The re-ask extends the message list: a copy, so the caller's list stays as it was.
     request = {
         **tool,
-        "messages": handlers.message_converter(list(messages)),
+        "messages": handlers.message_converter(messages_scrub(messages)),
         "temperature": temperature,
         "max_tokens": max_tokens,
     }

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from infrazen.models import InfraZenUser
+from llm.redact import credentials_scrub
 from ops.errors import NotFound
 from tools import (
     calculate_savings,
@@ -134,4 +135,4 @@ def result_summary(result: BaseModel) -> str:
     """One line for the UI's tool-call chip."""
     summary = getattr(result, "summary", None)
     text = summary() if callable(summary) else type(result).__module__.rsplit(".", 1)[-1]
-    return " ".join(str(text).split())[:120]
+    return credentials_scrub(" ".join(str(text).split()))[:120]

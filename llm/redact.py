@@ -26,7 +26,7 @@ MARKER = "[скрыто]"
 # Words that make a key secret wherever they sit in it (db_password, X-Auth-Token, apiKey).
 _STRONG_KEY = (
     r"passw(?:or)?d|passphrase|secret|token(?!s\b)|api[_\-]?key|access[_\-]?key"
-    r"|private[_\-]?key|парол\w*|токен\w*"
+    r"|private[_\-]?key|(?:парол|токен)\w*(?:[ \t]+(?:от|для|к)[ \t]+[\w\-.]+)?"
 )
 # Words too common inside benign words (bypass, author, sessions) to match as substrings:
 # they count only as a whole part of the key.

@@ -258,8 +258,16 @@ CHAT_IMAGE_TTL_S = env.int("CHAT_IMAGE_TTL_S", default=3600)
 # user whose chat message refers to it. False: a chat token is required to upload.
 CHAT_UPLOAD_ANONYMOUS = env.bool("CHAT_UPLOAD_ANONYMOUS", default=True)
 CHAT_UPLOAD_MAX_MB = env.int("CHAT_UPLOAD_MAX_MB", default=5)
-CHAT_UPLOAD_MAX_PIXELS = env.int("CHAT_UPLOAD_MAX_PIXELS", default=25_000_000)
+# A 5K screen (5120 × 2880) or a long page screenshot fits; a 25 MP bomb does not.
+CHAT_UPLOAD_MAX_PIXELS = env.int("CHAT_UPLOAD_MAX_PIXELS", default=16_777_216)
 CHAT_UPLOAD_RATE_PER_MINUTE = env.int("CHAT_UPLOAD_RATE_PER_MINUTE", default=10)
+# Upload attempts per client address and per user a minute, refused ones included.
+CHAT_UPLOAD_ATTEMPTS_PER_MINUTE = env.int("CHAT_UPLOAD_ATTEMPTS_PER_MINUTE", default=20)
+# Decodes at once per process, how long an upload waits for one, and the memory one decode may
+# take (pixels × bytes per pixel, plus the RGB(A) copy), from the header before any decoding.
+CHAT_UPLOAD_DECODE_CONCURRENCY = env.int("CHAT_UPLOAD_DECODE_CONCURRENCY", default=1)
+CHAT_UPLOAD_DECODE_WAIT_S = env.float("CHAT_UPLOAD_DECODE_WAIT_S", default=5.0)
+CHAT_UPLOAD_DECODE_MAX_MB = env.int("CHAT_UPLOAD_DECODE_MAX_MB", default=120)
 CHAT_UPLOAD_MAX_TOTAL_MB = env.int("CHAT_UPLOAD_MAX_TOTAL_MB", default=512)
 # Header a trusted proxy sets to the client's address (e.g. X-Real-IP); empty: REMOTE_ADDR.
 CHAT_UPLOAD_CLIENT_IP_HEADER = env.str("CHAT_UPLOAD_CLIENT_IP_HEADER", default="")

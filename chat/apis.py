@@ -9,8 +9,10 @@ created, or the active one reused. The browser then connects to /v1/chat/ws?sess
 from __future__ import annotations
 
 import ipaddress
+import logging
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.utils.cache import patch_vary_headers
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
@@ -31,8 +33,22 @@ from chat.auth import (
     token_decode,
 )
 from chat.services import chat_session_open
+from ops.errors import error_body
+
+logger = logging.getLogger(__name__)
 
 HTTP_STATUS_FOR_CLOSE = {4401: 401, 4403: 403, 4404: 404}
+CODE_FOR_STATUS = {
+    400: "invalid",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    413: "too_large",
+    422: "file_required",
+}
+# What Django's multipart parser raises for a body past its limits (SuspiciousOperation, not
+# a parse error: DRF let them through to the 500 handler).
+_MULTIPART_LIMITS = (TooManyFilesSent, TooManyFieldsSent, RequestDataTooBig)
 
 
 class _BrowserCorsMixin:
@@ -84,10 +100,11 @@ class ChatStartApi(_BrowserCorsMixin, APIView):
                 else None,
             )
         except ChatAuthError as refused:
-            return Response(
-                {"error": refused.reason, "code": refused.close_code},
-                status=HTTP_STATUS_FOR_CLOSE[refused.close_code],
-            )
+            status_code = HTTP_STATUS_FOR_CLOSE[refused.close_code]
+            body = error_body(refused.reason, CODE_FOR_STATUS[status_code])
+            # Kept from before: the close code a socket would have got.
+            body["close_code"] = refused.close_code
+            return Response(body, status=status_code)
         session, created = chat_session_open(principal=principal)
         return Response(
             {
@@ -105,7 +122,7 @@ class ChatStartApi(_BrowserCorsMixin, APIView):
 
 
 # --- Screenshots: POST /v1/chat/upload, GET /v1/chat/image/<id> ---------------------------------
-# Errors keep the old agent's `{"detail": ...}` shape: the InfraZen client shows `detail`.
+# Errors are the service's shape, whose `detail` the InfraZen client shows (the old agent's).
 
 
 def _bearer_token(request) -> str:
@@ -137,8 +154,9 @@ def _client_ip(request) -> str | None:
         return None
 
 
-def _detail(detail: str, code: int, **headers: str) -> Response:
-    return Response({"detail": detail}, status=code, headers=headers or None)
+def _detail(detail: str, status_code: int, *, code: str | None = None, **headers: str) -> Response:
+    body = error_body(detail, code or CODE_FOR_STATUS.get(status_code, "invalid"))
+    return Response(body, status=status_code, headers=headers or None)
 
 
 def _refusal(refused: ChatAuthError) -> Response:
@@ -162,6 +180,12 @@ class ChatImageUploadApi(_BrowserCorsMixin, APIView):
             upload = request.FILES.get("file")
         except (ParseError, UnsupportedMediaType):
             upload = None
+        except _MULTIPART_LIMITS as refused:
+            logger.warning("chat image upload refused: %s", type(refused).__name__)
+            return _detail(
+                "Too many parts in the upload: send one multipart/form-data field 'file'",
+                status.HTTP_400_BAD_REQUEST,
+            )
         if upload is None:
             return _detail(
                 "Field required: send the image as multipart/form-data field 'file'",
@@ -173,8 +197,9 @@ class ChatImageUploadApi(_BrowserCorsMixin, APIView):
                 raw=raw, user_id=user_id, uploader_ip=_client_ip(request)
             )
         except images.ImageRejected as rejected:
-            headers = {"Retry-After": "60"} if rejected.status == 429 else {}
-            return _detail(rejected.detail, rejected.status, **headers)
+            retry = {"Retry-After": str(rejected.retry_after_s)}
+            headers = retry if rejected.status in (429, 503) else {}
+            return _detail(rejected.detail, rejected.status, code=rejected.code, **headers)
         return Response(
             {
                 "image_id": str(image.pk),

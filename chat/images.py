@@ -34,6 +34,7 @@ import os
 import re
 import struct
 import tempfile
+import threading
 import time
 import uuid
 import warnings
@@ -47,6 +48,7 @@ from PIL import Image, ImageOps
 
 from chat.models import ChatImage
 from infrazen.clock import utc_now
+from ops.ratelimit import rate_hit
 
 logger = logging.getLogger(__name__)
 
@@ -72,15 +74,58 @@ DETAIL_INVALID = f"Invalid file type. Allowed: {ALLOWED_LABEL}"
 DETAIL_EMPTY = "File is empty"
 DETAIL_RATE = "Too many uploads. Try again in a minute."
 DETAIL_FULL = "Image storage is full. Try again later."
+DETAIL_BUSY = "Too many images are being processed. Try again in a few seconds."
+
+# Bytes a decoded pixel takes per Pillow mode, plus the RGB(A) copy the re-encoding makes.
+_MODE_BYTES = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "I;16": 2, "RGB": 3}
+_CONVERTED_BYTES = 4
+
+
+class _DecodeSlots:
+    """At most CHAT_UPLOAD_DECODE_CONCURRENCY uploads of this process decode at once: each
+    may take tens of MB and a good part of a second of CPU, and refused requests queue for
+    no longer than CHAT_UPLOAD_DECODE_WAIT_S."""
+
+    def __init__(self) -> None:
+        self._semaphore: threading.BoundedSemaphore | None = None
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def _current(self) -> threading.BoundedSemaphore:
+        size = max(1, settings.CHAT_UPLOAD_DECODE_CONCURRENCY)
+        with self._lock:
+            if self._semaphore is None or self._size != size:
+                self._semaphore, self._size = threading.BoundedSemaphore(size), size
+            return self._semaphore
+
+    @contextlib.contextmanager
+    def slot(self):
+        semaphore = self._current()
+        if not semaphore.acquire(timeout=settings.CHAT_UPLOAD_DECODE_WAIT_S):
+            logger.warning("chat image upload refused: every decode slot is busy")
+            raise ImageRejected(503, DETAIL_BUSY, code="busy")
+        try:
+            yield
+        finally:
+            semaphore.release()
+
+
+DECODE_SLOTS = _DecodeSlots()
 
 
 class ImageRejected(Exception):
-    """A refused upload: the HTTP status and the `detail` the InfraZen client shows."""
+    """A refused upload: the HTTP status, the `detail` the InfraZen client shows, a code."""
 
-    def __init__(self, status: int, detail: str):
+    _CODES = {400: "invalid_image", 429: "rate_limited", 503: "unavailable"}
+
+    def __init__(
+        self, status: int, detail: str, *, code: str | None = None, retry_after_s: int = 60
+    ):
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.code = code or self._CODES.get(status, "invalid_image")
+        self.retry_after_s = retry_after_s
 
 
 @dataclass(frozen=True)
@@ -139,6 +184,8 @@ def image_reencode(*, raw: bytes) -> EncodedImage:
             if image.format == "JPEG":
                 # Let libjpeg decode at a reduced scale when the photo is far bigger than needed.
                 image.draft("RGB", (max_side, max_side))
+            if decode_bytes_estimate(image) > settings.CHAT_UPLOAD_DECODE_MAX_MB * 1024 * 1024:
+                raise too_many_pixels
             image.load()
             image = _upright(image)
             image = _pixels_only(image, max_side=max_side)
@@ -147,6 +194,12 @@ def image_reencode(*, raw: bytes) -> EncodedImage:
         except _DECODE_ERRORS:
             raise ImageRejected(400, DETAIL_INVALID) from None
     return _encode(image)
+
+
+def decode_bytes_estimate(image: Image.Image) -> int:
+    """Memory the decode and the RGB(A) copy will take, from the header alone."""
+    per_pixel = _MODE_BYTES.get(image.mode, 4) + _CONVERTED_BYTES
+    return image.width * image.height * per_pixel
 
 
 def _upright(image: Image.Image) -> Image.Image:
@@ -228,6 +281,21 @@ def _ttl() -> timedelta:
     return timedelta(seconds=settings.CHAT_IMAGE_TTL_S)
 
 
+def _attempts_check(*, uploader_ip: str | None, user_id: int | None) -> None:
+    """Every upload attempt counts, per address and per user, refused ones included: a
+    hostile file costs its sender a try before it costs a decode."""
+    keys = [f"upload:ip:{uploader_ip or 'unknown'}"]
+    if user_id is not None:
+        keys.append(f"upload:user:{user_id}")
+    for key in keys:
+        decision = rate_hit(key=key, limit=settings.CHAT_UPLOAD_ATTEMPTS_PER_MINUTE, window_s=60)
+        if not decision.allowed:
+            logger.warning("chat image upload attempts limited", extra={"remote_addr": uploader_ip})
+            raise ImageRejected(
+                429, DETAIL_RATE, code="rate_limited", retry_after_s=decision.retry_after_s
+            )
+
+
 def _rate_check(*, uploader_ip: str | None, now: datetime) -> None:
     limit = settings.CHAT_UPLOAD_RATE_PER_MINUTE
     recent = ChatImage.objects.filter(
@@ -255,12 +323,14 @@ def _disk_check(*, incoming: int) -> None:
 
 def chat_image_upload(*, raw: bytes, user_id: int | None, uploader_ip: str | None) -> ChatImage:
     """Validate, re-encode and store one upload. Raises ImageRejected."""
+    _attempts_check(uploader_ip=uploader_ip, user_id=user_id)
     if not raw:
         raise ImageRejected(400, DETAIL_EMPTY)
     if len(raw) > upload_max_bytes():
         raise ImageRejected(400, detail_too_large())
     _rate_check(uploader_ip=uploader_ip, now=utc_now())
-    encoded = image_reencode(raw=raw)
+    with DECODE_SLOTS.slot():
+        encoded = image_reencode(raw=raw)
     _disk_check(incoming=len(encoded.data))
 
     image_id = uuid.uuid4()

@@ -19,6 +19,12 @@ from infrazen.clock import utc_now
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+def detail_of(body: dict) -> str:
+    """The service's error shape: `detail` (what the InfraZen client shows) = `error`."""
+    assert body["detail"] == body["error"] and body["code"]
+    return body["detail"]
+
+
 @pytest.fixture(autouse=True)
 def uploads(settings, tmp_path):
     settings.CHAT_UPLOAD_DIR = tmp_path / "uploads"
@@ -83,28 +89,28 @@ def test_the_infrazen_client_uploads_each_format_it_allows(post, uploads, image_
 def test_a_png_name_on_non_image_bytes_is_refused(post, uploads):
     response = post(b"#!/bin/sh\necho hi\n", name="screen.png")
     assert response.status_code == 400
-    assert response.json() == {
-        "detail": "Invalid file type. Allowed: .jpg, .jpeg, .png, .webp, .gif"
-    }
+    assert detail_of(response.json()) == (
+        "Invalid file type. Allowed: .jpg, .jpeg, .png, .webp, .gif"
+    )
     assert not ChatImage.objects.exists() and not uploads.exists()
 
 
 def test_an_empty_file_is_refused(post):
     response = post(b"")
-    assert response.status_code == 400 and response.json() == {"detail": "File is empty"}
+    assert response.status_code == 400 and detail_of(response.json()) == "File is empty"
 
 
 def test_a_file_over_5_mb_is_refused(post):
     response = post(PNG_MAGIC + os.urandom(5 * 1024 * 1024))
     assert response.status_code == 400
-    assert response.json() == {"detail": "File too large. Maximum size: 5MB"}
+    assert detail_of(response.json()) == "File too large. Maximum size: 5MB"
 
 
 def test_a_body_far_over_the_limit_is_refused_before_parsing(post, settings):
     settings.CHAT_UPLOAD_MAX_MB = 1
     response = post(os.urandom(2 * 1024 * 1024))
     assert response.status_code == 400
-    assert response.json() == {"detail": "File too large. Maximum size: 1MB"}
+    assert detail_of(response.json()) == "File too large. Maximum size: 1MB"
 
 
 def test_a_request_without_the_file_field_is_422(post, client):
@@ -124,7 +130,7 @@ def test_anonymous_uploads_can_be_switched_off(post, settings, alice):
     settings.CHAT_UPLOAD_ANONYMOUS = False
     refused = post(picture())
     assert refused.status_code == 401
-    assert refused.json() == {"detail": "Authentication required"}
+    assert detail_of(refused.json()) == "Authentication required"
 
     accepted = post(picture(), token=token_for(alice))
     assert accepted.status_code == 200
@@ -146,7 +152,7 @@ def test_uploads_per_client_address_are_rate_limited(post, settings):
 
     limited = post(picture())
     assert limited.status_code == 429
-    assert limited.json() == {"detail": "Too many uploads. Try again in a minute."}
+    assert detail_of(limited.json()) == "Too many uploads. Try again in a minute."
     assert limited["Retry-After"] == "60"
     assert post(picture(), REMOTE_ADDR="192.0.2.9").status_code == 200
 
@@ -170,7 +176,7 @@ def test_uploads_stop_when_the_disk_cap_is_reached_until_expired_images_go(post,
     settings.CHAT_UPLOAD_MAX_TOTAL_MB = 0
     full = post(picture())
     assert full.status_code == 503
-    assert full.json() == {"detail": "Image storage is full. Try again later."}
+    assert detail_of(full.json()) == "Image storage is full. Try again later."
 
 
 def test_the_disk_cap_purges_expired_images_to_make_room(post, settings, uploads):
@@ -257,4 +263,4 @@ def test_image_ids_that_are_not_canonical_uuids_are_refused(status, image_id):
     response = status(image_id)
     assert response.status_code in (400, 404)
     if response.status_code == 400:
-        assert response.json() == {"detail": "Invalid image id"}
+        assert detail_of(response.json()) == "Invalid image id"

@@ -1,0 +1,87 @@
+"""Fixed-window rate limits that hold across processes: Redis when REDIS_URL is set, the
+agent's database otherwise (one `agent_rate_counters` row per key and window).
+
+`rate_hit` counts one attempt and says whether it is within the limit. Every attempt counts,
+refused ones included: a client sending hostile uploads pays for each one it tries, not just
+for those that were stored. Counting is atomic in both backends (Redis INCR; an UPDATE of
+`count + 1` in the database, with the row inserted on its window's first hit), so concurrent
+workers never lose a hit.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from ops.models import RateCounter
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    count: int
+    limit: int
+    retry_after_s: int
+
+
+@functools.lru_cache(maxsize=4)
+def _redis(url: str):
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+
+
+def _redis_hit(*, key: str, window: int, window_s: int) -> int:
+    client = _redis(settings.REDIS_URL)
+    name = f"agent:rate:{key}:{window}"
+    with client.pipeline(transaction=True) as pipe:
+        pipe.incr(name)
+        pipe.expire(name, window_s + 5)
+        count, _ = pipe.execute()
+    return int(count)
+
+
+def _database_hit(*, key: str, window: int) -> int:
+    counters = RateCounter.objects.filter(key=key, window=window)
+    if not counters.update(count=F("count") + 1):
+        try:
+            with transaction.atomic():
+                RateCounter.objects.create(key=key, window=window, count=1)
+            _old_windows_purge(window=window)
+            return 1
+        except IntegrityError:
+            # Another process inserted the window's row first: count on it.
+            counters.update(count=F("count") + 1)
+    return counters.values_list("count", flat=True).first() or 1
+
+
+def _old_windows_purge(*, window: int) -> None:
+    # Now and then the hit that opens a window deletes the long-past ones.
+    if window % 64 == 0:
+        RateCounter.objects.filter(window__lt=window - 64).delete()
+
+
+def rate_hit(*, key: str, limit: int, window_s: int, now: float | None = None) -> RateDecision:
+    """Count one attempt of `key`; allowed while at most `limit` attempts fall in the window."""
+    now = time.time() if now is None else now
+    window = int(now // window_s)
+    if settings.REDIS_URL:
+        try:
+            count = _redis_hit(key=key, window=window, window_s=window_s)
+        except Exception as exc:  # noqa: BLE001 - a limit must not take the service down
+            logger.warning(
+                "rate limit on Redis failed, counting in the database: %s", type(exc).__name__
+            )
+            count = _database_hit(key=key, window=window)
+    else:
+        count = _database_hit(key=key, window=window)
+    retry_after = max(1, int((window + 1) * window_s - now))
+    return RateDecision(allowed=count <= limit, count=count, limit=limit, retry_after_s=retry_after)

@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
+from chat.neutralise import html_neutralise
 from chat.tests.browser.conftest import token_for
 from chat.tests.browser.live import FOREIGN_ORIGIN
 from llm.fake_server import Reply
@@ -21,6 +22,8 @@ from llm.fake_server import Reply
 pytestmark = pytest.mark.browser
 
 ANSWER = "Экономия составит **1 200 ₽/мес**.\nШаг 1: <b>снимок</b> перед удалением."
+# What the service sends of it: no `<` can open a tag in a client that renders raw.
+SENT = html_neutralise(ANSWER)
 
 
 def _answered(count: int = 1) -> str:
@@ -49,11 +52,12 @@ def test_the_stock_client_chats_about_a_recommendation(open_tab, agent):
 
     kinds = [f["type"] for f in tab.frames() if f["type"] in ("system", "typing", "assistant")]
     assert kinds == ["system", "typing", "assistant"]
-    assert tab.frames("assistant")[-1]["content"] == ANSWER
+    assert tab.frames("assistant")[-1]["content"] == SENT
     # chat-ui.js renders it: **bold** → <strong>, newlines → <br>, the rest escaped.
     bubble = tab.page.inner_html(".bubble.assistant >> nth=-1")
     assert "<strong>1 200 ₽/мес</strong>" in bubble
-    assert "<br>" in bubble and "&lt;b&gt;снимок&lt;/b&gt;" in bubble
+    # Shown as the model wrote it (the zero-width space after `<` is invisible).
+    assert "<br>" in bubble and "&lt;\u200bb&gt;снимок&lt;\u200b/b&gt;" in bubble
     assert not tab.page.is_visible("#typing")
     assert _last_user_text(agent.model.chat_requests()[-1]) == "Сколько я сэкономлю в месяц?"
 
@@ -61,7 +65,7 @@ def test_the_stock_client_chats_about_a_recommendation(open_tab, agent):
     again = open_tab(query=f"scenario=recommendation&rec={rec}")
     again.wait("window.chatLog.frames.some(f => f.type === 'assistant')")
     replay = [(f["type"], f["content"]) for f in again.frames() if f["type"] != "system"]
-    assert replay[-2:] == [("user", "Сколько я сэкономлю в месяц?"), ("assistant", ANSWER)]
+    assert replay[-2:] == [("user", "Сколько я сэкономлю в месяц?"), ("assistant", SENT)]
     bubbles = again.page.locator(".bubble.user").all_inner_texts()
     assert bubbles[-1] == "Сколько я сэкономлю в месяц?"
 

@@ -37,6 +37,7 @@ from chat.selectors import (
 )
 from infrazen.clock import utc_now
 from infrazen.models import ChatMessage, ChatSession, InfraZenUser
+from llm.redact import credentials_scrub
 
 __all__ = [
     "FAILED_MARKER",
@@ -251,13 +252,16 @@ def _truncated(text: str, limit: int) -> str:
 
 
 def _as_text(value: Any) -> str:
+    """What the audit stores, with pasted credentials scrubbed as in what the model saw."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
-    if hasattr(value, "model_dump_json"):  # a tool's Pydantic Result
-        return value.model_dump_json()
-    return json.dumps(value, ensure_ascii=False, default=str)
+        text = value
+    elif hasattr(value, "model_dump_json"):  # a tool's Pydantic Result
+        text = value.model_dump_json()
+    else:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    return credentials_scrub(text)
 
 
 def tool_call_audit_create(

@@ -93,3 +93,16 @@ def test_bob_does_not_see_alices_tool_calls(alice, bob):
 
     assert tool_call_audit_list(user_id=bob.pk, session_id=SESSION_ID).count() == 0
     assert tool_call_audit_list(user_id=alice.pk, session_id=SESSION_ID).count() == 1
+
+
+def test_the_audit_stores_a_result_with_pasted_credentials_scrubbed(alice):
+    audit = tool_call_audit_create(
+        session_id=SESSION_ID,
+        user_id=alice.pk,
+        tool="get_resource",
+        arguments={"resource_id": 7},
+        result=Result(total=1.0, names=["office password=hunter2-secret", "mysql://u:pw9@db/x"]),
+    )
+    stored = ToolCallAudit.objects.get(pk=audit.pk).result
+    assert "hunter2-secret" not in stored and "pw9" not in stored
+    assert "[скрыто]" in stored and "office" in stored

@@ -269,8 +269,16 @@ CHAT_UPLOAD_DECODE_CONCURRENCY = env.int("CHAT_UPLOAD_DECODE_CONCURRENCY", defau
 CHAT_UPLOAD_DECODE_WAIT_S = env.float("CHAT_UPLOAD_DECODE_WAIT_S", default=5.0)
 CHAT_UPLOAD_DECODE_MAX_MB = env.int("CHAT_UPLOAD_DECODE_MAX_MB", default=120)
 CHAT_UPLOAD_MAX_TOTAL_MB = env.int("CHAT_UPLOAD_MAX_TOTAL_MB", default=512)
-# Header a trusted proxy sets to the client's address (e.g. X-Real-IP); empty: REMOTE_ADDR.
-CHAT_UPLOAD_CLIENT_IP_HEADER = env.str("CHAT_UPLOAD_CLIENT_IP_HEADER", default="")
+# The header the proxy sets to the client's address (e.g. X-Real-IP), for per-address limits
+# (uploads, admin logins). Empty: REMOTE_ADDR. The older upload-only name is still read.
+CLIENT_IP_HEADER = env.str(
+    "CLIENT_IP_HEADER", default=env.str("CHAT_UPLOAD_CLIENT_IP_HEADER", default="")
+)
+# Admin sign-in: failed attempts allowed per username and per address in the window, after
+# which even the right password waits for the window to pass (ops.admin_login).
+ADMIN_LOGIN_FAILURES_PER_USERNAME = env.int("ADMIN_LOGIN_FAILURES_PER_USERNAME", default=5)
+ADMIN_LOGIN_FAILURES_PER_ADDRESS = env.int("ADMIN_LOGIN_FAILURES_PER_ADDRESS", default=20)
+ADMIN_LOGIN_WINDOW_S = env.int("ADMIN_LOGIN_WINDOW_S", default=900)
 # What is stored and sent to the vision model: longest side and bytes after re-encoding.
 CHAT_IMAGE_MAX_SIDE = env.int("CHAT_IMAGE_MAX_SIDE", default=2048)
 CHAT_IMAGE_MAX_BYTES = env.int("CHAT_IMAGE_MAX_BYTES", default=1_048_576)

@@ -8,7 +8,6 @@ created, or the active one reused. The browser then connects to /v1/chat/ws?sess
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 
 from django.conf import settings
@@ -33,6 +32,7 @@ from chat.auth import (
     token_decode,
 )
 from chat.services import chat_session_open
+from ops.client_ip import client_ip
 from ops.errors import error_body
 
 logger = logging.getLogger(__name__)
@@ -141,19 +141,6 @@ def _image_user_id(request) -> int | None:
     return chat_token_user(claims=token_decode(token=token)).pk
 
 
-def _client_ip(request) -> str | None:
-    header = settings.CHAT_UPLOAD_CLIENT_IP_HEADER
-    value = ""
-    if header:
-        # The proxy appends the peer it saw: the last entry is the one it vouches for.
-        value = request.headers.get(header, "").split(",")[-1].strip()
-    value = value or request.META.get("REMOTE_ADDR", "")
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        return None
-
-
 def _detail(detail: str, status_code: int, *, code: str | None = None, **headers: str) -> Response:
     body = error_body(detail, code or CODE_FOR_STATUS.get(status_code, "invalid"))
     return Response(body, status=status_code, headers=headers or None)
@@ -194,7 +181,7 @@ class ChatImageUploadApi(_BrowserCorsMixin, APIView):
         raw = upload.read(images.upload_max_bytes() + 1)
         try:
             image = images.chat_image_upload(
-                raw=raw, user_id=user_id, uploader_ip=_client_ip(request)
+                raw=raw, user_id=user_id, uploader_ip=client_ip(request)
             )
         except images.ImageRejected as rejected:
             retry = {"Retry-After": str(rejected.retry_after_s)}

@@ -6,3 +6,10 @@ from django.apps import AppConfig
 class OpsConfig(AppConfig):
     name = "ops"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.contrib import admin
+
+        from ops.admin_login import ThrottledAdminAuthenticationForm
+
+        admin.site.login_form = ThrottledAdminAuthenticationForm

@@ -1,7 +1,9 @@
 """Fixed-window rate limits that hold across processes: Redis when REDIS_URL is set, the
 agent's database otherwise (one `agent_rate_counters` row per key and window).
 
-`rate_hit` counts one attempt and says whether it is within the limit. Every attempt counts,
+`rate_hit` counts one attempt and says whether it is within the limit; `rate_count` reads a
+key's count in the current window without adding to it (a limit on failures only checks
+before the attempt and counts after it fails). Every attempt counts,
 refused ones included: a client sending hostile uploads pays for each one it tries, not just
 for those that were stored. Counting is atomic in both backends (Redis INCR; an UPDATE of
 `count + 1` in the database, with the row inserted on its window's first hit), so concurrent
@@ -69,6 +71,38 @@ def _old_windows_purge(*, window: int) -> None:
         RateCounter.objects.filter(window__lt=window - 64).delete()
 
 
+def _redis_count(*, key: str, window: int) -> int:
+    return int(_redis(settings.REDIS_URL).get(f"agent:rate:{key}:{window}") or 0)
+
+
+def _database_count(*, key: str, window: int) -> int:
+    counts = RateCounter.objects.filter(key=key, window=window).values_list("count", flat=True)
+    return counts.first() or 0
+
+
+def rate_count(*, key: str, window_s: int, now: float | None = None) -> int:
+    """The hits `key` has in the current window, without adding one."""
+    window = int((time.time() if now is None else now) // window_s)
+    if settings.REDIS_URL:
+        try:
+            return _redis_count(key=key, window=window)
+        except Exception as exc:  # noqa: BLE001 - a limit must not take the service down
+            logger.warning(
+                "rate count on Redis failed, reading the database: %s", type(exc).__name__
+            )
+    return _database_count(key=key, window=window)
+
+
+def window_remaining_s(*, window_s: int, now: float | None = None) -> int:
+    """Whole seconds (at least 1) until the current window of `window_s` ends."""
+    now = time.time() if now is None else now
+    return _retry_after(int(now // window_s), window_s, now)
+
+
+def _retry_after(window: int, window_s: int, now: float) -> int:
+    return max(1, int((window + 1) * window_s - now))
+
+
 def rate_hit(*, key: str, limit: int, window_s: int, now: float | None = None) -> RateDecision:
     """Count one attempt of `key`; allowed while at most `limit` attempts fall in the window."""
     now = time.time() if now is None else now
@@ -83,5 +117,9 @@ def rate_hit(*, key: str, limit: int, window_s: int, now: float | None = None) -
             count = _database_hit(key=key, window=window)
     else:
         count = _database_hit(key=key, window=window)
-    retry_after = max(1, int((window + 1) * window_s - now))
-    return RateDecision(allowed=count <= limit, count=count, limit=limit, retry_after_s=retry_after)
+    return RateDecision(
+        allowed=count <= limit,
+        count=count,
+        limit=limit,
+        retry_after_s=_retry_after(window, window_s, now),
+    )

@@ -32,7 +32,7 @@ def uploads(settings, tmp_path):
     settings.CHAT_UPLOAD_ANONYMOUS = True
     settings.CHAT_UPLOAD_MAX_MB = 5
     settings.CHAT_UPLOAD_RATE_PER_MINUTE = 100
-    settings.CHAT_UPLOAD_CLIENT_IP_HEADER = ""
+    settings.CLIENT_IP_HEADER = ""
     return settings.CHAT_UPLOAD_DIR
 
 
@@ -162,7 +162,7 @@ def test_uploads_per_client_address_are_rate_limited(post, settings):
 
 def test_behind_a_proxy_the_configured_header_names_the_client(post, settings):
     settings.CHAT_UPLOAD_RATE_PER_MINUTE = 1
-    settings.CHAT_UPLOAD_CLIENT_IP_HEADER = "X-Real-IP"
+    settings.CLIENT_IP_HEADER = "X-Real-IP"
     assert post(picture(), HTTP_X_REAL_IP="198.51.100.1").status_code == 200
     assert post(picture(), HTTP_X_REAL_IP="198.51.100.2").status_code == 200
     assert post(picture(), HTTP_X_REAL_IP="198.51.100.1").status_code == 429

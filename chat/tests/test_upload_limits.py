@@ -26,7 +26,7 @@ def _limits(settings, tmp_path):
     settings.CHAT_UPLOAD_ANONYMOUS = True
     settings.CHAT_UPLOAD_RATE_PER_MINUTE = 100
     settings.CHAT_UPLOAD_ATTEMPTS_PER_MINUTE = 5
-    settings.CHAT_UPLOAD_CLIENT_IP_HEADER = ""
+    settings.CLIENT_IP_HEADER = ""
 
 
 def png_header_only(width: int, height: int, color_type: int = 6) -> bytes:

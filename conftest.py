@@ -38,6 +38,25 @@ def _real_server_required(request):
             pytest.fail(f"this test needs the real {marker} server: run `make test`")
 
 
+@pytest.fixture(autouse=True)
+def _rate_counters_fresh():
+    """Each test starts with no rate-limit hits counted.
+
+    The database counters roll back with each test; Redis ones (ops.ratelimit) outlive it, so
+    on the real-server pass one test's uploads would count against the next test's limit.
+    """
+    url = os.environ.get("REDIS_URL")
+    if url:
+        import redis
+
+        client = redis.Redis.from_url(url)
+        keys = list(client.scan_iter("agent:rate:*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
+    yield
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     # InfraZen owns its tables (managed = False), so migrate leaves them out.

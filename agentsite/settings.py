@@ -221,6 +221,14 @@ LLM_PRICES = env.json(
 # --- Scenario settings ----------------------------------------------------------------------
 AI_TEXT_MODE = env.str("AI_TEXT_MODE", default="auto")  # auto | template | llm
 TEXT_ENDPOINT_DEADLINE_S = env.float("TEXT_ENDPOINT_DEADLINE_S", default=25.0)
+# Reports (POST /v1/reports/render): answered within this many seconds whatever the model does
+# (the InfraZen client waits 20 s). The PDF link is signed for REPORT_LINK_TTL_S and built on
+# AGENT_PUBLIC_URL (in production https://<host>/agent); REPORT_LINK_SECRET defaults to the
+# Django secret key.
+REPORT_DEADLINE_S = env.float("REPORT_DEADLINE_S", default=15.0)
+REPORT_LINK_TTL_S = env.int("REPORT_LINK_TTL_S", default=7 * 24 * 3600)
+REPORT_LINK_SECRET = env.str("REPORT_LINK_SECRET", default="")
+AGENT_PUBLIC_URL = env.str("AGENT_PUBLIC_URL", default="http://127.0.0.1:8001")
 CHAT_MAX_TOOL_ROUNDS = env.int("CHAT_MAX_TOOL_ROUNDS", default=5)
 # A whole chat answer (every model round and tool call) ends within this many seconds.
 CHAT_ANSWER_DEADLINE_S = env.float("CHAT_ANSWER_DEADLINE_S", default=90.0)
@@ -301,6 +309,7 @@ INSTALLED_APPS = [
     "recommendations_ai",
     "chat",
     "tools",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -380,6 +389,9 @@ LOGGING = {
         "instructor": {"level": "CRITICAL"},
         "openai": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # WeasyPrint logs every layout step of a PDF at INFO; fontTools its subsetting.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("ops.urls")),
     path("", include("recommendations_ai.urls")),
     path("", include("chat.urls")),
+    path("", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]
 

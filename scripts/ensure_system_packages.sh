@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages `make test` needs when they are missing: the real servers for
-# the second test pass (MariaDB, Redis), headless Chromium for the browser tests, and venv
-# support for python3. Does nothing when everything is there.
+# the second test pass (MariaDB, Redis), headless Chromium for the browser tests, venv
+# support for python3, Pango and DejaVu fonts for WeasyPrint's PDFs (Cyrillic), and
+# poppler-utils (pdftotext) for the tests that read the PDFs back. Does nothing when everything is there.
 #   scripts/ensure_system_packages.sh [package ...]   (default: all of them)
 set -euo pipefail
 
@@ -9,7 +10,7 @@ set -euo pipefail
 export PATH="$PATH:/usr/sbin:/usr/local/sbin:/sbin"
 
 wanted=("$@")
-[ ${#wanted[@]} -gt 0 ] || wanted=(mariadb-server redis-server chromium python3-venv)
+[ ${#wanted[@]} -gt 0 ] || wanted=(mariadb-server redis-server chromium python3-venv libpangoft2-1.0-0 fonts-dejavu-core poppler-utils)
 
 have() { command -v "$1" >/dev/null 2>&1; }
 installed() {
@@ -18,6 +19,8 @@ installed() {
     redis-server) have redis-server ;;
     chromium) have chromium ;;
     python3-venv) python3 -c 'import ensurepip, venv' >/dev/null 2>&1 ;;
+    libpangoft2-1.0-0 | fonts-dejavu-core) dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" ;;
+    poppler-utils) have pdftotext ;;
     *) echo "ensure_system_packages: unknown package $1" >&2; return 1 ;;
   esac
 }

@@ -23,7 +23,13 @@ class AsgiResponse:
 
 
 async def asgi_request_async(
-    method: str, path: str, *, body: bytes = b"", headers: dict[str, str] | None = None
+    method: str,
+    path: str,
+    *,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    client: tuple[str, int] | None = None,
+    timeout: float = 30,
 ) -> AsgiResponse:
     from agentsite.asgi import application
 
@@ -38,7 +44,9 @@ async def asgi_request_async(
         query = q.encode("latin-1")
     communicator = HttpCommunicator(application, method, path, body=body, headers=raw_headers)
     communicator.scope["query_string"] = query
-    response = await communicator.get_response(timeout=30)
+    if client is not None:
+        communicator.scope["client"] = client
+    response = await communicator.get_response(timeout=timeout)
     return AsgiResponse(
         status=response["status"],
         headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response["headers"]},

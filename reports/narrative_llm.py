@@ -1,0 +1,136 @@
+"""The narrative from the model, held to the facts: or the template narrative, and why.
+
+The model sees the report's headline facts only (KPIs, scenarios, the largest groups): a
+prompt of the same size whatever the tenant's size. Instructor re-asks once when the
+validator refuses the answer; after that, or on any model failure or deadline, the template
+narrative ships and the report records why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from pydantic import ValidationInfo, model_validator
+
+from llm import gateway
+from llm.errors import LLMError, LLMValidationError
+from reports import prompts
+from reports.narrative import Narrative, narrative_problems, narrative_template
+from reports.roles import ROLES
+from reports.snapshot import ReportSnapshot
+
+CONTEXT_KEY = "report_fact_ids"
+# Facts the model may see: the headline ones, not one per table row.
+PROMPT_FACT_PREFIXES = (
+    "cost.",
+    "resources.",
+    "savings.",
+    "sync.",
+    "forecast.",
+    "anomalies.",
+    "quality.",
+    "scenario.",
+    "migrate.",
+    "plan.",
+    "service.1.",
+    "service.2.",
+    "service.3.",
+    "provider.1.",
+    "provider.2.",
+    "type.1.",
+    "type.2.",
+)
+MAX_PROMPT_FACTS = 60
+DEADLINE_RESERVE_S = 1.5
+
+
+class CheckedNarrative(Narrative):
+    """Narrative that refuses any figure that is not a known fact (the ids come per call)."""
+
+    @model_validator(mode="after")
+    def grounded(self, info: ValidationInfo) -> CheckedNarrative:
+        fact_ids = (info.context or {}).get(CONTEXT_KEY)
+        if not isinstance(fact_ids, set):
+            raise ValueError("no facts to check the narrative against")
+        if problems := narrative_problems(self, fact_ids=fact_ids):
+            raise ValueError("; ".join(problems[:6]))
+        return self
+
+
+@dataclass
+class NarrativeResult:
+    narrative: Narrative
+    source: str  # "llm" | "template"
+    note: str = ""
+    model: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: Decimal = field(default_factory=lambda: Decimal(0))
+
+
+def prompt_facts(snapshot: ReportSnapshot) -> list[dict]:
+    chosen = [f for f in snapshot.facts.values() if f.id.startswith(PROMPT_FACT_PREFIXES)]
+    return [{"id": f.id, "label": f.label, "value": f.display()} for f in chosen[:MAX_PROMPT_FACTS]]
+
+
+def _mode() -> str:
+    mode = settings.AI_TEXT_MODE
+    if mode == "auto":
+        return "llm" if gateway.llm_available() else "template"
+    return mode
+
+
+async def narrative_generate(
+    *, snapshot: ReportSnapshot, user_id: int, deadline: float
+) -> NarrativeResult:
+    template = narrative_template(snapshot)
+    if _mode() != "llm":
+        return NarrativeResult(template, "template", note="offline: no model configured")
+    facts = prompt_facts(snapshot)
+    role = ROLES[snapshot.role]
+    budget = deadline - DEADLINE_RESERVE_S - time.monotonic()
+    if budget <= 0:
+        return NarrativeResult(template, "template", note="llm: no time left for the model")
+    try:
+        answer, completion = await asyncio.wait_for(
+            gateway.structured(
+                purpose="report_narrative",
+                messages=prompts.narrative_messages(
+                    role_label=role.label, focus=role.focus, facts=facts
+                ),
+                response_model=CheckedNarrative,
+                validation_context={CONTEXT_KEY: {f["id"] for f in facts}},
+                max_validation_retries=1,
+                max_tokens=900,
+                deadline=deadline - DEADLINE_RESERVE_S,
+                user_id=user_id,
+            ),
+            timeout=budget,
+        )
+    except LLMValidationError as exc:
+        completion = exc.completion
+        return NarrativeResult(
+            template,
+            "template",
+            note=f"validation: {exc.errors[:900]}",
+            model=completion.model or completion.model_requested,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            cost_usd=completion.cost_usd,
+        )
+    except (LLMError, TimeoutError) as exc:
+        why = getattr(exc, "message", None) or "deadline reached"
+        return NarrativeResult(template, "template", note=f"llm: {why}")
+    return NarrativeResult(
+        Narrative.model_validate(answer.model_dump()),
+        "llm",
+        note="ok",
+        model=completion.model or completion.model_requested,
+        prompt_tokens=completion.prompt_tokens,
+        completion_tokens=completion.completion_tokens,
+        cost_usd=completion.cost_usd,
+    )

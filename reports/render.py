@@ -1,0 +1,68 @@
+"""The report as HTML: one self-contained page safe to `document.write` into InfraZen.
+
+Every data string is escaped by the template engine; figures come only from facts, each a
+link to its row in the sources section. No script, nothing from another origin: inline CSS
+and system fonts, so the page and its PDF look the same offline.
+"""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from reports.facts import Fact
+from reports.narrative import REFERENCE, Narrative
+from reports.snapshot import ReportSnapshot
+
+
+def figure_html(fact: Fact) -> SafeString:
+    return format_html('<a class="fig" href="#src-{}">{}</a>', fact.id, fact.display())
+
+
+def cited(text: str, facts: dict[str, Fact]) -> SafeString:
+    """`text` escaped, with each `{fact id}` replaced by the fact's value and link."""
+    parts, last = [], 0
+    for match in REFERENCE.finditer(text):
+        parts.append(escape(text[last : match.start()]))
+        fact = facts.get(match.group(1))
+        parts.append(figure_html(fact) if fact else escape(match.group(0)))
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return mark_safe("".join(parts))  # noqa: S308 - every piece above is escaped or built by format_html
+
+
+def report_html(
+    *, snapshot: ReportSnapshot, narrative: Narrative, pdf_url: str | None = None
+) -> str:
+    facts = snapshot.facts
+    context = {
+        "s": snapshot,
+        "facts": facts,
+        "pdf_url": pdf_url,
+        "summary": cited(narrative.executive_summary, facts),
+        "highlights": [
+            (cited(item.title, facts), cited(item.detail, facts)) for item in narrative.highlights
+        ],
+        "risks": [cited(text, facts) for text in narrative.risks],
+        "next_steps": [cited(text, facts) for text in narrative.next_steps],
+        "sources": _sources(snapshot),
+        "chart": _trend_bars(snapshot),
+        "trend_last": snapshot.trend[-1].day if snapshot.trend else None,
+    }
+    return render_to_string("reports/report.html", context)
+
+
+def _sources(snapshot: ReportSnapshot) -> list[tuple[Fact, object]]:
+    return [(fact, snapshot.sources[fact.source]) for fact in snapshot.facts.values()]
+
+
+def _trend_bars(snapshot: ReportSnapshot) -> list[dict]:
+    """The daily trend as bar heights in percent of the largest day (drawn with CSS)."""
+    peak = max((point.daily for point in snapshot.trend), default=0.0)
+    if peak <= 0:
+        return []
+    return [
+        {"day": p.day, "height": round(p.daily * 100 / peak, 1), "anomaly": p.anomaly}
+        for p in snapshot.trend
+    ]

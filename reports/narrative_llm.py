@@ -73,7 +73,12 @@ class NarrativeResult:
 
 
 def prompt_facts(snapshot: ReportSnapshot) -> list[dict]:
-    chosen = [f for f in snapshot.facts.values() if f.id.startswith(PROMPT_FACT_PREFIXES)]
+    # Group totals, not their top resources: a resource's name is data, not a headline.
+    chosen = [
+        f
+        for f in snapshot.facts.values()
+        if f.id.startswith(PROMPT_FACT_PREFIXES) and ".top" not in f.id
+    ]
     return [{"id": f.id, "label": f.label, "value": f.display()} for f in chosen[:MAX_PROMPT_FACTS]]
 
 

@@ -78,3 +78,11 @@ def tenant(alice, bob):
     make_resource(selectel, "bob-secret-db", daily_cost=50.0)
     sync(bob, day=TODAY, total=50.0, by={"selectel-bob@example.com": 50.0})
     return alice
+
+
+@pytest.fixture(autouse=True)
+def _stock_client_trusted(settings):
+    # The stock Flask client sends no header: accepted from the listed networks only.
+    settings.AGENT_ANONYMOUS_NETWORKS = ["127.0.0.1/32"]
+    settings.AGENT_SERVICE_TOKEN = "svc-token"
+    settings.AI_TEXT_MODE = "template"

@@ -4,46 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-from html.parser import HTMLParser
 
 import pytest
 
 from ops.tests.asgi_http import asgi_request_async, traceback_free
 from reports.models import AgentReport
 from reports.roles import ROLE_KEYS
+from reports.tests.client import STOCK_CLIENT, html_tags, post
 from reports.tests.conftest import HOSTILE_NAME
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 RENDER = "/v1/reports/render"
 DATA = "/v1/reports/data"
-STOCK_CLIENT = ("127.0.0.1", 50123)
-
-
-@pytest.fixture(autouse=True)
-def _stock_client_trusted(settings):
-    # The stock Flask client sends no header: accepted from the listed networks only.
-    settings.AGENT_ANONYMOUS_NETWORKS = ["127.0.0.1/32"]
-    settings.AGENT_SERVICE_TOKEN = "svc-token"
-    settings.AI_TEXT_MODE = "template"
-
-
-def html_tags(html: str) -> list[tuple[str, list]]:
-    """Every start tag of the page with its attributes, as a browser's tokenizer reads them."""
-    seen: list[tuple[str, list]] = []
-
-    class Collector(HTMLParser):
-        def handle_starttag(self, tag, attrs):
-            seen.append((tag, attrs))
-
-    Collector().feed(html)
-    return seen
-
-
-async def post(path: str, body, *, client=STOCK_CLIENT, headers=None):
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    headers = {"content-type": "application/json", **(headers or {})}
-    return await asgi_request_async("POST", path, body=raw, headers=headers, client=client)
 
 
 @pytest.mark.parametrize("role", ROLE_KEYS)

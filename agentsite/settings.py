@@ -389,8 +389,9 @@ LOGGING = {
         "instructor": {"level": "CRITICAL"},
         "openai": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
-        # WeasyPrint logs every layout step of a PDF at INFO; fontTools its subsetting.
-        "weasyprint": {"level": "WARNING"},
+        # WeasyPrint logs every layout step of a PDF at INFO, and at WARNING each SVG
+        # presentation property of the charts its CSS parser does not know (it draws them).
+        "weasyprint": {"level": "ERROR"},
         "fontTools": {"level": "WARNING"},
     },
 }

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from reports.charts import groups_svg, trend_svg
 from reports.facts import Fact
 from reports.narrative import REFERENCE, Narrative
 from reports.snapshot import ReportSnapshot
@@ -47,8 +48,7 @@ def report_html(
         "risks": [cited(text, facts) for text in narrative.risks],
         "next_steps": [cited(text, facts) for text in narrative.next_steps],
         "sources": _sources(snapshot),
-        "chart": _trend_bars(snapshot),
-        "trend_last": snapshot.trend[-1].day if snapshot.trend else None,
+        "charts": _charts(snapshot),
     }
     return render_to_string("reports/report.html", context)
 
@@ -57,12 +57,13 @@ def _sources(snapshot: ReportSnapshot) -> list[tuple[Fact, object]]:
     return [(fact, snapshot.sources[fact.source]) for fact in snapshot.facts.values()]
 
 
-def _trend_bars(snapshot: ReportSnapshot) -> list[dict]:
-    """The daily trend as bar heights in percent of the largest day (drawn with CSS)."""
-    peak = max((point.daily for point in snapshot.trend), default=0.0)
-    if peak <= 0:
-        return []
-    return [
-        {"day": p.day, "height": round(p.daily * 100 / peak, 1), "anomaly": p.anomaly}
-        for p in snapshot.trend
-    ]
+def _charts(snapshot: ReportSnapshot) -> dict[str, SafeString | None]:
+    facts = snapshot.facts
+    expected = {row.peak_date: float(facts[row.expected].value) for row in snapshot.anomalies}
+    drawn = {
+        "trend": trend_svg(snapshot.trend, expected=expected),
+        "providers": groups_svg(snapshot.by_provider, facts, name="providers"),
+        "services": groups_svg(snapshot.by_service, facts, name="services"),
+    }
+    # matplotlib's own SVG: it escapes every label it writes, and holds no script or link.
+    return {name: mark_safe(svg) if svg else None for name, svg in drawn.items()}  # noqa: S308

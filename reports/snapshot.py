@@ -43,6 +43,7 @@ class TrendPoint(BaseModel):
 class AnomalyRow(BaseModel):
     date: str
     end_date: str
+    peak_date: str
     direction: str
     actual: str
     expected: str
@@ -333,6 +334,7 @@ def _trend(
             AnomalyRow(
                 date=anomaly.date,
                 end_date=anomaly.end_date,
+                peak_date=anomaly.peak_date,
                 direction="рост" if anomaly.direction == "spike" else "снижение",
                 actual=book.add(
                     f"{key}.actual",

@@ -115,7 +115,9 @@ async def test_a_hostile_resource_name_is_text_in_the_html(tenant):
     attributes = {name for _, attrs in tags for name, _ in attrs}
     assert not {"src", "srcset"} & attributes
     assert not [name for name in attributes if name.startswith("on")]
-    assert "url(" not in html
+    assert not re.search(r"url\((?!#)", html) and 'xlink:href="http' not in html
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
 
 
 async def test_every_shown_figure_links_to_its_source(tenant):

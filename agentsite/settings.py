@@ -310,6 +310,7 @@ INSTALLED_APPS = [
     "chat",
     "tools",
     "reports",
+    "knowledge",
 ]
 
 MIDDLEWARE = [
@@ -393,6 +394,7 @@ LOGGING = {
         # presentation property of the charts its CSS parser does not know (it draws them).
         "weasyprint": {"level": "ERROR"},
         "fontTools": {"level": "WARNING"},
+        "bm25s": {"level": "WARNING"},
     },
 }
 

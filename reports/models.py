@@ -18,6 +18,9 @@ class AgentReport(models.Model):
     period_days = models.PositiveSmallIntegerField(default=30)
     snapshot = models.JSONField()
     html = models.TextField()
+    # The narrative's executive summary as plain text with its figures filled in: what the
+    # knowledge search finds among the user's own earlier reports.
+    summary = models.TextField(blank=True, default="")
     narrative_source = models.CharField(
         max_length=16, choices=[(SOURCE_LLM, "модель"), (SOURCE_TEMPLATE, "шаблон")]
     )

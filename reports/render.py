@@ -21,6 +21,11 @@ def figure_html(fact: Fact) -> SafeString:
     return format_html('<a class="fig" href="#src-{}">{}</a>', fact.id, fact.display())
 
 
+def plain(text: str, facts: dict[str, Fact]) -> str:
+    """`text` with each `{fact id}` replaced by the fact's value, as plain text."""
+    return REFERENCE.sub(lambda m: facts[m.group(1)].display() if m.group(1) in facts else "", text)
+
+
 def cited(text: str, facts: dict[str, Fact]) -> SafeString:
     """`text` escaped, with each `{fact id}` replaced by the fact's value and link."""
     parts, last = [], 0
@@ -48,6 +53,7 @@ def report_html(
         "risks": [cited(text, facts) for text in narrative.risks],
         "next_steps": [cited(text, facts) for text in narrative.next_steps],
         "sources": _sources(snapshot),
+        "notes_cited": [q for quotes in snapshot.quotes.values() for q in quotes],
         "charts": _charts(snapshot),
     }
     return render_to_string("reports/report.html", context)

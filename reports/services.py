@@ -11,7 +11,7 @@ from agentsite.db import db_sync_to_async
 from reports.links import pdf_link
 from reports.models import AgentReport
 from reports.narrative_llm import narrative_generate
-from reports.render import report_html
+from reports.render import plain, report_html
 from reports.snapshot import ReportSnapshot, snapshot_build
 
 logger = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ def _store(
         period_days=snapshot.period_days,
         snapshot=snapshot.model_dump(mode="json"),
         html=html,
+        summary=plain(result.narrative.executive_summary, snapshot.facts),
         narrative_source=result.source,
         narrative_note=result.note[:2000],
         model=result.model[:120],

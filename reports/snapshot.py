@@ -16,6 +16,7 @@ from infrazen import selectors
 from infrazen.models import InfraZenUser, ResourceTag
 from infrazen.values import monthly_cost
 from reports.facts import Fact, FactBook, Source
+from reports.quotes import Quote, quotes_build
 from reports.roles import ROLES
 from reports.savings import Savings, savings_build
 from tools import get_analytics_overview, get_anomalies
@@ -82,6 +83,7 @@ class ReportSnapshot(BaseModel):
     by_type: list[Group]
     savings: Savings
     notes: list[str] = Field(default_factory=list)
+    quotes: dict[str, list[Quote]] = Field(default_factory=dict)
     facts: dict[str, Fact]
     sources: dict[str, Source]
 
@@ -132,6 +134,7 @@ def snapshot_build(*, user_id: int, role: str, period_days: int = 30) -> ReportS
         by_type=by_type,
         savings=savings,
         notes=notes,
+        quotes=quotes_build(savings=savings, role=role),
         facts=book.facts,
         sources=book.sources,
     )

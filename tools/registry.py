@@ -37,6 +37,7 @@ from tools import (
     get_service_breakdown,
     get_user_context,
     list_top_alternatives,
+    search_knowledge,
     summarize_top_recommendations,
 )
 from tools.base import ToolError
@@ -59,6 +60,7 @@ TOOLS: dict[str, ModuleType] = {
         get_provider_breakdown,
         get_anomalies,
         summarize_top_recommendations,
+        search_knowledge,
     )
 }
 

@@ -123,10 +123,12 @@ async def test_a_hostile_resource_name_is_text_in_the_html(tenant):
 async def test_every_shown_figure_links_to_its_source(tenant):
     body = (await post(RENDER, {"user_id": tenant.pk, "role": "cfo", "context": {}})).json()
     html, facts = body["html"], body["snapshot"]["facts"]
-    links = set(re.findall(r'<a class="fig" href="#src-([^"]+)">', html))
+    figures = set(re.findall(r'<a class="fig" href="#src-([^"]+)">', html))
+    links = set(re.findall(r'href="#src-([^"]+)"', html))
     anchors = set(re.findall(r'<tr id="src-([^"]+)">', html))
-    assert links and links <= anchors
-    assert anchors == set(facts)
+    assert figures and links <= anchors
+    quoted = {q["id"] for quotes in body["snapshot"]["quotes"].values() for q in quotes}
+    assert quoted and anchors == set(facts) | quoted
     assert '<section id="sources">' in html
     # Each KPI is shown with its unit and period.
     assert re.search(r'href="#src-cost.monthly">15,360 ₽/мес<', html)

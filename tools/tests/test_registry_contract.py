@@ -64,6 +64,11 @@ def example_arguments(name: str, user: InfraZenUser) -> list[dict]:
         ],
         "get_service_breakdown": [{"top_n": 10}, {}],
         "get_anomalies": [{}, {"time_range_days": 180}, {"time_range_days": 7}],
+        "search_knowledge": [
+            {"query": "как удалить старые снимки дисков"},
+            {"query": "перенос сервера в Selectel", "limit": 5},
+            {"query": "zzz"},
+        ],
         "summarize_top_recommendations": [
             {"limit": 10, "statuses": ["pending", "seen", "dismissed", "implemented"]},
             {},

@@ -164,13 +164,17 @@ def _lifetime_check(payload: dict[str, Any]) -> tuple[int, int | None]:
 
 def token_precheck(*, token: Any) -> str:
     """The checks that need no decoding, cheap enough for the event loop: a token is there,
-    and short enough to be worth decoding (a real one is a few hundred bytes)."""
+    short enough to be worth decoding (a real one is a few hundred bytes), and ASCII."""
     if not token:
         raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_TOKEN_REQUIRED)
     if not isinstance(token, str):
         raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_TOKEN_INVALID)
     if len(token) > TOKEN_MAX_CHARS:
         raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_TOKEN_TOO_LONG)
+    # A JWT is base64url and dots. PyJWT encodes the string to UTF-8 first, and a lone
+    # surrogate there raised UnicodeEncodeError instead of a refusal.
+    if not token.isascii():
+        raise ChatAuthError(CLOSE_UNAUTHORIZED, REASON_TOKEN_INVALID)
     return token
 
 
@@ -198,7 +202,8 @@ def _analytics_context(value: Any) -> dict:
     if isinstance(value, str):
         try:
             parsed = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: a few thousand nested brackets fit in a signed token.
             return {"raw": value}
         return parsed if isinstance(parsed, dict) else {"raw": value}
     return {"raw": value}

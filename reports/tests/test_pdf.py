@@ -92,3 +92,18 @@ def test_the_report_command_writes_html_and_pdf(tenant, tmp_path, capsys):
     assert "narrative from template" in capsys.readouterr().out
     assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
     assert "Технический отчёт" in pdf_text((tmp_path / "r.pdf").read_bytes())
+
+
+def test_drawing_a_pdf_leaves_the_upload_check_refusing_truncated_images():
+    import io
+
+    from PIL import Image
+
+    from chat.images import ImageRejected, image_reencode
+    from reports.pdf import pdf_render
+
+    pdf_render(html="<!DOCTYPE html><p>ok</p>")
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 200), (10, 20, 30)).save(buffer, "PNG")
+    with pytest.raises(ImageRejected):
+        image_reencode(raw=buffer.getvalue()[:60])

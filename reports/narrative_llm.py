@@ -9,6 +9,7 @@ narrative ships and the report records why.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,26 +26,16 @@ from reports.snapshot import ReportSnapshot
 
 CONTEXT_KEY = "report_fact_ids"
 # Facts the model may see: the headline ones, not one per table row.
-PROMPT_FACT_PREFIXES = (
-    "cost.",
-    "resources.",
-    "savings.",
-    "sync.",
-    "forecast.",
-    "anomalies.",
-    "quality.",
-    "scenario.",
-    "migrate.",
-    "plan.",
-    "service.1.",
-    "service.2.",
-    "service.3.",
-    "provider.1.",
-    "provider.2.",
-    "type.1.",
-    "type.2.",
+# Facts the model may see, in this order: the headline ones, not one per table row, so the
+# prompt is the same size for 50 resources or 5,000.
+PROMPT_FACT_PATTERN = re.compile(
+    r"^(cost|resources|savings|sync|forecast|anomalies|quality)\.[a-z_]+$"
+    r"|^scenario\.[a-z_]+\.(monthly|yearly|percent|delay)$"
+    r"|^migrate\.[a-z_]+\.(count|monthly|yearly)$"
+    r"|^plan\.[a-z_]+$"
+    r"|^(service\.[1-3]|provider\.[1-2])\.(monthly|share)$"
 )
-MAX_PROMPT_FACTS = 60
+MAX_PROMPT_FACTS = 45
 DEADLINE_RESERVE_S = 1.5
 
 
@@ -73,12 +64,7 @@ class NarrativeResult:
 
 
 def prompt_facts(snapshot: ReportSnapshot) -> list[dict]:
-    # Group totals, not their top resources: a resource's name is data, not a headline.
-    chosen = [
-        f
-        for f in snapshot.facts.values()
-        if f.id.startswith(PROMPT_FACT_PREFIXES) and ".top" not in f.id
-    ]
+    chosen = [f for f in snapshot.facts.values() if PROMPT_FACT_PATTERN.match(f.id)]
     return [{"id": f.id, "label": f.label, "value": f.display()} for f in chosen[:MAX_PROMPT_FACTS]]
 
 

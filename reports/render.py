@@ -59,8 +59,12 @@ def report_html(
     return render_to_string("reports/report.html", context)
 
 
-def _sources(snapshot: ReportSnapshot) -> list[tuple[Fact, object]]:
-    return [(fact, snapshot.sources[fact.source]) for fact in snapshot.facts.values()]
+def _sources(snapshot: ReportSnapshot) -> list[tuple[object, list[Fact]]]:
+    """Each source with the facts counted from it (their anchors sit in its row)."""
+    grouped: dict[str, list[Fact]] = {}
+    for fact in snapshot.facts.values():
+        grouped.setdefault(fact.source, []).append(fact)
+    return [(snapshot.sources[key], facts) for key, facts in grouped.items()]
 
 
 def _charts(snapshot: ReportSnapshot) -> dict[str, SafeString | None]:

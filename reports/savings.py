@@ -24,8 +24,10 @@ from recommendations_ai.facts import (
 from reports.facts import FactBook
 from tools import estimate_migration_effort as effort_tool
 
-# Rows listed per table; the totals always cover every recommendation.
-MAX_ROWS = 60
+# Rows listed per table (the FinOps lead gets the longer table); the totals always cover
+# every recommendation, and a line says how many more InfraZen lists.
+MAX_ROWS = 25
+MAX_ROWS_FINOPS = 50
 PROVIDER_NAMES = {"yandex": "Yandex Cloud", "selectel": "Selectel", "beget": "Beget"}
 LEVELS = {"low": "низкая", "medium": "средняя", "high": "высокая"}
 BEGET_CAVEAT = (
@@ -118,8 +120,11 @@ def _best_per_resource(items: list[tuple[RecommendationFacts, int]]) -> float:
 
 
 class _Builder:
-    def __init__(self, *, user: InfraZenUser, book: FactBook, monthly_total: float | None):
+    def __init__(
+        self, *, user: InfraZenUser, book: FactBook, monthly_total: float | None, max_rows: int
+    ):
         self.user = user
+        self.max_rows = max_rows
         self.book = book
         self.monthly_total = monthly_total
         self.src = book.source(
@@ -151,10 +156,11 @@ class _Builder:
 
 
 def savings_build(
-    *, user: InfraZenUser, book: FactBook, monthly_total: float | None
+    *, user: InfraZenUser, book: FactBook, monthly_total: float | None, role: str
 ) -> tuple[Savings, dict[str, list]]:
     """The savings sections, and the pending recommendations' facts grouped by family."""
-    builder = _Builder(user=user, book=book, monthly_total=monthly_total)
+    max_rows = MAX_ROWS_FINOPS if role == "finops" else MAX_ROWS
+    builder = _Builder(user=user, book=book, monthly_total=monthly_total, max_rows=max_rows)
     families: dict[str, list[tuple[RecommendationFacts, int]]] = {
         "migrate": [],
         "cleanup": [],
@@ -214,10 +220,10 @@ def _migrations(builder: _Builder, items: list) -> list[MigrationGroup]:
                 f"{key}.share", f"Экономия при переносе в {name}, доля расходов", monthly
             ),
             caveat=BEGET_CAVEAT if target == "beget" else None,
-            more=max(0, len(rows) - MAX_ROWS),
+            more=max(0, len(rows) - builder.max_rows),
         )
         rows.sort(key=lambda row: -(row[0].savings_monthly or 0))
-        for facts, _ in rows[:MAX_ROWS]:
+        for facts, _ in rows[: builder.max_rows]:
             group.items.append(_migration_item(builder, facts))
         groups.append(group)
     return groups
@@ -275,7 +281,7 @@ def _cleanup(builder: _Builder, items: list) -> dict:
     )
     items = sorted(items, key=lambda row: -(row[0].savings_monthly or 0))
     rows = []
-    for facts, _ in items[:MAX_ROWS]:
+    for facts, _ in items[: builder.max_rows]:
         rid = facts.recommendation_id
         key = f"rec.{rid}"
         age = getattr(facts, "age_days", None)
@@ -302,13 +308,13 @@ def _cleanup(builder: _Builder, items: list) -> dict:
                 ),
             )
         )
-    return {"cleanup": rows, "cleanup_more": max(0, len(items) - MAX_ROWS)}
+    return {"cleanup": rows, "cleanup_more": max(0, len(items) - builder.max_rows)}
 
 
 def _rightsizing(builder: _Builder, items: list) -> dict:
     items = sorted(items, key=lambda row: -(row[0].savings_monthly or 0))
     rows = []
-    for facts, _ in items[:MAX_ROWS]:
+    for facts, _ in items[: builder.max_rows]:
         rid = facts.recommendation_id
         rows.append(
             RightsizingItem(
@@ -329,7 +335,7 @@ def _rightsizing(builder: _Builder, items: list) -> dict:
                 ),
             )
         )
-    return {"rightsizing": rows, "rightsizing_more": max(0, len(items) - MAX_ROWS)}
+    return {"rightsizing": rows, "rightsizing_more": max(0, len(items) - builder.max_rows)}
 
 
 def _scenarios(builder: _Builder, families: dict[str, list]) -> list[Scenario]:

@@ -25,6 +25,7 @@ from tools.daily_series import daily_points
 
 SNAPSHOT_VERSION = 1
 TOP_RESOURCES = 5
+MAX_GROUPS = 8
 STALE_SYNC_DAYS = 2
 
 
@@ -112,7 +113,9 @@ def snapshot_build(*, user_id: int, role: str, period_days: int = 30) -> ReportS
             selectors.resource_list(user_id=user.pk, active_only=True).select_related("provider")
         )
         by_provider, by_service, by_type = _breakdowns(book, resources)
-        savings, families = savings_build(user=user, book=book, monthly_total=monthly_total)
+        savings, families = savings_build(
+            user=user, book=book, monthly_total=monthly_total, role=role
+        )
         kpis += _savings_kpis(book, savings, families)
         trend, anomaly_rows = _trend(book, user, period_days)
         role_kpis, notes = _role_kpis(book, user, role, overview, resources, anomaly_rows)
@@ -308,7 +311,7 @@ def _breakdowns(book: FactBook, resources: list) -> tuple[list[Group], list[Grou
         breakdowns.append(
             [
                 _group(book, src, f"{dimension}.{index + 1}", name, rows, total)
-                for index, (name, rows) in enumerate(ranked[:10])
+                for index, (name, rows) in enumerate(ranked[:MAX_GROUPS])
             ]
         )
     return breakdowns[0], breakdowns[1], breakdowns[2]

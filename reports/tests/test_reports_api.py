@@ -125,7 +125,7 @@ async def test_every_shown_figure_links_to_its_source(tenant):
     html, facts = body["html"], body["snapshot"]["facts"]
     figures = set(re.findall(r'<a class="fig" href="#src-([^"]+)">', html))
     links = set(re.findall(r'href="#src-([^"]+)"', html))
-    anchors = set(re.findall(r'<tr id="src-([^"]+)">', html))
+    anchors = set(re.findall(r'id="src-([^"]+)"', html))
     assert figures and links <= anchors
     quoted = {q["id"] for quotes in body["snapshot"]["quotes"].values() for q in quotes}
     assert quoted and anchors == set(facts) | quoted

@@ -1,0 +1,261 @@
+"""Report render times, narrative prompt size and memory, on the demo tenant and a large one.
+
+Two tenants in a temp SQLite database: the demo's alice (50 active resources, 38
+recommendations) and a generated one with 2,000 resources, 500 pending recommendations and
+90 days of syncs (alice's rows cloned with new names). For each, every role several times:
+the snapshot alone (`/v1/reports/data`'s work), the whole report with its HTML
+(`report_render`: snapshot, narrative, charts, HTML, stored), and the PDF of that HTML. Then
+the HTML again with the fake model answering the narrative after 800 ms; its request is the
+narrative prompt, counted with o200k (bpe-openai). Peak RSS is this process's VmHWM: one
+process did every render, so it bounds any single render's peak.
+
+    .venv/bin/python bench/reports.py [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import Timer, django_setup, peak_rss_mb, results_write, summary, temp_database
+
+ROLES = ("cfo", "cto", "product", "finops")
+BIG_RESOURCES = 2000
+BIG_RECOMMENDATIONS = 500
+TARGETS = {"html_p95_s": 1.5, "pdf_p95_s": 3.0, "prompt_o200k": 1500, "peak_rss_mb": 300}
+
+
+def big_tenant_create() -> int:
+    """A user with alice's resources and recommendations cloned to 2,000 and 500."""
+    from infrazen.demo import ALICE_EMAIL
+    from infrazen.models import (
+        CloudProvider,
+        CompleteSync,
+        InfraZenUser,
+        OptimizationRecommendation,
+        Resource,
+    )
+
+    alice = InfraZenUser.objects.get(email=ALICE_EMAIL)
+    user = InfraZenUser.objects.create(email="big@bench.local", username="big", company="Big Co")
+    providers = {}
+    for provider in CloudProvider.objects.filter(user=alice):
+        old_pk = provider.pk
+        provider.pk = None
+        provider.user = user
+        provider.connection_name = f"{provider.connection_name} (big)"
+        provider.account_id = f"big-{provider.account_id}"
+        provider.save()
+        providers[old_pk] = provider
+
+    def fields(row, model) -> dict:
+        return {
+            f.attname: getattr(row, f.attname)
+            for f in model._meta.concrete_fields
+            if not f.primary_key
+        }
+
+    originals = list(Resource.objects.filter(provider__user=alice, is_active=True))
+    clones = []
+    for index in range(BIG_RESOURCES):
+        source = originals[index % len(originals)]
+        copy = Resource(**fields(source, Resource))
+        copy.provider_id = providers[source.provider_id].pk
+        copy.resource_name = f"{source.resource_name}-{index}"
+        copy.resource_id = f"{source.resource_id}-{index}"
+        clones.append(copy)
+    Resource.objects.bulk_create(clones, batch_size=500)
+    clones = list(Resource.objects.filter(provider__user=user).order_by("id"))
+    by_origin: dict[int, list] = {}
+    for index, clone in enumerate(clones):
+        by_origin.setdefault(originals[index % len(originals)].pk, []).append(clone)
+
+    recommendations = list(
+        OptimizationRecommendation.objects.filter(resource__provider__user=alice, status="pending")
+    )
+    copies = []
+    for index in range(BIG_RECOMMENDATIONS):
+        source = recommendations[index % len(recommendations)]
+        targets = by_origin.get(source.resource_id) or clones
+        resource = targets[(index // len(recommendations)) % len(targets)]
+        copy = OptimizationRecommendation(**fields(source, OptimizationRecommendation))
+        copy.resource_id = resource.pk
+        copy.provider_id = resource.provider_id
+        copy.resource_name = resource.resource_name
+        copies.append(copy)
+    OptimizationRecommendation.objects.bulk_create(copies, batch_size=500)
+
+    scale = BIG_RESOURCES / len(originals)
+    syncs = []
+    for sync in CompleteSync.objects.filter(user=alice):
+        copy = CompleteSync(**fields(sync, CompleteSync))
+        copy.user_id = user.pk
+        copy.total_daily_cost = (sync.total_daily_cost or 0) * scale
+        costs = json.loads(sync.cost_by_provider or "{}")
+        copy.cost_by_provider = json.dumps(
+            {f"{name} (big)": value * scale for name, value in costs.items()}
+        )
+        syncs.append(copy)
+    CompleteSync.objects.bulk_create(syncs, batch_size=500)
+    return user.pk
+
+
+def honest_narrative(body: dict):
+    """The fake model's answer: a narrative that refers to the first facts it was given."""
+    from llm.fake_server import Reply
+
+    ids = re.findall(r"^([a-z0-9_.-]+) \|", body["messages"][-1]["content"], re.M)
+    first = ids[0] if ids else "cost.monthly"
+    return Reply.structured_output(
+        {
+            "executive_summary": f"Главный показатель отчёта: {{{first}}}.",
+            "highlights": [{"title": "Расходы", "detail": f"Сейчас: {{{first}}}."}],
+            "risks": ["Переносы требуют окна работ."],
+            "next_steps": ["DevOps: удалить неиспользуемое на этой неделе."],
+        }
+    )
+
+
+async def _render(user_id: int, role: str):
+    from llm.gateway import deadline_in
+    from reports.services import report_render
+
+    return await report_render(
+        user_id=user_id, role=role, period_days=30, deadline=deadline_in(15.0)
+    )
+
+
+def measure(user_id: int, *, runs: int, pdf: bool) -> dict:
+    from reports.pdf import pdf_render
+    from reports.snapshot import snapshot_build
+
+    data, html, pdfs, facts, pages = [], [], [], [], []
+    for _ in range(runs):
+        for role in ROLES:
+            with Timer() as timer:
+                snapshot = snapshot_build(user_id=user_id, role=role)
+            data.append(timer.seconds)
+            with Timer() as timer:
+                report, _ = asyncio.run(_render(user_id, role))
+            html.append(timer.seconds)
+            facts.append(len(snapshot.facts))
+            if pdf:
+                with Timer() as timer:
+                    document = pdf_render(html=report.html)
+                pdfs.append(timer.seconds)
+                pages.append(document.count(b"/Type /Page\n") or document.count(b"/Type /Page"))
+    return {
+        "data_s": summary(data),
+        "html_s": summary(html),
+        "pdf_s": summary(pdfs),
+        "facts": max(facts),
+        "html_kb": round(len(report.html.encode()) / 1024, 1),
+        "pdf_kb": round(len(document) / 1024, 1) if pdf else None,
+    }
+
+
+def with_model(user_id: int, server, *, runs: int) -> dict:
+    import bpe_openai
+
+    encoder = bpe_openai.get_encoding("o200k_base")
+    html, tokens, sources = [], [], []
+    for _ in range(runs):
+        for role in ROLES:
+            before = len(server.requests)
+            with Timer() as timer:
+                report, _ = asyncio.run(_render(user_id, role))
+            html.append(timer.seconds)
+            sources.append(report.narrative_source)
+            request = server.requests[before].body
+            text = "".join(m["content"] for m in request["messages"])
+            tools = json.dumps(
+                request.get("tools") or [], ensure_ascii=False, separators=(",", ":")
+            )
+            tokens.append(len(encoder.encode(text)) + len(encoder.encode(tools)) + 11)
+    return {
+        "html_s": summary(html),
+        "prompt_o200k": {"min": min(tokens), "max": max(tokens)},
+        "narrative_sources": {s: sources.count(s) for s in set(sources)},
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="renders per role and tenant")
+    args = parser.parse_args(argv)
+
+    from llm.fake_server import FakeLLMServer
+
+    server = FakeLLMServer(default=honest_narrative, ttfb_s=0.8).start()
+    django_setup(db_path=temp_database(), env={"AI_TEXT_MODE": "template"})
+    from django.conf import settings
+
+    from infrazen.demo import ALICE_EMAIL
+    from infrazen.models import InfraZenUser
+
+    started = time.monotonic()
+    tenants = {"demo": InfraZenUser.objects.get(email=ALICE_EMAIL).pk}
+    with Timer() as timer:
+        tenants["big"] = big_tenant_create()
+    figures: dict = {"big_tenant_created_s": round(timer.seconds, 1), "offline": {}}
+    for name, user_id in tenants.items():
+        figures["offline"][name] = measure(user_id, runs=args.runs, pdf=True)
+        print(name, "offline", json.dumps(figures["offline"][name], ensure_ascii=False))
+
+    settings.AI_TEXT_MODE = "llm"
+    settings.LLM_PROVIDER = "openai_compatible"
+    settings.LLM_BASE_URL = server.base_url
+    settings.LLM_API_KEY = "bench"
+    settings.LLM_FALLBACK_MODELS = []
+    figures["fake_model_800ms"] = {}
+    for name, user_id in tenants.items():
+        figures["fake_model_800ms"][name] = with_model(user_id, server, runs=1)
+        print(name, "model", json.dumps(figures["fake_model_800ms"][name], ensure_ascii=False))
+    server.stop()
+    figures["peak_rss_mb"] = peak_rss_mb()
+    figures["wall_s"] = round(time.monotonic() - started, 1)
+    big = figures["offline"]["big"]
+    figures["targets"] = TARGETS
+    figures["met"] = {
+        "html_p95": big["html_s"]["p95"] <= TARGETS["html_p95_s"],
+        "pdf_p95": big["pdf_s"]["p95"] <= TARGETS["pdf_p95_s"],
+        "prompt": all(
+            v["prompt_o200k"]["max"] <= TARGETS["prompt_o200k"]
+            for v in figures["fake_model_800ms"].values()
+        ),
+        "peak_rss": figures["peak_rss_mb"] <= TARGETS["peak_rss_mb"],
+    }
+    path = results_write(
+        "reports",
+        parameters={
+            "runs_per_role": args.runs,
+            "roles": ROLES,
+            "big_tenant": {"resources": BIG_RESOURCES, "recommendations": BIG_RECOMMENDATIONS},
+            "database": "temp SQLite",
+            "fake_model_ttfb_s": 0.8,
+            "measured_at": datetime.now().isoformat(timespec="seconds"),
+            "period_days": 30,
+            "syncs_days": (timedelta(days=90)).days,
+        },
+        figures=figures,
+        notes=[
+            "One process renders everything in sequence; peak RSS is its VmHWM (Django, the "
+            "demo data, matplotlib, WeasyPrint and every render), an upper bound per render.",
+            "PDF time is WeasyPrint's layout of the stored HTML alone (the report is rendered "
+            "first); the render endpoint with format=pdf pays HTML + PDF.",
+        ],
+    )
+    print(json.dumps(figures["met"]), "→", path)
+    return figures
+
+
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,6 @@
-"""Run every benchmark (recommendation texts, then chat), one process each, and print a summary.
+"""Run every benchmark (texts, chat, hardening), one process each, and print a summary.
 
-.venv/bin/python bench/run_all.py            # all of them (about 13 minutes on 2 cores)
+.venv/bin/python bench/run_all.py            # all of them (about 17 minutes on 2 cores)
 .venv/bin/python bench/run_all.py prompt_size endpoint_concurrency
 """
 
@@ -20,6 +20,8 @@ BENCHMARKS = (
     "chat_sessions",
     "chat_capacity",
     "idle_connections",
+    "upload_exhaustion",
+    "replay_flood",
 )
 
 
@@ -87,6 +89,17 @@ def _summary(names: list[str]) -> None:
         elif name == "idle_connections":
             kb = figures["kb_per_connection"]["after_settle"]
             print(f"  idle chat connections: {kb} KB each (target ≤ 100)")
+        elif name == "upload_exhaustion":
+            print(
+                f"  uploads: peak {figures['peak_above_idle_mb']} MiB above idle (worst mix "
+                f"{figures['worst_mix']}; target ≤ 150)"
+            )
+        elif name == "replay_flood":
+            ratio = figures["worst_flood_p95_ratio"]
+            print(
+                f"  history flood: others' p95 send → first delta ×{ratio['first_delta']} of "
+                f"idle, added ×{ratio['added']} (target ≤ 2)"
+            )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,742 @@
+"""Other users' answers while a few sockets flood the worker with `history` replays.
+
+Four processes: the service as one daphne process (temp SQLite, in-memory channel layer),
+the fake model in its own process (chat_sessions.py's: 300 ms to first token, 50 tokens/s),
+this one with the normal users, and a flooder process per flood phase (its CPU would
+otherwise slow this process's clock readings).
+
+- Normal users (`--users`, 20): each its own recommendation chat, asking a question, reading
+  the answer to its final frame, thinking uniform(`--think-s`) seconds, and so on, through
+  every phase. Per question, as in chat_sessions.py: send → first `assistant_delta` on the
+  client, and the added latency = that − the fake model's own time to first token.
+- Flooders: each socket is a chat whose session holds `--stored` (200) messages, so one
+  `{"type": "history", "after": 0}` frame replays 200 of them. It sends that frame as fast as
+  it can, reads whatever comes back, and when the server closes it (4429) connects again
+  at once, until its phase ends. chat.limits bounds each socket (20 frames, then 1 a second;
+  3 replays, then 6 a minute; closed after 200 refused frames in about 10 s); a new
+  connection starts with full buckets, which is what reconnecting buys the flooder.
+
+Phases, one after the other with the users asking throughout: idle (no flood); for each
+count in `--flooders` (default 1, then 5 sockets) a flood, then a drain until the worker's
+CPU is back to what the users alone take (the frames the flood left queued in it); a tail
+after the last. Questions are put in the phase they were sent in.
+
+    .venv/bin/python bench/replay_flood.py
+    .venv/bin/python bench/replay_flood.py --users 10 --flooders 5 --flood-s 10 --idle-s 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import resource
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import ROOT, results_write, summary
+from chat_sessions import (
+    QUESTIONS,
+    WORDS,
+    cpu_seconds,
+    daphne_start,
+    daphne_wait_ready,
+    database_prepare,
+    proc_status_kb,
+    session_paths,
+    ws_connect,
+)
+
+from scripts.serve import processes_stop
+
+TARGET_RATIO = 2.0
+QUESTION_TIMEOUT_S = 60.0
+FLOODER_LEAD_S = 1.5  # the flooder process starts this early: its imports take ~0.3 s
+# A drain phase ends when the worker's CPU over a second is back under this (users alone
+# take ~0.1 core), after at least DRAIN_MIN_S.
+DRAIN_CORES = 0.3
+DRAIN_MIN_S = 2.0
+FLOOD_CLOSE_LOGGED = "chat socket closed for flooding"  # chat.consumers' warning
+HISTORY_FRAME = json.dumps({"type": "history", "after": 0})
+# Server frames start with their type (json.dumps keeps the dict's order).
+MESSAGE_PREFIXES = ('{"type": "user"', '{"type": "assistant"')
+
+
+# --- the flooders, in their own process ------------------------------------------------------
+@dataclass
+class FloodStats:
+    connections: int = 0
+    connect_failures: int = 0
+    frames_sent: int = 0
+    message_frames: int = 0
+    system_frames: int = 0
+    other_frames: int = 0
+    errors: Counter = field(default_factory=Counter)
+    closes: Counter = field(default_factory=Counter)
+    # Seconds from the flood's start to each server close the flooder saw.
+    closed_at_s: list[float] = field(default_factory=list)
+
+
+async def _flood_read(ws, stats: FloodStats) -> None:
+    from websockets.exceptions import ConnectionClosed
+
+    try:
+        async for message in ws:
+            if message.startswith(MESSAGE_PREFIXES):
+                stats.message_frames += 1
+            elif message.startswith('{"type": "system"'):
+                stats.system_frames += 1
+            elif message.startswith('{"type": "error"'):
+                stats.errors[json.loads(message).get("code")] += 1
+            else:
+                stats.other_frames += 1
+    except ConnectionClosed:
+        pass
+
+
+async def _flood_socket(
+    port: int, path: str, start_at: float, until: float, stats: FloodStats
+) -> None:
+    from websockets.exceptions import ConnectionClosed, WebSocketException
+
+    while time.monotonic() < until:
+        try:
+            async with ws_connect(port, path) as ws:
+                stats.connections += 1
+                reader = asyncio.create_task(_flood_read(ws, stats))
+                try:
+                    while time.monotonic() < until and not reader.done():
+                        await ws.send(HISTORY_FRAME)
+                        stats.frames_sent += 1
+                        if stats.frames_sent % 32 == 0:
+                            # Let the reader (and the other flooders) run now and then.
+                            await asyncio.sleep(0)
+                except ConnectionClosed:
+                    pass
+                ours = time.monotonic() >= until and not reader.done()
+                if ours:
+                    await ws.close()
+                await reader
+                code = ws.close_code if ws.close_code is not None else "none"
+                stats.closes["1000 (the flooder's, at the end)" if ours else str(code)] += 1
+                if not ours:
+                    stats.closed_at_s.append(round(time.monotonic() - start_at, 2))
+        except (OSError, TimeoutError, WebSocketException):
+            stats.connect_failures += 1
+            await asyncio.sleep(0.01)
+
+
+async def _flood(port: int, paths: list[str], start_at: float, duration_s: float) -> FloodStats:
+    await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+    stats = FloodStats()
+    until = start_at + duration_s
+    await asyncio.gather(*(_flood_socket(port, path, start_at, until, stats) for path in paths))
+    return stats
+
+
+def flooder_serve(*, port: int, paths: list[str], start_at: float, duration_s: float, out: Path):
+    started = time.monotonic()
+    stats = asyncio.run(_flood(port, paths, start_at, duration_s))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result = {
+        **{k: v for k, v in stats.__dict__.items() if not isinstance(v, Counter)},
+        "errors": dict(stats.errors),
+        "closes": dict(stats.closes),
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "wall_s": time.monotonic() - started,
+    }
+    out.write_text(json.dumps(result))
+
+
+# --- the database ------------------------------------------------------------------------------
+def flooder_sessions_fill(paths: list[str], *, stored: int) -> None:
+    """Each path's recommendation chat made active with `stored` messages, as a long chat
+    would be: questions and answers in turn, a second apart."""
+    from chat.services import STATUS_ACTIVE
+    from infrazen.clock import utc_now
+    from infrazen.models import ChatMessage, ChatSession, OptimizationRecommendation
+
+    rng = random.Random(3)
+    for path in paths:
+        rec_id = int(re.search(r"/v1/chat/rec/([0-9]+)", path).group(1))
+        owner = OptimizationRecommendation.objects.values_list(
+            "resource__provider__user", flat=True
+        ).get(pk=rec_id)
+        start = utc_now() - timedelta(seconds=stored + 60)
+        session = ChatSession.objects.create(
+            id=str(uuid.uuid4()),
+            user_id=owner,
+            recommendation_id=rec_id,
+            scenario=ChatSession.SCENARIO_RECOMMENDATION,
+            context="{}",
+            created_at=start,
+            last_activity_at=start + timedelta(seconds=stored),
+            message_count=stored,
+            status=STATUS_ACTIVE,
+        )
+        messages = []
+        for index in range(stored):
+            if index % 2 == 0:
+                role, content = "user", QUESTIONS[index // 2 % len(QUESTIONS)]
+            else:
+                first = rng.randrange(len(WORDS))
+                words = [WORDS[(first + i) % len(WORDS)] for i in range(rng.randint(60, 120))]
+                role, content = "assistant", " ".join(words)
+            messages.append(
+                ChatMessage(
+                    session_id=session.pk,
+                    role=role,
+                    content=content,
+                    created_at=start + timedelta(seconds=index),
+                )
+            )
+        ChatMessage.objects.bulk_create(messages)
+
+
+# --- the normal users ----------------------------------------------------------------------------
+async def _user(
+    *,
+    index: int,
+    port: int,
+    path: str,
+    stop: asyncio.Event,
+    think_s: tuple[float, float],
+    rows: list,
+    questions: int | None = None,
+) -> list[str]:
+    """Ask, read the answer to its final frame, think, until `stop` (or `questions` asked)."""
+    from websockets.exceptions import WebSocketException
+
+    rng = random.Random(100 + index)
+    errors: list[str] = []
+    try:
+        async with ws_connect(port, path) as ws:
+            system = json.loads(await ws.recv())
+            last = system.get("last_message_id")
+            while last is not None and json.loads(await ws.recv()).get("message_id") != last:
+                pass
+            number = 0
+            while questions is None or number < questions:
+                await asyncio.sleep(rng.uniform(*think_s))
+                if stop.is_set():
+                    break
+                number += 1
+                question = f"{QUESTIONS[number % len(QUESTIONS)]} (пользователь {index}, {number})"
+                row = {"question": question, "t0": time.monotonic()}
+                rows.append(row)
+                await ws.send(
+                    json.dumps(
+                        {"type": "message", "content": question, "client_id": str(number)},
+                        ensure_ascii=False,
+                    )
+                )
+                async with asyncio.timeout(QUESTION_TIMEOUT_S):
+                    while True:
+                        frame = json.loads(await ws.recv())
+                        if frame["type"] == "assistant_delta" and "t3" not in row:
+                            row["t3"] = time.monotonic()
+                        elif frame["type"] == "assistant":
+                            row["t_final"] = time.monotonic()
+                            row["status"] = frame.get("status")
+                            break
+                        elif frame["type"] == "error":
+                            errors.append(f"error frame {frame.get('code')}")
+    except (OSError, TimeoutError, ValueError, KeyError, WebSocketException) as exc:
+        errors.append(f"{type(exc).__name__}: {exc}"[:160])
+    return errors
+
+
+class WorkerSampler:
+    """The worker's VmRSS and CPU seconds every `interval_s`, in a thread."""
+
+    def __init__(self, pid: int, interval_s: float = 0.1) -> None:
+        self.pid, self.interval_s = pid, interval_s
+        self.samples: list[tuple[float, int, float]] = []  # (monotonic, VmRSS KiB, CPU s)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            rss = proc_status_kb(self.pid)["VmRSS"]
+            self.samples.append((time.monotonic(), rss, cpu_seconds(self.pid)))
+            self._stop.wait(self.interval_s)
+
+    def cores_over(self, seconds: float) -> float | None:
+        """The worker's CPU over the last `seconds`, in cores."""
+        recent = self.samples[-1:]
+        older = [s for s in self.samples if s[0] <= recent[0][0] - seconds] if recent else []
+        if not older:
+            return None
+        return (recent[0][2] - older[-1][2]) / (recent[0][0] - older[-1][0])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class Phase:
+    name: str
+    seconds: float  # planned; a drain phase's limit
+    flooders: int = 0
+    drain: bool = False
+    start: float = 0.0
+    end: float = 0.0
+    cpu_s: float = 0.0
+    drained: bool | None = None
+    flood: dict | None = None
+    # Sockets the worker had logged as closed for flooding by the phase's end (all phases).
+    flood_closes_logged: int = 0
+
+
+def _flooder_spawn(*, port: int, paths: list[str], start_at: float, phase: Phase, run_dir: Path):
+    out = run_dir / f"{phase.name}.json"
+    spec = run_dir / f"{phase.name}_paths.json"
+    spec.write_text(json.dumps(paths))
+    command = [
+        sys.executable,
+        __file__,
+        "--flooder-serve",
+        str(out),
+        "--port",
+        str(port),
+        "--paths-file",
+        str(spec),
+        "--start-at",
+        repr(start_at),
+        "--duration-s",
+        str(phase.seconds),
+    ]
+    return subprocess.Popen(command, cwd=ROOT, start_new_session=True), out
+
+
+async def _drain_wait(phase: Phase, sampler: WorkerSampler) -> None:
+    """Until the worker's CPU over the last second is back under DRAIN_CORES (at least
+    DRAIN_MIN_S, at most the phase's seconds): the frames a flood left queued."""
+    while True:
+        await asyncio.sleep(0.25)
+        elapsed = time.monotonic() - phase.start
+        cores = sampler.cores_over(1.0)
+        if elapsed >= DRAIN_MIN_S and cores is not None and cores < DRAIN_CORES:
+            phase.drained = True
+            return
+        if elapsed >= phase.seconds:
+            phase.drained = False
+            return
+
+
+def _flood_closes_logged(log: Path) -> int:
+    return log.read_text(errors="replace").count(FLOOD_CLOSE_LOGGED)
+
+
+async def _run(
+    *, port: int, pid: int, users: list[str], flooders: list[str], phases, think_s, run_dir, log
+) -> tuple[list[dict], list[str], WorkerSampler]:
+    rows: list[dict] = []
+    stop = asyncio.Event()
+    sampler = WorkerSampler(pid)
+    sampler.start()
+    tasks = [
+        asyncio.create_task(
+            _user(index=i, port=port, path=path, stop=stop, think_s=think_s, rows=rows)
+        )
+        for i, path in enumerate(users)
+    ]
+    spawned = []
+    for phase in phases:
+        phase.start = time.monotonic()
+        if phase.flooders:
+            # Started ahead (imports), it begins sending at phase.start.
+            phase.start += FLOODER_LEAD_S
+            process, out = _flooder_spawn(
+                port=port,
+                paths=flooders[: phase.flooders],
+                start_at=phase.start,
+                phase=phase,
+                run_dir=run_dir,
+            )
+            spawned.append((phase, process, out))
+            await asyncio.sleep(phase.start - time.monotonic())
+        cpu_start = cpu_seconds(pid)
+        if phase.drain:
+            await _drain_wait(phase, sampler)
+        else:
+            await asyncio.sleep(phase.seconds)
+        phase.end = time.monotonic()
+        phase.cpu_s = cpu_seconds(pid) - cpu_start
+        phase.flood_closes_logged = _flood_closes_logged(log)
+    stop.set()
+    errors = [error for group in await asyncio.gather(*tasks) for error in group]
+    sampler.stop()
+    for phase, process, out in spawned:
+        await asyncio.to_thread(process.wait, 60)
+        phase.flood = json.loads(out.read_text()) if out.exists() else None
+    return rows, errors, sampler
+
+
+# --- figures -------------------------------------------------------------------------------------
+def _phase_figures(phase: Phase, rows: list[dict], timings: dict, samples, idle: dict | None):
+    seconds = phase.end - phase.start
+    mine = [row for row in rows if phase.start <= row["t0"] < phase.end]
+    first = [(r["t3"] - r["t0"]) * 1000 for r in mine if "t3" in r]
+    added = []
+    for row in mine:
+        timing = timings.get(row["question"])
+        if "t3" in row and timing and timing.get("first") is not None:
+            own = (timing["first"] - timing["in"]) * 1000
+            added.append((row["t3"] - row["t0"]) * 1000 - own)
+    rss = [kb for t, kb, _ in samples if phase.start <= t < phase.end]
+    final = [(r["t_final"] - r["t0"]) * 1000 for r in mine if "t_final" in r]
+    figures = {
+        "seconds": round(seconds, 1),
+        "flooder_sockets": phase.flooders,
+        "questions": len(mine),
+        "answered": sum(1 for r in mine if r.get("status") == "done"),
+        "first_delta_ms": summary(first),
+        "added_ms": summary(added),
+        "final_answer_ms": summary(final),
+        "worker_cpu_cores": round(phase.cpu_s / seconds, 3) if seconds else None,
+        "flooding_closes_logged_by_end": phase.flood_closes_logged,
+        "worker_rss_mb": {
+            "max": round(max(rss) / 1024, 1) if rss else None,
+            "end": round(rss[-1] / 1024, 1) if rss else None,
+        },
+    }
+    if phase.drain:
+        figures["drained"] = phase.drained
+    if idle and first and added and idle["first_delta_ms"].get("n"):
+        figures["p95_ratio_to_idle"] = {
+            "first_delta": round(
+                figures["first_delta_ms"]["p95"] / idle["first_delta_ms"]["p95"], 2
+            ),
+            "added": round(figures["added_ms"]["p95"] / max(0.1, idle["added_ms"]["p95"]), 2),
+        }
+    if phase.flood is not None:
+        flood = phase.flood
+        sent = flood["frames_sent"]
+        figures["flood"] = {
+            **{k: flood[k] for k in ("connections", "connect_failures", "frames_sent")},
+            "message_frames_replayed": flood["message_frames"],
+            "system_frames": flood["system_frames"],
+            "replayed_per_frame_sent": round(flood["message_frames"] / sent, 4) if sent else None,
+            "frames_sent_per_s": round(sent / phase.seconds),
+            "message_frames_replayed_per_s": round(flood["message_frames"] / phase.seconds),
+            "rate_limited_errors": flood["errors"].get("rate_limited", 0),
+            "error_codes": flood["errors"],
+            "closes": flood["closes"],
+            "closes_4429": flood["closes"].get("4429", 0),
+            "server_closes_seen_at_s": flood["closed_at_s"][:20],
+            "flooder_process_cpu_cores": round(flood["cpu_s"] / flood["wall_s"], 2),
+        }
+    return figures
+
+
+def _server_log(log: Path) -> dict:
+    """What the worker logged (WARNING and up): counts by message, and the refused-frame
+    counts at which chat.consumers closed flooding sockets."""
+    kinds: Counter = Counter()
+    refused_at_close: list[int] = []
+    for line in log.read_text(errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            kinds[line[:80]] += 1
+            continue
+        message = record.get("msg", "")
+        if message == FLOOD_CLOSE_LOGGED:
+            refused_at_close.append(record.get("refused"))
+        # Task names, ports and paths differ per line: counted as one message.
+        message = re.sub(r"<Task .*", "<Task …> …", re.sub(r"[0-9]+", "N", message))
+        kinds[f"{record.get('level')} {record.get('logger')}: {message[:90]}"] += 1
+    return {"messages": dict(kinds.most_common(12)), "refused_at_4429": refused_at_close[:20]}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--flooders", default="1,5", help="sockets per flood phase, in order")
+    parser.add_argument("--stored", type=int, default=200, help="messages in a flooder's chat")
+    parser.add_argument("--idle-s", type=float, default=20.0)
+    parser.add_argument("--flood-s", type=float, default=20.0)
+    parser.add_argument(
+        "--drain-max-s", type=float, default=60.0, help="longest wait for a flood's backlog"
+    )
+    parser.add_argument("--after-s", type=float, default=10.0, help="after the last drain")
+    parser.add_argument("--think-s", default="1:3", help="a user's pause before each question")
+    parser.add_argument("--ttft-ms", type=float, default=300.0)
+    parser.add_argument("--tokens-per-s", type=float, default=50.0)
+    parser.add_argument("--answer-tokens", default="30:60", help="fake answer length, min:max")
+    parser.add_argument("--name", default="replay_flood", help="results file name")
+    parser.add_argument("--flooder-serve", metavar="OUT_JSON", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--paths-file", help=argparse.SUPPRESS)
+    parser.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--duration-s", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.flooder_serve:
+        flooder_serve(
+            port=args.port,
+            paths=json.loads(Path(args.paths_file).read_text()),
+            start_at=args.start_at,
+            duration_s=args.duration_s,
+            out=Path(args.flooder_serve),
+        )
+        return {}
+
+    counts = [int(part) for part in args.flooders.split(",") if part]
+    phases = [Phase("idle", args.idle_s)]
+    for count in counts:
+        phases.append(Phase(f"flood_{count}", args.flood_s, flooders=count))
+        phases.append(Phase(f"drain_{count}", args.drain_max_s, drain=True))
+    phases.append(Phase("after", args.after_s))
+    think_s = tuple(float(part) for part in args.think_s.split(":"))
+
+    load_before = os.getloadavg()
+    secret = secrets.token_urlsafe(32)
+    os.environ["AGENT_SERVICE_JWT_SECRET"] = secret
+    database_url = database_prepare(None)
+    from django.db import connections
+
+    specs = session_paths(count=args.users + max(counts) + 4, analytics_every=0, secret=secret)
+    paths = [spec["path"] for spec in specs]
+    warmup, users, flooders = paths[:4], paths[4 : 4 + args.users], paths[4 + args.users :]
+    flooder_sessions_fill(flooders, stored=args.stored)
+    connections.close_all()
+
+    run_dir = Path(tempfile.mkdtemp(prefix="replay-flood-"))
+    timings_path = run_dir / "fake_timings.json"
+    fake = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "chat_sessions.py"),
+            "--fake-llm-serve",
+            str(timings_path),
+            "--ttft-ms",
+            str(args.ttft_ms),
+            "--tokens-per-s",
+            str(args.tokens_per_s),
+            "--answer-tokens",
+            args.answer_tokens,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    daphne = None
+    log = run_dir / "daphne.log"
+    started = time.monotonic()
+    try:
+        base_url = fake.stdout.readline().strip()
+        if not base_url.startswith("http"):
+            raise RuntimeError("the fake model did not start")
+        daphne, port = daphne_start(
+            env={
+                "DATABASE_URL": database_url,
+                "AGENT_SERVICE_JWT_SECRET": secret,
+                "LLM_PROVIDER": "openai_compatible",
+                "LLM_BASE_URL": base_url,
+                "LLM_API_KEY": "bench",
+                "LLM_FALLBACK_MODELS": "",
+            },
+            log=log,
+        )
+        daphne_wait_ready(daphne, port, log)
+        pid = daphne.pid
+
+        async def warm() -> list[str]:
+            # Imports, the SDK client, the first queries: one question each, not counted.
+            stop = asyncio.Event()
+            groups = await asyncio.gather(
+                *(
+                    _user(
+                        index=-1 - i,
+                        port=port,
+                        path=path,
+                        stop=stop,
+                        think_s=(0.0, 0.0),
+                        rows=[],
+                        questions=1,
+                    )
+                    for i, path in enumerate(warmup)
+                )
+            )
+            return [error for group in groups for error in group]
+
+        warm_errors = asyncio.run(warm())
+        rss_before = proc_status_kb(pid)
+        cpu_before = cpu_seconds(pid)
+        measured_from = time.monotonic()
+        rows, errors, sampler = asyncio.run(
+            _run(
+                port=port,
+                pid=pid,
+                users=users,
+                flooders=flooders,
+                phases=phases,
+                think_s=think_s,
+                run_dir=run_dir,
+                log=log,
+            )
+        )
+        measured_s = time.monotonic() - measured_from
+        cpu_total = cpu_seconds(pid) - cpu_before
+        rss_end = proc_status_kb(pid)
+    finally:
+        if daphne is not None:
+            processes_stop([daphne])
+        processes_stop([fake])
+    wall_s = time.monotonic() - started
+    load_after = os.getloadavg()
+    timings = json.loads(timings_path.read_text()) if timings_path.exists() else {}
+
+    by_phase: dict[str, dict] = {}
+    for phase in phases:
+        by_phase[phase.name] = _phase_figures(
+            phase, rows, timings, sampler.samples, by_phase.get("idle")
+        )
+    ratios = {
+        name: figures.get("p95_ratio_to_idle", {})
+        for name, figures in by_phase.items()
+        if name.startswith("flood_")
+    }
+    worst_first = max((r.get("first_delta", 0) for r in ratios.values()), default=0)
+    worst_added = max((r.get("added", 0) for r in ratios.values()), default=0)
+    figures = {
+        "users": args.users,
+        "phases": by_phase,
+        "worst_flood_p95_ratio": {"first_delta": worst_first, "added": worst_added},
+        "target_ratio": TARGET_RATIO,
+        "target_met_first_delta": bool(ratios) and worst_first <= TARGET_RATIO,
+        "target_met_added": bool(ratios) and worst_added <= TARGET_RATIO,
+        "user_errors": len(errors),
+        "user_error_kinds": dict(Counter(error[:80] for error in errors)),
+        "warmup_errors": warm_errors,
+        "unanswered": sum(1 for row in rows if row.get("status") != "done"),
+        "worker_rss_mb": {
+            "before": round(rss_before["VmRSS"] / 1024, 1),
+            "end": round(rss_end["VmRSS"] / 1024, 1),
+            "peak": round(rss_end["VmHWM"] / 1024, 1),
+        },
+        "worker_cpu_cores_measured_run": round(cpu_total / measured_s, 3),
+        "server_log": _server_log(log),
+        "measured_s": round(measured_s, 1),
+        "wall_s": round(wall_s, 1),
+        "load_average": {"before": load_before, "after": load_after},
+    }
+    _print(args, figures)
+    notes = [
+        "first_delta: client send → first assistant_delta on the client. added: that − the "
+        f"fake model's own time from having the request to writing its first token "
+        f"({args.ttft_ms:g} ms set), on CLOCK_MONOTONIC across the processes: what the service "
+        "adds. Ratios: p95 in a flood phase / p95 in the idle phase; the target is ≤ 2.",
+        "A question belongs to the phase it was sent in. drain_N: from the end of flood_N "
+        f"until the worker's CPU over one second is under {DRAIN_CORES} cores (at least "
+        f"{DRAIN_MIN_S} s, at most --drain-max-s; `drained` false when that ran out): what "
+        "the flood left queued in the worker. after: a fixed time once the last drain ended.",
+        'Flooders: each socket sends {"type": "history", "after": 0} as fast as its process '
+        "can (yielding every 32 frames), reads everything, and reconnects at once when the "
+        "server closes it. message_frames_replayed: user/assistant frames received (the 10 "
+        "sent on connect included); system_frames: one per connection. The flooder process "
+        f"starts {FLOODER_LEAD_S} s before its phase (imports) and sends from the phase's "
+        "start.",
+        "worker_cpu_cores: the daphne process's user + system CPU / the phase's seconds, of "
+        "2 cores shared with the fake model, this process and the flooder process.",
+        "server_log: the worker's WARNING-and-up log lines by message; refused_at_4429: how "
+        "many frames chat.limits had refused on a socket when it closed it. "
+        "flooding_closes_logged_by_end: those closes logged by the end of each phase, "
+        "counted from the start (the log read as the phase ends).",
+    ]
+    if max(load_before[0], load_after[0]) > 1.5:
+        notes.append(
+            f"The 2 cores were shared with other work (load average {load_before[0]:.1f} "
+            f"before, {load_after[0]:.1f} after): latencies and CPU may be inflated by it; "
+            "memory figures are not affected."
+        )
+    path = results_write(
+        args.name,
+        parameters={
+            "users": args.users,
+            "think_s": args.think_s,
+            "flooder_sockets_per_phase": counts,
+            "stored_messages_per_flooder_chat": args.stored,
+            "idle_s": args.idle_s,
+            "flood_s": args.flood_s,
+            "drain_max_s": args.drain_max_s,
+            "after_s": args.after_s,
+            "fake_ttft_ms": args.ttft_ms,
+            "fake_tokens_per_s": args.tokens_per_s,
+            "fake_answer_tokens": args.answer_tokens,
+            "server": "daphne (1 process), DEBUG off",
+            "database": "SQLite temp file",
+            "channel_layer": "in-memory",
+            "socket_limits": "defaults: 20 frames then 1/s; 3 replays then 6/min; 4429 "
+            "after 200 refused in ~10 s",
+        },
+        figures=figures,
+        notes=notes,
+    )
+    print(f"  → {path.relative_to(ROOT)}")
+    return figures
+
+
+def _print(args, f: dict) -> None:
+    print(
+        f"replay_flood: daphne (1 process), {f['users']} users thinking {args.think_s} s, "
+        f"flooder chats of {args.stored} messages; measured {f['measured_s']} s"
+    )
+    for name, p in f["phases"].items():
+        a, d = p["added_ms"], p["first_delta_ms"]
+        ratio = p.get("p95_ratio_to_idle")
+        drained = "" if "drained" not in p else (" drained" if p["drained"] else " NOT drained")
+        latency = (
+            f"first delta p50 {d['p50']:6.0f} p95 {d['p95']:6.0f} ms; added p50 {a['p50']:7.1f} "
+            f"p95 {a['p95']:7.1f} ms"
+            if a.get("n")
+            else "no questions"
+        )
+        print(
+            f"  {name:8} {p['seconds']:5.1f} s{drained}, {p['questions']:3} questions: {latency}"
+            + (f" (p95 ×{ratio['first_delta']} / ×{ratio['added']} of idle)" if ratio else "")
+            + f"; worker {p['worker_cpu_cores']} cores, RSS ≤ {p['worker_rss_mb']['max']} MiB"
+            + f"; flooding closes logged so far {p['flooding_closes_logged_by_end']}"
+        )
+        if flood := p.get("flood"):
+            print(
+                f"  {'':8} flood: {flood['frames_sent']} history frames sent on "
+                f"{flood['connections']} connections → {flood['message_frames_replayed']} "
+                f"messages replayed; rate_limited errors {flood['rate_limited_errors']}, "
+                f"closes {flood['closes']}; flooder process {flood['flooder_process_cpu_cores']}"
+                " cores"
+            )
+    r = f["worst_flood_p95_ratio"]
+    verdict = "met" if f["target_met_first_delta"] else "MISSED"
+    print(
+        f"  worst flood p95 / idle p95: first delta ×{r['first_delta']} (target ≤ "
+        f"{TARGET_RATIO:g}: {verdict}), added ×{r['added']}"
+        f" ({'met' if f['target_met_added'] else 'missed'}); unanswered {f['unanswered']}, "
+        f"errors {f['user_errors']}"
+    )
+    print(f"  worker log: {f['server_log']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,677 @@
+"""The worst case of `POST /v1/chat/upload` for one worker: its memory under hostile uploads.
+
+Two processes: the service as one daphne process (temp SQLite, anonymous uploads on, stored
+images in a temp directory) and this one, the clients: a minimal asyncio HTTP/1.1 client, a
+new connection per upload, each upload one multipart/form-data body with a `file` field.
+
+Every upload attempt counts against CHAT_UPLOAD_ATTEMPTS_PER_MINUTE (per address and user)
+and every stored image against CHAT_UPLOAD_RATE_PER_MINUTE (per address). All uploads here
+come from 127.0.0.1, so both are raised far past what a run sends: the figures are the
+worker's memory and CPU, not the rate limiter's refusals. Everything else is the default
+(CHAT_UPLOAD_MAX_MB 5, CHAT_UPLOAD_MAX_PIXELS 16,777,216, one decode at a time waiting at
+most CHAT_UPLOAD_DECODE_WAIT_S 5 s, CHAT_UPLOAD_DECODE_MAX_MB 120).
+
+The payloads, built here, deterministically, in five kinds (a mix each, then all together):
+
+- truncated: tiny real PNG/JPEG/GIF/WebP files whose headers declare far more pixels than
+  the limit, or just within it (the decoder allocates the whole image, then runs out of data),
+  and large real images cut in half;
+- at_pixel_limit: valid images of the most pixels each format and mode may have (4096 × 4096
+  RGB, LA, palette with transparency, 16-bit grey; RGBA just under the decode estimate;
+  JPEGs of 4095 × 4095 and 16384 × 1024, sizes libjpeg cannot decode at a reduced scale);
+- decompression_bombs: a few KB that decode to the limit (accepted) or declare past it
+  (refused from the header), a zTXt chunk of 100 MB, an IDAT stream far longer than the image;
+- large_jpeg: noise JPEGs just under the 5 MB byte limit (baseline and progressive; their
+  re-encoding to under CHAT_IMAGE_MAX_BYTES takes several passes);
+- garbage: random bytes, wrong magic, an empty file, a body over the limit, no file field.
+
+First each payload alone (its own peak), then each mix with `--clients` concurrent clients.
+The worker's VmRSS is sampled every `--sample-ms` from /proc; its VmHWM is reset before each
+upload or mix (/proc/<pid>/clear_refs), so the peak of each is the larger of the two.
+
+    .venv/bin/python bench/upload_exhaustion.py
+    .venv/bin/python bench/upload_exhaustion.py --clients 8 --rounds 1 --mixes garbage,truncated
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import random
+import secrets
+import struct
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import ROOT, results_write, summary
+from chat_sessions import (
+    cpu_seconds,
+    daphne_start,
+    daphne_wait_ready,
+    database_prepare,
+    proc_status_kb,
+)
+from endpoint_concurrency import HttpClient
+
+from scripts.serve import processes_stop
+
+TARGET_MB_ABOVE_IDLE = 150.0
+URL = "/v1/chat/upload"
+UPLOAD_TIMEOUT_S = 60.0
+SETTLE_S = 2.0
+# Far past what a run sends: the per-address limits would refuse all but the first 10–20.
+LIMIT_RAISED = 1_000_000
+MIXES = ("truncated", "at_pixel_limit", "decompression_bombs", "large_jpeg", "garbage", "all")
+MAX_BYTES = 5 * 1024 * 1024  # CHAT_UPLOAD_MAX_MB, the default
+BOUNDARY = "----infrazen-bench-upload"
+
+
+@dataclass(frozen=True)
+class Payload:
+    name: str
+    kind: str
+    data: bytes
+    filename: str
+    content_type: str = "application/octet-stream"
+    # False: a multipart body without the `file` field.
+    as_file: bool = True
+
+
+# --- images ------------------------------------------------------------------------------------
+def _save(image, image_format: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, image_format, **options)
+    return buffer.getvalue()
+
+
+def _grey(size: tuple[int, int], *, radial: bool = False, turn: bool = False):
+    """A smooth 8-bit picture of `size`: compresses well, as a screenshot does."""
+    from PIL import Image
+
+    base = Image.radial_gradient("L") if radial else Image.linear_gradient("L")
+    if turn:
+        base = base.transpose(Image.Transpose.ROTATE_90)
+    return base.resize(size, Image.Resampling.BILINEAR)
+
+
+def _colour(size: tuple[int, int], mode: str = "RGB"):
+    from PIL import Image
+
+    bands = [_grey(size), _grey(size, radial=True), _grey(size, turn=True)]
+    if mode == "RGBA":
+        # Not fully opaque, so the service keeps the alpha channel.
+        bands.append(_grey(size, radial=True, turn=True))
+    if mode == "CMYK":
+        bands.append(_grey(size, turn=True))
+    return Image.merge(mode, bands)
+
+
+def _noise(size: tuple[int, int], seed: int):
+    from PIL import Image
+
+    return Image.frombytes("RGB", size, random.Random(seed).randbytes(size[0] * size[1] * 3))
+
+
+def _jpeg_under(image, *, limit: int, progressive: bool, start: int = 40) -> bytes:
+    """The highest quality from `start` down whose JPEG of `image` stays under `limit` bytes."""
+    for quality in range(start, 4, -2):
+        data = _save(image, "JPEG", quality=quality, progressive=progressive)
+        if len(data) <= limit:
+            return data
+    raise RuntimeError("no quality fits")
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def _png_raw(
+    *, width: int, height: int, colour_type: int, channels: int, extra: bytes = b"", rows=None
+) -> bytes:
+    """A PNG written by hand: 8 bits per sample, zero pixels unless `rows` gives them, so a
+    huge image takes a few KB (zlib streams of zeros compress about 1,000 to 1)."""
+    header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+    compressor = zlib.compressobj(9)
+    row = bytes(1 + width * channels)
+    idat = b"".join(compressor.compress(row) for _ in range(rows or height)) + compressor.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + extra
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def _png_dims(data: bytes, width: int, height: int) -> bytes:
+    """`data` (a PNG) with the IHDR declaring width × height, CRC fixed."""
+    body = struct.pack(">II", width, height) + data[24:29]
+    return data[:8] + _png_chunk(b"IHDR", body) + data[33:]
+
+
+def _jpeg_dims(data: bytes, width: int, height: int) -> bytes:
+    """`data` (a JPEG) with its SOF declaring width × height."""
+    for marker in (b"\xff\xc0", b"\xff\xc2"):
+        at = data.find(marker)
+        if at >= 0:
+            return data[: at + 5] + struct.pack(">HH", height, width) + data[at + 9 :]
+    raise ValueError("no SOF marker")
+
+
+def _gif_dims(data: bytes, width: int, height: int) -> bytes:
+    """`data` (a GIF without extensions) with the screen and first frame width × height."""
+    dims = struct.pack("<HH", width, height)
+    data = data[:6] + dims + data[10:]
+    at = data.index(b"\x2c", 13 + 3 * 2 ** ((data[10] & 7) + 1) if data[10] & 0x80 else 13)
+    return data[: at + 5] + dims + data[at + 9 :]
+
+
+def _webp_dims(data: bytes, width: int, height: int) -> bytes:
+    """`data` (a lossless WebP, VP8L) declaring width × height (at most 16384 each)."""
+    at = data.index(b"VP8L") + 9  # chunk tag, size, the 0x2f signature
+    bits = int.from_bytes(data[at : at + 4], "little")
+    bits = (bits & ~((1 << 28) - 1)) | (width - 1) | ((height - 1) << 14)
+    return data[:at] + bits.to_bytes(4, "little") + data[at + 4 :]
+
+
+def _truncated(data: bytes, share: float) -> bytes:
+    return data[: int(len(data) * share)]
+
+
+def payloads_build() -> dict[str, list[Payload]]:
+    """Every payload, by mix; deterministic."""
+    from PIL import Image
+
+    small = _colour((64, 64))
+    small_png = _save(small, "PNG")
+    small_jpeg = _save(small, "JPEG", quality=90)
+    small_gif = _save(_grey((64, 64)).convert("P"), "GIF")
+    small_webp = _save(small, "WEBP", lossless=True)
+
+    rgb = _colour((4096, 4096))
+    rgb_png = _save(rgb, "PNG")
+    jpeg_4095 = _save(rgb.crop((0, 0, 4095, 4095)), "JPEG", quality=90)
+    progressive_4095 = _save(rgb.crop((0, 0, 4095, 4095)), "JPEG", quality=90, progressive=True)
+    grey = _grey((4096, 4096))
+    la = Image.merge("LA", [grey, _grey((4096, 4096), radial=True)])
+    palette = grey.convert("P")
+    sixteen = grey.convert("I").point(lambda value: value * 257).convert("I;16")
+    # 120 MiB / (4 bytes per pixel + the 4 of the RGBA copy): the largest RGBA the estimate takes.
+    rgba_side = 3965
+    noise = _noise((4095, 4095), seed=16)
+    room = MAX_BYTES - 100 * 1024
+
+    ztxt = _png_chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(bytes(100 * 2**20), 9))
+    mixes: dict[str, list[Payload]] = {
+        "truncated": [
+            Payload("png declares 65535×65535, truncated", "truncated",
+                    _truncated(_png_dims(small_png, 65535, 65535), 0.5), "a.png", "image/png"),
+            Payload("jpeg declares 65500×65500, truncated", "truncated",
+                    _truncated(_jpeg_dims(small_jpeg, 65500, 65500), 0.8), "a.jpg", "image/jpeg"),
+            Payload("gif declares 65535×65535, truncated", "truncated",
+                    _truncated(_gif_dims(small_gif, 65535, 65535), 0.5), "a.gif", "image/gif"),
+            Payload("webp declares 16384×16384, truncated", "truncated",
+                    _truncated(_webp_dims(small_webp, 16384, 16384), 0.5), "a.webp",
+                    "image/webp"),
+            Payload("png declares 4096×4096, 64×64 of data", "truncated",
+                    _png_dims(small_png, 4096, 4096), "b.png", "image/png"),
+            Payload("jpeg declares 4095×4095, 64×64 of data", "truncated",
+                    _jpeg_dims(small_jpeg, 4095, 4095), "b.jpg", "image/jpeg"),
+            Payload("gif declares 4096×4096, 64×64 of data", "truncated",
+                    _gif_dims(small_gif, 4096, 4096), "b.gif", "image/gif"),
+            Payload("webp declares 4096×4096, 64×64 of data", "truncated",
+                    _webp_dims(small_webp, 4096, 4096), "b.webp", "image/webp"),
+            Payload("png 4096×4096 RGB cut in half", "truncated",
+                    _truncated(rgb_png, 0.5), "c.png", "image/png"),
+            Payload("progressive jpeg 4095×4095 cut in half", "truncated",
+                    _truncated(progressive_4095, 0.5), "c.jpg", "image/jpeg"),
+        ],
+        "at_pixel_limit": [
+            Payload("png 4096×4096 RGB", "valid", rgb_png, "d.png", "image/png"),
+            Payload("png 4096×4096 LA", "valid", _save(la, "PNG"), "e.png", "image/png"),
+            Payload("png 4096×4096 palette + transparency", "valid",
+                    _save(palette, "PNG", transparency=0), "f.png", "image/png"),
+            Payload("png 4096×4096 16-bit grey", "valid", _save(sixteen, "PNG"), "g.png",
+                    "image/png"),
+            Payload(f"png {rgba_side}×{rgba_side} RGBA", "valid",
+                    _save(_colour((rgba_side, rgba_side), "RGBA"), "PNG"), "h.png", "image/png"),
+            Payload("gif 4096×4096 grey", "valid", _save(palette, "GIF"), "i.gif", "image/gif"),
+            Payload("webp lossless 4096×4096 RGB", "valid",
+                    _save(rgb, "WEBP", lossless=True, method=0), "j.webp", "image/webp"),
+            Payload("jpeg 4095×4095 (no reduced-scale decode)", "valid", jpeg_4095, "k.jpg",
+                    "image/jpeg"),
+            Payload("jpeg 16384×1024", "valid",
+                    _save(_colour((16384, 1024)), "JPEG", quality=90), "l.jpg", "image/jpeg"),
+            Payload(f"jpeg CMYK {rgba_side}×{rgba_side}", "valid",
+                    _save(_colour((rgba_side, rgba_side), "CMYK"), "JPEG", quality=90), "m.jpg",
+                    "image/jpeg"),
+        ],
+        "decompression_bombs": [
+            Payload("png 4096×4096 RGB zeros", "bomb",
+                    _png_raw(width=4096, height=4096, colour_type=2, channels=3), "n.png",
+                    "image/png"),
+            Payload("png 4096×4096 RGBA zeros (over the decode estimate)", "bomb",
+                    _png_raw(width=4096, height=4096, colour_type=6, channels=4), "o.png",
+                    "image/png"),
+            Payload("png 8192×8192 RGB zeros (over the pixel limit)", "bomb",
+                    _png_raw(width=8192, height=8192, colour_type=2, channels=3), "p.png",
+                    "image/png"),
+            Payload("png 4096×4096 grey, IDAT of 64 MB zeros (4× the image)", "bomb",
+                    _png_raw(width=4096, height=4096, colour_type=0, channels=1, rows=16384),
+                    "q.png", "image/png"),
+            Payload("png 64×64 with a 100 MB zTXt chunk", "bomb",
+                    _png_raw(width=64, height=64, colour_type=2, channels=3, extra=ztxt),
+                    "r.png", "image/png"),
+            Payload("gif 4096×4096 one colour", "bomb",
+                    _save(Image.new("P", (4096, 4096)), "GIF"), "s.gif", "image/gif"),
+            Payload("gif declares 65535×65535", "bomb", _gif_dims(small_gif, 65535, 65535),
+                    "t.gif", "image/gif"),
+            Payload("webp lossless 4096×4096 zeros", "bomb",
+                    _save(Image.new("RGB", (4096, 4096)), "WEBP", lossless=True), "u.webp",
+                    "image/webp"),
+        ],
+        "large_jpeg": [
+            Payload("noise jpeg 4095×4095 baseline, < 5 MB", "large",
+                    _jpeg_under(noise, limit=room, progressive=False), "v.jpg", "image/jpeg"),
+            Payload("noise jpeg 4095×4095 progressive, < 5 MB", "large",
+                    _jpeg_under(noise, limit=room, progressive=True), "w.jpg", "image/jpeg"),
+            Payload("noise jpeg 2400×2400, < 5 MB", "large",
+                    _jpeg_under(_noise((2400, 2400), seed=24), limit=room, progressive=False,
+                                start=95),
+                    "x.jpg", "image/jpeg"),
+            Payload("noise jpeg 4096×4096 progressive, < 5 MB", "large",
+                    _jpeg_under(_noise((4096, 4096), seed=40), limit=room, progressive=True),
+                    "y.jpg", "image/jpeg"),
+        ],
+        "garbage": [
+            Payload("random 1 KB", "garbage", random.Random(1).randbytes(1024), "z.png"),
+            Payload("random 4.9 MB", "garbage", random.Random(2).randbytes(room), "z.jpg"),
+            Payload("png signature + random 2 MB", "garbage",
+                    b"\x89PNG\r\n\x1a\n" + random.Random(3).randbytes(2 * 2**20), "z.png",
+                    "image/png"),
+            Payload("jpeg SOI + random 2 MB", "garbage",
+                    b"\xff\xd8\xff\xe0" + random.Random(4).randbytes(2 * 2**20), "z.jpg",
+                    "image/jpeg"),
+            Payload("text", "garbage", b"hello, this is not an image\n" * 40, "z.txt",
+                    "text/plain"),
+            Payload("empty file", "garbage", b"", "z.png", "image/png"),
+            Payload("random 5 MB + 100 KB (over the byte limit)", "garbage",
+                    random.Random(5).randbytes(MAX_BYTES + 100 * 1024), "z.png", "image/png"),
+            Payload("no file field", "garbage", b"just a field", "", as_file=False),
+        ],
+    }  # fmt: skip
+    everything = [payload for group in mixes.values() for payload in group]
+    random.Random(7).shuffle(everything)
+    mixes["all"] = everything
+    return mixes
+
+
+def multipart(payload: Payload) -> bytes:
+    if payload.as_file:
+        head = (
+            f'Content-Disposition: form-data; name="file"; filename="{payload.filename}"\r\n'
+            f"Content-Type: {payload.content_type}\r\n\r\n"
+        )
+    else:
+        head = 'Content-Disposition: form-data; name="note"\r\n\r\n'
+    return f"--{BOUNDARY}\r\n{head}".encode() + payload.data + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+# --- the worker's memory ------------------------------------------------------------------------
+class RssSampler:
+    """VmRSS of `pid` every `interval_s`, in a thread (reading /proc takes microseconds)."""
+
+    def __init__(self, pid: int, interval_s: float) -> None:
+        self.pid, self.interval_s = pid, interval_s
+        self.samples_kb: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples_kb.append(proc_status_kb(self.pid)["VmRSS"])
+            self._stop.wait(self.interval_s)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def peak_reset(pid: int) -> bool:
+    """Set the process's VmHWM back to its VmRSS (Linux ≥ 4.0, our own processes)."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+@dataclass
+class Window:
+    """What the worker did while a block of uploads ran."""
+
+    rss_before_kb: int
+    peak_kb: int
+    rss_after_kb: int
+    cpu_s: float
+    samples: int
+    hwm_reset: bool
+
+
+def measured(pid: int, interval_s: float, run: Callable[[], object]) -> tuple[object, Window]:
+    reset = peak_reset(pid)
+    before = proc_status_kb(pid)["VmRSS"]
+    cpu = cpu_seconds(pid)
+    with RssSampler(pid, interval_s) as sampler:
+        result = run()
+    status = proc_status_kb(pid)
+    peak = max([status["VmHWM"], *sampler.samples_kb])
+    return result, Window(
+        rss_before_kb=before,
+        peak_kb=peak,
+        rss_after_kb=status["VmRSS"],
+        cpu_s=cpu_seconds(pid) - cpu,
+        samples=len(sampler.samples_kb),
+        hwm_reset=reset,
+    )
+
+
+# --- the clients ----------------------------------------------------------------------------------
+async def _upload(client: HttpClient, payload: Payload, body: bytes) -> dict:
+    started = time.monotonic()
+    try:
+        async with asyncio.timeout(UPLOAD_TIMEOUT_S):
+            status, _ = await client.request(
+                "POST",
+                URL,
+                body=body,
+                headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+            )
+        outcome = str(status)
+    except (OSError, TimeoutError, IndexError, ValueError, asyncio.IncompleteReadError) as exc:
+        # Counted as an outcome: a connection the worker dropped is a figure too.
+        outcome = f"error {type(exc).__name__}"
+    return {"payload": payload.name, "status": outcome, "s": time.monotonic() - started}
+
+
+async def _mix_run(port: int, payloads: list[Payload], *, clients: int, uploads: int):
+    client = HttpClient(f"http://127.0.0.1:{port}", keep_alive=False)
+    bodies = {payload.name: multipart(payload) for payload in payloads}
+    queue = [payloads[index % len(payloads)] for index in range(uploads)]
+
+    async def one_client(mine: list[Payload]) -> list[dict]:
+        return [await _upload(client, payload, bodies[payload.name]) for payload in mine]
+
+    started = time.monotonic()
+    rows = await asyncio.gather(*(one_client(queue[index::clients]) for index in range(clients)))
+    return [row for group in rows for row in group], time.monotonic() - started
+
+
+def _mb(kb: float) -> float:
+    return round(kb / 1024, 1)
+
+
+def _statuses(rows: list[dict]) -> dict[str, int]:
+    return dict(sorted(Counter(row["status"] for row in rows).items()))
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=16, help="concurrent uploads per mix")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="uploads per client per mix (at least one each)"
+    )
+    parser.add_argument("--mixes", default=",".join(MIXES), help="comma-separated")
+    parser.add_argument("--sample-ms", type=float, default=20.0)
+    parser.add_argument("--no-solo", action="store_true", help="skip the one-at-a-time pass")
+    parser.add_argument(
+        "--daphne-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="more environment for the worker (e.g. MALLOC_ARENA_MAX=2), repeatable",
+    )
+    parser.add_argument("--name", default="upload_exhaustion", help="results file name")
+    args = parser.parse_args(argv)
+    extra_env = dict(item.split("=", 1) for item in args.daphne_env)
+    chosen = [mix for mix in args.mixes.split(",") if mix]
+    if unknown := set(chosen) - set(MIXES):
+        parser.error(f"unknown mixes {sorted(unknown)}; known: {MIXES}")
+
+    load_before = os.getloadavg()
+    built_at = time.monotonic()
+    mixes = payloads_build()
+    build_s = time.monotonic() - built_at
+    secret = secrets.token_urlsafe(32)
+    database_url = database_prepare(None)
+    from django.db import connections
+
+    connections.close_all()
+
+    run_dir = Path(tempfile.mkdtemp(prefix="upload-bench-"))
+    log = run_dir / "daphne.log"
+    daphne = None
+    interval = args.sample_ms / 1000
+    solo: list[dict] = []
+    runs: dict[str, dict] = {}
+    resets: list[bool] = []
+    try:
+        daphne, port = daphne_start(
+            env={
+                "DATABASE_URL": database_url,
+                "AGENT_SERVICE_JWT_SECRET": secret,
+                "LLM_PROVIDER": "offline",
+                "CHAT_UPLOAD_ANONYMOUS": "true",
+                "CHAT_UPLOAD_DIR": str(run_dir / "uploads"),
+                "CHAT_UPLOAD_ATTEMPTS_PER_MINUTE": str(LIMIT_RAISED),
+                "CHAT_UPLOAD_RATE_PER_MINUTE": str(LIMIT_RAISED),
+                **extra_env,
+            },
+            log=log,
+        )
+        daphne_wait_ready(daphne, port, log)
+        pid = daphne.pid
+        time.sleep(SETTLE_S)
+        started = proc_status_kb(pid)
+        # Warm-up: Pillow's plugins, the upload path's queries and the first thread.
+        warm = Payload("warm-up png 64×64", "valid", _save(_colour((64, 64)), "PNG"), "w.png")
+        warm_rows, _ = asyncio.run(_mix_run(port, [warm], clients=1, uploads=3))
+        time.sleep(SETTLE_S)
+        idle = proc_status_kb(pid)
+
+        if not args.no_solo:
+            seen: set[str] = set()
+            for payload in mixes["all"]:
+                if payload.name in seen:
+                    continue
+                seen.add(payload.name)
+                (rows, _), window = measured(
+                    pid,
+                    interval,
+                    lambda payload=payload: asyncio.run(
+                        _mix_run(port, [payload], clients=1, uploads=1)
+                    ),
+                )
+                resets.append(window.hwm_reset)
+                solo.append(
+                    {
+                        "payload": payload.name,
+                        "kind": payload.kind,
+                        "bytes": len(payload.data),
+                        "status": rows[0]["status"],
+                        "s": round(rows[0]["s"], 3),
+                        "peak_above_idle_mb": _mb(window.peak_kb - idle["VmRSS"]),
+                        "peak_above_before_mb": _mb(window.peak_kb - window.rss_before_kb),
+                        "rss_after_mb": _mb(window.rss_after_kb),
+                        "cpu_s": round(window.cpu_s, 3),
+                    }
+                )
+                print(
+                    f"  solo {payload.name:58} {rows[0]['status']:>5} "
+                    f"{rows[0]['s'] * 1000:7.0f} ms  peak +{solo[-1]['peak_above_idle_mb']:6.1f}"
+                    f" MB over idle (+{solo[-1]['peak_above_before_mb']:.1f} over before)",
+                    flush=True,
+                )
+        solo_end = proc_status_kb(pid)
+
+        for mix in chosen:
+            payloads = mixes[mix]
+            uploads = max(len(payloads), args.clients * args.rounds)
+            (rows, wall), window = measured(
+                pid,
+                interval,
+                lambda payloads=payloads, uploads=uploads: asyncio.run(
+                    _mix_run(port, payloads, clients=args.clients, uploads=uploads)
+                ),
+            )
+            resets.append(window.hwm_reset)
+            time.sleep(SETTLE_S)
+            settled = proc_status_kb(pid)["VmRSS"]
+            by_payload: dict[str, list[dict]] = defaultdict(list)
+            for row in rows:
+                by_payload[row["payload"]].append(row)
+            runs[mix] = {
+                "uploads": len(rows),
+                "wall_s": round(wall, 2),
+                "statuses": _statuses(rows),
+                "upload_s": summary([row["s"] for row in rows]),
+                "rss_before_mb": _mb(window.rss_before_kb),
+                "peak_rss_mb": _mb(window.peak_kb),
+                "peak_above_idle_mb": _mb(window.peak_kb - idle["VmRSS"]),
+                "peak_above_before_mb": _mb(window.peak_kb - window.rss_before_kb),
+                "rss_after_mb": _mb(window.rss_after_kb),
+                "rss_after_settle_mb": _mb(settled),
+                "worker_cpu_s": round(window.cpu_s, 2),
+                "worker_cpu_cores": round(window.cpu_s / wall, 2),
+                "rss_samples": window.samples,
+                "by_payload": {
+                    name: {"statuses": _statuses(group), "p50_s": summary([r["s"] for r in group])}
+                    for name, group in sorted(by_payload.items())
+                },
+            }
+            print(
+                f"  mix {mix:20} {len(rows):3} uploads in {wall:5.1f} s: peak "
+                f"+{runs[mix]['peak_above_idle_mb']:.1f} MB over idle, statuses "
+                f"{runs[mix]['statuses']}",
+                flush=True,
+            )
+        end = proc_status_kb(pid)
+    finally:
+        if daphne is not None:
+            processes_stop([daphne])
+    load_after = os.getloadavg()
+
+    peaks = [run["peak_above_idle_mb"] for run in runs.values()]
+    peaks += [row["peak_above_idle_mb"] for row in solo]
+    overall = max(peaks) if peaks else 0.0
+    worst_solo = max(solo, key=lambda row: row["peak_above_idle_mb"]) if solo else None
+    worst_mix = max(runs, key=lambda mix: runs[mix]["peak_above_idle_mb"]) if runs else None
+    figures = {
+        "service_rss_mb": {
+            "started": _mb(started["VmRSS"]),
+            "idle": _mb(idle["VmRSS"]),
+            "idle_anon": _mb(idle["RssAnon"]),
+            "after_solo_pass": _mb(solo_end["VmRSS"]),
+            "end": _mb(end["VmRSS"]),
+            "end_anon": _mb(end["RssAnon"]),
+        },
+        "warmup_statuses": _statuses(warm_rows),
+        "solo": solo,
+        "mixes": runs,
+        "peak_above_idle_mb": overall,
+        "worst_mix": worst_mix,
+        "worst_solo_payload": worst_solo["payload"] if worst_solo else None,
+        "target_mb_above_idle": TARGET_MB_ABOVE_IDLE,
+        "target_met": bool(peaks) and overall <= TARGET_MB_ABOVE_IDLE,
+        # False: VmHWM could not be reset, and peaks are the process's lifetime peak.
+        "vmhwm_reset_worked": all(resets),
+        "payload_build_s": round(build_s, 1),
+        "load_average": {"before": load_before, "after": load_after},
+    }
+    _print(args, figures)
+    notes = [
+        "Peak = max(VmHWM after a reset through /proc/<pid>/clear_refs, every VmRSS sample "
+        f"at {args.sample_ms:g} ms) over the block; above idle = peak − the worker's VmRSS "
+        "after the warm-up (3 small uploads: Pillow's plugins and the upload path loaded), "
+        "the RSS a worker that has taken an upload idles at. MB are MiB.",
+        "Rate limits: CHAT_UPLOAD_ATTEMPTS_PER_MINUTE and CHAT_UPLOAD_RATE_PER_MINUTE raised "
+        f"to {LIMIT_RAISED} (every upload comes from 127.0.0.1), so no upload is refused by "
+        "the per-address or per-user limits; every other upload setting is the default. 503 "
+        "is the decode queue (one decode per process, at most 5 s of waiting).",
+        "solo: each payload alone, one after another on the same worker (what it costs by "
+        "itself); mixes: --clients concurrent clients, each sending its share in sequence.",
+        "worker_cpu_s: user + system CPU of the daphne process during the block (/proc).",
+    ]
+    if max(load_before[0], load_after[0]) > 1.5:
+        notes.append(
+            f"The 2 cores were shared with other work (load average {load_before[0]:.1f} "
+            f"before, {load_after[0]:.1f} after): CPU and time figures may be inflated; "
+            "memory figures are not affected."
+        )
+    path = results_write(
+        args.name,
+        parameters={
+            "clients": args.clients,
+            "rounds": args.rounds,
+            "mixes": chosen,
+            "sample_ms": args.sample_ms,
+            "server": "daphne (1 process), DEBUG off",
+            "daphne_env": extra_env,
+            "database": "SQLite temp file",
+            "upload_settings": {
+                "CHAT_UPLOAD_ANONYMOUS": True,
+                "CHAT_UPLOAD_ATTEMPTS_PER_MINUTE": LIMIT_RAISED,
+                "CHAT_UPLOAD_RATE_PER_MINUTE": LIMIT_RAISED,
+                "others": "defaults (agentsite/settings.py)",
+            },
+            "payloads": {
+                mix: [{"name": p.name, "bytes": len(p.data)} for p in group]
+                for mix, group in mixes.items()
+                if mix != "all"
+            },
+        },
+        figures=figures,
+        notes=notes,
+    )
+    print(f"  → {path.relative_to(ROOT)}")
+    return figures
+
+
+def _print(args, f: dict) -> None:
+    m = f["service_rss_mb"]
+    print(
+        f"upload_exhaustion: daphne (1 process), {args.clients} concurrent clients; RSS MiB "
+        f"started {m['started']}, idle after warm-up {m['idle']}, end {m['end']}"
+    )
+    for mix, run in f["mixes"].items():
+        s = run["upload_s"]
+        print(
+            f"  {mix:20} peak {run['peak_rss_mb']:6.1f} MiB (+{run['peak_above_idle_mb']:6.1f} "
+            f"over idle), after {run['rss_after_settle_mb']:6.1f}; CPU {run['worker_cpu_s']:5.1f}"
+            f" s; upload p50 {s['p50'] * 1000:6.0f} ms p95 {s['p95'] * 1000:6.0f} ms; "
+            f"{run['statuses']}"
+        )
+    verdict = "met" if f["target_met"] else "MISSED"
+    print(
+        f"  peak above idle: {f['peak_above_idle_mb']} MiB (worst mix {f['worst_mix']}, worst "
+        f"alone: {f['worst_solo_payload']}); target ≤ {TARGET_MB_ABOVE_IDLE:.0f}: {verdict}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -226,6 +226,8 @@ TEXT_ENDPOINT_DEADLINE_S = env.float("TEXT_ENDPOINT_DEADLINE_S", default=25.0)
 # AGENT_PUBLIC_URL (in production https://<host>/agent); REPORT_LINK_SECRET defaults to the
 # Django secret key.
 REPORT_DEADLINE_S = env.float("REPORT_DEADLINE_S", default=15.0)
+# InfraZen stores the page in a MySQL TEXT column (65,535 bytes); longer pages list fewer rows.
+REPORT_HTML_MAX_BYTES = env.int("REPORT_HTML_MAX_BYTES", default=64_000)
 REPORT_LINK_TTL_S = env.int("REPORT_LINK_TTL_S", default=7 * 24 * 3600)
 REPORT_LINK_SECRET = env.str("REPORT_LINK_SECRET", default="")
 AGENT_PUBLIC_URL = env.str("AGENT_PUBLIC_URL", default="http://127.0.0.1:8001")

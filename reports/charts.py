@@ -29,17 +29,36 @@ _STYLE = {
     "ytick.color": "#4b5563",
 }
 _PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)
-_IDS = re.compile(r'(\bid="|xlink:href="#|url\(#)')
+_METADATA = re.compile(r"<metadata>.*?</metadata>|<!--.*?-->", re.DOTALL)
+_ID = re.compile(r' id="([^"]+)"')
+_REFERENCE = re.compile(r'(?:xlink:href="#|url\(#)([^")]+)')
+_ATTRIBUTE = re.compile(r'="[^"]*"')
+_NUMBER = re.compile(r"(-?\d+\.\d{2,})")
+_BLANKS = re.compile(r">\s+<|\s*\n\s*")
+_NO_ROTATION = re.compile(r' transform="rotate\(-?0 [^"]*\)"')
 BLUE, ORANGE, GREY = "#2563eb", "#f59e0b", "#9ca3af"
 
 
 def _svg(figure, *, name: str) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    # The XML declaration and DOCTYPE cannot stand inside an HTML page, and every chart
-    # numbers its elements from 1: ids get the chart's name, so a page holds each id once.
-    svg = _PROLOGUE.sub("", buffer.getvalue(), count=1)
-    return _IDS.sub(lambda m: f"{m.group(1)}{name}-", svg)
+    return svg_compact(buffer.getvalue(), name=name)
+
+
+def svg_compact(svg: str, *, name: str) -> str:
+    """matplotlib's SVG made fit for a page that must stay small (InfraZen stores reports in
+    a 64 KB column): no prologue, metadata or comments (an XML declaration cannot stand in
+    HTML), ids only where something refers to them, prefixed with the chart's name so a
+    page holds each id once, coordinates to a tenth of a point, no layout whitespace."""
+    svg = _NO_ROTATION.sub("", _METADATA.sub("", _PROLOGUE.sub("", svg, count=1)))
+    referenced = set(_REFERENCE.findall(svg))
+    svg = _ID.sub(lambda m: f' id="{name}-{m.group(1)}"' if m.group(1) in referenced else "", svg)
+    svg = _REFERENCE.sub(lambda m: m.group(0).replace(m.group(1), f"{name}-{m.group(1)}"), svg)
+    # Numbers in attributes only: a label such as "01.11" is text and stays as written.
+    svg = _ATTRIBUTE.sub(
+        lambda a: _NUMBER.sub(lambda m: f"{float(m.group(1)):.1f}", a.group(0)), svg
+    )
+    return _BLANKS.sub(lambda m: "><" if m.group(0).startswith(">") else " ", svg)
 
 
 def _figure(width: float, height: float):
@@ -48,7 +67,8 @@ def _figure(width: float, height: float):
     from matplotlib.figure import Figure
 
     matplotlib.rcParams.update(_STYLE)
-    return Figure(figsize=(width, height), dpi=72)
+    # No background fill: the page's own shows through, and the SVG is shorter.
+    return Figure(figsize=(width, height), dpi=72, facecolor="none")
 
 
 def _rub_axis(axis) -> None:
@@ -63,6 +83,7 @@ def trend_svg(points: list[TrendPoint], *, expected: dict[str, float]) -> str | 
         return None
     figure = _figure(7.2, 2.4)
     axes = figure.subplots()
+    axes.set_facecolor("none")
     days = [date.fromisoformat(p.day) for p in points]
     axes.plot(days, [p.daily for p in points], color=BLUE, linewidth=1.5)
     flagged = [(d, p.daily) for d, p in zip(days, points, strict=True) if p.anomaly]
@@ -96,6 +117,7 @@ def groups_svg(
         return None
     figure = _figure(7.2, 0.35 * len(shown) + 0.6)
     axes = figure.subplots()
+    axes.set_facecolor("none")
     names = [g.name if len(g.name) <= 40 else g.name[:39] + "…" for g in shown][::-1]
     values = [float(facts[g.monthly].value) for g in shown][::-1]
     axes.barh(range(len(shown)), values, color=BLUE, height=0.6)

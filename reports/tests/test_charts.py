@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from reports.charts import groups_svg, trend_svg
 from reports.facts import FactBook
 from reports.snapshot import Group, TrendPoint
@@ -32,3 +34,14 @@ def test_group_names_are_text_not_markup_or_math():
     )
     assert "<script" not in svg and "&lt;script&gt;alert(1)&lt;/script&gt;" in svg
     assert "$x^2$" in svg
+
+
+def test_compaction_keeps_labels_as_written_and_references_whole():
+    points = [
+        TrendPoint(day=f"2026-11-{d:02d}", daily=500.0 + d, anomaly=d == 20) for d in range(1, 31)
+    ]
+    svg = trend_svg(points, expected={"2026-11-20": 480.0})
+    assert ">01.11<" in svg or ">05.11<" in svg
+    assert "<metadata" not in svg and "\n" not in svg
+    for ref in re.findall(r'(?:xlink:href="#|url\(#)([^")]+)', svg):
+        assert f'id="{ref}"' in svg

@@ -258,6 +258,15 @@ CHAT_WS_REPLAYS_PER_MINUTE = env.float("CHAT_WS_REPLAYS_PER_MINUTE", default=6.0
 CHAT_WS_REPLAYS_BURST = env.int("CHAT_WS_REPLAYS_BURST", default=3)
 # A socket that has this many frames refused within about 10 s is closed with 4429.
 CHAT_WS_FLOOD_CLOSE_AFTER = env.int("CHAT_WS_FLOOD_CLOSE_AFTER", default=200)
+# Below the chat, in daphne's protocol (ops.daphne_flood): frames a connection may send before
+# any reach the application (far looser than the chat's own limit), and how many dropped
+# within 10 s close it with 4429. A flood costs the worker its parsing, never a queue.
+WS_PROTOCOL_FRAMES_PER_S = env.float("WS_PROTOCOL_FRAMES_PER_S", default=10.0)
+WS_PROTOCOL_FRAMES_BURST = env.int("WS_PROTOCOL_FRAMES_BURST", default=40)
+WS_PROTOCOL_FLOOD_DROPS = env.int("WS_PROTOCOL_FLOOD_DROPS", default=100)
+# Blocks of this size or more are mapped alone and returned when freed (ops.memory); 0: glibc's
+# dynamic default, which keeps the memory of past large uploads in the process.
+MALLOC_MMAP_THRESHOLD_BYTES = env.int("MALLOC_MMAP_THRESHOLD_BYTES", default=131072)
 
 # --- Screenshots in the chat (POST /v1/chat/upload, chat.images) ----------------------------
 _upload_dir = Path(env.str("CHAT_UPLOAD_DIR", default="var/uploads"))

@@ -178,10 +178,9 @@ class ChatImageUploadApi(_BrowserCorsMixin, APIView):
                 "Field required: send the image as multipart/form-data field 'file'",
                 status.HTTP_422_UNPROCESSABLE_ENTITY,
             )
-        raw = upload.read(images.upload_max_bytes() + 1)
         try:
             image = images.chat_image_upload(
-                raw=raw, user_id=user_id, uploader_ip=client_ip(request)
+                file=upload, size=upload.size, user_id=user_id, uploader_ip=client_ip(request)
             )
         except images.ImageRejected as rejected:
             retry = {"Retry-After": str(rejected.retry_after_s)}

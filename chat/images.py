@@ -41,6 +41,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 from django.conf import settings
 from django.db.models import Q, Sum
@@ -76,9 +77,16 @@ DETAIL_RATE = "Too many uploads. Try again in a minute."
 DETAIL_FULL = "Image storage is full. Try again later."
 DETAIL_BUSY = "Too many images are being processed. Try again in a few seconds."
 
-# Bytes a decoded pixel takes per Pillow mode, plus the RGB(A) copy the re-encoding makes.
-_MODE_BYTES = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "I;16": 2, "RGB": 3}
-_CONVERTED_BYTES = 4
+# Peak memory of one re-encoding per pixel of the file (after a JPEG's draft scale), measured
+# with Pillow 13 on 2896² and 4096² images of each kind (peak RSS, bench/upload_exhaustion):
+# Pillow keeps RGB, LA and CMYK at 4 bytes a pixel, palette images become RGB(A) before they
+# are shrunk, shrinking alpha premultiplies a copy, and libwebp's decoder holds its own
+# buffers besides Pillow's. Plus what any re-encoding takes (the 2048-pixel copy, the PNG
+# and JPEG encoders). The estimate must not be below the real peak: it is what the decode
+# memory bound is checked against.
+_PIXEL_BYTES = {"1": 3, "L": 3, "P": 7, "RGB": 6, "LA": 10, "PA": 10, "RGBA": 10, "CMYK": 10}
+_WEBP_PIXEL_BYTES = {"RGB": 14, "RGBA": 17}
+_FIXED_BYTES = 32 * 1024 * 1024
 
 
 class _DecodeSlots:
@@ -187,8 +195,11 @@ def image_reencode(*, raw: bytes) -> EncodedImage:
             if decode_bytes_estimate(image) > settings.CHAT_UPLOAD_DECODE_MAX_MB * 1024 * 1024:
                 raise too_many_pixels
             image.load()
+            # Shrink first, then turn and convert the small copy: the full-size pixels are
+            # held once, never twice or three times.
+            image = _reduced(image, max_side=max_side)
             image = _upright(image)
-            image = _pixels_only(image, max_side=max_side)
+            image = _pixels_only(image)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise too_many_pixels from None
         except _DECODE_ERRORS:
@@ -197,9 +208,12 @@ def image_reencode(*, raw: bytes) -> EncodedImage:
 
 
 def decode_bytes_estimate(image: Image.Image) -> int:
-    """Memory the decode and the RGB(A) copy will take, from the header alone."""
-    per_pixel = _MODE_BYTES.get(image.mode, 4) + _CONVERTED_BYTES
-    return image.width * image.height * per_pixel
+    """Peak memory of re-encoding `image`, from its header alone (see _PIXEL_BYTES)."""
+    if image.format == "WEBP":
+        per_pixel = _WEBP_PIXEL_BYTES.get(image.mode, max(_WEBP_PIXEL_BYTES.values()))
+    else:
+        per_pixel = _PIXEL_BYTES.get(image.mode, max(_PIXEL_BYTES.values()))
+    return _FIXED_BYTES + image.width * image.height * per_pixel
 
 
 def _upright(image: Image.Image) -> Image.Image:
@@ -211,14 +225,31 @@ def _upright(image: Image.Image) -> Image.Image:
         return image
 
 
-def _pixels_only(image: Image.Image, *, max_side: int) -> Image.Image:
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+
+
+def _reduced(image: Image.Image, *, max_side: int) -> Image.Image:
+    """At most `max_side` on each side, resized in place (Pillow drops the full-size pixels).
+
+    Palette and bilevel images are resized only by their nearest pixel, so those become
+    RGB(A) first; every other mode is shrunk as it is.
+    """
+    if image.width <= max_side and image.height <= max_side:
+        return image
+    if image.mode in ("P", "PA", "1"):
+        image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return image
+
+
+def _pixels_only(image: Image.Image) -> Image.Image:
     """RGB or RGBA pixels in a brand-new image: nothing of the file's info (EXIF, ICC profile,
     text chunks) comes along, since Pillow's encoders fall back to `image.info`."""
-    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+    has_alpha = _has_alpha(image)
     image = image.convert("RGBA" if has_alpha else "RGB")
     if has_alpha and image.getchannel("A").getextrema() == (255, 255):
         image = image.convert("RGB")
-    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     clean = Image.new(image.mode, image.size)
     clean.paste(image)
     return clean
@@ -321,16 +352,26 @@ def _disk_check(*, incoming: int) -> None:
         raise ImageRejected(503, DETAIL_FULL)
 
 
-def chat_image_upload(*, raw: bytes, user_id: int | None, uploader_ip: str | None) -> ChatImage:
-    """Validate, re-encode and store one upload. Raises ImageRejected."""
+def chat_image_upload(
+    *, file: IO[bytes], size: int, user_id: int | None, uploader_ip: str | None
+) -> ChatImage:
+    """Validate, re-encode and store one upload of `size` bytes. Raises ImageRejected.
+
+    The bytes are read only once a decode slot is free: uploads queued for a slot hold
+    their spooled file (on disk past FILE_UPLOAD_MAX_MEMORY_SIZE), not a copy in memory.
+    """
     _attempts_check(uploader_ip=uploader_ip, user_id=user_id)
-    if not raw:
+    if not size:
         raise ImageRejected(400, DETAIL_EMPTY)
-    if len(raw) > upload_max_bytes():
+    if size > upload_max_bytes():
         raise ImageRejected(400, detail_too_large())
     _rate_check(uploader_ip=uploader_ip, now=utc_now())
     with DECODE_SLOTS.slot():
+        raw = file.read(upload_max_bytes() + 1)
+        if not raw:
+            raise ImageRejected(400, DETAIL_EMPTY)
         encoded = image_reencode(raw=raw)
+        del raw
     _disk_check(incoming=len(encoded.data))
 
     image_id = uuid.uuid4()

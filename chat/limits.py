@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from chat import frames
+from ops.token_bucket import TokenBucket
 from ru_format import plural
 
 CLOSE_TOO_MANY_FRAMES = 4429
@@ -29,37 +30,6 @@ NOTIFY_INTERVAL_S = 1.0
 # Refused frames are counted in a bucket of CHAT_WS_FLOOD_CLOSE_AFTER that refills whole in
 # this many seconds: a socket that empties it is closed.
 FLOOD_WINDOW_S = 10.0
-
-
-class TokenBucket:
-    """`capacity` tokens, refilled at `per_s`; `take` spends one when there is one."""
-
-    def __init__(self, *, capacity: float, per_s: float, now: float) -> None:
-        self.capacity = max(1.0, float(capacity))
-        self.per_s = max(0.0, float(per_s))
-        self.tokens = self.capacity
-        self.updated = now
-
-    def _refill(self, now: float) -> None:
-        elapsed = max(0.0, now - self.updated)
-        self.tokens = min(self.capacity, self.tokens + elapsed * self.per_s)
-        self.updated = now
-
-    def take(self, now: float) -> bool:
-        self._refill(now)
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
-
-    def wait_s(self, now: float) -> float:
-        """Seconds until `take` succeeds again (inf when the bucket never refills)."""
-        self._refill(now)
-        if self.tokens >= 1.0:
-            return 0.0
-        if self.per_s == 0:
-            return math.inf
-        return (1.0 - self.tokens) / self.per_s
 
 
 @dataclass(frozen=True)

@@ -50,8 +50,12 @@ def noise(size=(800, 600)) -> bytes:
 
 
 def upload(user=None, data: bytes | None = None) -> ChatImage:
+    data = data or picture()
     return chat_image_upload(
-        raw=data or picture(), user_id=user.pk if user else None, uploader_ip="192.0.2.1"
+        file=io.BytesIO(data),
+        size=len(data),
+        user_id=user.pk if user else None,
+        uploader_ip="192.0.2.1",
     )
 
 

@@ -88,10 +88,11 @@ def test_huge_declared_dimensions_are_refused_from_the_header(client, settings, 
 
 
 def test_an_image_within_the_pixel_limit_but_over_the_decode_memory_is_refused(client, settings):
-    settings.CHAT_UPLOAD_DECODE_MAX_MB = 16
-    response = upload(client, png_header_only(2_000, 2_000))  # RGBA: 2000² × 8 B = 32 MB
+    settings.CHAT_UPLOAD_DECODE_MAX_MB = 48
+    response = upload(client, png_header_only(2_000, 2_000))  # RGBA: 32 MB + 2000² × 10 B
     assert response.status_code == 400
-    assert images.decode_bytes_estimate(Image.open(io.BytesIO(png_header_only(10, 10)))) == 800
+    estimate = images.decode_bytes_estimate(Image.open(io.BytesIO(png_header_only(10, 10))))
+    assert estimate == 32 * 1024 * 1024 + 100 * 10
 
 
 def test_an_upload_that_finds_every_decode_slot_busy_gets_503_with_retry_after(client, settings):

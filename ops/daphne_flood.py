@@ -7,8 +7,14 @@ refuse, grew the queue by hundreds of MB, and slowed every other user's answers 
 (bench/replay_flood.py). Here each connection gets a token bucket far looser than the chat's
 (WS_PROTOCOL_FRAMES_PER_S, burst WS_PROTOCOL_FRAMES_BURST): a person never meets it. A frame
 past it is dropped before it is queued; a connection that keeps sending past it
-(WS_PROTOCOL_FLOOD_DROPS dropped within 10 s) is closed with 4429 "Too many frames", and
-whatever it still sends is ignored.
+(WS_PROTOCOL_FLOOD_DROPS dropped within 10 s) is sent a 4429 "Too many frames" close, the
+server stops reading from it (a flooder does not wait for the close handshake, and every
+frame read is a frame parsed), and its TCP connection is dropped a second later.
+
+The application may still try to send on such a socket (a replay it had started): daphne
+then raised autobahn's "Attempt to send on a closed protocol" into the application, which
+logged it as an error with a traceback. A send to a socket that is closing or closed is
+dropped instead: there is no one to deliver it to.
 
 Installed by agentsite.asgi; does nothing (with a warning) if daphne's protocol has changed.
 """
@@ -28,6 +34,8 @@ logger = logging.getLogger(__name__)
 CLOSE_TOO_MANY_FRAMES = 4429
 REASON_TOO_MANY_FRAMES = "Too many frames"
 FLOOD_WINDOW_S = 10.0
+# After the 4429 close frame, time for it to leave before the connection is dropped.
+DROP_AFTER_S = 1.0
 
 
 class _FloodGuard:
@@ -55,6 +63,16 @@ class _FloodGuard:
         return None
 
 
+def _close_and_drop(protocol: Any) -> None:
+    from twisted.internet import reactor
+
+    protocol.sendClose(code=CLOSE_TOO_MANY_FRAMES, reason=REASON_TOO_MANY_FRAMES)
+    transport = getattr(protocol, "transport", None)
+    if transport is not None:
+        transport.pauseProducing()
+        reactor.callLater(DROP_AFTER_S, transport.abortConnection)
+
+
 def daphne_flood_install() -> bool:
     try:
         from daphne.ws_protocol import WebSocketProtocol
@@ -80,8 +98,20 @@ def daphne_flood_install() -> bool:
                 "websocket closed for flooding",
                 extra={"remote_addr": getattr(self, "client_addr", None), "dropped": guard.dropped},
             )
-            self.sendClose(code=CLOSE_TOO_MANY_FRAMES, reason=REASON_TOO_MANY_FRAMES)
+            _close_and_drop(self)
+
+    original_reply = WebSocketProtocol.handle_reply
+
+    def handle_reply(self: Any, message: dict[str, Any]) -> None:
+        if message.get("type") == "websocket.send" and self.state in (
+            self.STATE_CLOSING,
+            self.STATE_CLOSED,
+        ):
+            logger.debug("send to a closed websocket dropped")
+            return
+        original_reply(self, message)
 
     WebSocketProtocol.onMessage = onMessage
+    WebSocketProtocol.handle_reply = handle_reply
     WebSocketProtocol._flood_guarded = True
     return True

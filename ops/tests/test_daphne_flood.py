@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from chat.tests.browser.live import LiveAgent, live_agent
 from ops.daphne_flood import _FloodGuard, daphne_flood_install
-from ops.tests.test_daphne_hardening import _socket, agent, health_ok  # noqa: F401
+from ops.tests.test_daphne_hardening import _socket, health_ok
+
+
+@pytest.fixture(scope="module")
+def agent(tmp_path_factory) -> Iterator[LiveAgent]:
+    with live_agent(tmp_path_factory.mktemp("flood-agent"), offline=True) as served:
+        yield served
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ BENCHMARKS = (
     "idle_connections",
     "upload_exhaustion",
     "replay_flood",
+    "reports",
 )
 
 
@@ -93,6 +94,12 @@ def _summary(names: list[str]) -> None:
             print(
                 f"  uploads: peak {figures['peak_above_idle_mb']} MiB above idle (worst mix "
                 f"{figures['worst_mix']}; target ≤ 150)"
+            )
+        elif name == "reports":
+            big = figures["offline"]["big"]
+            print(
+                f"  reports (2,000 resources): HTML p95 {big['html_s']['p95']} s (≤ 1.5), PDF p95 "
+                f"{big['pdf_s']['p95']} s (≤ 3), peak RSS {figures['peak_rss_mb']} MB (≤ 300)"
             )
         elif name == "replay_flood":
             ratio = figures["worst_flood_p95_ratio"]

@@ -50,6 +50,7 @@ __all__ = [
     "resource_list",
     "resource_state_list",
     "resource_tag_dict",
+    "resource_tagged_count",
     "sync_snapshot_list",
     "user_get",
     "user_get_active",
@@ -158,6 +159,18 @@ def resource_tag_dict(*, user_id: int, resource_id: int) -> dict[str, str]:
         _owned_provider_q(user_id, "resource__provider__"), resource_id=resource_id
     ).values_list("tag_key", "tag_value")
     return dict(rows)
+
+
+def resource_tagged_count(*, user_id: int) -> int:
+    """How many of the user's active resources carry at least one tag."""
+    return (
+        ResourceTag.objects.filter(
+            _owned_provider_q(user_id, "resource__provider__"), resource__is_active=True
+        )
+        .values("resource_id")
+        .distinct()
+        .count()
+    )
 
 
 def resource_state_list(*, user_id: int, resource_id: int) -> QuerySet[ResourceState]:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel, Field
 
 from infrazen import selectors
-from infrazen.models import InfraZenUser, ResourceTag
+from infrazen.models import InfraZenUser
 from infrazen.values import monthly_cost
 from reports.facts import Fact, FactBook, Source
 from reports.quotes import Quote, quotes_build
@@ -429,12 +429,7 @@ def _quality(
         what="качество данных: ресурсы с тегами, подключения без свежей синхронизации",
         filters=f"свежая синхронизация — не старше {STALE_SYNC_DAYS} дн.",
     )
-    ids = [resource.pk for resource in resources]
-    tagged = (
-        ResourceTag.objects.filter(resource_id__in=ids).values("resource_id").distinct().count()
-        if ids
-        else 0
-    )
+    tagged = selectors.resource_tagged_count(user_id=user.pk)
     now = datetime.now()
     stale = [
         p

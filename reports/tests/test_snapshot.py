@@ -106,3 +106,13 @@ def test_a_user_without_data_gets_a_snapshot_that_says_so(db):
 def test_product_role_says_business_groups_are_not_available(tenant):
     snapshot = snapshot_build(user_id=tenant.pk, role="product")
     assert any("бизнес-группам" in note for note in snapshot.notes)
+
+
+def test_tag_coverage_counts_the_users_own_tagged_resources_only(tenant, bob):
+    from infrazen.models import Resource, ResourceTag
+
+    office = Resource.objects.get(resource_name="office")
+    ResourceTag.objects.create(resource=office, tag_key="env", tag_value="prod")
+    alices = snapshot_build(user_id=tenant.pk, role="finops").facts["quality.tagged"].value
+    assert alices == round(100 / 4, 1)  # office of four active resources
+    assert snapshot_build(user_id=bob.pk, role="finops").facts["quality.tagged"].value == 0

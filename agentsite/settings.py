@@ -286,7 +286,7 @@ CHAT_UPLOAD_ATTEMPTS_PER_MINUTE = env.int("CHAT_UPLOAD_ATTEMPTS_PER_MINUTE", def
 # take (pixels × bytes per pixel, plus the RGB(A) copy), from the header before any decoding.
 CHAT_UPLOAD_DECODE_CONCURRENCY = env.int("CHAT_UPLOAD_DECODE_CONCURRENCY", default=1)
 CHAT_UPLOAD_DECODE_WAIT_S = env.float("CHAT_UPLOAD_DECODE_WAIT_S", default=5.0)
-CHAT_UPLOAD_DECODE_MAX_MB = env.int("CHAT_UPLOAD_DECODE_MAX_MB", default=140)
+CHAT_UPLOAD_DECODE_MAX_MB = env.int("CHAT_UPLOAD_DECODE_MAX_MB", default=120)
 CHAT_UPLOAD_MAX_TOTAL_MB = env.int("CHAT_UPLOAD_MAX_TOTAL_MB", default=512)
 # The header the proxy sets to the client's address (e.g. X-Real-IP), for per-address limits
 # (uploads, admin logins). Empty: REMOTE_ADDR. The older upload-only name is still read.

@@ -23,6 +23,7 @@ from recommendations_ai.facts import (
 )
 from reports.facts import FactBook
 from tools import estimate_migration_effort as effort_tool
+from tools.list_top_alternatives import catalogue_type
 
 # Rows listed per table (the FinOps lead gets the longer table); the totals always cover
 # every recommendation, and a line says how many more InfraZen lists.
@@ -98,6 +99,8 @@ class PlanItem(BaseModel):
 
 class Savings(BaseModel):
     migrations: list[MigrationGroup] = Field(default_factory=list)
+    # Offers left out of every total: their target SKU is of another kind than the resource.
+    mismatched: list[str] = Field(default_factory=list)
     cleanup: list[CleanupItem] = Field(default_factory=list)
     cleanup_more: int = 0
     rightsizing: list[RightsizingItem] = Field(default_factory=list)
@@ -179,7 +182,13 @@ def savings_build(
             families["rightsizing"].append((facts, rec.resource_id))
         else:
             families["other"].append((facts, rec.resource_id))
+    mismatched = _kind_mismatches(families["migrate"])
+    families["migrate"] = [row for row in families["migrate"] if row[0] not in mismatched]
     savings = Savings(
+        mismatched=[
+            f"{f.resource_name or '—'}: {f.target_sku} ({_provider_name(f.target_provider)})"
+            for f in mismatched
+        ],
         migrations=_migrations(builder, families["migrate"]),
         **_cleanup(builder, families["cleanup"]),
         **_rightsizing(builder, families["rightsizing"]),
@@ -187,6 +196,28 @@ def savings_build(
     savings.scenarios = _scenarios(builder, families)
     savings.plan = _plan(builder, savings, families)
     return savings, families
+
+
+def _kind_mismatches(items: list) -> list[RecommendationFacts]:
+    """Offers whose target SKU the price catalogue lists for another kind of resource (a
+    managed-database SKU proposed for a plain server, the old sample report's mistake): their
+    saving is not real, so no total counts them and the report names them for review."""
+    skus = {facts.target_sku for facts, _ in items if facts.target_sku}
+    if not skus:
+        return []
+    kinds = {
+        (provider.lower(), sku): kind
+        for provider, sku, kind in selectors.price_list(skus=skus).values_list(
+            "provider", "provider_sku", "resource_type"
+        )
+    }
+    mismatched = []
+    for facts, _ in items:
+        own = catalogue_type(facts.resource_type)
+        offered = kinds.get(((facts.target_provider or "").lower(), facts.target_sku))
+        if own and offered and offered.replace("_", "-") != own:
+            mismatched.append(facts)
+    return mismatched
 
 
 def _migrations(builder: _Builder, items: list) -> list[MigrationGroup]:

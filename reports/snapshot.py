@@ -118,7 +118,7 @@ def snapshot_build(*, user_id: int, role: str, period_days: int = 30) -> ReportS
         )
         kpis += _savings_kpis(book, savings, families)
         trend, anomaly_rows = _trend(book, user, period_days)
-        role_kpis, notes = _role_kpis(book, user, role, overview, resources, anomaly_rows)
+        role_kpis, notes = _role_kpis(book, user, role, overview, resources, anomaly_rows, savings)
     role_info = ROLES[role]
     return ReportSnapshot(
         role=role,
@@ -385,6 +385,7 @@ def _role_kpis(
     overview: get_analytics_overview.Result,
     resources: list,
     anomalies: list[AnomalyRow],
+    savings: Savings,
 ) -> tuple[list[str], list[str]]:
     notes: list[str] = []
     ids: list[str | None] = []
@@ -412,12 +413,37 @@ def _role_kpis(
         )
     if role in ("cto", "finops"):
         ids += _quality(book, user, resources, notes)
+    if role == "finops":
+        ids += _price_quality(book, savings)
     if role == "product":
         notes.append(
             "Стоимость по бизнес-группам показать нельзя: сервис пока не читает таблицы "
             "бизнес-контекста (доски и группы). Ниже — разбивка по сервисам и типам ресурсов."
         )
     return [fid for fid in ids if fid], notes
+
+
+def _price_quality(book: FactBook, savings: Savings) -> list[str | None]:
+    """Price data quality: listed moves whose target price the catalogue lacks, and offers
+    left out because their SKU is for another kind of resource."""
+    src = book.sources["recommendations"].id
+    unknown = sum(1 for g in savings.migrations for item in g.items if item.target_price is None)
+    return [
+        book.add(
+            "quality.unknown_prices",
+            "Переносов в списке без цены у нового провайдера",
+            unknown,
+            "count",
+            source=src,
+        ),
+        book.add(
+            "quality.kind_mismatch",
+            "Предложений с тарифом другого типа ресурса (не учтены)",
+            len(savings.mismatched),
+            "count",
+            source=src,
+        ),
+    ]
 
 
 def _quality(

@@ -201,7 +201,8 @@ def own_alternatives(
     return offers
 
 
-def _catalogue_type(resource_type: str | None) -> str | None:
+def catalogue_type(resource_type: str | None) -> str | None:
+    """The catalogue's resource_type for a resource's type; None when it has no row kind."""
     return CATALOGUE_TYPES.get((resource_type or "").strip().lower().replace("-", "_"))
 
 
@@ -287,8 +288,8 @@ def run(*, user: InfraZenUser, args: Args) -> Result:
             offer.parity = parity(node_specs, row.cpu_cores, row.ram_gb, row.storage_gb)
 
     note = None
-    catalogue_type = _catalogue_type(facts.resource_type or resource.resource_type)
-    if catalogue_type is None:
+    own_type = catalogue_type(facts.resource_type or resource.resource_type)
+    if own_type is None:
         note = "В каталоге цен нет аналогов этого типа ресурса; показаны варианты из рекомендации."
     elif node_specs.vcpus is None or node_specs.ram_gb is None or current is None:
         note = "Характеристики ресурса неизвестны: подбор по каталогу цен невозможен."
@@ -296,7 +297,7 @@ def run(*, user: InfraZenUser, args: Args) -> Result:
         candidates = sorted((KNOWN_PROVIDERS | set(preferences)) - {current_provider, *disabled})
         seen = {(o.provider, o.sku) for o in offers}
         for row, offer in _catalogue_offers(
-            catalogue_type=catalogue_type,
+            catalogue_type=own_type,
             node_specs=node_specs,
             nodes=nodes,
             providers=candidates,

@@ -116,3 +116,29 @@ def test_tag_coverage_counts_the_users_own_tagged_resources_only(tenant, bob):
     alices = snapshot_build(user_id=tenant.pk, role="finops").facts["quality.tagged"].value
     assert alices == round(100 / 4, 1)  # office of four active resources
     assert snapshot_build(user_id=bob.pk, role="finops").facts["quality.tagged"].value == 0
+
+
+def test_a_managed_database_sku_offered_for_a_server_counts_nowhere(tenant):
+    """The old sample report proposed Beget's mysql5_v1_80 for plain servers (facts §8)."""
+    from conftest import make_recommendation
+    from infrazen.models import ProviderPrice, Resource
+
+    ProviderPrice.objects.create(
+        provider="beget", resource_type="mysql-cluster", provider_sku="mysql5_v1_80"
+    )
+    office = Resource.objects.get(resource_name="office")
+    make_recommendation(
+        office,
+        recommendation_type="price_compare_cross_provider",
+        estimated_monthly_savings=5000.0,
+        target_provider="beget",
+        target_sku="mysql5_v1_80",
+    )
+    snapshot = snapshot_build(user_id=tenant.pk, role="finops")
+    assert snapshot.savings.mismatched == ["office: mysql5_v1_80 (Beget)"]
+    skus = [i.target_sku for g in snapshot.savings.migrations for i in g.items]
+    assert "mysql5_v1_80" not in skus
+    everything = next(s for s in snapshot.savings.scenarios if s.key == "all")
+    assert snapshot.facts[everything.monthly].value == 900 + 150 + 600
+    assert snapshot.facts["quality.kind_mismatch"].value == 1
+    assert snapshot.facts["quality.unknown_prices"].value == 1  # the Beget VPS offer

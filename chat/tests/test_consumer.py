@@ -960,8 +960,9 @@ async def test_a_pasted_screenshot_goes_to_the_vision_model(
     settings.CHAT_UPLOAD_DIR = str(tmp_path)
     buffer = io.BytesIO()
     Image.new("RGB", (64, 32), "red").save(buffer, format="PNG")
+    buffer.seek(0)
     image = await database_sync_to_async(chat_image_upload)(
-        raw=buffer.getvalue(), user_id=None, uploader_ip="127.0.0.1"
+        file=buffer, size=len(buffer.getvalue()), user_id=None, uploader_ip="127.0.0.1"
     )
     fake_llm.enqueue(Reply.answer("На скриншоте счёт за месяц."), Reply.answer("Понял."))
     client = ChatClient(rec_path(alice, rec))

@@ -431,6 +431,42 @@ class GeneratedReport(InfraZenModel):
         indexes = [models.Index(fields=["status"], name="ix_generated_reports_status")]
 
 
+class BusinessBoard(InfraZenModel):
+    """A user's business board: resources placed in groups (customers, products, teams)."""
+
+    user = models.ForeignKey(InfraZenUser, on_delete=CASCADE, related_name="boards")
+    name = models.CharField(max_length=255)
+    is_default = models.BooleanField(default=False)
+    canvas_state = models.JSONField(null=True)
+    viewport = models.JSONField(null=True)
+
+    class Meta(InfraZenModel.Meta):
+        db_table = "business_boards"
+
+
+class BoardGroup(InfraZenModel):
+    """A group on a board; `calculated_cost` is DAILY, a resource in several groups split
+    evenly between them (InfraZen computes it)."""
+
+    board = models.ForeignKey(BusinessBoard, on_delete=CASCADE, related_name="groups")
+    name = models.CharField(max_length=255)
+    fabric_id = models.CharField(max_length=100)
+    position_x = FloatField()
+    position_y = FloatField()
+    width = FloatField()
+    height = FloatField()
+    color = models.CharField(max_length=20, default="#3B82F6")
+    calculated_cost = FloatField(default=0.0)
+
+    class Meta(InfraZenModel.Meta):
+        db_table = "board_groups"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["board", "fabric_id"], name="unique_fabric_id_per_board"
+            )
+        ]
+
+
 # Creation order for infrazen_schema: every table after the ones it references.
 INFRAZEN_MODELS = [
     InfraZenUser,
@@ -448,4 +484,6 @@ INFRAZEN_MODELS = [
     ChatSession,
     ChatMessage,
     GeneratedReport,
+    BusinessBoard,
+    BoardGroup,
 ]

@@ -14,6 +14,7 @@ from datetime import datetime
 from django.db.models import F, Q, QuerySet
 
 from infrazen.models import (
+    BoardGroup,
     ChatMessage,
     ChatSession,
     CloudProvider,
@@ -33,6 +34,7 @@ from ops.errors import NotFound
 
 __all__ = [
     "NotFound",
+    "business_group_list",
     "chat_message_list",
     "chat_session_get",
     "chat_session_list",
@@ -170,6 +172,15 @@ def resource_tagged_count(*, user_id: int) -> int:
         .values("resource_id")
         .distinct()
         .count()
+    )
+
+
+def business_group_list(*, user_id: int) -> QuerySet[BoardGroup]:
+    """The groups of the user's business boards, the default board first, costliest first."""
+    return (
+        BoardGroup.objects.filter(board__user_id=user_id)
+        .select_related("board")
+        .order_by("-board__is_default", "board__name", "-calculated_cost", "id")
     )
 
 

@@ -85,6 +85,7 @@ def trimmed(snapshot: ReportSnapshot, limits: Limits) -> ReportSnapshot:
             "by_provider": groups(snapshot.by_provider),
             "by_service": groups(snapshot.by_service),
             "by_type": groups(snapshot.by_type),
+            "by_business": groups(snapshot.by_business),
         }
     )
 

@@ -27,6 +27,10 @@ SNAPSHOT_VERSION = 1
 TOP_RESOURCES = 5
 MAX_GROUPS = 8
 STALE_SYNC_DAYS = 2
+NO_BUSINESS_GROUPS = (
+    "Стоимость по бизнес-группам показать нельзя: на бизнес-досках InfraZen нет групп. "
+    "Ниже — разбивка по сервисам и типам ресурсов."
+)
 
 
 class Connection(BaseModel):
@@ -60,7 +64,7 @@ class TopResource(BaseModel):
 
 class Group(BaseModel):
     name: str
-    count: str
+    count: str | None
     monthly: str
     share: str | None
     top: list[TopResource] = Field(default_factory=list)
@@ -82,6 +86,7 @@ class ReportSnapshot(BaseModel):
     by_provider: list[Group]
     by_service: list[Group]
     by_type: list[Group]
+    by_business: list[Group] = Field(default_factory=list)
     savings: Savings
     notes: list[str] = Field(default_factory=list)
     quotes: dict[str, list[Quote]] = Field(default_factory=dict)
@@ -119,6 +124,11 @@ def snapshot_build(*, user_id: int, role: str, period_days: int = 30) -> ReportS
         kpis += _savings_kpis(book, savings, families)
         trend, anomaly_rows = _trend(book, user, period_days)
         role_kpis, notes = _role_kpis(book, user, role, overview, resources, anomaly_rows, savings)
+        by_business = []
+        if role == "product":
+            by_business = _business_groups(book, user, monthly_total)
+            if not by_business:
+                notes.append(NO_BUSINESS_GROUPS)
     role_info = ROLES[role]
     return ReportSnapshot(
         role=role,
@@ -135,6 +145,7 @@ def snapshot_build(*, user_id: int, role: str, period_days: int = 30) -> ReportS
         by_provider=by_provider,
         by_service=by_service,
         by_type=by_type,
+        by_business=by_business,
         savings=savings,
         notes=notes,
         quotes=quotes_build(savings=savings, role=role),
@@ -288,6 +299,39 @@ def _group(book: FactBook, src: str, key: str, name: str, rows: list, total: flo
     )
 
 
+def _business_groups(
+    book: FactBook, user: InfraZenUser, monthly_total: float | None
+) -> list[Group]:
+    """Cost per group of the user's business boards (InfraZen's calculated_cost, daily)."""
+    groups = list(selectors.business_group_list(user_id=user.pk)[:MAX_GROUPS])
+    if not groups:
+        return []
+    src = book.source(
+        "business",
+        origin="таблицы business_boards и board_groups",
+        what="стоимость групп бизнес-досок: calculated_cost InfraZen (в день) × 30; ресурс, "
+        "стоящий в нескольких группах, разделён между ними поровну",
+    )
+    several_boards = len({g.board_id for g in groups}) > 1
+    rows = []
+    for index, group in enumerate(groups):
+        name = f"{group.board.name}: {group.name}" if several_boards else group.name
+        monthly = float(group.calculated_cost or 0.0) * 30
+        key = f"business.{index + 1}"
+        share = round(monthly * 100 / monthly_total, 1) if monthly_total else None
+        rows.append(
+            Group(
+                name=name,
+                count=None,
+                monthly=book.add(
+                    f"{key}.monthly", f"{name}: в месяц", monthly, "RUB", period="month", source=src
+                ),
+                share=book.add(f"{key}.share", f"{name}: доля", share, "percent", source=src),
+            )
+        )
+    return rows
+
+
 def _breakdowns(book: FactBook, resources: list) -> tuple[list[Group], list[Group], list[Group]]:
     src = book.source(
         "resources",
@@ -415,11 +459,6 @@ def _role_kpis(
         ids += _quality(book, user, resources, notes)
     if role == "finops":
         ids += _price_quality(book, savings)
-    if role == "product":
-        notes.append(
-            "Стоимость по бизнес-группам показать нельзя: сервис пока не читает таблицы "
-            "бизнес-контекста (доски и группы). Ниже — разбивка по сервисам и типам ресурсов."
-        )
     return [fid for fid in ids if fid], notes
 
 

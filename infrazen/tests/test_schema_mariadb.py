@@ -301,6 +301,26 @@ EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
         "content_html": (TEXT, NULL),
         "context_json": (JSON, NULL),
     },
+    "business_boards": {
+        **BASE,
+        "user_id": (INT, NN),
+        "name": (varchar(255), NN),
+        "is_default": (BOOL, NN),
+        "canvas_state": (JSON, NULL),
+        "viewport": (JSON, NULL),
+    },
+    "board_groups": {
+        **BASE,
+        "board_id": (INT, NN),
+        "name": (varchar(255), NN),
+        "fabric_id": (varchar(100), NN),
+        "position_x": (FLOAT, NN),
+        "position_y": (FLOAT, NN),
+        "width": (FLOAT, NN),
+        "height": (FLOAT, NN),
+        "color": (varchar(20), NN),
+        "calculated_cost": (FLOAT, NN),
+    },
 }
 
 # Named indexes from facts §1.2: table -> name -> (unique, columns in order).
@@ -328,6 +348,7 @@ EXPECTED_INDEXES: dict[str, dict[str, tuple[bool, tuple[str, ...]]]] = {
     "chat_messages": {
         "ix_chat_messages_session_created": (False, ("session_id", "created_at")),
     },
+    "board_groups": {"unique_fabric_id_per_board": (True, ("board_id", "fabric_id"))},
 }
 
 # Single-column indexes the facts list (uq/idx); Django names these itself, so only the
@@ -365,6 +386,8 @@ EXPECTED_INDEXED_COLUMNS: dict[str, set[str]] = {
     "chat_sessions": {"user_id", "recommendation_id", "last_activity_at"},
     "chat_messages": {"session_id", "created_at"},
     "generated_reports": {"user_id", "role", "status"},
+    "business_boards": {"user_id"},
+    "board_groups": {"board_id"},
 }
 
 

@@ -12,13 +12,13 @@ import logging
 
 from django.conf import settings
 from django.http import JsonResponse
-from django.views import View
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from llm.gateway import deadline_in
 from ops.errors import NotFound, error_response
 from ops.json_body import BodyRejected, json_body_validate
 from ops.service_auth import REFUSED_MESSAGE, service_request_allowed
+from ops.views import ServicePostView
 from recommendations_ai.services import text_generate_for_service
 
 logger = logging.getLogger(__name__)
@@ -34,17 +34,7 @@ class TextGenerateInput(BaseModel):
     recommendation_id: StrictInt = Field(gt=0, le=RECOMMENDATION_ID_MAX)
 
 
-class RecommendationTextGenerateApi(View):
-    http_method_names = ["post"]
-
-    async def http_method_not_allowed(self, request, *args, **kwargs):
-        return error_response(
-            "Метод не поддерживается: используйте POST",
-            "method_not_allowed",
-            405,
-            headers={"Allow": "POST"},
-        )
-
+class RecommendationTextGenerateApi(ServicePostView):
     async def post(self, request):
         deadline = deadline_in(settings.TEXT_ENDPOINT_DEADLINE_S)
         if not service_request_allowed(request):

@@ -23,6 +23,7 @@ from llm.gateway import deadline_in
 from ops.errors import NotFound, error_response
 from ops.json_body import BodyRejected, json_body_validate
 from ops.service_auth import REFUSED_MESSAGE, service_request_allowed
+from ops.views import ServicePostView
 from reports.links import pdf_link_valid
 from reports.models import AgentReport
 from reports.pdf import pdf_render
@@ -54,17 +55,7 @@ class ReportInput(BaseModel):
         return (self.context or ReportContext()).time_range_days
 
 
-class _ServiceView(View):
-    http_method_names = ["post"]
-
-    async def http_method_not_allowed(self, request, *args, **kwargs):
-        return error_response(
-            "Метод не поддерживается: используйте POST",
-            "method_not_allowed",
-            405,
-            headers={"Allow": "POST"},
-        )
-
+class _ServiceView(ServicePostView):
     def _input(self, request) -> ReportInput:
         return json_body_validate(request, ReportInput)
 

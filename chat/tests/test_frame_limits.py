@@ -9,7 +9,6 @@ import logging
 import math
 
 import pytest
-from channels.testing import HttpCommunicator
 
 from chat.limits import (
     CLOSE_TOO_MANY_FRAMES,
@@ -25,7 +24,7 @@ from chat.limits import (
 from chat.services import chat_message_create, chat_session_open
 from chat.tests.principals import rec_principal
 from chat.tests.tokens import chat_token_mint_for_tests
-from chat.tests.wsclient import FRAME_TIMEOUT_S, ChatClient, answers_settled
+from chat.tests.wsclient import FRAME_TIMEOUT_S, ChatClient, answers_settled, health_status
 from conftest import make_recommendation, make_resource
 from infrazen.models import CloudProvider
 
@@ -358,20 +357,6 @@ def rate_limited(frames: list[dict]) -> list[dict]:
 
 def no_error_logged(caplog) -> None:
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
-
-
-async def health_status() -> int:
-    """GET /v1/health through the real application, waited for to the end: a communicator
-    dropped mid-request cancels Django's handler and orphans its disconnect watch, which
-    asyncio later logs at ERROR ("Task was destroyed but it is pending!")."""
-    from agentsite.asgi import application
-
-    communicator = HttpCommunicator(
-        application, "GET", "/v1/health", headers=[(b"host", b"127.0.0.1")]
-    )
-    response = await communicator.get_response(timeout=FRAME_TIMEOUT_S)
-    await communicator.wait(timeout=FRAME_TIMEOUT_S)
-    return response["status"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, quote
 
 import hypothesis
 import pytest
-from channels.testing import HttpCommunicator, WebsocketCommunicator
+from channels.testing import WebsocketCommunicator
 from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
@@ -29,7 +29,7 @@ from chat.not_found import CLOSE_UNKNOWN_ENDPOINT
 from chat.services import chat_message_create, chat_session_open
 from chat.tests.principals import rec_principal
 from chat.tests.tokens import chat_token_mint_for_tests
-from chat.tests.wsclient import FRAME_TIMEOUT_S, answers_settled
+from chat.tests.wsclient import FRAME_TIMEOUT_S, answers_settled, health_status
 from conftest import make_recommendation, make_resource
 from infrazen.models import CloudProvider
 from ops.tests.asgi_http import TRACEBACK_MARKERS
@@ -47,20 +47,6 @@ ANSWER_FRAMES = {"user", "typing", "assistant_delta", "tool_call", "tool_result"
 # A frame no client sends: its `bad_frame` error, which carries the client_id back, marks
 # that every frame sent before it has been handled (frames are handled in order).
 PROBE_TYPE = "fuzz-probe"
-
-
-async def health_status() -> int:
-    """GET /v1/health through the real application, waited for to the end: a communicator
-    dropped mid-request cancels Django's handler and orphans its disconnect watch, which
-    asyncio later logs at ERROR ("Task was destroyed but it is pending!")."""
-    from agentsite.asgi import application
-
-    communicator = HttpCommunicator(
-        application, "GET", "/v1/health", headers=[(b"host", b"127.0.0.1")]
-    )
-    response = await communicator.get_response(timeout=FRAME_TIMEOUT_S)
-    await communicator.wait(timeout=FRAME_TIMEOUT_S)
-    return response["status"]
 
 
 # --- fixtures -------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from urllib.parse import quote
 import hypothesis
 import jwt
 import pytest
-from channels.testing import HttpCommunicator, WebsocketCommunicator
+from channels.testing import WebsocketCommunicator
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
@@ -50,7 +50,7 @@ from chat.auth import (
     ChatClaims,
     token_decode,
 )
-from chat.tests.wsclient import FRAME_TIMEOUT_S
+from chat.tests.wsclient import FRAME_TIMEOUT_S, health_status
 from conftest import make_recommendation, make_resource
 from infrazen.models import CloudProvider
 
@@ -96,20 +96,6 @@ def _auth_settings(settings):
     settings.AGENT_SERVICE_JWT_PREVIOUS_SECRETS = [PREVIOUS_SECRET]
     settings.AGENT_SERVICE_JWT_LEEWAY_S = LEEWAY_S
     settings.AGENT_SERVICE_JWT_MAX_LIFETIME_S = MAX_LIFETIME_S
-
-
-async def health_status() -> int:
-    """GET /v1/health through the real application, waited for to the end: a communicator
-    dropped mid-request cancels Django's handler and orphans its disconnect watch, which
-    asyncio later logs at ERROR ("Task was destroyed but it is pending!")."""
-    from agentsite.asgi import application
-
-    communicator = HttpCommunicator(
-        application, "GET", "/v1/health", headers=[(b"host", b"127.0.0.1")]
-    )
-    response = await communicator.get_response(timeout=FRAME_TIMEOUT_S)
-    await communicator.wait(timeout=FRAME_TIMEOUT_S)
-    return response["status"]
 
 
 def now() -> int:

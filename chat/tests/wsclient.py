@@ -75,3 +75,19 @@ async def answers_settled(timeout: float = FRAME_TIMEOUT_S) -> None:
     while engine._RUNNING and loop.time() < end:
         await asyncio.sleep(0.01)
     assert not engine._RUNNING, "an answer was still running"
+
+
+async def health_status(timeout: float = 10.0) -> int:
+    """GET /v1/health through the real application, waited for to the end: a communicator
+    dropped mid-request cancels Django's handler and orphans its disconnect watch, which
+    asyncio later logs at ERROR ("Task was destroyed but it is pending!")."""
+    from channels.testing import HttpCommunicator
+
+    from agentsite.asgi import application
+
+    communicator = HttpCommunicator(
+        application, "GET", "/v1/health", headers=[(b"host", b"127.0.0.1")]
+    )
+    response = await communicator.get_response(timeout=timeout)
+    await communicator.wait(timeout=timeout)
+    return response["status"]

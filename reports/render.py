@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -114,6 +116,7 @@ def _page(snapshot: ReportSnapshot, narrative: Narrative, *, pdf_url, charts) ->
         ],
         "risks": [cited(text, facts) for text in narrative.risks],
         "next_steps": [cited(text, facts) for text in narrative.next_steps],
+        "generated_at": _moscow(snapshot.generated_at),
         "notes_cited": [q for quotes in snapshot.quotes.values() for q in quotes],
         "charts": charts,
     }
@@ -131,6 +134,12 @@ def _sources(snapshot: ReportSnapshot, *, shown: set[str]) -> list[tuple[object,
         if fact.id in shown:
             grouped[fact.source].append(fact)
     return [(snapshot.sources[key], facts) for key, facts in grouped.items()]
+
+
+def _moscow(moment: str) -> str:
+    """The snapshot's UTC time as a Russian reader reads it: Moscow time."""
+    local = datetime.fromisoformat(moment).astimezone(ZoneInfo("Europe/Moscow"))
+    return f"{local:%d.%m.%Y %H:%M} МСК"
 
 
 def _charts(snapshot: ReportSnapshot) -> dict[str, SafeString | None]:

@@ -171,3 +171,13 @@ async def test_a_large_tenants_page_fits_the_column_infrazen_stores_it_in(tenant
     )
     again = await GeneratedReport.objects.aget(pk=stored.pk)
     assert again.content_html == html
+
+
+async def test_the_page_says_when_it_was_made_in_moscow_time(tenant):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    body = await render(tenant.pk, "cto")
+    made = datetime.fromisoformat(body["snapshot"]["generated_at"])
+    shown = made.astimezone(ZoneInfo("Europe/Moscow")).strftime("%d.%m.%Y %H:%M")
+    assert f"Сформирован: {shown} МСК" in body["html"]

@@ -12,8 +12,8 @@ import io
 import re
 from datetime import date
 
+from reports.breakdowns import Group, TrendPoint
 from reports.facts import Fact
-from reports.snapshot import Group, TrendPoint
 
 _STYLE = {
     "svg.fonttype": "none",

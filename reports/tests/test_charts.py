@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from reports.breakdowns import Group, TrendPoint
 from reports.charts import groups_svg, trend_svg
 from reports.facts import FactBook
-from reports.snapshot import Group, TrendPoint
 
 
 def test_the_trend_marks_anomalous_days_and_their_expected_level():

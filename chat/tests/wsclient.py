@@ -31,6 +31,10 @@ class ChatClient:
         first = await self.communicator.receive_output(timeout=FRAME_TIMEOUT_S)
         if first["type"] == "websocket.close":
             self.closed = first
+            # As a browser's socket ends after the close: the consumer gets its disconnect and
+            # finishes, rather than waiting on the channel layer until the test's loop is torn
+            # down (with Redis, a receive left pending there hung one teardown).
+            await self.communicator.disconnect()
             return None
         frame = json.loads(first["text"])
         self.frames.append(frame)

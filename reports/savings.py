@@ -369,6 +369,24 @@ def _rightsizing(builder: _Builder, items: list) -> dict:
     return {"rightsizing": rows, "rightsizing_more": max(0, len(items) - builder.max_rows)}
 
 
+def _production_scenario(low_risk: list, migrations: list) -> list[tuple[str, str, str, float]]:
+    """Low risk plus the moves to providers fit for production, when some moves go to Beget
+    (dev/test only): what a team with production workloads would actually carry out."""
+    production = [row for row in migrations if (row[0].target_provider or "").lower() != "beget"]
+    if not production or len(production) == len(migrations):
+        return []
+    names = sorted({_provider_name(row[0].target_provider) for row in production})
+    return [
+        (
+            "production",
+            "Без Beget",
+            f"Очистка, уменьшение и переносы только в {', '.join(names)}: для продуктивных "
+            "нагрузок; по каждому ресурсу — одно предложение с наибольшей экономией.",
+            _best_per_resource(low_risk + production),
+        )
+    ]
+
+
 def _scenarios(builder: _Builder, families: dict[str, list]) -> list[Scenario]:
     low_risk = families["cleanup"] + families["rightsizing"]
     everything = low_risk + families["migrate"] + families["other"]
@@ -379,6 +397,7 @@ def _scenarios(builder: _Builder, families: dict[str, list]) -> list[Scenario]:
             "Удалить неиспользуемое и уменьшить избыточные ресурсы, без переносов.",
             _best_per_resource(low_risk),
         ),
+        *_production_scenario(low_risk, families["migrate"]),
         (
             "all",
             "Все рекомендации",

@@ -142,3 +142,12 @@ def test_a_managed_database_sku_offered_for_a_server_counts_nowhere(tenant):
     assert snapshot.facts[everything.monthly].value == 900 + 150 + 600
     assert snapshot.facts["quality.kind_mismatch"].value == 1
     assert snapshot.facts["quality.unknown_prices"].value == 1  # the Beget VPS offer
+
+
+def test_with_moves_to_beget_a_scenario_without_them_is_offered(tenant):
+    snapshot = snapshot_build(user_id=tenant.pk, role="cfo")
+    assert [s.key for s in snapshot.savings.scenarios] == ["low_risk", "production", "all"]
+    production = snapshot.savings.scenarios[1]
+    # The IP and the stopped VM, and office's Selectel offer (its Beget one left out).
+    assert snapshot.facts[production.monthly].value == 150 + 600 + 260
+    assert "Selectel" in production.description

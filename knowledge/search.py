@@ -146,6 +146,12 @@ class KnowledgeIndex:
         ]
 
 
+@functools.lru_cache(maxsize=1)
+def approved_index() -> KnowledgeIndex:
+    """The approved notes alone (what reports quote): the same for everyone, built once."""
+    return KnowledgeIndex(list(approved_notes()))
+
+
 def knowledge_index(*, user_id: int | None, include_user_content: bool = True) -> KnowledgeIndex:
     documents = list(approved_notes())
     if user_id is not None and include_user_content:

@@ -28,6 +28,7 @@ from reports.links import pdf_link_valid
 from reports.models import AgentReport
 from reports.pdf import pdf_render
 from reports.roles import ROLE_KEYS
+from reports.selectors import report_for_signed_link
 from reports.services import report_render, report_snapshot
 
 logger = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ class ReportPdfApi(View):
         exp, sig = request.GET.get("exp", ""), request.GET.get("sig", "")
         if not pdf_link_valid(str(report_uuid), exp=exp, sig=sig):
             return error_response(PDF_NOT_FOUND, "not_found", 404)
-        report = await db_sync_to_async(AgentReport.objects.filter(uuid=report_uuid).first)()
+        report = await db_sync_to_async(report_for_signed_link)(report_uuid=report_uuid)
         if report is None:
             return error_response(PDF_NOT_FOUND, "not_found", 404)
         pdf = await sync_to_async(pdf_render, thread_sensitive=False)(html=report.html)

@@ -14,11 +14,11 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from pydantic import ValidationInfo, model_validator
 
 from llm import gateway
 from llm.errors import LLMError, LLMValidationError
+from recommendations_ai.services import MODE_LLM, text_mode
 from reports import prompts
 from reports.narrative import Narrative, narrative_problems, narrative_template
 from reports.roles import ROLES
@@ -68,18 +68,12 @@ def prompt_facts(snapshot: ReportSnapshot) -> list[dict]:
     return [{"id": f.id, "label": f.label, "value": f.display()} for f in chosen[:MAX_PROMPT_FACTS]]
 
 
-def _mode() -> str:
-    mode = settings.AI_TEXT_MODE
-    if mode == "auto":
-        return "llm" if gateway.llm_available() else "template"
-    return mode
-
-
 async def narrative_generate(
     *, snapshot: ReportSnapshot, user_id: int, deadline: float
 ) -> NarrativeResult:
     template = narrative_template(snapshot)
-    if _mode() != "llm":
+    # The recommendation texts' rule: AI_TEXT_MODE, auto meaning the model when one is set.
+    if text_mode() != MODE_LLM:
         return NarrativeResult(template, "template", note="offline: no model configured")
     facts = prompt_facts(snapshot)
     role = ROLES[snapshot.role]

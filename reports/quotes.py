@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from knowledge.search import KnowledgeIndex, approved_notes
+from knowledge.search import approved_index
 from reports.savings import Savings
 
 MAX_PER_SECTION = 3
@@ -53,7 +53,7 @@ def _queries(savings: Savings, role: str) -> dict[str, list[str]]:
 
 
 def quotes_build(*, savings: Savings, role: str) -> dict[str, list[Quote]]:
-    index = KnowledgeIndex(list(approved_notes()))
+    index = approved_index()
     quotes: dict[str, list[Quote]] = {}
     used: set[str] = set()
     for section, queries in _queries(savings, role).items():

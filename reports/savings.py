@@ -114,7 +114,8 @@ def _provider_name(key: str | None) -> str:
     return PROVIDER_NAMES.get((key or "").lower(), key or "—")
 
 
-def _best_per_resource(items: list[tuple[RecommendationFacts, int]]) -> float:
+def best_per_resource(items: list[tuple[RecommendationFacts, int]]) -> float:
+    """Monthly saving of `items`, each resource counted once with its largest offer."""
     best: dict[int, float] = {}
     for facts, resource_id in items:
         saving = facts.savings_monthly or 0.0
@@ -227,10 +228,10 @@ def _migrations(builder: _Builder, items: list) -> list[MigrationGroup]:
             (facts, resource_id)
         )
     groups = []
-    for target, rows in sorted(by_target.items(), key=lambda kv: -_best_per_resource(kv[1])):
+    for target, rows in sorted(by_target.items(), key=lambda kv: -best_per_resource(kv[1])):
         name = _provider_name(target)
         key = f"migrate.{target}"
-        monthly = _best_per_resource(rows)
+        monthly = best_per_resource(rows)
         group = MigrationGroup(
             target_provider=target,
             name=name,
@@ -315,7 +316,7 @@ def _cleanup(builder: _Builder, items: list) -> dict:
     for facts, _ in items[: builder.max_rows]:
         rid = facts.recommendation_id
         key = f"rec.{rid}"
-        age = getattr(facts, "age_days", None)
+        age = facts.age_days
         rows.append(
             CleanupItem(
                 recommendation_id=rid,
@@ -382,7 +383,7 @@ def _production_scenario(low_risk: list, migrations: list) -> list[tuple[str, st
             "Без Beget",
             f"Очистка, уменьшение и переносы только в {', '.join(names)}: для продуктивных "
             "нагрузок; по каждому ресурсу — одно предложение с наибольшей экономией.",
-            _best_per_resource(low_risk + production),
+            best_per_resource(low_risk + production),
         )
     ]
 
@@ -395,7 +396,7 @@ def _scenarios(builder: _Builder, families: dict[str, list]) -> list[Scenario]:
             "low_risk",
             "Низкий риск",
             "Удалить неиспользуемое и уменьшить избыточные ресурсы, без переносов.",
-            _best_per_resource(low_risk),
+            best_per_resource(low_risk),
         ),
         *_production_scenario(low_risk, families["migrate"]),
         (
@@ -403,7 +404,7 @@ def _scenarios(builder: _Builder, families: dict[str, list]) -> list[Scenario]:
             "Все рекомендации",
             "Очистка, уменьшение и переносы; по каждому ресурсу — одно предложение "
             "с наибольшей экономией.",
-            _best_per_resource(everything),
+            best_per_resource(everything),
         ),
     ]
     scenarios = []
@@ -436,7 +437,7 @@ def _scenarios(builder: _Builder, families: dict[str, list]) -> list[Scenario]:
 def _plan(builder: _Builder, savings: Savings, families: dict[str, list]) -> list[PlanItem]:
     plan = []
     if families["cleanup"]:
-        total = _best_per_resource(families["cleanup"])
+        total = best_per_resource(families["cleanup"])
         plan.append(
             PlanItem(
                 horizon="Эта неделя",
@@ -458,7 +459,7 @@ def _plan(builder: _Builder, savings: Savings, families: dict[str, list]) -> lis
                 saving=builder.money(
                     "plan.rightsizing",
                     "План: уменьшение ресурсов",
-                    _best_per_resource(families["rightsizing"]),
+                    best_per_resource(families["rightsizing"]),
                     "month",
                 ),
             )

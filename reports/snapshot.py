@@ -26,7 +26,7 @@ from reports.facts import Fact, FactBook, Source
 from reports.quotes import Quote, quotes_build
 from reports.role_figures import role_figures
 from reports.roles import ROLES
-from reports.savings import Savings, savings_build
+from reports.savings import Savings, best_per_resource, savings_build
 from tools import get_analytics_overview
 from tools.base import lookups_shared
 
@@ -201,11 +201,9 @@ def _kpis(book: FactBook, overview: get_analytics_overview.Result) -> list[str]:
 def _savings_kpis(book: FactBook, savings: Savings, families: dict[str, list]) -> list[str]:
     src = book.sources["recommendations"]
     pending = [row for rows in families.values() for row in rows]
-    best: dict[int, float] = {}
-    for facts, resource_id in pending:
-        best[resource_id] = max(best.get(resource_id, 0.0), facts.savings_monthly or 0.0)
-    total = sum(best.values())
-    cleanup = sum(f.savings_monthly or 0 for f, _ in families["cleanup"])
+    total = best_per_resource(pending)
+    # As the plan and the scenarios count it: a resource once.
+    cleanup = best_per_resource(families["cleanup"])
     spent = sum(f.wasted_rub or 0 for f, _ in families["cleanup"])
     ids = [
         book.add(

@@ -6,6 +6,7 @@ import asyncio
 import time
 from dataclasses import asdict, dataclass, field
 
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection
 
@@ -43,11 +44,16 @@ def _channel_layer() -> dict:
     layer = get_channel_layer()
 
     async def round_trip() -> None:
-        channel = await layer.new_channel("readiness.")
+        # The default prefix: channels_redis reads every process-local channel through one
+        # list per prefix, so a channel of its own prefix would wait behind the sockets'.
+        channel = await layer.new_channel()
         await layer.send(channel, {"type": "readiness.ping"})
         await asyncio.wait_for(layer.receive(channel), timeout=2.0)
 
-    asyncio.run(round_trip())
+    # On the server's own event loop (async_to_sync from the view's thread gets there):
+    # channels_redis refuses a receive() from a second loop while an open chat socket is
+    # receiving on the first one, so a fresh loop here failed readiness on every busy worker.
+    async_to_sync(round_trip)()
     return {"backend": type(layer).__name__}
 
 

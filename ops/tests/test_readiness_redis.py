@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 import pytest
@@ -39,3 +40,26 @@ def test_readiness_reaches_the_configured_database():
         "mysql" if os.environ.get("DATABASE_URL", "").startswith("mysql") else "sqlite"
     )
     assert database["detail"] == {"vendor": expected_vendor}
+
+
+async def test_readiness_stays_ready_while_a_chat_socket_listens_on_the_same_layer():
+    """A worker with an open chat socket has a receive() running on its event loop; the
+    readiness round trip must share that loop, not fail with 'two event loops'."""
+    from asgiref.sync import sync_to_async
+    from channels.layers import get_channel_layer
+
+    from ops.readiness import readiness_checks
+
+    layer = get_channel_layer()
+    # A consumer's channel, as channels names it.
+    listening_on = await layer.new_channel()
+    listening = asyncio.ensure_future(layer.receive(listening_on))
+    try:
+        await asyncio.sleep(0.05)
+        checks = {c["name"]: c for c in await sync_to_async(readiness_checks)()}
+        assert checks["channel_layer"]["ok"] is True, checks["channel_layer"]
+        # The socket's own messages still reach it.
+        await layer.send(listening_on, {"type": "chat.ping"})
+        assert (await asyncio.wait_for(listening, timeout=2))["type"] == "chat.ping"
+    finally:
+        listening.cancel()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.error
 import urllib.request
 
 import pytest
@@ -147,8 +148,13 @@ def test_the_live_agent_runs_on_the_servers_of_this_test_pass(agent):
     ready = urllib.request.Request(
         f"{agent.base_url}/v1/readiness", headers={"Authorization": f"Bearer {SERVICE_TOKEN}"}
     )
-    with urllib.request.urlopen(ready, timeout=5) as response:
-        checks = {check["name"]: check for check in json.loads(response.read())["checks"]}
+    try:
+        with urllib.request.urlopen(ready, timeout=5) as response:
+            body = json.loads(response.read())
+    except urllib.error.HTTPError as refused:
+        # A 503 names its failing check: say which, not just the status.
+        raise AssertionError(refused.read().decode()) from None
+    checks = {check["name"]: check for check in body["checks"]}
     real_servers = os.environ.get("DATABASE_URL", "").startswith("mysql")
     assert checks["database"]["detail"]["vendor"] == ("mysql" if real_servers else "sqlite")
     layer = checks["channel_layer"]["detail"]["backend"]

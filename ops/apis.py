@@ -3,11 +3,13 @@ from __future__ import annotations
 import hmac
 
 from django.conf import settings
+from django.http import JsonResponse
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ops.readiness import readiness_checks
+from ops.views import ServiceGetView
 
 
 class RootApi(APIView):
@@ -17,11 +19,17 @@ class RootApi(APIView):
         )
 
 
-class HealthApi(APIView):
-    """Liveness: that the process answers, and which build. Nothing about its configuration."""
+class HealthApi(ServiceGetView):
+    """Liveness: that the process answers, and which build. Nothing about its configuration.
 
-    def get(self, request):
-        return Response(
+    On the fast path (ops.service_api.FAST_PATH_PREFIXES): no thread, no middleware chain, so
+    a probe waits for nothing but the event loop. A sync DRF view queued behind the text
+    requests' work and answered in 0.5–0.7 s at p99 under load, long enough for a liveness
+    probe to restart a healthy worker.
+    """
+
+    async def get(self, request):
+        return JsonResponse(
             {"status": "healthy", "service": settings.SERVICE_NAME, "version": settings.VERSION}
         )
 

@@ -28,7 +28,8 @@ from ops.security import ResponseSecurity
 
 logger = logging.getLogger(__name__)
 
-FAST_PATH_PREFIXES = ("/v1/generate/",)
+# The InfraZen app's REST calls, and liveness (ops.apis.HealthApi).
+FAST_PATH_PREFIXES = ("/v1/generate/", "/v1/health")
 QUERY_REFUSED_MESSAGE = "Строка запроса не в кодировке UTF-8"
 
 

@@ -1,4 +1,4 @@
-"""The base of the service's server-to-server endpoints: POST only, refusals in one shape."""
+"""The bases of the service's fast-path endpoints: one method set each, refusals in one shape."""
 
 from __future__ import annotations
 
@@ -7,15 +7,26 @@ from django.views import View
 from ops.errors import error_response
 
 
-class ServicePostView(View):
-    """An async view answering POST; any other method gets the JSON 405 with `Allow`."""
+class _ServiceView(View):
+    """An async view; a method it does not answer gets the JSON 405 with `Allow`."""
 
-    http_method_names = ["post"]
+    allowed = "POST"
 
     async def http_method_not_allowed(self, request, *args, **kwargs):
         return error_response(
-            "Метод не поддерживается: используйте POST",
+            f"Метод не поддерживается: используйте {self.allowed}",
             "method_not_allowed",
             405,
-            headers={"Allow": "POST"},
+            headers={"Allow": self.allowed},
         )
+
+
+class ServicePostView(_ServiceView):
+    http_method_names = ["post"]
+    allowed = "POST"
+
+
+class ServiceGetView(_ServiceView):
+    # HEAD answers as GET does (View.setup), the body left out by the server.
+    http_method_names = ["get", "head"]
+    allowed = "GET, HEAD"

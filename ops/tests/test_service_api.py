@@ -45,10 +45,32 @@ async def test_the_text_endpoint_is_served_without_the_admin_middleware(token, c
 
 
 async def test_other_paths_still_take_the_whole_chain(chain_requests):
-    response = await AsyncClient().get("/v1/health")
+    response = await AsyncClient().get("/v1/readiness")
 
     assert response.status_code == 200
-    assert chain_requests == ["/v1/health"]
+    assert chain_requests == ["/v1/readiness"]
+
+
+async def test_liveness_takes_the_fast_path_with_the_same_headers(chain_requests):
+    """A probe waits for nothing but the event loop: no thread, no middleware chain."""
+    response = await AsyncClient().get("/v1/health", headers={"X-Request-ID": "probe-1"})
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "healthy"
+    assert chain_requests == []
+    assert response["X-Request-ID"] == "probe-1"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(("method", "status"), [("head", 200), ("post", 405), ("delete", 405)])
+async def test_liveness_answers_get_and_head_only(method, status):
+    response = await getattr(AsyncClient(), method)("/v1/health")
+
+    assert response.status_code == status
+    if status == 405:
+        assert response["Allow"] == "GET, HEAD"
+        assert response.json()["code"] == "method_not_allowed"
 
 
 async def test_an_unknown_path_under_the_prefix_gets_the_json_404(token, chain_requests):
@@ -140,13 +162,14 @@ async def test_service_requests_do_their_database_work_on_the_long_lived_thread(
 
 
 async def test_other_requests_still_get_a_thread_each(request_threads):
+    # Liveness is on the fast path (test_liveness_takes_the_fast_path_with_the_same_headers).
     import threading
 
     from asgiref.sync import sync_to_async
 
     for _ in range(2):
-        status, _ = await asgi_request("/v1/health")
-        assert status == 200
+        status, _ = await asgi_request("/v1/readiness")
+        assert status in (200, 503)
 
     long_lived = await sync_to_async(threading.get_ident)()
     assert long_lived not in request_threads

@@ -10,10 +10,11 @@ PY := $(VENV)/bin/python
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: help test test-fast test-servers lint fmt demo demo-check bench clean system-packages
+.PHONY: help test test-fast test-servers lint fmt demo demo-check serve bench clean system-packages
 
 help:
 	@echo "make demo        serve the agent on 127.0.0.1:$${AGENT_PORT:-8001} (SQLite, offline LLM unless a key is set)"
+	@echo "make serve       production launcher: AGENT_WORKERS daphne workers on AGENT_BIND:AGENT_PORT (deploy/README.md)"
 	@echo "make demo-check  start the demo on a free port, check /v1/health and /v1/readiness, stop"
 	@echo "make test        ruff, fast suite on SQLite, then the full suite on real MariaDB + Redis"
 	@echo "make lint | fmt | bench | clean"
@@ -60,6 +61,10 @@ fmt: $(DEV_STAMP)
 
 demo: $(RUNTIME_STAMP)
 	$(PY) scripts/demo.py serve
+
+# What deploy/systemd/infrazen-agent.service runs (without make: see deploy/README.md).
+serve: $(RUNTIME_STAMP)
+	exec $(PY) scripts/serve.py
 
 demo-check: $(RUNTIME_STAMP)
 	$(PY) scripts/demo.py check

@@ -1,12 +1,14 @@
-"""Serve the agent with several daphne processes on one port (daphne has no workers of its own).
+"""`make serve`: the agent's production launcher, several daphne workers on one port.
 
+    python scripts/serve.py                      # AGENT_WORKERS (default: one per core)
     python scripts/serve.py --workers 2 -b 127.0.0.1 -p 8001
 
-This process binds the listening socket and starts N `daphne --fd` children that all accept
-from it; the kernel hands each new connection to whichever child takes it first, so a child
-busy on its event loop leaves new connections to an idle one. It forwards SIGTERM/SIGINT to
-the children and exits when any child does (with its code), so a supervisor (systemd,
-docker) restarts the whole set.
+This process binds the listening socket (AGENT_BIND, default loopback; AGENT_PORT, default
+8001) and starts N `daphne --fd` children that all accept from it; the kernel hands each new
+connection to whichever child takes it first, so a child busy on its event loop leaves new
+connections to an idle one. It keeps N of them serving (scripts/workers.py): a dead worker
+is started again while the others serve, SIGHUP replaces them one at a time, SIGTERM stops
+them all after their drain.
 
 A chat's tabs must share one channel layer: several workers need REDIS_URL (the in-memory
 layer lives inside one process). The script refuses to start more than one worker without
@@ -22,7 +24,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -32,10 +33,14 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPLICATION = "agentsite.asgi:application"
+if str(ROOT) not in sys.path:  # run as a script: scripts/ is on the path, the project is not
+    sys.path.insert(0, str(ROOT))
+
+from scripts.workers import APPLICATION, Supervisor, processes_stop, say  # noqa: E402
+
 BACKLOG = 1024
-# More than CHAT_SHUTDOWN_GRACE_S (15 s): a worker first lets running answers finish.
-STOP_TIMEOUT_S = 30.0
+# Re-exported for the tests and benchmarks that start and stop the agent.
+__all__ = ["agent_command", "agent_spawn", "agent_wait_ready", "processes_stop", "serve"]
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -104,62 +109,24 @@ def agent_wait_ready(process: subprocess.Popen, *, port: int, timeout: float) ->
     raise RuntimeError(f"the agent did not answer in {timeout:g} s")
 
 
-def daphne_command(fd: int, extra: list[str]) -> list[str]:
-    daphne = Path(sys.executable).with_name("daphne")
-    return [str(daphne), "--fd", str(fd), *extra, APPLICATION]
-
-
-def processes_stop(children: list[subprocess.Popen], *, timeout: float = STOP_TIMEOUT_S) -> None:
-    """SIGTERM each, wait for them together up to `timeout`, then kill the ones left."""
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    until = time.monotonic() + timeout
-    for child in children:
-        try:
-            child.wait(timeout=max(0.1, until - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-
-
 def serve(*, host: str, port: int, workers: int, extra: list[str]) -> int:
     sock = listening_socket(host, port)
-    fd = sock.fileno()
-    children = [
-        subprocess.Popen(daphne_command(fd, extra), cwd=ROOT, pass_fds=(fd,))
-        for _ in range(workers)
-    ]
-    sock.close()  # the children hold it now
+    say(f"{workers} daphne workers on http://{host}:{port}")
+    return Supervisor(sock=sock, workers=workers, extra=extra).run()
 
-    def forward(signum, _frame):
-        raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, forward)
-    print(
-        f"serve: {workers} daphne workers on http://{host}:{port} "
-        f"(pids {', '.join(str(c.pid) for c in children)})",
-        flush=True,
-    )
-    try:
-        while True:
-            for child in children:
-                code = child.poll()
-                if code is not None:
-                    print(f"serve: worker {child.pid} exited with {code}; stopping", flush=True)
-                    return code or 1
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        processes_stop(children)
+def _workers_default() -> int:
+    """AGENT_WORKERS; else one per core with REDIS_URL (tabs share it), one without."""
+    if os.environ.get("AGENT_WORKERS"):
+        return int(os.environ["AGENT_WORKERS"])
+    return (os.cpu_count() or 1) if os.environ.get("REDIS_URL") else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("-b", "--bind", default="127.0.0.1")
-    parser.add_argument("-p", "--port", type=int, default=int(os.environ.get("AGENT_PORT", 8001)))
+    parser.add_argument("--workers", type=int, default=_workers_default())
+    parser.add_argument("-b", "--bind", default=os.environ.get("AGENT_BIND") or "127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=int(os.environ.get("AGENT_PORT") or 8001))
     parser.add_argument(
         "--per-process-channel-layer",
         action="store_true",

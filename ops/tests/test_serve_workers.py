@@ -77,3 +77,99 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "Z"
+
+
+def _serving(tmp_path: Path, *, workers: int = 2, extra: tuple[str, ...] = ()):
+    """The supervisor on a free port, its output in a file (read by `_output`)."""
+    port = free_port()
+    log = tmp_path / "serve.log"
+    parent = subprocess.Popen(
+        [*SERVE, "--workers", str(workers), "-p", str(port), "--per-process-channel-layer", *extra],
+        cwd=ROOT,
+        env=env_without_redis(tmp_path),
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    parent.log = log
+    return parent, port
+
+
+def _output(parent) -> str:
+    return parent.log.read_text(errors="replace")
+
+
+def _health(port: int) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health", timeout=2) as r:
+            return r.status
+    except OSError:
+        return 0
+
+
+def _until(predicate, timeout: float = 30.0):
+    until = time.monotonic() + timeout
+    while time.monotonic() < until:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    return predicate()
+
+
+def _all_serving(parent) -> bool:
+    """Every worker has said it listens (a second one may still be starting before that)."""
+    return _until(lambda: "workers, pids" in _output(parent), timeout=60)
+
+
+def _stopped(parent: subprocess.Popen) -> str:
+    if parent.poll() is None:
+        parent.send_signal(signal.SIGTERM)
+        try:
+            parent.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            parent.kill()
+            parent.wait()
+    return _output(parent)
+
+
+def test_a_killed_worker_is_started_again_while_the_other_serves(tmp_path):
+    parent, port = _serving(tmp_path)
+    try:
+        assert _all_serving(parent)
+        killed, kept = children_of(parent.pid)
+        os.kill(killed, signal.SIGKILL)
+        # The survivor answers at once; the slot gets a new worker.
+        statuses = [_health(port) for _ in range(20)]
+        assert statuses == [200] * 20
+        workers = _until(
+            lambda: (w := children_of(parent.pid)) and len(w) == 2 and killed not in w and w
+        )
+        assert kept in workers and killed not in workers
+        assert _until(lambda: "starting another" in _output(parent))
+        assert parent.poll() is None
+    finally:
+        output = _stopped(parent)
+    assert f"worker {killed} (slot" in output
+
+
+def test_a_reload_replaces_every_worker_without_a_refused_request(tmp_path):
+    parent, port = _serving(tmp_path)
+    try:
+        assert _all_serving(parent)
+        before = set(children_of(parent.pid))
+        parent.send_signal(signal.SIGHUP)
+        statuses = []
+        assert _until(
+            lambda: statuses.append(_health(port)) or "reload done" in _output(parent), timeout=90
+        )
+        after = set(children_of(parent.pid))
+        assert len(after) == 2 and not after & before, (before, after)
+        assert statuses and set(statuses) == {200}, statuses
+    finally:
+        _stopped(parent)
+
+
+def test_a_worker_that_cannot_start_stops_the_service_instead_of_looping(tmp_path):
+    parent, _ = _serving(tmp_path, workers=1, extra=("--no-such-daphne-option",))
+    assert parent.wait(timeout=60) == 1
+    assert "did not start; stopping" in _output(parent)

@@ -13,7 +13,13 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from ops.settings_guard import environment_normalise, production_problems
+from llm import providers as llm_providers
+from ops.settings_guard import (
+    environment_normalise,
+    log_level_normalise,
+    production_problems,
+    vector_store_check,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = "0.2.0"
@@ -34,7 +40,7 @@ DEV_DJANGO_SECRET = "dev-only-django-secret-key-not-for-production"
 # an unknown one stops the start rather than falling back to development defaults.
 AGENT_ENV = environment_normalise(value=env.str("AGENT_ENV", default="") or "dev")
 _prod = AGENT_ENV == "prod"
-AGENT_PORT = env.int("AGENT_PORT", default=8001)
+# AGENT_PORT belongs to the launchers (scripts/serve.py, scripts/demo.py); not read here.
 # Off by default everywhere: Django's debug pages show settings and source to whoever reaches
 # the port, and `make demo` is often the first thing put on a network. Refused in prod.
 DEBUG = env.bool("DEBUG", default=False)
@@ -186,17 +192,31 @@ else:
     }
 
 # --- LLM ----------------------------------------------------------------------------------
+# Providers are presets of the one seam (llm.providers): each an OpenAI-compatible endpoint,
+# the key it needs and its default models. A configuration that cannot work stops the start
+# (below), so a key that is set never leaves the service silently offline.
 OPENROUTER_API_KEY = env.str("OPENROUTER_API_KEY", default="")
-LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+ANTHROPIC_API_KEY = env.str("ANTHROPIC_API_KEY", default="")
+# The key of openai_compatible, and of any provider whose own key is not set.
 LLM_API_KEY = env.str("LLM_API_KEY", default="")
-_default_provider = "offline"
-if OPENROUTER_API_KEY:
-    _default_provider = "openrouter"
-elif LLM_BASE_URL:
-    _default_provider = "openai_compatible"
-LLM_PROVIDER = env.str("LLM_PROVIDER", default=_default_provider)
-LLM_MODEL_TEXT = env.str("LLM_MODEL_TEXT", default="openai/gpt-4o-mini")
-LLM_MODEL_VISION = env.str("LLM_MODEL_VISION", default="openai/gpt-4o")
+# Wins over the provider's own endpoint (a proxy, a test server).
+LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
+OLLAMA_BASE_URL = env.str("OLLAMA_BASE_URL", default="")
+_llm_keys = {
+    "OPENROUTER_API_KEY": OPENROUTER_API_KEY,
+    "OPENAI_API_KEY": OPENAI_API_KEY,
+    "ANTHROPIC_API_KEY": ANTHROPIC_API_KEY,
+    "LLM_API_KEY": LLM_API_KEY,
+}
+_llm_provider_given = env.str("LLM_PROVIDER", default="")
+# Unset: the provider whose key is set (llm.providers.provider_default), else offline.
+LLM_PROVIDER = llm_providers.provider_normalise(
+    value=_llm_provider_given
+) or llm_providers.provider_default(keys=_llm_keys, llm_base_url=LLM_BASE_URL)
+_llm_preset = llm_providers.PRESETS.get(LLM_PROVIDER, llm_providers.PRESETS["offline"])
+LLM_MODEL_TEXT = env.str("LLM_MODEL_TEXT", default=_llm_preset.model_text)
+LLM_MODEL_VISION = env.str("LLM_MODEL_VISION", default=_llm_preset.model_vision)
 LLM_FALLBACK_MODELS = env.list("LLM_FALLBACK_MODELS", default=[])
 # Models that accept images; a vision call is only ever routed to one of these.
 LLM_VISION_MODELS = env.list("LLM_VISION_MODELS", default=[]) or [LLM_MODEL_VISION]
@@ -215,8 +235,24 @@ LLM_PRICES = env.json(
         "gpt-4o": [2.50, 10.00],
         "anthropic/claude-3-5-sonnet-20241022": [3.00, 15.00],
         "anthropic/claude-3.5-sonnet": [3.00, 15.00],
+        "claude-haiku-4-5": [1.00, 5.00],
     },
 )
+_llm_problems = llm_providers.startup_problems(
+    provider_given=bool(_llm_provider_given.strip()),
+    provider=LLM_PROVIDER,
+    keys=_llm_keys,
+    llm_base_url=LLM_BASE_URL,
+    ollama_base_url=OLLAMA_BASE_URL,
+    models=[LLM_MODEL_TEXT, LLM_MODEL_VISION, *LLM_FALLBACK_MODELS],
+)
+if _llm_problems:
+    # In every environment: a dev start on a broken configuration would only look online.
+    raise ImproperlyConfigured(
+        "The language model configuration cannot work: " + "; ".join(_llm_problems)
+    )
+# Accepted for InfraZen's old agent env and ignored: knowledge search is BM25 in process.
+VECTOR_STORE = vector_store_check(value=env.str("VECTOR_STORE", default=""))
 
 # --- Scenario settings ----------------------------------------------------------------------
 AI_TEXT_MODE = env.str("AI_TEXT_MODE", default="auto")  # auto | template | llm
@@ -385,7 +421,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "ops.errors.exception_handler",
 }
 
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOG_LEVEL = log_level_normalise(value=env.str("LOG_LEVEL", default="INFO"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

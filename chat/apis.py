@@ -1,5 +1,6 @@
-"""REST side of the chat: POST /v1/chat/start (product description §9), and the screenshot
-upload the InfraZen browser client uses (facts §3.6, §3.7; the rules live in chat.images).
+"""REST side of the chat: POST /v1/chat/start (product description §9), the screenshot
+upload the InfraZen browser client uses (facts §3.6, §3.7; the rules live in chat.images),
+and the open-socket count InfraZen's agent answered on GET /v1/chat/connections (facts §3.5).
 
 The caller holds a chat token minted by InfraZen (facts §3.3), sent as `Authorization: Bearer`
 (or `token` in the body). The session is the one the token's scope maps to (facts §3.10):
@@ -12,14 +13,16 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import JsonResponse
 from django.utils.cache import patch_vary_headers
+from django.views import View
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat import images
+from chat import frames, images
 from chat.auth import (
     CLOSE_UNAUTHORIZED,
     REASON_TOKEN_REQUIRED,
@@ -31,9 +34,10 @@ from chat.auth import (
     origin_allowed,
     token_decode,
 )
+from chat.consumers import open_sockets_count
 from chat.services import chat_session_open
 from ops.client_ip import client_ip
-from ops.errors import error_body
+from ops.errors import error_body, error_response
 
 logger = logging.getLogger(__name__)
 
@@ -218,4 +222,31 @@ class ChatImageStatusApi(_BrowserCorsMixin, APIView):
                 "age_seconds": age,
                 "expires_in": max(0, settings.CHAT_IMAGE_TTL_S - age),
             }
+        )
+
+
+class ChatConnectionsApi(View):
+    """`{"active_connections": <int>, "timestamp": "<naive UTC ISO>"}`, without
+    authentication, as InfraZen's agent answered it (a number, no user or session).
+
+    The count is of this worker process's open chat sockets: with several workers
+    (scripts/serve.py), each answers for itself and the caller reaches whichever one the
+    kernel hands the connection to. The old agent was one process, so its number was the
+    service's. Async, so the consumers' registry is read on the event loop that changes it,
+    never from a thread mid-change.
+    """
+
+    http_method_names = ["get", "head"]
+
+    async def get(self, request):
+        return JsonResponse(
+            {"active_connections": open_sockets_count(), "timestamp": frames.timestamp()}
+        )
+
+    async def http_method_not_allowed(self, request, *args, **kwargs):
+        return error_response(
+            "Метод не поддерживается: используйте GET",
+            "method_not_allowed",
+            405,
+            headers={"Allow": "GET, HEAD"},
         )

@@ -101,6 +101,12 @@ LAYER_RETRY_MAX_S = 5.0
 LAYER_CALL_TIMEOUT_S = 5.0
 
 
+def open_sockets_count() -> int:
+    """The chat sockets open in this process: accepted, authenticated, serving a session.
+    Read it on the event loop, which is the only place `_LOCAL` changes."""
+    return sum(len(sockets) for sockets in _LOCAL.values())
+
+
 def _skippable(event: dict[str, Any]) -> bool:
     return event.get("frame", {}).get("type") in _SKIPPABLE_ALONE
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from chat.apis import ChatImageStatusApi, ChatImageUploadApi, ChatStartApi
+from chat.apis import ChatConnectionsApi, ChatImageStatusApi, ChatImageUploadApi, ChatStartApi
 
 urlpatterns = [
     # Authenticated by the chat token in the Authorization header, not by a cookie: no CSRF.
@@ -11,4 +11,6 @@ urlpatterns = [
     # The stock InfraZen client uploads with no cookie and no token (see chat.images).
     path("v1/chat/upload", csrf_exempt(ChatImageUploadApi.as_view())),
     path("v1/chat/image/<str:image_id>", ChatImageStatusApi.as_view()),
+    # No cookie, no state: a wrong method gets the JSON 405, not the CSRF refusal.
+    path("v1/chat/connections", csrf_exempt(ChatConnectionsApi.as_view())),
 ]

@@ -50,6 +50,7 @@ from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
+from llm import providers
 from llm.errors import LLMDeadlineExceeded, LLMError, LLMUnavailable, LLMValidationError
 from llm.models import LLMCall
 from llm.redact import messages_scrub
@@ -76,14 +77,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-OFFLINE = "offline"
-PROVIDER_BASE_URLS = {
-    "openrouter": "https://openrouter.ai/api/v1",
-    "openai": "https://api.openai.com/v1",
-    "ollama": "http://127.0.0.1:11434/v1",
-    "openai_compatible": "",
-    OFFLINE: "",
-}
+OFFLINE = providers.OFFLINE
 # Local servers ignore the key, but the SDK refuses to build a client without one.
 _KEYLESS_PLACEHOLDER = "unused"
 _TRANSIENT = {
@@ -156,30 +150,39 @@ class _Route:
     provider: str
     base_url: str
     api_key: str
+    api_key_from: str | None  # the setting's name, never its value
+
+
+def _keys() -> dict[str, str]:
+    return {name: getattr(settings, name, "") for name in providers.KEY_SETTINGS}
 
 
 def _route() -> _Route:
-    provider = (settings.LLM_PROVIDER or OFFLINE).strip().lower()
-    base_url = settings.LLM_BASE_URL or PROVIDER_BASE_URLS.get(provider, "")
-    api_key = settings.OPENROUTER_API_KEY if provider == "openrouter" else settings.LLM_API_KEY
-    return _Route(provider=provider, base_url=base_url, api_key=api_key)
+    """The provider's endpoint and key (llm.providers), from the settings of this moment."""
+    provider = providers.provider_normalise(value=settings.LLM_PROVIDER or OFFLINE)
+    keys = _keys()
+    return _Route(
+        provider=provider,
+        base_url=providers.base_url(
+            provider=provider,
+            llm_base_url=settings.LLM_BASE_URL,
+            ollama_base_url=settings.OLLAMA_BASE_URL,
+        ),
+        api_key=providers.api_key(provider=provider, keys=keys),
+        api_key_from=providers.api_key_source(provider=provider, keys=keys),
+    )
 
 
 def _problems(route: _Route) -> list[str]:
-    if route.provider == OFFLINE:
-        return []
-    if route.provider not in PROVIDER_BASE_URLS:
-        known = ", ".join(sorted(PROVIDER_BASE_URLS))
-        return [f"unknown LLM_PROVIDER {route.provider!r} (known: {known})"]
-    problems = []
-    if route.provider == "openrouter" and not route.api_key:
-        problems.append("LLM_PROVIDER=openrouter needs OPENROUTER_API_KEY")
-    if route.provider == "openai" and not route.api_key:
-        problems.append("LLM_PROVIDER=openai needs LLM_API_KEY")
-    if route.provider == "openai_compatible" and not settings.LLM_BASE_URL:
-        problems.append("LLM_PROVIDER=openai_compatible needs LLM_BASE_URL")
-    if route.base_url and urlparse(route.base_url).scheme not in ("http", "https"):
-        problems.append("LLM_BASE_URL must be an http(s) URL")
+    problems = providers.provider_problems(
+        provider=route.provider,
+        keys=_keys(),
+        llm_base_url=settings.LLM_BASE_URL,
+        ollama_base_url=settings.OLLAMA_BASE_URL,
+        models=[settings.LLM_MODEL_TEXT, settings.LLM_MODEL_VISION, *settings.LLM_FALLBACK_MODELS],
+    )
+    if route.provider == OFFLINE or route.provider not in providers.PRESETS:
+        return problems
     if not settings.LLM_MODEL_TEXT:
         problems.append("LLM_MODEL_TEXT is empty")
     if settings.LLM_MODEL_VISION not in settings.LLM_VISION_MODELS:
@@ -192,7 +195,8 @@ def _problems(route: _Route) -> list[str]:
 
 
 def describe_config() -> dict:
-    """The LLM configuration for /v1/readiness. Never contains keys."""
+    """The LLM configuration for /v1/readiness and the startup log. Never contains keys:
+    `api_key_from` names the setting the key is read from."""
     route = _route()
     return {
         "provider": route.provider,
@@ -201,6 +205,7 @@ def describe_config() -> dict:
         "fallback_models": list(settings.LLM_FALLBACK_MODELS),
         "offline": route.provider == OFFLINE,
         "base_url_host": urlparse(route.base_url).hostname if route.base_url else None,
+        "api_key_from": route.api_key_from,
         "problems": _problems(route),
     }
 

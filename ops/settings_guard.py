@@ -45,6 +45,37 @@ def environment_normalise(*, value: str) -> str:
     return normalised
 
 
+# Levels LOG_LEVEL may name (any case), as the logging module spells them.
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL")
+# VECTOR_STORE values InfraZen's agent env and product description use. None of them changes
+# anything: the knowledge search is BM25 in this process (knowledge/).
+VECTOR_STORES = ("", "none", "bm25", "chroma", "pgvector", "faiss")
+
+
+def log_level_normalise(*, value: str) -> str:
+    """LOG_LEVEL in upper case; ImproperlyConfigured for a level logging does not know (it
+    would otherwise stop the start inside dictConfig with no name of the key)."""
+    level = value.strip().upper() or "INFO"
+    if level not in LOG_LEVELS:
+        raise ImproperlyConfigured(
+            f"LOG_LEVEL={value!r} is not a log level: use DEBUG, INFO, WARNING, ERROR or CRITICAL"
+        )
+    return level
+
+
+def vector_store_check(*, value: str) -> str:
+    """VECTOR_STORE as given, when it is one of the values InfraZen's env uses; it has no
+    effect. Anything else is refused: whoever sets it expects a store this service lacks."""
+    if value.strip().lower() not in VECTOR_STORES:
+        accepted = ", ".join(v for v in VECTOR_STORES if v)
+        raise ImproperlyConfigured(
+            f"VECTOR_STORE={value!r} is not supported: the knowledge search is BM25 inside the "
+            f"service and uses no vector store. Unset VECTOR_STORE (accepted and ignored: "
+            f"{accepted})"
+        )
+    return value.strip().lower()
+
+
 def secret_key_strong(*, key: str) -> bool:
     return (
         len(key) >= SECRET_KEY_MIN_LENGTH

@@ -44,11 +44,16 @@ if settings.SERVE_STATIC:
 
     http_app = StaticFilesHandler(django_asgi_app)
 
-application = ProtocolTypeRouter(
-    {
-        "http": http_app,
-        "websocket": URLRouter(websocket_urlpatterns),
-    }
+from ops.script_prefix import ScriptPrefixApp  # noqa: E402
+
+application = ScriptPrefixApp(
+    ProtocolTypeRouter(
+        {
+            "http": http_app,
+            "websocket": URLRouter(websocket_urlpatterns),
+        }
+    ),
+    prefix=settings.FORCE_SCRIPT_NAME,
 )
 
 

@@ -14,6 +14,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from llm import providers as llm_providers
+from ops.public_url import script_name_from
 from ops.settings_guard import (
     environment_normalise,
     log_level_normalise,
@@ -85,6 +86,16 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_SECURE = _prod
 CSRF_COOKIE_SECURE = _prod
+# Behind nginx the service is https://<host>/agent/ (AGENT_PUBLIC_URL): the admin's links,
+# redirects and static URLs carry that prefix, and its cookies stay on it, apart from the
+# InfraZen app's own on the same host. nginx passes the prefix on (ops.script_prefix); a
+# request straight to the workers (loopback) has none and is served the same.
+# AGENT_SCRIPT_NAME overrides the prefix taken from AGENT_PUBLIC_URL ("" for none).
+FORCE_SCRIPT_NAME = script_name_from(
+    public_url=env.str("AGENT_PUBLIC_URL", default=""),
+    override=env.str("AGENT_SCRIPT_NAME", default=None),
+)
+SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = f"{FORCE_SCRIPT_NAME or ''}/"
 # Origins (scheme://host) allowed to POST forms, e.g. https://infrazen.ru when nginx does not
 # pass the browser's Host header on. Default: none beyond the request's own host.
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -405,10 +416,12 @@ TEMPLATES = [
     }
 ]
 
+# Relative: Django puts the script name in front (/agent/static/ behind nginx).
 STATIC_URL = "static/"
 # The project's own static files, when it has any (the admin's come with Django).
 STATICFILES_DIRS = [d for d in [BASE_DIR / "static"] if d.is_dir()]
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+# Where `collectstatic` puts them: nginx serves /agent/static/ from here in production.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "staticfiles")))
 # daphne does not serve static files; in dev the ASGI app does it (see asgi.py), in prod nginx.
 SERVE_STATIC = env.bool("SERVE_STATIC", default=not _prod)
 

@@ -2,7 +2,9 @@
 # Install the Debian packages `make test` needs when they are missing: the real servers for
 # the second test pass (MariaDB, Redis), headless Chromium for the browser tests, venv
 # support for python3, Pango and DejaVu fonts for WeasyPrint's PDFs (Cyrillic), and
-# poppler-utils (pdftotext) for the tests that read the PDFs back. Does nothing when everything is there.
+# poppler-utils (pdftotext) for the tests that read the PDFs back, and the deploy kit's real
+# parts: nginx, openssl (a test certificate) and systemd (systemd-analyze verify).
+# Does nothing when everything is there.
 #   scripts/ensure_system_packages.sh [package ...]   (default: all of them)
 set -euo pipefail
 
@@ -10,7 +12,7 @@ set -euo pipefail
 export PATH="$PATH:/usr/sbin:/usr/local/sbin:/sbin"
 
 wanted=("$@")
-[ ${#wanted[@]} -gt 0 ] || wanted=(mariadb-server redis-server chromium python3-venv libpangoft2-1.0-0 fonts-dejavu-core poppler-utils)
+[ ${#wanted[@]} -gt 0 ] || wanted=(mariadb-server redis-server chromium python3-venv libpangoft2-1.0-0 fonts-dejavu-core poppler-utils nginx openssl systemd)
 
 have() { command -v "$1" >/dev/null 2>&1; }
 installed() {
@@ -21,6 +23,9 @@ installed() {
     python3-venv) python3 -c 'import ensurepip, venv' >/dev/null 2>&1 ;;
     libpangoft2-1.0-0 | fonts-dejavu-core) dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" ;;
     poppler-utils) have pdftotext ;;
+    nginx) have nginx ;;
+    openssl) have openssl ;;
+    systemd) have systemd-analyze ;;
     *) echo "ensure_system_packages: unknown package $1" >&2; return 1 ;;
   esac
 }

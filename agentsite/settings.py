@@ -285,6 +285,9 @@ CHAT_MAX_ANSWER_TOKENS = env.int("CHAT_MAX_ANSWER_TOKENS", default=900)
 # On SIGTERM (a deploy) answers still running may finish for this many seconds; the rest are
 # stored with what was streamed and a restart marker (chat.engine.answers_drain).
 CHAT_SHUTDOWN_GRACE_S = env.float("CHAT_SHUTDOWN_GRACE_S", default=15.0)
+# While an answer streams, what it has streamed so far is stored (marked interrupted) at most
+# this often, so a worker killed mid-answer loses no more than that (chat.engine; 0: never).
+CHAT_CHECKPOINT_S = env.float("CHAT_CHECKPOINT_S", default=2.0)
 # The history sent to the model: the latest messages that fit this many tokens.
 CHAT_HISTORY_TOKEN_BUDGET = env.int("CHAT_HISTORY_TOKEN_BUDGET", default=3000)
 # Streamed text is sent at most this often per answer, the first piece at once. Ten updates

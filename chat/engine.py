@@ -12,6 +12,8 @@ An answer always ends in exactly one final `assistant` frame and one stored mess
   stopped  what was streamed + STOPPED_MARKER (the upstream stream is closed at once)
   failed   what was streamed + FAILED_MARKER, after an `error` frame (RESTART_MARKER when
            the process was shutting down: see answers_drain)
+While it streams, its row holds what was streamed so far + RESTART_MARKER, rewritten at most
+every CHAT_CHECKPOINT_S (_Checkpoints), so a worker killed mid-answer leaves that behind.
 The running answers of this process are in `_RUNNING`, keyed by session id; that is what makes
 a second question while one is running a `busy` error rather than a second parallel answer.
 """
@@ -19,6 +21,7 @@ a second question while one is running a `busy` error rather than a second paral
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -47,6 +50,7 @@ from chat.services import (
     FAILED_MARKER,
     RESTART_MARKER,
     STOPPED_MARKER,
+    chat_answer_checkpoint,
     chat_answer_mark,
     chat_message_update_content,
     chat_turn_begin,
@@ -161,6 +165,53 @@ class _Answer:
     @property
     def content(self) -> str:
         return "".join(self.text)
+
+
+class _Checkpoints:
+    """One answer's checkpoints: what it has streamed so far, stored in its row with
+    RESTART_MARKER every CHAT_CHECKPOINT_S when new text has come, so a worker killed
+    mid-answer (no drain) leaves the answer marked interrupted up to its last checkpoint.
+
+    One task writes them, one at a time, on the thread the other chat writes use; `end`
+    waits for a write in flight, so the answer's final write always lands last.
+    """
+
+    def __init__(self, *, turn: Turn, answer: _Answer) -> None:
+        self.ended = asyncio.Event()
+        self.task: asyncio.Task | None = None
+        if settings.CHAT_CHECKPOINT_S > 0:
+            self.task = asyncio.create_task(self._run(turn=turn, answer=answer))
+
+    async def _run(self, *, turn: Turn, answer: _Answer) -> None:
+        stored = ""
+        while not self.ended.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(settings.CHAT_CHECKPOINT_S):
+                    await self.ended.wait()
+            streamed = answer.content
+            if self.ended.is_set() or streamed == stored or not streamed.strip():
+                continue
+            stored = streamed
+            content = chat_answer_mark(
+                partial=html_neutralise(streamed.strip()), marker=RESTART_MARKER
+            )
+            try:
+                await db_sync_to_async(chat_answer_checkpoint)(
+                    message_id=turn.answer_id, content=content
+                )
+            except Exception:
+                # A missed checkpoint costs only what a kill right now would lose; the
+                # answer goes on and its final write follows.
+                logger.warning(
+                    "chat answer checkpoint not stored",
+                    exc_info=True,
+                    extra={"session_id": turn.session_id},
+                )
+
+    async def end(self) -> None:
+        self.ended.set()
+        if self.task is not None:
+            await asyncio.wait({self.task})
 
 
 # --- the running answers of this process ---------------------------------------------------
@@ -305,6 +356,7 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
     """Produce, stream and store the answer to `turn`; returns its status. Never raises."""
     correlation_id_var.set(turn.correlation_id)
     answer = _Answer()
+    checkpoints = _Checkpoints(turn=turn, answer=answer)
     status, error_code = STATUS_DONE, None
     started = time.monotonic()
     # The model calls' accounting rows wait here, to be stored with the answer.
@@ -342,6 +394,7 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
             task=asyncio.current_task(),
             turn=turn,
             answer=answer,
+            checkpoints=checkpoints,
             status=status,
             error_code=error_code,
             broadcast=broadcast,
@@ -371,12 +424,14 @@ async def _answer_finish(
     task: asyncio.Task | None,
     turn: Turn,
     answer: _Answer,
+    checkpoints: _Checkpoints,
     status: str,
     error_code: str | None,
     broadcast: Broadcast,
     started: float,
     llm_calls: list[LLMCall],
 ) -> None:
+    await checkpoints.end()
     # A no-op for the streamed text; the final frame and the row get the same value.
     content = html_neutralise(answer.content.strip())
     if status == STATUS_STOPPED:

@@ -46,6 +46,7 @@ __all__ = [
     "RESULT_MAX_CHARS",
     "ROLES",
     "STOPPED_MARKER",
+    "chat_answer_checkpoint",
     "chat_answer_mark",
     "chat_history",
     "chat_history_for_model",
@@ -195,7 +196,8 @@ def chat_turn_begin(
 
     The placeholder gives the streamed answer its message id from the first frame on; the
     answer replaces its content when it ends (done, stopped or failed). Replays and model
-    history leave placeholders out, so an answer a crash never finished stays invisible.
+    history leave placeholders out; while the answer streams, chat_answer_checkpoint
+    replaces it with the text so far, so a crash shows as an interrupted answer.
 
     First the principal is checked again (chat_turn_allowed): a user deactivated, or no longer
     owning the recommendation, since the socket opened gets ChatAuthError(4403) and nothing
@@ -221,6 +223,14 @@ def chat_turn_begin(
         )
         _session_count(session=session, added=2, now=now)
     return question, answer
+
+
+def chat_answer_checkpoint(*, message_id: int, content: str) -> None:
+    """Store what a running answer has streamed so far in its row, `content` ending in
+    RESTART_MARKER, so a worker killed mid-answer leaves it as an interrupted answer. The
+    answer's final write (chat_message_update_content) replaces it; the engine sees that no
+    checkpoint lands after that one."""
+    ChatMessage.objects.filter(pk=message_id).update(content=_checked_content(content))
 
 
 def chat_answer_mark(*, partial: str, marker: str) -> str:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connections, transaction
 
+from agentsite.db_router import infrazen_alias
 from infrazen.models import (
     INFRAZEN_MODELS,
     CloudProvider,
@@ -21,6 +22,25 @@ from infrazen.models import (
     OptimizationRecommendation,
     Resource,
 )
+
+_DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Every database test gets every database, as the service does.
+
+    pytest-django opens only `default` unless a test asks for more, and with
+    AGENT_DATABASE_URL set (the real-server pass) the agent's own tables are on `agent`.
+    Runs before pytest-django's own hook, which sorts the tests by their django_db mark.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None and not _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            continue
+        args, kwargs = (marker.args, dict(marker.kwargs)) if marker else ((), {})
+        kwargs.setdefault("databases", "__all__")
+        item.add_marker(pytest.mark.django_db(*args, **kwargs), append=False)
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +81,7 @@ def _rate_counters_fresh():
 def django_db_setup(django_db_setup, django_db_blocker):
     # InfraZen owns its tables (managed = False), so migrate leaves them out.
     with django_db_blocker.unblock():
-        call_command("infrazen_schema", verbosity=0)
+        call_command("infrazen_schema", database=infrazen_alias(), verbosity=0)
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +95,7 @@ def _flush_infrazen_tables(request):
     if not transactional:
         return
     blocker = request.getfixturevalue("django_db_blocker")
+    connection = connections[infrazen_alias()]
     with blocker.unblock(), connection.cursor() as cursor:
         for model in reversed(INFRAZEN_MODELS):
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
@@ -175,7 +196,7 @@ def _seeded_module(django_db_setup, django_db_blocker):
     from infrazen.demo import ALICE_EMAIL, BOB_EMAIL, demo_seed
 
     with django_db_blocker.unblock():
-        atomic = transaction.atomic()
+        atomic = transaction.atomic(using=infrazen_alias())
         atomic.__enter__()
         try:
             demo_seed()

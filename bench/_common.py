@@ -38,6 +38,10 @@ def django_setup(
     """Point Django at `db_path` (or `database_url`, an empty database such as the MariaDB
     of scripts/testservers.py), set it up, create every table and load the demo data."""
     os.environ["DATABASE_URL"] = database_url or f"sqlite:///{db_path}"
+    # One database holds everything a benchmark counts, also when it runs inside the test
+    # servers' environment (scripts/testservers.py exports a second one); its daphne
+    # processes inherit this environment.
+    os.environ.pop("AGENT_DATABASE_URL", None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "agentsite.settings"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     for key, value in (env or {}).items():
@@ -47,7 +51,7 @@ def django_setup(
     django.setup()
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0, interactive=False)
+    call_command("agent_migrate", verbosity=0)
     call_command("infrazen_schema", verbosity=0)
 
     from infrazen.demo import demo_seed

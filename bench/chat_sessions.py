@@ -308,6 +308,7 @@ def database_prepare(database_url: str | None, *, sqlite_wal: bool = False) -> s
                 cursor.execute("PRAGMA journal_mode=WAL")
         return database_url_for(db_path)
     os.environ["DATABASE_URL"] = database_url
+    os.environ.pop("AGENT_DATABASE_URL", None)  # one database, as in _common.django_setup
     os.environ["DJANGO_SETTINGS_MODULE"] = "agentsite.settings"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
@@ -317,7 +318,7 @@ def database_prepare(database_url: str | None, *, sqlite_wal: bool = False) -> s
 
     from infrazen.demo import demo_seed
 
-    call_command("migrate", verbosity=0, interactive=False)
+    call_command("agent_migrate", verbosity=0)
     call_command("infrazen_schema", verbosity=0)
     demo_seed()
     return database_url

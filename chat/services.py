@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import F
 
 from chat.auth import (
@@ -104,7 +104,7 @@ def chat_session_open(*, principal: ChatPrincipal) -> tuple[ChatSession, bool]:
     session = _active_sessions(principal).first()
     if session is not None:
         return session, False
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(ChatMessage)):
         # Two tabs connecting at once would each create a session. Locking the user row
         # serialises creations per user; the lock is held for one SELECT and one INSERT.
         list(InfraZenUser.objects.select_for_update().filter(pk=principal.user_id).values("pk"))
@@ -148,7 +148,7 @@ def chat_message_create(
 ) -> ChatMessage:
     """Insert a message and count it on its session, atomically (no lost increments)."""
     now = utc_now()
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(ChatMessage)):
         message = _message_insert(
             session=session, role=role, content=content, tokens=tokens, now=now
         )
@@ -182,7 +182,7 @@ def chat_message_update_content(
     content = _checked_content(content)
     tokens = _checked_tokens(tokens)
     now = utc_now()
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(ChatMessage)):
         ChatMessage.objects.filter(pk=message.pk).update(content=content, tokens=tokens)
         ChatSession.objects.filter(pk=message.session_id).update(last_activity_at=now)
     message.content, message.tokens = content, tokens
@@ -214,7 +214,7 @@ def chat_turn_begin(
         raise ChatAuthError(CLOSE_FORBIDDEN, REASON_USER_NOT_ALLOWED)
     tokens = text_tokens_estimate(text=content)
     now = utc_now()
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(ChatMessage)):
         question = _message_insert(
             session=session, role=ROLE_USER, content=content, tokens=tokens, now=now
         )

@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import router, transaction
 
 from infrazen import clock
 from infrazen.models import (
@@ -162,7 +162,7 @@ def demo_seed(*, reset: bool = False, today: date | None = None) -> DemoSummary:
         raise DemoRefused("AGENT_ENV=prod: demo data is only for development and test databases.")
     anchor = today or clock.local_now().date()
     created, skipped = [], []
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(InfraZenUser)):
         if reset:
             _demo_delete(emails=DEMO_EMAILS)
         prices = _prices_ensure(anchor=anchor)

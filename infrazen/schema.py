@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from infrazen.models import INFRAZEN_MODELS
 
@@ -12,7 +12,39 @@ class SchemaRefused(Exception):
     pass
 
 
-def infrazen_schema_create(*, using: str = "default") -> tuple[list[str], list[str]]:
+# Tables InfraZen defines that the agent never reads, so no model: their DDL as SQLAlchemy's
+# create_all() writes it from InfraZen's models (app/core/models/pricing.py: PriceHistory),
+# created after the models' tables they reference. `{id}` is the vendor's auto-increment key.
+_PRIMARY_KEY = {
+    "mysql": "INTEGER NOT NULL AUTO_INCREMENT PRIMARY KEY",
+    "sqlite": "INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT",
+}
+DDL_TABLES: dict[str, tuple[str, ...]] = {
+    "price_history": (
+        """CREATE TABLE price_history (
+            id {id},
+            created_at DATETIME NOT NULL,
+            updated_at DATETIME NOT NULL,
+            price_id INTEGER NOT NULL,
+            old_monthly_cost NUMERIC(10, 2),
+            new_monthly_cost NUMERIC(10, 2),
+            change_percent NUMERIC(6, 2),
+            change_date DATETIME,
+            change_reason VARCHAR(200),
+            FOREIGN KEY (price_id) REFERENCES provider_prices (id)
+        )""",
+        "CREATE INDEX ix_price_history_price_id ON price_history (price_id)",
+        "CREATE INDEX ix_price_history_change_date ON price_history (change_date)",
+    ),
+}
+
+
+def infrazen_tables() -> list[str]:
+    """Every table infrazen_schema creates: all InfraZen defines that the agent relies on."""
+    return [model._meta.db_table for model in INFRAZEN_MODELS] + list(DDL_TABLES)
+
+
+def infrazen_schema_create(*, using: str = DEFAULT_DB_ALIAS) -> tuple[list[str], list[str]]:
     """Create every missing InfraZen table; return (created, already present).
 
     Existing tables are never altered: in production InfraZen's own migrations own them.
@@ -39,5 +71,12 @@ def infrazen_schema_create(*, using: str = "default") -> tuple[list[str], list[s
                     editor.execute(sql)
             for index in model._meta.indexes:
                 editor.add_index(model, index)
+            created.append(table)
+        for table, statements in DDL_TABLES.items():
+            if table in existing:
+                present.append(table)
+                continue
+            for sql in statements:
+                editor.execute(sql.format(id=_PRIMARY_KEY[connection.vendor]))
             created.append(table)
     return created, present

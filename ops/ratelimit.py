@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.db.models import F
 
 from ops.models import RateCounter
@@ -55,7 +55,7 @@ def _database_hit(*, key: str, window: int) -> int:
     counters = RateCounter.objects.filter(key=key, window=window)
     if not counters.update(count=F("count") + 1):
         try:
-            with transaction.atomic():
+            with transaction.atomic(using=router.db_for_write(RateCounter)):
                 RateCounter.objects.create(key=key, window=window, count=1)
             _old_windows_purge(window=window)
             return 1

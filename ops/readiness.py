@@ -8,8 +8,9 @@ from dataclasses import asdict, dataclass, field
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import connection
+from django.db import connections
 
+from agentsite.db_router import agent_alias, databases_separate, infrazen_alias
 from llm import gateway
 from ops.shutdown import shutting_down
 
@@ -33,11 +34,20 @@ def _timed(name: str, required: bool, probe) -> Check:
     return Check(name, ok, required, round((time.perf_counter() - started) * 1000, 2), detail)
 
 
-def _database() -> dict:
+def _database(alias: str) -> dict:
+    connection = connections[alias]
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
     return {"vendor": connection.vendor}
+
+
+def _databases() -> list[Check]:
+    """InfraZen's database, and the agent's own when it is apart: the service needs both."""
+    checks = [_timed("database", True, lambda: _database(infrazen_alias()))]
+    if databases_separate():
+        checks.append(_timed("agent_database", True, lambda: _database(agent_alias())))
+    return checks
 
 
 def _channel_layer() -> dict:
@@ -74,7 +84,7 @@ def _serving() -> Check:
 def readiness_checks() -> list[dict]:
     checks = [
         _serving(),
-        _timed("database", True, _database),
+        *_databases(),
         _timed("channel_layer", True, _channel_layer),
         _llm(),
     ]

@@ -12,7 +12,8 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -139,6 +140,24 @@ def _cached(key: str) -> TextGeneration | None:
     return None if row is None else TextGeneration.from_db(db, _CACHED_FIELDS, row)
 
 
+@contextmanager
+def _both_databases_atomic() -> Iterator[None]:
+    """One block for a text's generation record (the agent's database) and the recommendation's
+    ai_* columns (InfraZen's): a failing statement rolls back both.
+
+    Two databases cannot commit as one. The agent's commits first: should InfraZen's commit
+    then fail, the generation is stored without its text on the recommendation, the request
+    fails, and the next one for it (the app's backfill) is a cache hit that writes the text.
+    The other order could leave a text on show with no record of how it was made. With one
+    database the inner block simply joins the outer one (no savepoint).
+    """
+    with (
+        transaction.atomic(using=router.db_for_write(OptimizationRecommendation)),
+        transaction.atomic(using=router.db_for_write(TextGeneration), savepoint=False),
+    ):
+        yield
+
+
 def _store(
     generation: TextGeneration,
     recommendation: OptimizationRecommendation,
@@ -151,7 +170,7 @@ def _store(
         generation.short_html,
         generation.detailed_html,
     )
-    with transaction.atomic():
+    with _both_databases_atomic():
         generation.save()
         # A repeated request for the same text (a cache hit) leaves the row alone.
         if not unchanged:
@@ -402,7 +421,7 @@ def texts_generate_templates(
         rec.ai_short_description = generation.short_html
         rec.ai_detailed_description = generation.detailed_html
         rec.ai_generated_at = now
-    with transaction.atomic():
+    with _both_databases_atomic():
         TextGeneration.objects.bulk_create(generations, batch_size=500)
         # One UPDATE per row: building bulk_update's CASE WHEN over every row and field
         # costs more than the statements it saves (bench/backfill_throughput.py).

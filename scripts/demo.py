@@ -47,10 +47,10 @@ def bootstrap(*, password_file: Path) -> dict:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
-        Path(db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    call_command("migrate", interactive=False, verbosity=0)
+    for db in settings.DATABASES.values():
+        if db["ENGINE"].endswith("sqlite3"):
+            Path(db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    call_command("agent_migrate", verbosity=0)
     call_command("infrazen_schema", verbosity=0)
     call_command("seed_demo")
 
@@ -180,6 +180,7 @@ def check() -> int:
     """
     with tempfile.TemporaryDirectory(prefix="infrazen-demo-") as tmp:
         os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/agent.sqlite3"
+        os.environ.pop("AGENT_DATABASE_URL", None)  # the embedded default: one file
         bootstrap(password_file=Path(tmp) / "admin-password.txt")
         port = free_port()
         log_path = Path(tmp) / "daphne.log"

@@ -4,7 +4,8 @@
     python scripts/testservers.py run -- pytest
 
 starts both servers in a temporary directory, waits until they accept connections, runs the
-command with DATABASE_URL and REDIS_URL pointing at them, stops the servers, removes the
+command with DATABASE_URL, AGENT_DATABASE_URL (a second database on the same MariaDB, as in
+production) and REDIS_URL pointing at them, stops the servers, removes the
 directory (also on failure and Ctrl-C) and exits with the command's exit code. A server that
 does not come up is a loud failure naming the server and the tail of its log, never a skip.
 """
@@ -273,6 +274,9 @@ def servers(*, mariadb: bool = True, redis: bool = True) -> Iterator[dict[str, s
         if mariadb:
             server, env["DATABASE_URL"] = start_mariadb(workdir)
             running.append(server)
+            # Production's shape: the agent's own tables in a second schema on the same
+            # server, InfraZen's in the first (agentsite/db_router.py).
+            env["AGENT_DATABASE_URL"] = mysql_database_fresh(env["DATABASE_URL"], "own")
         if redis:
             server, env["REDIS_URL"] = start_redis(workdir)
             running.append(server)

@@ -1,9 +1,10 @@
 """The tables infrazen_schema creates on MariaDB are InfraZen's tables, column for column.
 
 EXPECTED is written out by hand from facts §1.2 (not derived from infrazen.models), so a model
-that drifts from InfraZen's real schema fails here. Column types are MariaDB's COLUMN_TYPE:
-SQLAlchemy's String(n) is varchar(n), Text is text (not longtext), Float is float (not double),
-DateTime is datetime with no fractional seconds, Boolean is tinyint(1), Integer is int.
+(or infrazen.schema's DDL) that drifts from InfraZen's real schema fails here. Column types
+are MariaDB's COLUMN_TYPE: SQLAlchemy's String(n) is varchar(n), Text is text (not longtext),
+Float is float (not double), DateTime is datetime with no fractional seconds, Boolean is
+tinyint(1), Integer is int.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 from django.db import connection
 
 from infrazen.models import INFRAZEN_MODELS
+from infrazen.schema import infrazen_tables
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.django_db]
 
@@ -252,6 +254,16 @@ EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
         "source_url": (TEXT, NULL),
         "notes": (TEXT, NULL),
     },
+    # No model (the agent never reads it): infrazen_schema creates it from DDL.
+    "price_history": {
+        **BASE,
+        "price_id": (INT, NN),
+        "old_monthly_cost": (decimal(10, 2), NULL),
+        "new_monthly_cost": (decimal(10, 2), NULL),
+        "change_percent": (decimal(6, 2), NULL),
+        "change_date": (DT, NULL),
+        "change_reason": (varchar(200), NULL),
+    },
     "price_comparison_recommendations": {
         **BASE,
         "user_id": (INT, NN),
@@ -337,6 +349,11 @@ EXPECTED_INDEXES: dict[str, dict[str, tuple[bool, tuple[str, ...]]]] = {
         "idx_provider_prices_region": (False, ("region", "resource_type")),
         "idx_provider_prices_updated": (False, ("last_updated",)),
     },
+    # SQLAlchemy's names for index=True columns.
+    "price_history": {
+        "ix_price_history_price_id": (False, ("price_id",)),
+        "ix_price_history_change_date": (False, ("change_date",)),
+    },
     "user_provider_preferences": {
         "uq_user_provider": (True, ("user_id", "provider_type")),
         "idx_user_provider_enabled": (False, ("user_id", "provider_type", "is_enabled")),
@@ -376,6 +393,7 @@ EXPECTED_INDEXED_COLUMNS: dict[str, set[str]] = {
     "complete_syncs": {"user_id"},
     "provider_sync_references": {"complete_sync_id", "provider_id", "sync_snapshot_id"},
     "provider_prices": {"provider", "resource_type", "region", "last_updated"},
+    "price_history": {"price_id", "change_date"},
     "price_comparison_recommendations": {
         "user_id",
         "current_resource_id",
@@ -425,8 +443,20 @@ def _indexes() -> dict[str, dict[str, tuple[bool, tuple[str, ...]]]]:
     return indexes
 
 
-def test_the_expected_list_covers_every_infrazen_model():
-    assert {m._meta.db_table for m in INFRAZEN_MODELS} == set(EXPECTED)
+def test_the_expected_list_covers_every_table_infrazen_schema_creates():
+    assert {m._meta.db_table for m in INFRAZEN_MODELS} <= set(infrazen_tables())
+    assert sorted(infrazen_tables()) == sorted(EXPECTED)
+
+
+def test_price_history_references_provider_prices():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME "
+            "FROM information_schema.KEY_COLUMN_USAGE "
+            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'price_history' "
+            "AND REFERENCED_TABLE_NAME IS NOT NULL"
+        )
+        assert cursor.fetchall() == (("price_id", "provider_prices", "id"),)
 
 
 def test_it_runs_on_mariadb():

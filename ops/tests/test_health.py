@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from agentsite.db_router import databases_separate
 from ops import shutdown
 
 SERVICE_TOKEN = "readiness-token-of-thirty-two-chars"
@@ -29,9 +30,11 @@ def test_readiness_runs_each_check_and_reports_its_latency(token_client):
     response = token_client.get("/v1/readiness")
     assert response.status_code == 200
     checks = {c["name"]: c for c in response.json()["checks"]}
-    assert set(checks) == {"serving", "database", "channel_layer", "llm"}
+    # The agent's own database is checked too when it is apart (agentsite.db_router).
+    databases = {"database", "agent_database"} if databases_separate() else {"database"}
+    assert set(checks) == {"serving", "channel_layer", "llm", *databases}
     assert checks["serving"]["ok"] and checks["serving"]["detail"] == {"shutting_down": False}
-    assert checks["database"]["ok"] and checks["channel_layer"]["ok"]
+    assert all(checks[name]["ok"] for name in databases) and checks["channel_layer"]["ok"]
     assert all(c["latency_ms"] >= 0 for c in checks.values())
     assert checks["llm"]["detail"]["offline"] is True
 

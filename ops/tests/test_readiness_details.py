@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from agentsite.db_router import databases_separate
 from ops import shutdown
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +80,9 @@ def test_the_service_token_gets_every_check():
 
     assert response.status_code == 200
     checks = {c["name"]: c for c in response.json()["checks"]}
-    assert set(checks) == {"serving", "database", "channel_layer", "llm"}
+    # The agent's own database is checked too when it is apart (agentsite.db_router).
+    agent = {"agent_database"} if databases_separate() else set()
+    assert set(checks) == {"serving", "database", "channel_layer", "llm", *agent}
     # What the anonymous answers above were checked not to contain.
     assert checks["llm"]["detail"]["base_url_host"] == "llm.internal.example"
     assert set(_revealing(response.content)) >= {"llm.internal.example", "gpt-4o", "openai"}

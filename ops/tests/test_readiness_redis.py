@@ -6,7 +6,10 @@ import asyncio
 import os
 
 import pytest
+from django.db import connections
 from django.test import Client
+
+from agentsite.db_router import agent_alias, databases_separate
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 
@@ -40,6 +43,16 @@ def test_readiness_reaches_the_configured_database():
         "mysql" if os.environ.get("DATABASE_URL", "").startswith("mysql") else "sqlite"
     )
     assert database["detail"] == {"vendor": expected_vendor}
+
+
+def test_readiness_reaches_the_agents_own_database_when_it_is_apart():
+    checks = _checks()
+    if not databases_separate():
+        assert "agent_database" not in checks
+        return
+    agent = checks["agent_database"]
+    assert (agent["ok"], agent["required"]) == (True, True)
+    assert agent["detail"] == {"vendor": connections[agent_alias()].vendor}
 
 
 async def test_readiness_stays_ready_while_a_chat_socket_listens_on_the_same_layer():

@@ -7,10 +7,11 @@ look exactly like missing ids.
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
-from django.db import connection
+from django import db
 from django.test.utils import CaptureQueriesContext
 
 from infrazen.demo import BEGET_ADMIN_PASSWORD, SECRET_MARKER
@@ -87,9 +88,11 @@ def alice_strings(alice: InfraZenUser) -> list[str]:
 
 
 def run_as(user, name: str, arguments: dict):
-    with CaptureQueriesContext(connection) as queries:
+    # Every database: with AGENT_DATABASE_URL the agent's own tables are on a second one.
+    with contextlib.ExitStack() as stack:
+        captured = [stack.enter_context(CaptureQueriesContext(c)) for c in db.connections.all()]
         result = tool_run(user=user, name=name, arguments_json=json.dumps(arguments))
-    return result, [q["sql"] for q in queries.captured_queries]
+    return result, [q["sql"] for queries in captured for q in queries.captured_queries]
 
 
 def test_the_registry_names_match_the_modules_and_every_tool_has_a_scenario():

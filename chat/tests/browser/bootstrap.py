@@ -20,7 +20,7 @@ def main() -> None:
     from infrazen.demo import ALICE_EMAIL, BOB_EMAIL, DEMO_EMAIL
     from infrazen.models import InfraZenUser, OptimizationRecommendation
 
-    call_command("migrate", interactive=False, verbosity=0)
+    call_command("agent_migrate", verbosity=0)
     call_command("infrazen_schema", verbosity=0)
     call_command("seed_demo", verbosity=0)
     from django.contrib.auth import get_user_model

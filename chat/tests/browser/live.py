@@ -8,9 +8,9 @@ CORS rules.
 
 On the embedded defaults (the first pass of `make test`) that is one daphne process on a
 SQLite file with the in-memory channel layer. With the real servers (the second pass:
-DATABASE_URL on MariaDB, REDIS_URL) it is production's shape: a new database on that
-MariaDB, Redis, and two daphne workers behind one port (scripts/serve.py), so two tabs may
-land on different processes.
+DATABASE_URL on MariaDB, REDIS_URL) it is production's shape: two new databases on that
+MariaDB (InfraZen's and the agent's own), Redis, and two daphne workers behind one port
+(scripts/serve.py), so two tabs may land on different processes.
 """
 
 from __future__ import annotations
@@ -94,18 +94,23 @@ class LiveAgent:
         return self.log.read_text(errors="replace")[-chars:]
 
 
-def _database_url(directory: Path, name: str) -> str:
+def _database_urls(directory: Path, name: str) -> dict[str, str]:
+    """DATABASE_URL and AGENT_DATABASE_URL of the live agent: on MariaDB two fresh databases,
+    InfraZen's and the agent's own, as in production; else one SQLite file holding both."""
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("mysql"):
-        return mysql_database_fresh(url, name)
-    return f"sqlite:///{directory / 'agent.sqlite3'}"
+        return {
+            "DATABASE_URL": mysql_database_fresh(url, name),
+            "AGENT_DATABASE_URL": mysql_database_fresh(url, f"{name}_own"),
+        }
+    return {"DATABASE_URL": f"sqlite:///{directory / 'agent.sqlite3'}", "AGENT_DATABASE_URL": ""}
 
 
 def _environment(*, directory: Path, model: FakeLLMServer, offline: bool) -> dict[str, str]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "agentsite.settings",
-        "DATABASE_URL": _database_url(directory, "browser_offline" if offline else "browser"),
+        **_database_urls(directory, "browser_offline" if offline else "browser"),
         # Empty: the in-memory channel layer.
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "AGENT_SERVICE_JWT_SECRET": SECRET,

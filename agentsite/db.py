@@ -18,13 +18,14 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from asgiref.sync import SyncToAsync, sync_to_async
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import close_old_connections, connections, models, transaction
+from django.db.models.sql import InsertQuery
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -124,3 +125,44 @@ def db_background(function: Callable[P, R]) -> Callable[P, Awaitable[R]]:
         return await run(function, *args, **kwargs)
 
     return call
+
+
+# (model, alias) → the INSERT statement of one row of every column but the automatic key.
+_insert_statements: dict[tuple[type[models.Model], str], str] = {}
+
+
+def rows_insert(rows: Sequence[models.Model], *, using: str) -> None:
+    """INSERT new rows of one model, without reading their ids back and without signals.
+
+    What bulk_create sends, with the statement compiled once per process: bulk_create (and
+    save) build and compile the query anew on every call, ≈ 0.1-0.2 ms of CPU per row for
+    the accounting and generation records every text request writes. Each row's values go
+    through the fields' own pre_save and get_db_prep_save, as with the ORM. A value that is
+    an expression (F(), Now()) needs the ORM's compiler: such rows take bulk_create.
+    """
+    if not rows:
+        return
+    model = type(rows[0])
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.generated and f is not meta.auto_field]
+    query = InsertQuery(model)
+    query.insert_values(fields, rows)
+    compiler = query.get_compiler(using=using)
+    values = [[compiler.pre_save_val(f, row) for f in fields] for row in rows]
+    if any(hasattr(value, "resolve_expression") for row in values for value in row):
+        model._base_manager.using(using).bulk_create(rows)
+        return
+    statement = _insert_statements.get((model, using))
+    if statement is None:
+        query.insert_values(fields, rows[:1])
+        ((statement, _),) = compiler.as_sql()
+        _insert_statements[(model, using)] = statement
+    params = [
+        [compiler.prepare_value(field, value) for field, value in zip(fields, row, strict=True)]
+        for row in values
+    ]
+    # Several rows go in together or not at all, as with bulk_create.
+    with transaction.atomic(using=using, savepoint=False), connections[using].cursor() as cursor:
+        cursor.executemany(statement, params)
+    for row in rows:
+        row._state.adding, row._state.db = False, using

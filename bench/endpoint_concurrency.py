@@ -74,6 +74,9 @@ URL = "/v1/generate/recommendation-text"
 TOKEN = "bench"
 TARGET_P95_OVERHEAD_MS = 20.0
 START_TIMEOUT_S = 30.0
+# A worker whose CPU stays under this share of a core over the window has started.
+STARTED_WINDOW_S = 0.5
+STARTED_MAX_CORES = 0.05
 SHAPES = ("closed_loop", "open_loop", "bursts")
 
 
@@ -268,6 +271,20 @@ async def _wait_ready(client: HttpClient, process: subprocess.Popen, log: Path) 
     raise RuntimeError(f"no answer in {START_TIMEOUT_S}s: {log.read_text()[-2000:]}")
 
 
+async def _wait_started(pids: list[int]) -> None:
+    """Until every worker has finished starting (imports, the tokenizer, the heap freeze):
+    the first answer comes from the first worker up, and a worker still starting would
+    count its startup CPU (1-3 s) in the first measured phase."""
+    until = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < until:
+        before = [cpu_seconds([pid]) for pid in pids]
+        await asyncio.sleep(STARTED_WINDOW_S)
+        busy = [cpu_seconds([pid]) - b for pid, b in zip(pids, before, strict=True)]
+        if max(busy) <= STARTED_MAX_CORES * STARTED_WINDOW_S:
+            return
+    raise RuntimeError(f"the workers were still busy after {START_TIMEOUT_S}s")
+
+
 async def _one(client: HttpClient, rec_id: int) -> dict:
     cid = uuid.uuid4().hex[:16]
     payload = json.dumps({"recommendation_id": rec_id}).encode()
@@ -419,6 +436,7 @@ async def _run(base: str, ids: list[int], *, args, process, log, on_phase) -> di
     client = HttpClient(base, keep_alive=args.keep_alive)
     try:
         await _wait_ready(client, process, log)
+        await _wait_started(worker_pids(process))
         cursor = 0
 
         def take(count: int) -> list[int]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import json
 import logging
 import math
@@ -329,8 +330,13 @@ def daily_cost(resource: Resource) -> float:
 
 
 def is_secret_key(key: Any) -> bool:
-    if not isinstance(key, str):
-        return False
+    return isinstance(key, str) and _is_secret_name(key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_secret_name(key: str) -> bool:
+    # Remembered: every facts build walks a provider config, whose keys are a handful of
+    # names, over and over.
     lowered = key.lower()
     if lowered in SECRET_KEYS:
         return True

@@ -42,14 +42,17 @@ import httpx2
 import instructor
 import openai
 from django.conf import settings
+from django.db import router
 from instructor.core import IncompleteOutputException, ResponseParsingError
 from instructor.v2 import mode_registry
 from openai import AsyncOpenAI
 from openai._constants import RAW_RESPONSE_HEADER
+from openai._models import construct_type
 from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
+from agentsite.db import rows_insert
 from llm import providers
 from llm.errors import LLMDeadlineExceeded, LLMError, LLMUnavailable, LLMValidationError
 from llm.models import LLMCall
@@ -326,7 +329,7 @@ def llm_calls_save(calls: list[LLMCall]) -> None:
     if not calls:
         return
     try:
-        LLMCall.objects.bulk_create(calls)
+        rows_insert(calls, using=router.db_for_write(LLMCall))
     except Exception:
         # Accounting boundary, as in _Call.record: the caller's own writes go on.
         logger.exception("could not record LLM calls", extra={"llm_calls": len(calls)})
@@ -683,6 +686,24 @@ def _tool_calls(message: Any) -> list[ToolCall]:
     ]
 
 
+def _chat_completion(body: bytes) -> ChatCompletion | None:
+    """The body as the SDK's `cast_to=ChatCompletion` builds it, or None if it is not one.
+
+    Validated by pydantic-core first (≈ 10 µs; the SDK builds it in Python, ≈ 75 µs); a body
+    that does not validate is built the SDK's lenient way, as before.
+    """
+    try:
+        return ChatCompletion.model_validate_json(body)
+    except ValueError:
+        pass
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    built = construct_type(type_=ChatCompletion, value=data)
+    return built if isinstance(built, ChatCompletion) else None
+
+
 async def _completion_attempt(
     call: _Call, *, request: dict, model: str, timeout: float, number: int, defer_ok: bool
 ) -> ChatCompletion:
@@ -692,14 +713,14 @@ async def _completion_attempt(
         # The SDK's typed `create` walks the whole request against its TypedDicts before
         # sending (≈ 2 ms of CPU for a prompt plus a tool schema); ours is plain JSON already,
         # so it goes through the client's documented raw `post`, parsed into the same model.
-        response = await call.client.post(
+        body = await call.client.post(
             "/chat/completions",
             body={**request, "model": model},
-            cast_to=ChatCompletion,
+            cast_to=bytes,
             options={"timeout": timeout},
         )
-    # With a non-JSON content type the SDK hands back the body as a plain string.
-    if not isinstance(response, ChatCompletion) or not response.choices:
+    response = _chat_completion(body)
+    if response is None or not response.choices:
         raise _AttemptFailed(LLMCall.Outcome.BAD_RESPONSE, try_next=True)
     answered = response.model or model
     usage = _usage_fields(usage=response.usage, model_requested=model, model_answered=answered)

@@ -11,6 +11,7 @@ Units: every amount is RUB per month unless its name says otherwise (`savings_ye
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import json
@@ -196,9 +197,9 @@ class RecommendationFacts:
 
     @functools.cached_property
     def _plain(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        data = {name: _plain(getattr(self, name)) for name in _field_names(type(self))}
         data["family"] = self.family
-        return _sorted(data)
+        return {key: data[key] for key in sorted(data)}
 
     def as_json(self) -> str:
         """The canonical form to hash: same facts, same bytes."""
@@ -260,12 +261,24 @@ class GenericFacts(RecommendationFacts):
 # --- readers ----------------------------------------------------------------------------------
 
 
-def _sorted(value: Any) -> Any:
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(cls))
+
+
+def _plain(value: Any) -> Any:
+    """dataclasses.asdict with every dict's keys sorted and tuples as lists, in one pass
+    (asdict walks and copies through copy.deepcopy: ≈ 3 times the CPU)."""
+    if isinstance(value, str | int | float | None):
+        return value
+    if dataclasses.is_dataclass(value):
+        fields = {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
+        return {key: fields[key] for key in sorted(fields)}
     if isinstance(value, dict):
-        return {key: _sorted(value[key]) for key in sorted(value)}
+        return {key: _plain(value[key]) for key in sorted(value)}
     if isinstance(value, list | tuple):
-        return [_sorted(item) for item in value]
-    return value
+        return [_plain(item) for item in value]
+    return copy.deepcopy(value)
 
 
 def _positive(value: Any) -> float | None:

@@ -7,6 +7,7 @@ description's (§6.1.3): strong, em, br, and span with class provider-name, noth
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -33,7 +34,10 @@ def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=256)
 def html_sanitize(html_text: str) -> str:
+    # Remembered: a model's answer is sanitised by each validator's visible_text and then
+    # for storing, the same few strings in a row.
     cleaned = nh3.clean(
         html_text,
         tags=set(ALLOWED_TAGS),

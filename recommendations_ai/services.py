@@ -20,7 +20,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connections, router, transaction
 
-from agentsite.db import db_sync_to_async
+from agentsite.db import db_sync_to_async, rows_insert
 from infrazen import clock
 from infrazen.models import OptimizationRecommendation
 from llm import gateway
@@ -171,7 +171,7 @@ def _store(
         generation.detailed_html,
     )
     with _both_databases_atomic():
-        generation.save()
+        rows_insert([generation], using=router.db_for_write(TextGeneration))
         # A repeated request for the same text (a cache hit) leaves the row alone.
         if not unchanged:
             OptimizationRecommendation.objects.filter(pk=generation.recommendation_id).update(

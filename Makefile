@@ -44,7 +44,7 @@ test-fast:
 	@echo
 	@echo "=== pass 1/2: embedded defaults (SQLite, in-memory channel layer): not mariadb, not redis ==="
 	@# REDIS_URL= (empty, not unset) also beats a REDIS_URL in a developer's .env.
-	env -u DATABASE_URL REDIS_URL= $(VENV)/bin/pytest -m "not mariadb and not redis"
+	env -u DATABASE_URL -u AGENT_DATABASE_URL REDIS_URL= $(VENV)/bin/pytest -m "not mariadb and not redis"
 
 test-servers:
 	@echo

@@ -482,6 +482,8 @@ if _prod:
         jwt_previous_secrets=AGENT_SERVICE_JWT_PREVIOUS_SECRETS,
         service_token=AGENT_SERVICE_TOKEN,
         known_dev_secrets=(DEV_JWT_SECRET, DEV_DJANGO_SECRET, "dev-secret-change-in-production"),
+        own_database_missing=DATABASES["default"]["ENGINE"] == "django.db.backends.mysql"
+        and "agent" not in DATABASES,
     )
     if _problems:
         raise ImproperlyConfigured(

@@ -92,9 +92,19 @@ def production_problems(
     jwt_previous_secrets: list[str],
     service_token: str,
     known_dev_secrets: tuple[str, ...],
+    own_database_missing: bool = False,
 ) -> list[str]:
-    """What stops a production start, one sentence each naming the key to set."""
+    """What stops a production start, one sentence each naming the key to set.
+
+    `own_database_missing`: InfraZen's MySQL without AGENT_DATABASE_URL, which would put the
+    service's tables in InfraZen's schema (its Alembic autogenerate would drop them).
+    """
     problems = []
+    if own_database_missing:
+        problems.append(
+            "set AGENT_DATABASE_URL to the agent's own schema (deploy/README.md, step 3): "
+            "on MySQL the service's tables must not land in InfraZen's schema"
+        )
     if debug:
         problems.append("DEBUG must be off (unset DEBUG or set DEBUG=false)")
     if secret_key in known_dev_secrets or not secret_key_strong(key=secret_key):

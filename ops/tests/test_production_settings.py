@@ -49,6 +49,8 @@ SHOWN = [
 def _environment(env: dict[str, str]) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(OWN_PREFIXES)}
     clean.pop("TRUST_X_FORWARDED_PROTO", None)
+    # The embedded SQLite unless a case names a database (pass 2 exports MariaDB's).
+    clean.pop("DATABASE_URL", None)
     return {**clean, "DJANGO_SETTINGS_MODULE": "agentsite.settings", **env}
 
 
@@ -172,6 +174,13 @@ def test_production_refuses_a_short_service_token_and_accepts_none_or_a_long_one
     assert "AGENT_SERVICE_TOKEN" in refusal(**{**STRONG, "AGENT_SERVICE_TOKEN": "t" * 31})
     started(**{**STRONG, "AGENT_SERVICE_TOKEN": "t" * 32})
     started(**STRONG)
+
+
+def test_production_on_mysql_refuses_to_put_its_tables_in_infrazens_schema():
+    mysql = "mysql://agent:pw@127.0.0.1:3306/infrazen"
+    stderr = refusal(**{**STRONG, "DATABASE_URL": mysql})
+    assert "AGENT_DATABASE_URL" in stderr
+    started(**{**STRONG, "DATABASE_URL": mysql, "AGENT_DATABASE_URL": mysql + "_agent"})
 
 
 def test_production_refuses_every_problem_at_once():

@@ -24,6 +24,8 @@ def children_of(pid: int) -> list[int]:
 
 def env_without_redis(tmp_path: Path) -> dict:
     env = {**os.environ, "REDIS_URL": "", "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
+    # One SQLite file for both (pass 2 exports a MariaDB AGENT_DATABASE_URL).
+    env["AGENT_DATABASE_URL"] = ""
     env["LOG_LEVEL"] = "WARNING"
     return env
 

@@ -155,6 +155,33 @@ def _text(port: int, token: str, rec: int) -> dict:
         return json.loads(response.read())
 
 
+def _chat_turn(url: str, port: int, secret: str) -> list[dict]:
+    """A question and its answer on a recommendation's chat: the chat tables' grants at work
+    (a new session, a user row, the answer's placeholder and its final text)."""
+    from websockets.sync.client import connect
+
+    from chat.tests.tokens import chat_token_mint_for_tests
+
+    admin = _admin(url)
+    with admin.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.id, p.user_id FROM `{INFRAZEN_DB}`.optimization_recommendations r "
+            f"JOIN `{INFRAZEN_DB}`.resources s ON s.id = r.resource_id "
+            f"JOIN `{INFRAZEN_DB}`.cloud_providers p ON p.id = s.provider_id LIMIT 1"
+        )
+        rec, user = cursor.fetchone()
+    admin.close()
+    token = chat_token_mint_for_tests(user_id=user, recommendation_id=rec, secret=secret)
+    frames = []
+    with connect(f"ws://127.0.0.1:{port}/v1/chat/rec/{rec}?token={token}") as socket:
+        frames.append(json.loads(socket.recv(timeout=30)))
+        socket.send(json.dumps({"type": "message", "content": "Что делать?", "client_id": "1"}))
+        while not (frames[-1]["type"] == "assistant" and frames[-1].get("status")):
+            frames.append(json.loads(socket.recv(timeout=60)))
+            assert frames[-1]["type"] != "error", frames[-1]
+    return frames
+
+
 def _tables(url: str, database: str) -> set[str]:
     admin = _admin(url)
     with admin.cursor() as cursor:
@@ -234,6 +261,8 @@ def test_the_readme_installs_upgrades_and_rolls_back(tmp_path):
         admin.close()
         assert rows and all(text for _, text in rows)
         assert _text(port, env["AGENT_SERVICE_TOKEN"], rows[0][0])["short_description_html"]
+        answered = _chat_turn(url, port, env["AGENT_SERVICE_JWT_SECRET"])
+        assert answered[-1]["status"] == "done" and answered[-1]["content"]
         # InfraZen's schema holds what InfraZen defines, nothing of the agent's.
         assert _tables(url, INFRAZEN_DB) == infrazen_tables
         assert "agent_text_generations" in _tables(url, AGENT_DB)

@@ -229,6 +229,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         history = await db_sync_to_async(chat_history)(
             session=self.session, limit=limit, after_id=after
         )
+        running = engine.answer_running_id(self.session.pk)
+        if running is not None:
+            # Its row holds a checkpoint (what was streamed, marked interrupted, for a
+            # worker killed mid-answer); this socket gets the answer live instead.
+            history = [message for message in history if message.pk != running]
         if greet:
             await self._send(
                 frames.frame(

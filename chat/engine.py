@@ -95,6 +95,8 @@ OFFLINE_DELTA_CHARS = 48
 
 # session id → its running answer in this process (None while the answer is being set up).
 _RUNNING: dict[str, asyncio.Task | None] = {}
+# Their answers' message ids: the row a replay leaves out while it is streamed here.
+_RUNNING_ANSWER_IDS: dict[str, int] = {}
 # Answers asked to stop (see answer_stop), and those of them stopped by a shutdown.
 _STOP_REQUESTED: weakref.WeakSet[asyncio.Task] = weakref.WeakSet()
 _INTERRUPTED: weakref.WeakSet[asyncio.Task] = weakref.WeakSet()
@@ -231,6 +233,11 @@ def answer_running(session_id: str) -> bool:
     return session_id in _RUNNING
 
 
+def answer_running_id(session_id: str) -> int | None:
+    """The message id of the answer running in this process for the session, if any."""
+    return _RUNNING_ANSWER_IDS.get(session_id)
+
+
 def answer_stop(session_id: str) -> bool:
     """Cancel the session's running answer in this process, if there is one.
 
@@ -308,6 +315,7 @@ def answer_start(*, turn: Turn, broadcast: Broadcast) -> asyncio.Task:
     broadcast = _delivery(broadcast, session_id=turn.session_id)
     task = asyncio.create_task(answer_run(turn=turn, broadcast=broadcast))
     _RUNNING[turn.session_id] = task
+    _RUNNING_ANSWER_IDS[turn.session_id] = turn.answer_id
     task.add_done_callback(lambda done: _release_own(turn.session_id, done))
     return task
 
@@ -316,6 +324,7 @@ def _release_own(session_id: str, task: asyncio.Task | None) -> None:
     """Release the session if `task` still holds it (a next answer may hold it already)."""
     if _RUNNING.get(session_id) is task:
         del _RUNNING[session_id]
+        _RUNNING_ANSWER_IDS.pop(session_id, None)
 
 
 # --- one turn ---------------------------------------------------------------------------------

@@ -102,6 +102,30 @@ async def test_a_slow_answer_is_checkpointed_and_a_replay_shows_it_as_interrupte
     await client.close()
 
 
+async def test_a_tab_opened_mid_answer_gets_it_live_not_its_checkpoint(
+    alice, rec, fake_llm, settings
+):
+    settings.CHAT_CHECKPOINT_S = 0.2
+    fake_llm.enqueue(Reply.answer("слово " * 60, tokens_per_s=40))
+    asking = ChatClient(rec_path(alice, rec))
+    await asking.connect()
+    await asking.ask("Расскажи подробно")
+    answer_id = (await asking.until("assistant_delta"))[-1]["message_id"]
+    await _checkpoint_longer_than(answer_id, 0)
+
+    other = ChatClient(rec_path(alice, rec))
+    await other.connect()
+    frames = await other.until("assistant")
+    # The question from the replay, then the running answer's frames: no interrupted copy.
+    assert [f["content"] for f in frames if f["type"] == "user"] == ["Расскажи подробно"]
+    answers = [f for f in frames if f["type"] == "assistant"]
+    assert len(answers) == 1 and answers[0]["status"] == "done"
+    assert MARK not in answers[0]["content"]
+    await answers_settled()
+    for client in (asking, other):
+        await client.close()
+
+
 async def test_a_checkpoint_in_flight_when_the_answer_ends_is_written_before_the_answer(
     alice, rec, fake_llm, settings, monkeypatch
 ):

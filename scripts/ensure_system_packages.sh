@@ -3,7 +3,8 @@
 # the second test pass (MariaDB, Redis), headless Chromium for the browser tests, venv
 # support for python3, Pango and DejaVu fonts for WeasyPrint's PDFs (Cyrillic), and
 # poppler-utils (pdftotext) for the tests that read the PDFs back, and the deploy kit's real
-# parts: nginx, openssl (a test certificate) and systemd (systemd-analyze verify).
+# parts: nginx, openssl (a test certificate), systemd (systemd-analyze verify) and curl
+# (deploy/README.md's health check).
 # Does nothing when everything is there.
 #   scripts/ensure_system_packages.sh [package ...]   (default: all of them)
 set -euo pipefail
@@ -12,7 +13,7 @@ set -euo pipefail
 export PATH="$PATH:/usr/sbin:/usr/local/sbin:/sbin"
 
 wanted=("$@")
-[ ${#wanted[@]} -gt 0 ] || wanted=(mariadb-server redis-server chromium python3-venv libpangoft2-1.0-0 fonts-dejavu-core poppler-utils nginx openssl systemd)
+[ ${#wanted[@]} -gt 0 ] || wanted=(mariadb-server redis-server chromium python3-venv libpangoft2-1.0-0 fonts-dejavu-core poppler-utils nginx openssl systemd curl)
 
 have() { command -v "$1" >/dev/null 2>&1; }
 installed() {
@@ -26,6 +27,7 @@ installed() {
     nginx) have nginx ;;
     openssl) have openssl ;;
     systemd) have systemd-analyze ;;
+    curl) have curl ;;
     *) echo "ensure_system_packages: unknown package $1" >&2; return 1 ;;
   esac
 }

@@ -46,6 +46,10 @@ SHOW = (
 
 def _environment(env: dict[str, str]) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(OWN)}
+    # The embedded SQLite (pass 2 exports MariaDB's URLs; production on MySQL without the
+    # agent's own database refuses to start, ops/tests/test_production_settings.py).
+    clean.pop("DATABASE_URL", None)
+    clean.pop("AGENT_DATABASE_URL", None)
     return {**clean, "DJANGO_SETTINGS_MODULE": "agentsite.settings", **env}
 
 

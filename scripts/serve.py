@@ -40,7 +40,14 @@ from scripts.workers import APPLICATION, Supervisor, processes_stop, say  # noqa
 
 BACKLOG = 1024
 # Re-exported for the tests and benchmarks that start and stop the agent.
-__all__ = ["agent_command", "agent_spawn", "agent_wait_ready", "processes_stop", "serve"]
+__all__ = [
+    "agent_command",
+    "agent_health",
+    "agent_spawn",
+    "agent_wait_ready",
+    "processes_stop",
+    "serve",
+]
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -90,6 +97,15 @@ def agent_spawn(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+def agent_health(port: int, *, timeout: float = 2.0) -> int:
+    """GET /v1/health on 127.0.0.1:`port`: its status, 0 when nothing answers."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health", timeout=timeout) as r:
+            return r.status
+    except OSError:
+        return 0
 
 
 def agent_wait_ready(process: subprocess.Popen, *, port: int, timeout: float) -> None:

@@ -25,6 +25,7 @@ import pytest
 
 from deploy.tests.readme_runner import Shell, paths_block, readme_blocks, shell_make
 from llm.fake_server import FakeLLMServer
+from scripts.serve import agent_health as _health
 from scripts.testservers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,14 +124,6 @@ def _workers(shell: Shell) -> set[int]:
     pid = int((shell.state / "infrazen-agent.service.pid").read_text())
     children = Path(f"/proc/{pid}/task/{pid}/children")
     return {int(p) for p in children.read_text().split()} if children.exists() else set()
-
-
-def _health(port: int) -> int:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health", timeout=3) as r:
-            return r.status
-    except OSError:
-        return 0
 
 
 def _reloaded(shell: Shell, before: set[int], port: int) -> list[int]:

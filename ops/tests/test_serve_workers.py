@@ -11,6 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from scripts.serve import agent_health as _health
 from scripts.testservers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,14 +99,6 @@ def _serving(tmp_path: Path, *, workers: int = 2, extra: tuple[str, ...] = ()):
 
 def _output(parent) -> str:
     return parent.log.read_text(errors="replace")
-
-
-def _health(port: int) -> int:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health", timeout=2) as r:
-            return r.status
-    except OSError:
-        return 0
 
 
 def _until(predicate, timeout: float = 30.0):

@@ -18,7 +18,6 @@ import os
 import signal
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from chat.services import RESTART_MARKER
 from chat.tests.browser.conftest import token_for
 from chat.tests.browser.live import INFRAZEN_ORIGIN, LiveAgent
 from llm.fake_server import Reply
+from scripts.serve import agent_health
 
 pytestmark = [pytest.mark.browser, pytest.mark.mariadb, pytest.mark.redis]
 
@@ -78,14 +78,6 @@ def _until(condition, *, timeout: float = WAIT_S, what: str = "") -> None:
         if time.monotonic() > until:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.1)
-
-
-def _health(agent: LiveAgent) -> int:
-    try:
-        with urllib.request.urlopen(f"{agent.base_url}/v1/health", timeout=2) as response:
-            return response.status
-    except OSError:
-        return 0
 
 
 @contextlib.contextmanager
@@ -205,7 +197,7 @@ def test_a_killed_worker_loses_at_most_a_checkpoint_and_the_other_worker_goes_on
         what="the worker to be back",
     )
     assert worker_b in _workers(agent)
-    _until(lambda: _health(agent) == 200, what="/v1/health")
+    _until(lambda: agent_health(agent.port) == 200, what="/v1/health")
     with _socket_on_another_worker(agent, rec_b, not_on=worker_b):
         pass
     assert f"worker {worker_a} (slot" in agent.log_tail(20_000)

@@ -28,10 +28,11 @@ from chat.tests.browser.live import (
     SECRET,
     LiveAgent,
     _bootstrap,
+    _database_urls,
 )
 from deploy.tests.nginx_front import NginxFront, nginx_front
 from llm.fake_server import FakeLLMServer
-from scripts.testservers import free_port, mysql_database_fresh
+from scripts.testservers import free_port
 
 SERVICE_TOKEN = "deploy-tests-service-token-" + "x" * 20
 
@@ -55,22 +56,13 @@ class Production:
         return self.agent.model
 
 
-def _databases(directory: Path) -> dict[str, str]:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("mysql"):
-        return {
-            "DATABASE_URL": mysql_database_fresh(url, "deploy"),
-            "AGENT_DATABASE_URL": mysql_database_fresh(url, "deploy_own"),
-        }
-    return {"DATABASE_URL": f"sqlite:///{directory / 'agent.sqlite3'}", "AGENT_DATABASE_URL": ""}
-
-
 def production_env(*, directory: Path, model: FakeLLMServer, public_port: int) -> dict[str, str]:
     """An /etc/infrazen/agent.env as deploy/README.md has it, for this machine."""
     public = f"https://127.0.0.1:{public_port}"
     return {
         **os.environ,
-        **_databases(directory),
+        # InfraZen's database and the agent's own, fresh on MariaDB (as the browser tests').
+        **_database_urls(directory, "deploy"),
         "DJANGO_SETTINGS_MODULE": "agentsite.settings",
         "AGENT_ENV": "prod",
         "DEBUG": "false",

@@ -6,30 +6,43 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-# pip runs only when the requirements changed since the last install.
+# pip runs only when the locks changed since the last install. The locks pin every package with
+# its hashes (requirements*.txt say what we import and why; `make lock` regenerates the locks).
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: help test test-fast test-servers lint fmt demo demo-check serve bench clean system-packages
+.PHONY: help test test-fast test-servers lint fmt demo demo-check serve bench clean system-packages lock
 
 help:
 	@echo "make demo        serve the agent on 127.0.0.1:$${AGENT_PORT:-8001} (SQLite, offline LLM unless a key is set)"
 	@echo "make serve       production launcher: AGENT_WORKERS daphne workers on AGENT_BIND:AGENT_PORT (deploy/README.md)"
 	@echo "make demo-check  start the demo on a free port, check /v1/health and /v1/readiness, stop"
 	@echo "make test        ruff, fast suite on SQLite, then the full suite on real MariaDB + Redis"
-	@echo "make lint | fmt | bench | clean"
+	@echo "make lint | fmt | bench | lock | clean"
 
 $(PY):
 	@scripts/ensure_system_packages.sh python3-venv
 	$(PYTHON) -m venv $(VENV)
 
-$(RUNTIME_STAMP): requirements.txt | $(PY)
-	$(PY) -m pip install -q -r requirements.txt
+$(RUNTIME_STAMP): requirements.lock | $(PY)
+	$(PY) -m pip install -q --require-hashes -r requirements.lock
 	touch $@
 
-$(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install -q -r requirements-dev.txt
+$(DEV_STAMP): requirements.lock requirements-dev.lock | $(PY)
+	$(PY) -m pip install -q --require-hashes -r requirements-dev.lock
 	touch $@ $(RUNTIME_STAMP)
+
+# After editing requirements*.txt: resolve again and write both locks (pip-tools in a
+# throwaway virtualenv, so it is no dependency of ours).
+lock:
+	$(PYTHON) -m venv --clear var/lockenv
+	var/lockenv/bin/pip install -q pip-tools==7.7.0
+	var/lockenv/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-header \
+		--no-emit-index-url --no-emit-find-links \
+		-o requirements.lock requirements.txt
+	var/lockenv/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-header \
+		--no-emit-index-url --no-emit-find-links \
+		-o requirements-dev.lock requirements-dev.txt
 
 system-packages:
 	@scripts/ensure_system_packages.sh

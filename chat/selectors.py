@@ -7,7 +7,6 @@ These take a ChatSession the caller already obtained through a user-scoped path
 from __future__ import annotations
 
 import functools
-import math
 import warnings
 from typing import Any
 
@@ -67,21 +66,16 @@ def _encoding() -> Any:
     with warnings.catch_warnings():
         # It loads its vocabulary through a deprecated importlib.resources call.
         warnings.simplefilter("ignore", DeprecationWarning)
-        try:
-            import bpe_openai  # dev-only dependency: exact counts when present
-        except ImportError:
-            return None
+        import bpe_openai  # loaded on first use (agentsite.asgi warms it at start-up)
+
         encoding = bpe_openai.get_encoding("o200k_base")
         encoding.encode("")  # the vocabulary loads on first use
     return encoding
 
 
 def text_tokens_estimate(*, text: str) -> int:
-    """o200k tokens when the tokenizer is installed, else len/3 (Cyrillic-heavy text)."""
-    encoding = _encoding()
-    if encoding is not None:
-        return len(encoding.encode(text))
-    return math.ceil(len(text) / 3)
+    """o200k tokens of `text`: exact for OpenAI's models, an estimate for other providers'."""
+    return len(_encoding().encode(text))
 
 
 @functools.lru_cache(maxsize=4096)

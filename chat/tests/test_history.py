@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
+import bpe_openai
 import pytest
 
-import chat.selectors
 from chat.selectors import MESSAGE_OVERHEAD_TOKENS, text_tokens_estimate
 from chat.services import (
     chat_history,
@@ -120,14 +119,8 @@ def test_model_history_is_empty_for_a_budget_of_nothing(session):
     assert chat_history_for_model(session=session, token_budget=0) == []
 
 
-def test_tokens_are_approximated_as_a_third_of_the_length_without_a_tokenizer(monkeypatch):
-    monkeypatch.setattr(chat.selectors, "_encoding", lambda: None)
-
-    assert text_tokens_estimate(text="Экономия 5 000 ₽ в месяц") == math.ceil(24 / 3)
-
-
-def test_tokens_are_counted_exactly_when_the_tokenizer_is_installed():
-    bpe_openai = pytest.importorskip("bpe_openai")
+def test_history_tokens_are_counted_with_the_o200k_tokenizer_in_production_too():
+    # bpe-openai is a runtime dependency: no len/3 guess that only tests would not see.
     text = "Экономия 5 000 ₽ в месяц на сервере office"
 
     expected = len(bpe_openai.get_encoding("o200k_base").encode(text))

@@ -201,8 +201,8 @@ def _service_stop(shell: Shell) -> None:
 
 @pytest.mark.mariadb
 @pytest.mark.redis
-# A virtualenv installed from requirements.txt (pip's cache makes it a minute or two), and
-# the workers replaced twice.
+# A virtualenv installed from requirements.lock, hashes checked (pip's cache makes it a
+# minute or two), and the workers replaced twice.
 @pytest.mark.timeout(900)
 def test_the_readme_installs_upgrades_and_rolls_back(tmp_path):
     url = os.environ["DATABASE_URL"]

@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connections, transaction
 
-from agentsite.db_router import infrazen_alias
+from core.db_router import infrazen_alias
 from infrazen.models import (
     INFRAZEN_MODELS,
     CloudProvider,

@@ -23,12 +23,12 @@ django_asgi_app = ServiceASGIHandler()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from agentsite.daphne_close import daphne_close_install  # noqa: E402
-from agentsite.daphne_handoff import daphne_handoff_install  # noqa: E402
-from agentsite.daphne_shutdown import daphne_shutdown_install  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
-from ops.daphne_flood import daphne_flood_install  # noqa: E402
-from ops.daphne_hardening import daphne_hardening_install  # noqa: E402
+from ops.daphne.close import daphne_close_install  # noqa: E402
+from ops.daphne.flood import daphne_flood_install  # noqa: E402
+from ops.daphne.handoff import daphne_handoff_install  # noqa: E402
+from ops.daphne.hardening import daphne_hardening_install  # noqa: E402
+from ops.daphne.shutdown import daphne_shutdown_install  # noqa: E402
 from ops.memory import malloc_tune  # noqa: E402
 
 daphne_close_install()

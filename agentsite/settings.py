@@ -130,7 +130,7 @@ AGENT_SERVICE_JWT_MAX_LIFETIME_S = env.int("AGENT_SERVICE_JWT_MAX_LIFETIME_S", d
 # `default` is InfraZen's database. The service's own tables (Django's auth, sessions, admin;
 # the agent_* tables) go to `agent` when AGENT_DATABASE_URL is set (production: another schema
 # on the same MySQL server), so that InfraZen's schema holds only the tables InfraZen defines
-# (agentsite/db_router.py). Unset, one database holds both: `make demo`, the first test pass.
+# (core/db_router.py). Unset, one database holds both: `make demo`, the first test pass.
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'agent.sqlite3'}")
 }
@@ -139,7 +139,7 @@ if env.str("AGENT_DATABASE_URL", default=""):
     # Nothing is migrated on InfraZen's database (Alembic owns it): the test database is made
     # the same way, without even a django_migrations table.
     DATABASES["default"].setdefault("TEST", {})["MIGRATE"] = False
-DATABASE_ROUTERS = ["agentsite.db_router.AgentRouter"]
+DATABASE_ROUTERS = ["core.db_router.AgentRouter"]
 for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.mysql":
         # InfraZen itself talks to MySQL through PyMySQL; it is pure Python, so no compiler or
@@ -166,7 +166,7 @@ for _database in DATABASES.values():
     # persistent connection would stay open with each finished thread until it is collected.
     _database.setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
 # The one long-lived thread-sensitive thread (chat, async ORM) keeps its connection this
-# long (agentsite/db.py); well under MariaDB's wait_timeout.
+# long (core/db.py); well under MariaDB's wait_timeout.
 DB_THREAD_CONN_MAX_AGE_S = env.int("DB_THREAD_CONN_MAX_AGE_S", default=300)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -320,7 +320,7 @@ CHAT_WS_REPLAYS_PER_MINUTE = env.float("CHAT_WS_REPLAYS_PER_MINUTE", default=6.0
 CHAT_WS_REPLAYS_BURST = env.int("CHAT_WS_REPLAYS_BURST", default=3)
 # A socket that has this many frames refused within about 10 s is closed with 4429.
 CHAT_WS_FLOOD_CLOSE_AFTER = env.int("CHAT_WS_FLOOD_CLOSE_AFTER", default=200)
-# Below the chat, in daphne's protocol (ops.daphne_flood): frames a connection may send before
+# Below the chat, in daphne's protocol (ops.daphne.flood): frames a connection may send before
 # any reach the application (far looser than the chat's own limit), and how many dropped
 # within 10 s close it with 4429. A flood costs the worker its parsing, never a queue.
 WS_PROTOCOL_FRAMES_PER_S = env.float("WS_PROTOCOL_FRAMES_PER_S", default=10.0)

@@ -32,7 +32,6 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import InMemoryChannelLayer
 from redis.exceptions import RedisError
 
-from agentsite.db import db_sync_to_async
 from chat import engine, frames
 from chat.auth import (
     CLOSE_FORBIDDEN,
@@ -47,8 +46,9 @@ from chat.limits import CLOSE_TOO_MANY_FRAMES, REASON_TOO_MANY_FRAMES, FrameLimi
 from chat.neutralise import html_neutralise
 from chat.selectors import HISTORY_LIMIT, HISTORY_MAX_LIMIT, chat_history
 from chat.services import chat_session_get_or_create
+from core.db import db_sync_to_async
+from core.shutdown import shutting_down
 from infrazen.models import ChatSession
-from ops.shutdown import shutting_down
 from ru_format import plural
 
 logger = logging.getLogger(__name__)

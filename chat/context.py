@@ -19,9 +19,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from core.errors import NotFound
 from infrazen.models import ChatSession, InfraZenUser
 from infrazen.values import redact_secrets
-from ops.errors import NotFound
 from tools.base import Money, ToolError, lookups_shared
 from tools.registry import TOOLS
 

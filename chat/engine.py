@@ -37,7 +37,6 @@ from typing import Any
 from django.conf import settings
 from pydantic import BaseModel
 
-from agentsite.db import db_background, db_sync_to_async
 from chat import frames
 from chat.auth import ChatPrincipal
 from chat.context import context_pack_build
@@ -56,13 +55,14 @@ from chat.services import (
     chat_turn_begin,
     tool_call_audit_create,
 )
+from core.correlation import correlation_id_var, new_correlation_id
+from core.db import db_background, db_sync_to_async
+from core.shutdown import shutdown_begin, shutting_down
 from infrazen.models import ChatMessage, ChatSession, InfraZenUser
 from infrazen.selectors import user_get
 from llm import gateway
 from llm.errors import LLMDeadlineExceeded, LLMError
 from llm.models import LLMCall
-from ops.logging import correlation_id_var, new_correlation_id
-from ops.shutdown import shutdown_begin, shutting_down
 from tools.base import ToolError
 from tools.registry import TOOLS, openai_tools, result_summary, tool_run
 
@@ -254,7 +254,7 @@ def answer_stop(session_id: str) -> bool:
 
 
 async def answers_drain(*, grace_s: float, store_timeout_s: float = 10.0) -> tuple[int, int]:
-    """Mark the process as shutting down (ops.shutdown: the consumer refuses new questions,
+    """Mark the process as shutting down (core.shutdown: the consumer refuses new questions,
     readiness answers 503), let the running answers finish for up to `grace_s`, then
     interrupt the rest. An interrupted answer ends like a failed one (an `error` frame, a
     `failed` final frame) and is stored with what was streamed and RESTART_MARKER, so after

@@ -5,7 +5,7 @@ bugs: invalid roles are refused rather than coerced, None content is refused rat
 swallowed, message_count is incremented in SQL inside the insert's transaction, and history
 has an id tiebreak. All times are naive UTC (infrazen.clock.utc_now), as those tables hold.
 
-Everything here is sync; async callers wrap one call with agentsite.db.db_sync_to_async.
+Everything here is sync; async callers wrap one call with core.db.db_sync_to_async.
 """
 
 from __future__ import annotations

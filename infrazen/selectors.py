@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.db.models import F, Q, QuerySet
 
+from core.errors import NotFound
 from infrazen.models import (
     BoardGroup,
     ChatMessage,
@@ -30,7 +31,6 @@ from infrazen.models import (
     SyncSnapshot,
     UserProviderPreference,
 )
-from ops.errors import NotFound
 
 __all__ = [
     "NotFound",

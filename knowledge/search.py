@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from django.apps import apps
+
 from infrazen import selectors
 from recommendations_ai.sanitize import visible_text
 
@@ -84,7 +86,8 @@ def _tokens(texts: list[str], *, ids: bool = True):
 
 def user_documents(*, user_id: int) -> list[Document]:
     """The user's own texts: recommendation texts and earlier reports' summaries."""
-    from reports.models import AgentReport
+    # The reports app sits above this one (it quotes the notes): its table, not its code.
+    report_model = apps.get_model("reports", "AgentReport")
 
     documents = []
     recommendations = (
@@ -106,7 +109,7 @@ def user_documents(*, user_id: int) -> list[Document]:
                     date=rec.updated_at.date().isoformat() if rec.updated_at else None,
                 )
             )
-    for report in AgentReport.objects.filter(user_id=user_id).exclude(summary="")[:20]:
+    for report in report_model.objects.filter(user_id=user_id).exclude(summary="")[:20]:
         documents.append(
             Document(
                 id=f"report-{report.uuid}",

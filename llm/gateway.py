@@ -52,12 +52,12 @@ from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
-from agentsite.db import rows_insert
+from core.correlation import correlation_id_var
+from core.db import rows_insert
 from llm import providers
 from llm.errors import LLMDeadlineExceeded, LLMError, LLMUnavailable, LLMValidationError
 from llm.models import LLMCall
 from llm.redact import messages_scrub
-from ops.logging import correlation_id_var
 
 __all__ = [
     "Completion",

@@ -1,12 +1,13 @@
-"""Service errors and the one error shape every REST answer of the service uses.
+"""The one error shape every REST answer of the service uses.
 
     {"error": "<Russian or English message>", "code": "<machine code>", "detail": "<same message>",
      "fields": {...}}   # fields only for a body that failed validation
 
 `error` is what the InfraZen app's text client looks for, `detail` what its browser upload
 client shows (and the reports client reads), so one body serves every caller unchanged.
-Services raise the small classes below; DRF views get the shape from `exception_handler`,
-plain Django views and the URLconf's handler400/403/404/500 from `error_response`. Raw
+Services and selectors raise `core.errors` (DRF-free, so the data layer can); DRF views get
+the shape from `exception_handler`, plain Django views and the URLconf's handler400/403/404/500
+from `error_response`. Raw
 exception text and tracebacks never reach a client.
 """
 
@@ -20,26 +21,12 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.errors import ServiceError
+
 logger = logging.getLogger(__name__)
 
 INTERNAL_MESSAGE = "Внутренняя ошибка сервиса"
 INVALID_MESSAGE = "Некорректный запрос"
-
-
-class ServiceError(Exception):
-    http_status = status.HTTP_400_BAD_REQUEST
-    code = "bad_request"
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-class NotFound(ServiceError):
-    """A missing row, or one the acting user may not see: the two look the same."""
-
-    http_status = status.HTTP_404_NOT_FOUND
-    code = "not_found"
 
 
 def error_body(message: str, code: str, *, fields: dict[str, Any] | None = None) -> dict:

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
-import uuid
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
-correlation_id_var: contextvars.ContextVar[str] = contextvars.ContextVar(
-    "correlation_id", default="-"
-)
+from core.correlation import correlation_id_var, new_correlation_id
 
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
-
-
-def new_correlation_id() -> str:
-    return uuid.uuid4().hex[:16]
 
 
 class JsonFormatter(logging.Formatter):

@@ -10,9 +10,9 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connections
 
-from agentsite.db_router import agent_alias, databases_separate, infrazen_alias
+from core.db_router import agent_alias, databases_separate, infrazen_alias
+from core.shutdown import shutting_down
 from llm import gateway
-from ops.shutdown import shutting_down
 
 
 @dataclass

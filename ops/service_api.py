@@ -47,12 +47,12 @@ class ServiceASGIHandler(ASGIHandler):
     connecting cost more CPU than the database work of a text request itself. The service
     endpoints' sync work runs instead where the chat's and Django's async ORM calls run
     outside a request: asgiref's one thread-sensitive thread per process, whose connection
-    agentsite.db keeps (DB_THREAD_CONN_MAX_AGE_S). Their views are async and their database
+    core.db keeps (DB_THREAD_CONN_MAX_AGE_S). Their views are async and their database
     work is a few short calls per request, so one thread serves them all.
 
     Nor do they send Django's request_started / request_finished signals: the receivers
     manage the request thread's database connections (two more trips to that thread per
-    request), and these endpoints' connection is agentsite.db's. And the view is not
+    request), and these endpoints' connection is core.db's. And the view is not
     cancelled when the client disconnects (which Django watches for with a task per
     request): the InfraZen app waits 30 s, longer than the endpoint's deadline, and a text
     paid for is stored either way.

@@ -14,8 +14,9 @@ from django.conf import settings
 from django.http import JsonResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from core.errors import NotFound
 from llm.gateway import deadline_in
-from ops.errors import NotFound, error_response
+from ops.errors import error_response
 from ops.json_body import BodyRejected, json_body_validate
 from ops.service_auth import REFUSED_MESSAGE, service_request_allowed
 from ops.views import ServicePostView

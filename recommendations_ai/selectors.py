@@ -6,8 +6,8 @@ from django.db import connections, router
 from django.db.models import F, Q
 from django.db.models.expressions import Col
 
+from core.errors import NotFound
 from infrazen.models import CloudProvider, OptimizationRecommendation, Resource
-from ops.errors import NotFound
 
 NOT_FOUND = "Recommendation not found"
 

@@ -20,7 +20,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connections, router, transaction
 
-from agentsite.db import db_sync_to_async, rows_insert
+from core.db import db_sync_to_async, rows_insert
 from infrazen import clock
 from infrazen.models import OptimizationRecommendation
 from llm import gateway

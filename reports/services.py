@@ -7,7 +7,7 @@ import uuid
 
 from asgiref.sync import sync_to_async
 
-from agentsite.db import db_sync_to_async
+from core.db import db_sync_to_async
 from reports.links import pdf_link
 from reports.models import AgentReport
 from reports.narrative_llm import narrative_generate

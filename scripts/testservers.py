@@ -275,7 +275,7 @@ def servers(*, mariadb: bool = True, redis: bool = True) -> Iterator[dict[str, s
             server, env["DATABASE_URL"] = start_mariadb(workdir)
             running.append(server)
             # Production's shape: the agent's own tables in a second schema on the same
-            # server, InfraZen's in the first (agentsite/db_router.py).
+            # server, InfraZen's in the first (core/db_router.py).
             env["AGENT_DATABASE_URL"] = mysql_database_fresh(env["DATABASE_URL"], "own")
         if redis:
             server, env["REDIS_URL"] = start_redis(workdir)

@@ -7,7 +7,7 @@
   release or configuration is for systemd (Restart=on-failure) and a human to see, not a
   loop of restarts.
 - SIGHUP is a rolling restart (a zero-downtime upgrade: `systemctl reload`): one slot at a
-  time, a new worker is started and, once it listens (agentsite.daphne_handoff's ready
+  time, a new worker is started and, once it listens (ops.daphne.handoff's ready
   byte), the old one is told to hand off (SIGUSR2: it stops accepting, drains its answers
   and exits). If the new one does not come up, the old one stays and the reload stops.
 - SIGTERM / SIGINT stop every worker with SIGTERM (each drains its answers), waiting up to
@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentsite.daphne_handoff import HANDOFF_SIGNAL, READY_FD_ENV
+from ops.daphne.handoff import HANDOFF_SIGNAL, READY_FD_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 APPLICATION = "agentsite.asgi:application"

@@ -14,10 +14,10 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from core.errors import NotFound
 from infrazen import selectors
 from infrazen.models import InfraZenUser, OptimizationRecommendation, Resource
 from infrazen.values import DAYS_PER_MONTH
-from ops.errors import NotFound
 
 Period = Literal["day", "month", "quarter", "year", "one_time"]
 

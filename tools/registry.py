@@ -19,9 +19,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from core.errors import NotFound
 from infrazen.models import InfraZenUser
 from llm.redact import credentials_scrub
-from ops.errors import NotFound
 from tools import (
     calculate_savings,
     estimate_migration_effort,

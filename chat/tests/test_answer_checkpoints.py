@@ -16,9 +16,9 @@ from chat.services import RESTART_MARKER, STOPPED_MARKER
 from chat.tests.tokens import chat_token_mint_for_tests
 from chat.tests.wsclient import ChatClient, answers_settled
 from conftest import make_recommendation, make_resource
+from core import shutdown
 from infrazen.models import ChatMessage, ChatSession, CloudProvider
 from llm.fake_server import Reply
-from ops import shutdown
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -20,10 +20,10 @@ from chat.tests.principals import rec_principal
 from chat.tests.tokens import chat_token_mint_for_tests, unsigned_token_for_tests
 from chat.tests.wsclient import ChatClient, answers_settled, types
 from conftest import make_recommendation, make_resource
+from core import shutdown
 from infrazen.models import ChatMessage, ChatSession, CloudProvider, InfraZenUser
 from llm.fake_server import Reply
 from llm.models import LLMCall
-from ops import shutdown
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

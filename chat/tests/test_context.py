@@ -18,6 +18,7 @@ from chat.context import (
     time_range_days,
 )
 from chat.selectors import text_tokens_estimate
+from core.errors import NotFound
 from infrazen.demo import (
     ALICE_EMAIL,
     BEGET_ADMIN_PASSWORD,
@@ -26,7 +27,6 @@ from infrazen.demo import (
     SECRET_MARKER,
 )
 from infrazen.models import CloudProvider, InfraZenUser, OptimizationRecommendation, Resource
-from ops.errors import NotFound
 from tools import get_provider_breakdown, list_top_alternatives
 from tools.base import ToolError, lookups_shared, recommendation_for
 from tools.registry import TOOLS

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from conftest import make_provider, make_recommendation, make_resource, make_user
+from core.errors import NotFound
 from infrazen import selectors
 from infrazen.models import (
     ChatMessage,
@@ -29,7 +30,6 @@ from infrazen.models import (
     SyncSnapshot,
     UserProviderPreference,
 )
-from ops.errors import NotFound
 
 MISSING_ID = 987654
 

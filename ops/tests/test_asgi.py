@@ -27,7 +27,7 @@ def test_startup_makes_daphne_wait_for_the_clients_answer_to_a_close():
     from daphne.ws_protocol import WebSocketFactory
 
     from agentsite import asgi  # noqa: F401
-    from agentsite.daphne_close import CLOSE_HANDSHAKE_TIMEOUT_S
+    from ops.daphne.close import CLOSE_HANDSHAKE_TIMEOUT_S
 
     factory = WebSocketFactory(server_class=None)
     # What daphne's Server.run then sets must not undo it.
@@ -37,7 +37,7 @@ def test_startup_makes_daphne_wait_for_the_clients_answer_to_a_close():
 
 def test_txaio_rounds_a_timer_down_to_the_whole_second():
     """Why the wait above is long: autobahn's 1 s close wait may end 2 ms after it began.
-    If a txaio release stops rounding, agentsite/daphne_close.py's timeout may go back."""
+    If a txaio release stops rounding, ops/daphne/close.py's timeout may go back."""
     from txaio._common import _BatchedTimer
 
     scheduled = []

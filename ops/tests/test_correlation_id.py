@@ -4,7 +4,8 @@ from asgiref.sync import iscoroutinefunction
 from django.http import HttpResponse
 from django.test import AsyncClient, Client, RequestFactory
 
-from ops.logging import CorrelationIdMiddleware, correlation_id_var
+from core.correlation import correlation_id_var
+from ops.logging import CorrelationIdMiddleware
 
 
 def test_it_echoes_the_callers_request_id():

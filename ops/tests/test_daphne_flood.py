@@ -1,5 +1,5 @@
 """A WebSocket flood is stopped in daphne's protocol, before its frames reach the chat
-(ops/daphne_flood.py): a person never meets the limit, a flooder is closed with 4429."""
+(ops/daphne/flood.py): a person never meets the limit, a flooder is closed with 4429."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from chat.tests.browser.live import LiveAgent, live_agent
-from ops.daphne_flood import _FloodGuard, daphne_flood_install
+from ops.daphne.flood import _FloodGuard, daphne_flood_install
 from ops.tests.test_daphne_hardening import _socket, health_ok
 
 

@@ -1,6 +1,6 @@
 """What daphne's own layers (Twisted, autobahn) answer to hostile input, on a real daphne
 process: a clear JSON error or a close code with a reason, never an empty 400, a silent drop
-or a 1006, and the worker goes on serving (ops/daphne_hardening.py)."""
+or a 1006, and the worker goes on serving (ops/daphne/hardening.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from websockets.sync.client import connect
 
 from chat.tests.browser.live import INFRAZEN_ORIGIN, SECRET, LiveAgent, live_agent
 from chat.tests.tokens import chat_token_mint_for_tests
-from ops.daphne_hardening import (
+from ops.daphne.hardening import (
     REQUEST_BODY_MAX_BYTES,
     REQUEST_HEAD_MAX_BYTES,
     WS_MESSAGE_MAX_BYTES,

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from agentsite.db_router import databases_separate
-from ops import shutdown
+from core import shutdown
+from core.db_router import databases_separate
 
 SERVICE_TOKEN = "readiness-token-of-thirty-two-chars"
 
@@ -30,7 +30,7 @@ def test_readiness_runs_each_check_and_reports_its_latency(token_client):
     response = token_client.get("/v1/readiness")
     assert response.status_code == 200
     checks = {c["name"]: c for c in response.json()["checks"]}
-    # The agent's own database is checked too when it is apart (agentsite.db_router).
+    # The agent's own database is checked too when it is apart (core.db_router).
     databases = {"database", "agent_database"} if databases_separate() else {"database"}
     assert set(checks) == {"serving", "channel_layer", "llm", *databases}
     assert checks["serving"]["ok"] and checks["serving"]["detail"] == {"shutting_down": False}

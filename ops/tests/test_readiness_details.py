@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from agentsite.db_router import databases_separate
-from ops import shutdown
+from core import shutdown
+from core.db_router import databases_separate
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +80,7 @@ def test_the_service_token_gets_every_check():
 
     assert response.status_code == 200
     checks = {c["name"]: c for c in response.json()["checks"]}
-    # The agent's own database is checked too when it is apart (agentsite.db_router).
+    # The agent's own database is checked too when it is apart (core.db_router).
     agent = {"agent_database"} if databases_separate() else set()
     assert set(checks) == {"serving", "database", "channel_layer", "llm", *agent}
     # What the anonymous answers above were checked not to contain.

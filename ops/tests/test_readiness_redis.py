@@ -9,7 +9,7 @@ import pytest
 from django.db import connections
 from django.test import Client
 
-from agentsite.db_router import agent_alias, databases_separate
+from core.db_router import agent_alias, databases_separate
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 

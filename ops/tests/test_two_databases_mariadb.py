@@ -1,6 +1,6 @@
 """Production's layout on MariaDB: InfraZen's schema holds exactly the tables InfraZen defines,
 the agent's own schema holds Django's and the agent_* tables, and each service path writes its
-rows in the right one (agentsite.db_router)."""
+rows in the right one (core.db_router)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from django.apps import apps
 from django.contrib.auth.models import User
 from django.db import OperationalError, connections
 
-from agentsite.db_router import agent_alias, databases_separate, infrazen_alias
 from chat.services import chat_message_create, chat_session_open, tool_call_audit_create
 from chat.tests.principals import rec_principal
 from conftest import make_recommendation, make_resource
+from core.db_router import agent_alias, databases_separate, infrazen_alias
 from infrazen.models import CloudProvider, OptimizationRecommendation
 from infrazen.schema import infrazen_tables
 from ops.ratelimit import rate_hit

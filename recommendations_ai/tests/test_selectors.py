@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.errors import NotFound
 from infrazen.demo import ALICE_EMAIL, BOB_EMAIL, demo_seed
 from infrazen.models import CloudProvider, OptimizationRecommendation
-from ops.errors import NotFound
 from recommendations_ai.facts import facts_build
 from recommendations_ai.selectors import (
     _recommendations_with_owner,

@@ -7,9 +7,9 @@ import re
 import pytest
 from django.core.management import call_command
 
+from core.errors import NotFound
 from infrazen.demo import ALICE_EMAIL, BOB_EMAIL, demo_seed
 from infrazen.models import CloudProvider, InfraZenUser, OptimizationRecommendation
-from ops.errors import NotFound
 from recommendations_ai.facts import facts_build
 from recommendations_ai.sanitize import html_sanitize, visible_text
 from recommendations_ai.selectors import (

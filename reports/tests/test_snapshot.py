@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.errors import NotFound
 from infrazen.models import InfraZenUser
-from ops.errors import NotFound
 from reports.roles import ROLE_KEYS
 from reports.snapshot import snapshot_build
 from reports.tests.conftest import HOSTILE_NAME

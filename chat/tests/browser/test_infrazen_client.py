@@ -189,7 +189,7 @@ def test_a_refused_connection_reaches_the_browser_with_its_code(
     tab.wait("window.chatLog.closes.length > 0")
     log = tab.log()
     # The socket was accepted and then closed: the browser sees why, the first time (not a
-    # 1006 from a close handshake cut short: agentsite/daphne_close.py).
+    # 1006 from a close handshake cut short: ops/daphne/close.py).
     assert log["closes"][0] == {"code": code, "reason": reason}, agent.log_tail()
     assert "connected" in log["statuses"]
     assert log["frames"] == []

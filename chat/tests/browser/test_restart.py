@@ -1,5 +1,5 @@
 """A deploy while the stock InfraZen client is mid-answer: SIGTERM to the live agent, which is
-then served again on the same port and database (agentsite/daphne_shutdown.py)."""
+then served again on the same port and database (ops/daphne/shutdown.py)."""
 
 from __future__ import annotations
 

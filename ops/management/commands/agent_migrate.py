@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from agentsite.db_router import agent_alias, databases_separate
+from core.db_router import agent_alias, databases_separate
 
 
 class Command(BaseCommand):

@@ -8,8 +8,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from core.errors import NotFound
 from llm.gateway import deadline_in
-from ops.errors import NotFound
 from reports.pdf import pdf_render
 from reports.roles import ROLE_KEYS
 from reports.services import report_render

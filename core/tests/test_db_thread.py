@@ -1,4 +1,4 @@
-"""agentsite.db: the long-lived thread keeps its connection; request threads do not.
+"""core.db: the long-lived thread keeps its connection; request threads do not.
 
 The test database may be SQLite in memory, whose `close()` Django makes a no-op, so the
 tests count the calls to `close()` on the thread's connection rather than compare objects.
@@ -10,7 +10,7 @@ import pytest
 from asgiref.sync import ThreadSensitiveContext
 from django.db import connections
 
-from agentsite.db import db_sync_to_async
+from core.db import db_sync_to_async
 from infrazen.models import InfraZenUser
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,4 +1,4 @@
-"""Where each table lives (agentsite.db_router): InfraZen's on `default`, the service's own on
+"""Where each table lives (core.db_router): InfraZen's on `default`, the service's own on
 `agent` when AGENT_DATABASE_URL defines it, and everything on `default` when it does not.
 
 Both shapes are tested in every pass, whatever the pass configures: the router reads only the
@@ -17,8 +17,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db import router
 
-from agentsite import db_router
 from chat.models import ChatImage, ToolCallAudit
+from core import db_router
 from infrazen.models import (
     INFRAZEN_MODELS,
     ChatMessage,

@@ -8,7 +8,7 @@ from each, installed by agentsite.asgi when daphne runs the process:
   one only after that byte, so the port always has a worker taking connections.
 - Hand-off (SIGUSR2, the rolling restart's stop): the worker stops accepting first (the
   others take every new connection) and then stops as on SIGTERM, draining its running
-  answers (agentsite.daphne_shutdown). A plain SIGTERM keeps accepting while it drains, so
+  answers (ops.daphne.shutdown). A plain SIGTERM keeps accepting while it drains, so
   a whole service being stopped answers /v1/readiness 503 rather than refusing connections.
 """
 
@@ -20,6 +20,8 @@ import os
 import signal
 import sys
 from typing import Any
+
+from ops.daphne import method_wrap
 
 logger = logging.getLogger(__name__)
 
@@ -47,24 +49,19 @@ def _handoff() -> None:
     reactor.stop()
 
 
+def _listen_success(original: Any, self: Any, port: Any) -> Any:
+    _ports.append(port)
+    result = original(self, port)
+    _ready_tell()
+    return result
+
+
 def daphne_handoff_install() -> None:
     """Report readiness and stop on SIGUSR2 (only when daphne runs this process)."""
     server_module = sys.modules.get("daphne.server")
     if server_module is None:
         return
-    server_class = server_module.Server
-    original = server_class.listen_success
-    if getattr(original, "reports_ready", False):
-        return
-
-    def listen_success(self: Any, port: Any) -> Any:
-        _ports.append(port)
-        result = original(self, port)
-        _ready_tell()
-        return result
-
-    listen_success.reports_ready = True
-    server_class.listen_success = listen_success
+    method_wrap(server_module.Server, "listen_success", _listen_success)
 
     def on_signal(_signum: int, _frame: Any) -> None:
         from twisted.internet import reactor

@@ -30,6 +30,8 @@ import json
 import logging
 from typing import Any
 
+from ops.daphne import method_wrap
+
 logger = logging.getLogger(__name__)
 
 REQUEST_HEAD_MAX_BYTES = 64 * 1024
@@ -82,40 +84,35 @@ def daphne_hardening_install() -> list[str]:
 
 
 def _request_install(request_class: Any) -> bool:
-    original_init = request_class.__init__
-    if getattr(original_init, "hardened", False):
-        return True
     if not hasattr(request_class, "gotLength") or not hasattr(request_class, "handleContentChunk"):
         return False
-
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        original_init(self, *args, **kwargs)
-        # Read by twisted.web.http.Request.requestReceived: no pre-parse of form bodies.
-        self._parsePOSTFormSubmission = False
-        self._body_received = 0
-
-    original_length = request_class.gotLength
-    original_chunk = request_class.handleContentChunk
-
-    def gotLength(self: Any, length: int | None) -> None:
-        if length is not None and length > REQUEST_BODY_MAX_BYTES:
-            _refuse(self.channel, TOO_LARGE_RESPONSE, "declared body too large")
-            return
-        original_length(self, length)
-
-    def handleContentChunk(self: Any, data: bytes) -> None:
-        self._body_received = getattr(self, "_body_received", 0) + len(data)
-        if self._body_received > REQUEST_BODY_MAX_BYTES:
-            _refuse(self.channel, TOO_LARGE_RESPONSE, "streamed body too large")
-            return
-        if getattr(self, "content", None) is not None:
-            original_chunk(self, data)
-
-    __init__.hardened = True
-    request_class.__init__ = __init__
-    request_class.gotLength = gotLength
-    request_class.handleContentChunk = handleContentChunk
+    method_wrap(request_class, "__init__", _request_init)
+    method_wrap(request_class, "gotLength", _got_length)
+    method_wrap(request_class, "handleContentChunk", _handle_content_chunk)
     return True
+
+
+def _request_init(original: Any, self: Any, *args: Any, **kwargs: Any) -> None:
+    original(self, *args, **kwargs)
+    # Read by twisted.web.http.Request.requestReceived: no pre-parse of form bodies.
+    self._parsePOSTFormSubmission = False
+    self._body_received = 0
+
+
+def _got_length(original: Any, self: Any, length: int | None) -> None:
+    if length is not None and length > REQUEST_BODY_MAX_BYTES:
+        _refuse(self.channel, TOO_LARGE_RESPONSE, "declared body too large")
+        return
+    original(self, length)
+
+
+def _handle_content_chunk(original: Any, self: Any, data: bytes) -> None:
+    self._body_received = getattr(self, "_body_received", 0) + len(data)
+    if self._body_received > REQUEST_BODY_MAX_BYTES:
+        _refuse(self.channel, TOO_LARGE_RESPONSE, "streamed body too large")
+        return
+    if getattr(self, "content", None) is not None:
+        original(self, data)
 
 
 def _refuse(channel: Any, response: bytes, why: str) -> None:
@@ -144,38 +141,30 @@ def _channel_install(factory_class: Any, channel_class: Any) -> bool:
             self, BAD_REQUEST_RESPONSE, "request line or header too long"
         )
 
-    original_build = factory_class.buildProtocol
-    if getattr(original_build, "hardened", False):
-        return True
-
-    def buildProtocol(self: Any, addr: Any) -> Any:
-        protocol = original_build(self, addr)
-        # Twisted wraps the HTTP/1.1 channel in a protocol that may switch to HTTP/2.
-        channel = getattr(protocol, "_channel", protocol)
-        if channel is not None:
-            channel.MAX_LENGTH = REQUEST_HEAD_MAX_BYTES
-            channel.totalHeadersSize = REQUEST_HEAD_MAX_BYTES
-        return protocol
-
-    buildProtocol.hardened = True
-    factory_class.buildProtocol = buildProtocol
+    method_wrap(factory_class, "buildProtocol", _build_protocol)
     return True
+
+
+def _build_protocol(original: Any, self: Any, addr: Any) -> Any:
+    protocol = original(self, addr)
+    # Twisted wraps the HTTP/1.1 channel in a protocol that may switch to HTTP/2.
+    channel = getattr(protocol, "_channel", protocol)
+    if channel is not None:
+        channel.MAX_LENGTH = REQUEST_HEAD_MAX_BYTES
+        channel.totalHeadersSize = REQUEST_HEAD_MAX_BYTES
+    return protocol
 
 
 def _websocket_install(factory_class: Any) -> bool:
-    original = factory_class.setProtocolOptions
-    if getattr(original, "hardened", False):
-        return True
-
-    def setProtocolOptions(self: Any, *args: Any, **options: Any) -> None:
-        # daphne's Server.run passes its CLI's 1 MiB for both sizes; nothing asks for more.
-        for key in ("maxMessagePayloadSize", "maxFramePayloadSize"):
-            if key in options:
-                asked = options[key] or WS_MESSAGE_MAX_BYTES
-                options[key] = min(asked, WS_MESSAGE_MAX_BYTES)
-        options["failByDrop"] = False
-        original(self, *args, **options)
-
-    setProtocolOptions.hardened = True
-    factory_class.setProtocolOptions = setProtocolOptions
+    method_wrap(factory_class, "setProtocolOptions", _set_protocol_options)
     return True
+
+
+def _set_protocol_options(original: Any, self: Any, *args: Any, **options: Any) -> None:
+    # daphne's Server.run passes its CLI's 1 MiB for both sizes; nothing asks for more.
+    for key in ("maxMessagePayloadSize", "maxFramePayloadSize"):
+        if key in options:
+            asked = options[key] or WS_MESSAGE_MAX_BYTES
+            options[key] = min(asked, WS_MESSAGE_MAX_BYTES)
+    options["failByDrop"] = False
+    original(self, *args, **options)

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ops.daphne import method_wrap
+
 # The rounding takes up to one second off; a client has at least 4 s to answer a close.
 CLOSE_HANDSHAKE_TIMEOUT_S = 5
 
@@ -37,36 +39,28 @@ def daphne_close_install() -> None:
 
 
 def _close_reason_install(protocol_class: Any) -> None:
-    original = protocol_class.handle_reply
-    if getattr(original, "passes_close_reason", False):
+    method_wrap(protocol_class, "handle_reply", _handle_reply)
+
+
+def _handle_reply(original: Any, self: Any, message: dict[str, Any]) -> None:
+    reason = message.get("reason")
+    if (
+        message.get("type") == "websocket.close"
+        and isinstance(reason, str)
+        and reason
+        and self.state != self.STATE_CONNECTING
+    ):
+        # autobahn validates the code and cuts the reason to the frame's 123 bytes.
+        self.sendClose(code=message.get("code") or 1000, reason=reason)
         return
-
-    def handle_reply(self: Any, message: dict[str, Any]) -> None:
-        reason = message.get("reason")
-        if (
-            message.get("type") == "websocket.close"
-            and isinstance(reason, str)
-            and reason
-            and self.state != self.STATE_CONNECTING
-        ):
-            # autobahn validates the code and cuts the reason to the frame's 123 bytes.
-            self.sendClose(code=message.get("code") or 1000, reason=reason)
-            return
-        original(self, message)
-
-    handle_reply.passes_close_reason = True
-    protocol_class.handle_reply = handle_reply
+    original(self, message)
 
 
 def _close_handshake_timeout_install(factory_class: Any) -> None:
-    original = factory_class.__init__
-    if getattr(original, "sets_close_handshake_timeout", False):
-        return
+    method_wrap(factory_class, "__init__", _factory_init)
 
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        # daphne's own setProtocolOptions call (Server.run) leaves this option alone.
-        self.setProtocolOptions(closeHandshakeTimeout=CLOSE_HANDSHAKE_TIMEOUT_S)
 
-    __init__.sets_close_handshake_timeout = True
-    factory_class.__init__ = __init__
+def _factory_init(original: Any, self: Any, *args: Any, **kwargs: Any) -> None:
+    original(self, *args, **kwargs)
+    # daphne's own setProtocolOptions call (Server.run) leaves this option alone.
+    self.setProtocolOptions(closeHandshakeTimeout=CLOSE_HANDSHAKE_TIMEOUT_S)

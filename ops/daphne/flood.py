@@ -27,6 +27,7 @@ from typing import Any
 
 from django.conf import settings
 
+from ops.daphne import method_wrap
 from ops.token_bucket import TokenBucket
 
 logger = logging.getLogger(__name__)
@@ -81,37 +82,32 @@ def daphne_flood_install() -> bool:
     if not callable(getattr(WebSocketProtocol, "onMessage", None)):
         logger.warning("daphne's WebSocketProtocol has no onMessage: flood guard not installed")
         return False
-    if getattr(WebSocketProtocol, "_flood_guarded", False):
-        return True
-    original = WebSocketProtocol.onMessage
-
-    def onMessage(self: Any, payload: bytes, isBinary: bool) -> None:
-        now = time.monotonic()
-        guard = self.__dict__.get("_flood_guard")
-        if guard is None:
-            guard = self.__dict__["_flood_guard"] = _FloodGuard(now)
-        verdict = guard.admit(now)
-        if verdict:
-            original(self, payload, isBinary)
-        elif verdict is None:
-            logger.warning(
-                "websocket closed for flooding",
-                extra={"remote_addr": getattr(self, "client_addr", None), "dropped": guard.dropped},
-            )
-            _close_and_drop(self)
-
-    original_reply = WebSocketProtocol.handle_reply
-
-    def handle_reply(self: Any, message: dict[str, Any]) -> None:
-        if message.get("type") == "websocket.send" and self.state in (
-            self.STATE_CLOSING,
-            self.STATE_CLOSED,
-        ):
-            logger.debug("send to a closed websocket dropped")
-            return
-        original_reply(self, message)
-
-    WebSocketProtocol.onMessage = onMessage
-    WebSocketProtocol.handle_reply = handle_reply
-    WebSocketProtocol._flood_guarded = True
+    method_wrap(WebSocketProtocol, "onMessage", _on_message)
+    method_wrap(WebSocketProtocol, "handle_reply", _handle_reply)
     return True
+
+
+def _on_message(original: Any, self: Any, payload: bytes, isBinary: bool) -> None:
+    now = time.monotonic()
+    guard = self.__dict__.get("_flood_guard")
+    if guard is None:
+        guard = self.__dict__["_flood_guard"] = _FloodGuard(now)
+    verdict = guard.admit(now)
+    if verdict:
+        original(self, payload, isBinary)
+    elif verdict is None:
+        logger.warning(
+            "websocket closed for flooding",
+            extra={"remote_addr": getattr(self, "client_addr", None), "dropped": guard.dropped},
+        )
+        _close_and_drop(self)
+
+
+def _handle_reply(original: Any, self: Any, message: dict[str, Any]) -> None:
+    if message.get("type") == "websocket.send" and self.state in (
+        self.STATE_CLOSING,
+        self.STATE_CLOSED,
+    ):
+        logger.debug("send to a closed websocket dropped")
+        return
+    original(self, message)

@@ -11,7 +11,8 @@ were cancelled the same way.
 
 Installed by agentsite.asgi when it runs under daphne, this comes first, for up to
 CHAT_SHUTDOWN_GRACE_S in all:
-1. `chat.engine.answers_drain` marks the process as shutting down (ops.shutdown):
+1. The drains apps registered (core.shutdown.drain_register; the chat's running answers)
+   run, and the process is marked as shutting down (core.shutdown):
    `/v1/readiness` answers 503, so a load balancer sends new work elsewhere, and a new
    question is refused. Running answers go on streaming to their sockets and may finish;
    the rest are stored with what was streamed and a restart marker. Meanwhile HTTP requests
@@ -30,6 +31,9 @@ from typing import Any
 
 from django.conf import settings
 
+from core.shutdown import drains, shutdown_begin
+from ops.daphne import method_wrap
+
 logger = logging.getLogger(__name__)
 
 CLOSE_CODE_RESTART = 1012
@@ -44,21 +48,16 @@ def daphne_shutdown_install() -> None:
     server_module = sys.modules.get("daphne.server")
     if server_module is None:
         return
-    server_class = server_module.Server
-    original = server_class.kill_all_applications
-    if getattr(original, "drains_answers", False):
-        return
+    method_wrap(server_module.Server, "kill_all_applications", _kill_all_applications)
 
-    def kill_all_applications(self: Any) -> Any:
-        from twisted.internet import defer
 
-        drained = defer.Deferred.fromFuture(asyncio.ensure_future(shutdown_drain(self)))
-        drained.addErrback(lambda failure: logger.error("shutdown drain failed: %s", failure))
-        drained.addCallback(lambda _: original(self))
-        return drained
+def _kill_all_applications(original: Any, self: Any) -> Any:
+    from twisted.internet import defer
 
-    kill_all_applications.drains_answers = True
-    server_class.kill_all_applications = kill_all_applications
+    drained = defer.Deferred.fromFuture(asyncio.ensure_future(shutdown_drain(self)))
+    drained.addErrback(lambda failure: logger.error("shutdown drain failed: %s", failure))
+    drained.addCallback(lambda _: original(self))
+    return drained
 
 
 def _requests_in_flight(server: Any) -> set[asyncio.Future]:
@@ -85,12 +84,13 @@ async def _requests_finish(server: Any, *, grace_s: float) -> int:
 async def shutdown_drain(server: Any) -> None:
     from daphne.ws_protocol import WebSocketProtocol
 
-    from chat.engine import answers_drain
-
     grace_s = settings.CHAT_SHUTDOWN_GRACE_S
-    (finished, interrupted), requests_left = await asyncio.gather(
-        answers_drain(grace_s=grace_s), _requests_finish(server, grace_s=grace_s)
+    shutdown_begin()
+    *drained, requests_left = await asyncio.gather(
+        *(drain(grace_s) for drain in drains()), _requests_finish(server, grace_s=grace_s)
     )
+    finished = sum(done for done, _ in drained)
+    interrupted = sum(cut for _, cut in drained)
     closed = 0
     for protocol in list(server.connections):
         if isinstance(protocol, WebSocketProtocol) and protocol.state == protocol.STATE_OPEN:

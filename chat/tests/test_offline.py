@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import get_args
 
 import pytest
 
@@ -20,13 +21,13 @@ from chat.offline import (
     offline_answer,
     offline_followup,
     offline_plan,
+    tool_wording,
 )
-from chat.offline_wording import EN_TOOL_TEXTS
 from conftest import make_recommendation, make_resource, make_user
 from infrazen.demo import DEMO_EMAIL
 from infrazen.models import CloudProvider, InfraZenUser, OptimizationRecommendation, Resource
 from ru_format import rub, rub_period
-from tools import generate_step_plan, get_anomalies, get_user_context
+from tools import estimate_migration_effort, generate_step_plan, get_anomalies, get_user_context
 from tools.base import Money, ToolError
 from tools.registry import TOOLS, tool_run, tools_for
 
@@ -425,14 +426,22 @@ def test_the_step_plan_in_english_is_in_english(world):
     assert not re.search(r"[а-яё]", talk.text.replace(OFFLINE_NOTICE_EN, ""))
 
 
-def test_every_step_and_reason_text_of_the_tools_has_an_english_wording():
-    texts = {text for plan in generate_step_plan.PLANS.values() for step in plan for text in step}
-    texts -= {"low", "medium", "high"}
-    texts |= {
-        generate_step_plan.HEAVY_MIGRATION_STEP[0],
-        generate_step_plan.HEAVY_MIGRATION_STEP[2],
-    }
-    assert texts <= set(EN_TOOL_TEXTS)
+def test_every_step_reason_and_caveat_of_the_tools_has_an_english_wording():
+    plans = [*generate_step_plan.PLANS.values(), [generate_step_plan.HEAVY_MIGRATION_STEP]]
+    steps = {code for plan in plans for code, *_ in plan}
+    assert steps <= set(tool_wording.STEPS)
+    assert set(get_args(estimate_migration_effort.ReasonCode)) <= set(tool_wording.REASONS)
+    assert set(estimate_migration_effort.REASONS) <= set(tool_wording.REASONS)
+    assert set(get_args(estimate_migration_effort.CaveatCode)) <= set(tool_wording.CAVEATS)
+    assert set(estimate_migration_effort.CAVEATS) <= set(tool_wording.CAVEATS)
+
+
+def test_a_step_code_names_one_text():
+    plans = [*generate_step_plan.PLANS.values(), [generate_step_plan.HEAVY_MIGRATION_STEP]]
+    texts: dict[str, tuple[str, str]] = {}
+    for plan in plans:
+        for code, title, _, check in plan:
+            assert texts.setdefault(code, (title, check)) == (title, check)
 
 
 def test_resource_questions_read_the_resource_in_a_second_round(world):

@@ -1,7 +1,9 @@
-"""Money and Russian plural forms, formatted the way InfraZen texts show them.
+"""Money, numbers, Russian plural forms and sentence case, written the way InfraZen texts show them.
 
 Amounts are whole rubles with comma thousands separators ("14,119"), as in the product
-description's examples; the UI and the LLM prompts use the same form.
+description's examples; the UI and the LLM prompts use the same form. Decimals are written with
+a dot and one digit at most ("3.2", "3"). Every text of the service (recommendation texts,
+reports, the offline chat, limits) takes these from here.
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ from typing import Literal
 
 Period = Literal["month", "day", "year"]
 
-PERIOD_SUFFIXES: dict[str, str] = {"month": "₽/мес", "day": "₽/день", "year": "₽/год"}
+PERIOD_SUFFIXES: dict[str, str] = {
+    "month": "₽/мес",
+    "day": "₽/день",
+    "year": "₽/год",
+    "quarter": "₽/квартал",
+    "one_time": "₽",
+}
 
 
 def plural(n: float, one: str, few: str, many: str) -> str:
@@ -28,8 +36,24 @@ def plural(n: float, one: str, few: str, many: str) -> str:
     return many
 
 
+def counted(n: int, one: str, few: str, many: str) -> str:
+    """The number with its noun in the agreeing form: "21 день", "3 шага"."""
+    return f"{n} {plural(n, one, few, many)}"
+
+
 def days(n: int) -> str:
-    return f"{n} {plural(n, 'день', 'дня', 'дней')}"
+    return counted(n, "день", "дня", "дней")
+
+
+def short_number(value: float) -> str:
+    """3.2 → "3.2", 3.0 → "3": percents and small sizes without a trailing ".0"."""
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def capitalised(text: str) -> str:
+    """The first letter upper-case, the rest as it is: a phrase that starts a sentence."""
+    return text[:1].upper() + text[1:]
 
 
 def rub_round(amount: float) -> int:

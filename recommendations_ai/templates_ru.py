@@ -28,7 +28,16 @@ from recommendations_ai.facts import (
     StoppedFacts,
 )
 from recommendations_ai.sanitize import PROVIDER_SPAN
-from ru_format import Period, plural, rub, rub_period, rub_round
+from ru_format import (
+    Period,
+    capitalised,
+    counted,
+    days,
+    rub,
+    rub_period,
+    rub_round,
+    short_number,
+)
 
 # --- wording ----------------------------------------------------------------------------------
 
@@ -201,23 +210,13 @@ def _adjective(stem: str, facts: RecommendationFacts, case: str) -> str:
     return stem + ADJECTIVE_ENDINGS[(facts.type_noun.gender, case)]
 
 
-def _capitalised(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def _one_decimal(value: float) -> str:
     return f"{value:.1f}"
 
 
-def _short_number(value: float) -> str:
-    """3.2 → "3.2", 3.0 → "3": percents and small sizes without a trailing ".0"."""
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
-
-
 def _size(size_gb: float) -> str:
     # The doc shows "507 GB" for 507.2; under 10 GB a decimal still says something.
-    return str(rub_round(size_gb)) if size_gb >= 10 else _short_number(size_gb)
+    return str(rub_round(size_gb)) if size_gb >= 10 else short_number(size_gb)
 
 
 def specs_text(specs: Specs | None) -> str | None:
@@ -247,7 +246,7 @@ def _fill(template: str, facts: RecommendationFacts, **values: str) -> str:
         noun=noun.genitive,
         noun_nom=noun.nominative,
         noun_acc=noun.accusative,
-        object=_capitalised(noun.accusative),
+        object=capitalised(noun.accusative),
         subject=noun.subject,
         pronoun=PRONOUNS[noun.gender],
         it=PRONOUNS_AFTER_PREPOSITION[noun.gender],
@@ -345,9 +344,9 @@ def _same_provider(
 
 def _cluster_parts(facts: ClusterPriceCompareFacts) -> str | None:
     if facts.cluster_kind == "kafka" and facts.total_brokers:
-        count = f"{facts.total_brokers} {plural(facts.total_brokers, *CLUSTER_BROKERS)}"
+        count = counted(facts.total_brokers, *CLUSTER_BROKERS)
     elif facts.total_nodes:
-        count = f"{facts.total_nodes} {plural(facts.total_nodes, *CLUSTER_NODES)}"
+        count = counted(facts.total_nodes, *CLUSTER_NODES)
     else:
         count = None
     parts = []
@@ -365,9 +364,9 @@ def _cluster_parts(facts: ClusterPriceCompareFacts) -> str | None:
 def _rightsizing(facts: RightsizingFacts) -> RenderedTexts:
     load = ""
     if facts.cpu_avg_percent is not None:
-        load = RIGHTSIZING_LOAD.format(cpu=f"{_short_number(facts.cpu_avg_percent)}%")
+        load = RIGHTSIZING_LOAD.format(cpu=f"{short_number(facts.cpu_avg_percent)}%")
         if facts.cpu_p95_percent is not None:
-            load += RIGHTSIZING_LOAD_PEAK.format(peak=f"{_short_number(facts.cpu_p95_percent)}%")
+            load += RIGHTSIZING_LOAD_PEAK.format(peak=f"{short_number(facts.cpu_p95_percent)}%")
         if facts.current_vcpu:
             load += RIGHTSIZING_LOAD_VCPU.format(vcpu=facts.current_vcpu)
     elif facts.current_vcpu:
@@ -385,7 +384,7 @@ def _rightsizing(facts: RightsizingFacts) -> RenderedTexts:
         short = _fill(
             RIGHTSIZING_SHORT_NO_SAVINGS,
             facts,
-            underused=_capitalised(_adjective(UNDERUSED, facts, "acc")),
+            underused=capitalised(_adjective(UNDERUSED, facts, "acc")),
         )
         sentences = [_fill(RIGHTSIZING_LEAD_NO_SAVINGS, facts, load=load)]
 
@@ -407,7 +406,7 @@ def _rightsizing(facts: RightsizingFacts) -> RenderedTexts:
 def _cleanup(facts: CleanupFacts) -> RenderedTexts:
     noun = facts.type_noun
     unused_gen = _adjective(UNUSED, facts, "gen")
-    unused_acc = _capitalised(_adjective(UNUSED, facts, "acc"))
+    unused_acc = capitalised(_adjective(UNUSED, facts, "acc"))
     savings = _money(facts.savings_monthly) if facts.has_savings else ""
     if facts.has_savings:
         short = _fill(CLEANUP_SHORT, facts, savings=savings, unused=unused_gen)
@@ -423,7 +422,7 @@ def _cleanup(facts: CleanupFacts) -> RenderedTexts:
         sentence = _fill(
             template,
             facts,
-            age=_days(facts.age_days),
+            age=days(facts.age_days),
             size=CLEANUP_SIZE_IN_PARENS.format(size=size) if size else "",
         )
         if facts.age_days > WASTE_MIN_AGE_DAYS and _real(facts.wasted_rub):
@@ -441,10 +440,6 @@ def _cleanup(facts: CleanupFacts) -> RenderedTexts:
     return RenderedTexts(short_html=short, detailed_html=" ".join(sentences))
 
 
-def _days(age_days: int) -> str:
-    return f"{age_days} {plural(age_days, 'день', 'дня', 'дней')}"
-
-
 def _stopped(facts: StoppedFacts) -> RenderedTexts:
     status = _escape(facts.status) if facts.status else None
     if facts.has_savings:
@@ -459,7 +454,7 @@ def _stopped(facts: StoppedFacts) -> RenderedTexts:
         detailed = f"{lead} {rest}"
     else:
         short = _fill(
-            STOPPED_SHORT_NO_SAVINGS, facts, stopped=_capitalised(_adjective(STOPPED, facts, "acc"))
+            STOPPED_SHORT_NO_SAVINGS, facts, stopped=capitalised(_adjective(STOPPED, facts, "acc"))
         )
         template = STOPPED_STATUS_NO_SAVINGS if status else STOPPED_NO_STATUS_NO_SAVINGS
         detailed = _fill(template, facts, status=status or "")

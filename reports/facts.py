@@ -14,12 +14,11 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from ru_format import plural, rub
+from ru_format import PERIOD_SUFFIXES, days, rub, short_number
 
 Unit = Literal["RUB", "count", "percent", "days", "date"]
 Period = Literal["day", "month", "year", "one_time"]
 
-PERIOD_SUFFIX = {"day": "₽/день", "month": "₽/мес", "year": "₽/год", "one_time": "₽"}
 FACT_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
 
 
@@ -42,12 +41,11 @@ class Fact(BaseModel):
     def display(self) -> str:
         """The value as a reader sees it: "12,345 ₽/мес", "42", "12.5 %", "3 дня"."""
         if self.unit == "RUB":
-            return f"{rub(float(self.value))} {PERIOD_SUFFIX[self.period or 'one_time']}"
+            return f"{rub(float(self.value))} {PERIOD_SUFFIXES[self.period or 'one_time']}"
         if self.unit == "percent":
-            return f"{float(self.value):.1f} %".replace(".0 %", " %")
+            return f"{short_number(float(self.value))} %"
         if self.unit == "days":
-            days = int(self.value)
-            return f"{days} {plural(days, 'день', 'дня', 'дней')}"
+            return days(int(self.value))
         if self.unit == "count":
             return f"{int(self.value):,}"
         return str(self.value)

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from infrazen.models import InfraZenUser
+from infrazen.models import InfraZenUser, Resource
 from infrazen.values import resource_config
 from recommendations_ai.facts import (
     CleanupFacts,
@@ -82,12 +82,32 @@ class Args(ArgsModel):
     recommendation_id: int = Field(ge=1, description="Id of the recommendation.")
 
 
+ReasonCode = Literal[
+    "migrate_cluster",
+    "migrate_server",
+    "resize_restart",
+    "shutdown_schedule",
+    "no_data_moved",
+    "data_volume",
+    "external_ip",
+    "attached_disks",
+    "kubernetes_node",
+    "production",
+    "beget_target",
+]
+CaveatCode = Literal["beget_target", "rule_complex"]
+
+
 class Reason(BaseModel):
     factor: Literal[
         "action", "resource_type", "data_volume", "dependencies", "environment", "target_provider"
     ]
     detail: str
     points: int = Field(description="How much this factor adds to the score.")
+    # Not serialised (the model reads `detail`): what the detail says, and the figure it quotes,
+    # for readers of other languages (chat.offline answers in English by them).
+    code: ReasonCode | None = Field(default=None, exclude=True)
+    value: float | None = Field(default=None, exclude=True)
 
 
 class Result(BaseModel):
@@ -100,104 +120,110 @@ class Result(BaseModel):
     downtime_minutes: int = Field(description="Expected downtime of the change, minutes.")
     reasons: list[Reason]
     caveats: list[str] = Field(default_factory=list)
+    # Not serialised: one code per caveat, in the same order.
+    caveat_codes: list[CaveatCode] = Field(default_factory=list, exclude=True)
     truncated: bool = False
 
     def summary(self) -> str:
         return f"Сложность {self.score}/5 ({self.level}), простой ~{self.downtime_minutes} мин"
 
 
+# code → (factor, detail): the detail is what the model and users read; {value} is its figure.
+REASONS: dict[str, tuple[str, str]] = {
+    "migrate_cluster": (
+        "resource_type",
+        "перенос управляемого кластера или базы данных: репликация и переключение клиентов",
+    ),
+    "migrate_server": (
+        "resource_type",
+        "перенос сервера к другому провайдеру: новая ВМ, перенос данных, переключение",
+    ),
+    "resize_restart": ("action", "смена конфигурации требует перезапуска"),
+    "shutdown_schedule": ("action", "нужно расписание включения и выключения"),
+    "no_data_moved": ("action", "удаление или изменение без переноса данных"),
+    "data_volume": ("data_volume", "объём данных {value:g} ГБ"),
+    "external_ip": ("dependencies", "внешний IP сменится: обновить DNS и правила доступа"),
+    "attached_disks": ("dependencies", "подключено дисков: {value}"),
+    "kubernetes_node": ("dependencies", "узел Kubernetes: менять через группу узлов кластера"),
+    "production": ("environment", "продуктивная среда: нужно окно работ"),
+    "beget_target": (
+        "target_provider",
+        "Beget подходит для dev/test, а не для продуктивных кластеров и БД",
+    ),
+}
+CAVEATS: dict[str, str] = {
+    "beget_target": "Beget — уровень dev/test для продуктивных Kubernetes и баз данных.",
+    "rule_complex": "Правило рекомендации само оценивает перенос как сложный.",
+}
+
+
+def _reason(code: ReasonCode, points: int, value: float | None = None) -> Reason:
+    factor, detail = REASONS[code]
+    return Reason(
+        factor=factor, detail=detail.format(value=value), points=points, code=code, value=value
+    )
+
+
+def _base(action: Action, heavy: bool, resource_type: str | None) -> tuple[int, int, Reason]:
+    """(score, downtime minutes, the reason) of the action itself."""
+    if action == "migrate":
+        base, downtime = (4, 60) if heavy else (3, 30)
+        if "kubernetes" in (resource_type or "").lower():
+            downtime = 120
+        return base, downtime, _reason("migrate_cluster" if heavy else "migrate_server", base)
+    if action == "resize":
+        return 2, 10, _reason("resize_restart", 2)
+    if action == "schedule_shutdown":
+        return 2, 0, _reason("shutdown_schedule", 2)
+    return 1, 0, _reason("no_data_moved", 1)
+
+
+def _dependencies(
+    action: Action, resource: Resource, facts: RecommendationFacts, heavy: bool, user: InfraZenUser
+) -> list[Reason]:
+    """The reasons that add to the action's score, in the order they are told."""
+    config = resource_config(resource)
+    moves_data = action in ("migrate", "resize")
+    storage = facts.specs.storage_gb if facts.specs else None
+    reasons: list[Reason] = []
+    if moves_data and storage:
+        points = 2 if storage >= 1000 else 1 if storage >= 200 else 0
+        reasons.append(_reason("data_volume", points, storage))
+    if action == "migrate" and (resource.external_ip or config.get("external_ip")):
+        reasons.append(_reason("external_ip", 1))
+    disks = config.get("attached_disks") or config.get("attached_volumes")
+    if moves_data and isinstance(disks, list) and len(disks) > 1:
+        reasons.append(_reason("attached_disks", 1, len(disks)))
+    tags = resource_tags_for(user, resource.pk)
+    if str(tags.get("is_kubernetes_node", "")).lower() == "true":
+        reasons.append(_reason("kubernetes_node", 1))
+    if moves_data and (resource.environment or "").lower() in ("prod", "production"):
+        reasons.append(_reason("production", 1))
+    target = (facts.target_provider or "").lower()
+    if action == "migrate" and target == "beget" and heavy:
+        reasons.append(_reason("beget_target", 1))
+    return reasons
+
+
 def run(*, user: InfraZenUser, args: Args) -> Result:
     rec = recommendation_for(user, args.recommendation_id)
     facts = facts_build(recommendation=rec)
     resource = rec.resource
-    config = resource_config(resource)
-    tags = resource_tags_for(user, resource.pk)
     action = recommendation_action(facts)
     resource_type = facts.resource_type or resource.resource_type
     heavy = is_heavy(resource_type) or isinstance(facts, ClusterPriceCompareFacts)
+    score, downtime, first = _base(action, heavy, resource_type)
+    reasons = [first, *_dependencies(action, resource, facts, heavy, user)]
+    score += sum(reason.points for reason in reasons[1:])
     storage = facts.specs.storage_gb if facts.specs else None
-    reasons: list[Reason] = []
-    caveats: list[str] = []
-
-    if action == "migrate":
-        base, downtime = (4, 60) if heavy else (3, 30)
-        detail = (
-            "перенос управляемого кластера или базы данных: репликация и переключение клиентов"
-            if heavy
-            else "перенос сервера к другому провайдеру: новая ВМ, перенос данных, переключение"
-        )
-        reasons.append(Reason(factor="resource_type", detail=detail, points=base))
-        if "kubernetes" in (resource_type or "").lower():
-            downtime = 120
-    elif action == "resize":
-        base, downtime = 2, 10
-        reasons.append(
-            Reason(factor="action", detail="смена конфигурации требует перезапуска", points=2)
-        )
-    elif action == "schedule_shutdown":
-        base, downtime = 2, 0
-        reasons.append(
-            Reason(factor="action", detail="нужно расписание включения и выключения", points=2)
-        )
-    else:
-        base, downtime = 1, 0
-        reasons.append(
-            Reason(factor="action", detail="удаление или изменение без переноса данных", points=1)
-        )
-    score = base
-
-    moves_data = action in ("migrate", "resize")
-    if moves_data and storage:
-        points = 2 if storage >= 1000 else 1 if storage >= 200 else 0
-        downtime += int(storage // 10) if action == "migrate" else 0
-        reasons.append(
-            Reason(factor="data_volume", detail=f"объём данных {storage:g} ГБ", points=points)
-        )
-        score += points
-    if action == "migrate" and (resource.external_ip or config.get("external_ip")):
-        reasons.append(
-            Reason(
-                factor="dependencies",
-                detail="внешний IP сменится: обновить DNS и правила доступа",
-                points=1,
-            )
-        )
-        score += 1
-    disks = config.get("attached_disks") or config.get("attached_volumes")
-    if moves_data and isinstance(disks, list) and len(disks) > 1:
-        reasons.append(
-            Reason(factor="dependencies", detail=f"подключено дисков: {len(disks)}", points=1)
-        )
-        score += 1
-    if str(tags.get("is_kubernetes_node", "")).lower() == "true":
-        reasons.append(
-            Reason(
-                factor="dependencies",
-                detail="узел Kubernetes: менять через группу узлов кластера",
-                points=1,
-            )
-        )
-        score += 1
-    if moves_data and (resource.environment or "").lower() in ("prod", "production"):
-        reasons.append(
-            Reason(factor="environment", detail="продуктивная среда: нужно окно работ", points=1)
-        )
-        score += 1
-    target = (facts.target_provider or "").lower()
-    if action == "migrate" and target == "beget" and heavy:
-        reasons.append(
-            Reason(
-                factor="target_provider",
-                detail="Beget подходит для dev/test, а не для продуктивных кластеров и БД",
-                points=1,
-            )
-        )
-        caveats.append("Beget — уровень dev/test для продуктивных Kubernetes и баз данных.")
-        score += 1
+    if action == "migrate" and storage:
+        downtime += int(storage // 10)
+    caveat_codes: list[CaveatCode] = []
+    if any(reason.code == "beget_target" for reason in reasons):
+        caveat_codes.append("beget_target")
     if isinstance(facts, ClusterPriceCompareFacts) and facts.migration_complexity == "high":
-        caveats.append("Правило рекомендации само оценивает перенос как сложный.")
+        caveat_codes.append("rule_complex")
         score = max(score, 4)
-
     score = max(1, min(5, score))
     return Result(
         recommendation_id=rec.pk,
@@ -208,5 +234,6 @@ def run(*, user: InfraZenUser, args: Args) -> Result:
         level="low" if score <= 2 else "medium" if score == 3 else "high",
         downtime_minutes=downtime,
         reasons=reasons,
-        caveats=caveats,
+        caveats=[CAVEATS[code] for code in caveat_codes],
+        caveat_codes=caveat_codes,
     )

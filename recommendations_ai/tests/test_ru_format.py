@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from ru_format import days, plural, rub, rub_period, rub_round
+from ru_format import capitalised, counted, days, plural, rub, rub_period, rub_round, short_number
 
 DAY_FORMS = ("день", "дня", "дней")
 
@@ -101,3 +101,23 @@ def test_rub_refuses_amounts_that_are_not_numbers(amount):
 )
 def test_rub_period_always_states_the_period(period, expected):
     assert rub_period(1708.5, period) == expected
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"), [(1, "1 шаг"), (3, "3 шага"), (11, "11 шагов"), (21, "21 шаг")]
+)
+def test_counted_puts_the_noun_in_the_form_that_agrees(n, expected):
+    assert counted(n, "шаг", "шага", "шагов") == expected
+    assert days(n) == counted(n, *DAY_FORMS)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(3.2, "3.2"), (3.0, "3"), (3.04, "3"), (0.25, "0.2"), (-3.0, "-3")]
+)
+def test_short_number_keeps_one_decimal_and_drops_a_trailing_zero(value, expected):
+    assert short_number(value) == expected
+
+
+def test_capitalised_changes_only_the_first_letter():
+    assert capitalised("сложность 3 из 5 (DNS)") == "Сложность 3 из 5 (DNS)"
+    assert capitalised("") == ""

@@ -4,7 +4,8 @@ Wording is data, like a prompt: a change of tone is a change here, not in the co
 the figures. Each entry is a (Russian, English) pair; templates take their figures already
 formatted ("1,450 ₽/мес"), so a template never decides a unit or a period. Answers are plain
 text: **bold** and numbered lists only, no HTML, no headings (the InfraZen browser client
-escapes HTML and renders nothing else).
+escapes HTML and renders nothing else). The tools' own Russian texts (steps, reasons) are
+said in English by chat.offline.tool_wording, keyed by the codes the tools give them.
 """
 
 from __future__ import annotations
@@ -483,11 +484,12 @@ NOUNS: dict[str, tuple[tuple[str, str, str], tuple[str, str]]] = {
 
 # --- names of things --------------------------------------------------------------------------
 
-SUFFIXES: dict[str, Pair] = {
-    "month": ("₽/мес", "₽/month"),
-    "day": ("₽/день", "₽/day"),
-    "year": ("₽/год", "₽/year"),
-    "quarter": ("₽/квартал", "₽/quarter"),
+# A period in English; the Russian ones are ru_format.PERIOD_SUFFIXES, as in every text.
+EN_SUFFIXES: dict[str, str] = {
+    "month": "₽/month",
+    "day": "₽/day",
+    "year": "₽/year",
+    "quarter": "₽/quarter",
 }
 PROVIDER_NAMES = {"yandex": "Yandex Cloud", "selectel": "Selectel", "beget": "Beget"}
 MONTHS: Pair = (
@@ -584,144 +586,3 @@ SYNC_STATUSES: dict[str, Pair] = {
     "syncing": ("идёт", "running"),
     "pending": ("ожидает", "pending"),
 }
-
-# --- the tools' own Russian texts in English ------------------------------------------------------
-# generate_step_plan.PLANS and estimate_migration_effort reasons/caveats are Russian; an
-# English answer shows these instead (a test keeps this table complete for the step plans).
-
-EN_TOOL_TEXTS: dict[str, str] = {
-    "Убедиться, что от снимка не зависят образы и диски": (
-        "Make sure no images or disks depend on the snapshot"
-    ),
-    "Ни один образ или диск не создан из этого снимка": (
-        "No image or disk was created from this snapshot"
-    ),
-    "При необходимости выгрузить снимок в объектное хранилище": (
-        "If needed, export the snapshot to object storage"
-    ),
-    "Копия доступна и её размер совпадает": "The copy is available and its size matches",
-    "Удалить снимок": "Delete the snapshot",
-    "Снимок исчез из списка, списания прекратились": "The snapshot is gone and charges stopped",
-    "Проверить, что адрес ни к чему не привязан": "Check that the address is attached to nothing",
-    "Адрес не назначен ни ВМ, ни балансировщику": "No VM or load balancer holds the address",
-    "Проверить DNS-записи и правила доступа с этим адресом": (
-        "Check the DNS records and access rules that use this address"
-    ),
-    "Ни одна A-запись и ни одно правило не ссылаются на адрес": (
-        "No A record and no rule refers to the address"
-    ),
-    "Освободить адрес": "Release the address",
-    "Адрес исчез из списка, списания прекратились": "The address is gone and charges stopped",
-    "Убедиться, что диск не подключён и не нужен": "Make sure the disk is unattached and unneeded",
-    "Диск не подключён ни к одной ВМ, владелец подтвердил": (
-        "The disk is attached to no VM and the owner confirmed"
-    ),
-    "Сделать снимок диска перед удалением": "Snapshot the disk before deleting it",
-    "Снимок в статусе READY": "The snapshot is READY",
-    "Удалить диск": "Delete the disk",
-    "Диск исчез из списка, списания прекратились": "The disk is gone and charges stopped",
-    "Подтвердить у владельца, что ресурс не нужен": (
-        "Confirm with the owner that the resource is not needed"
-    ),
-    "Есть подтверждение владельца": "The owner has confirmed",
-    "Сохранить резервную копию данных, если они есть": "Back up the data, if there is any",
-    "Копия проверена": "The backup is verified",
-    "Удалить ресурс": "Delete the resource",
-    "Ресурс исчез из списка, списания прекратились": "The resource is gone and charges stopped",
-    "Сделать снимок дисков сервера": "Snapshot the server's disks",
-    "Подтвердить у владельца, что сервер не нужен": (
-        "Confirm with the owner that the server is not needed"
-    ),
-    "Удалить сервер вместе с дисками": "Delete the server with its disks",
-    "Сервер и диски исчезли, списания прекратились": (
-        "The server and disks are gone and charges stopped"
-    ),
-    "Через месяц удалить снимок, если он не понадобился": (
-        "After a month, delete the snapshot if it was not needed"
-    ),
-    "Снимок удалён": "The snapshot is deleted",
-    "Проверить пиковую загрузку (p95 CPU и памяти) за 30 дней": (
-        "Check the peak load (p95 CPU and memory) over 30 days"
-    ),
-    "p95 с запасом помещается в новую конфигурацию": "The p95 fits the new size with headroom",
-    "Сделать снимок дисков": "Snapshot the disks",
-    "Изменить конфигурацию в окно работ": "Change the configuration in a maintenance window",
-    "Сервер запущен, сервисы отвечают": "The server is running and services respond",
-    "Наблюдать загрузку неделю": "Watch the load for a week",
-    "Нет роста задержек и ошибок": "No rise in latency or errors",
-    "План отката: вернуть прежнюю конфигурацию": (
-        "Rollback plan: return to the previous configuration"
-    ),
-    "Процедура отката описана": "The rollback procedure is written down",
-    "Создать целевой ресурс у нового провайдера": "Create the target resource at the new provider",
-    "Ресурс создан, доступ есть": "The resource exists and is reachable",
-    "Перенести или реплицировать данные": "Copy or replicate the data",
-    "Объём и контрольные суммы совпадают": "Sizes and checksums match",
-    "Заранее снизить TTL DNS-записей (например, до 300 с)": (
-        "Lower the DNS records' TTL in advance (e.g. to 300 s)"
-    ),
-    "Новый TTL виден в ответах DNS": "The new TTL shows in DNS answers",
-    "Переключить трафик на новый ресурс": "Switch traffic to the new resource",
-    "Сервис отвечает с нового адреса": "The service answers from the new address",
-    "Проверить работу и метрики": "Check the service and its metrics",
-    "Ошибок и деградации нет сутки": "No errors or degradation for a day",
-    "План отката: вернуть DNS на старый ресурс": "Rollback plan: point DNS back to the old one",
-    "Старый ресурс не удалён": "The old resource is not deleted yet",
-    "Удалить старый ресурс после периода наблюдения": (
-        "Delete the old resource after the observation period"
-    ),
-    "Списания у старого провайдера прекратились": "Charges at the old provider stopped",
-    "Согласовать часы работы стенда с командой": "Agree the working hours with the team",
-    "Расписание утверждено": "The schedule is approved",
-    "Настроить автоматическое выключение и включение": "Set up automatic shutdown and start-up",
-    "Стенд выключился и включился по расписанию": "It stopped and started on schedule",
-    "Проверить экономию в следующем месяце": "Check the savings next month",
-    "Расход снизился": "Spending went down",
-    "Проверить стабильность нагрузки за 90 дней": "Check that the load was steady for 90 days",
-    "Ресурс работает без перерывов": "The resource runs without breaks",
-    "Оформить резерв у провайдера": "Buy the commitment from the provider",
-    "Резерв активен": "The commitment is active",
-    "Сверить первый счёт после резерва": "Check the first bill after the commitment",
-    "Цена снизилась": "The price went down",
-    "Изучить рекомендацию вместе с владельцем ресурса": (
-        "Review the recommendation with the resource's owner"
-    ),
-    "Решение принято": "A decision is made",
-    "Выполнить изменение в окно работ": "Make the change in a maintenance window",
-    "Сервис работает": "The service works",
-    "Проверить расход в следующем месяце": "Check the spending next month",
-    "Проверить совместимость версий и параметров СУБД или кластера у нового провайдера": (
-        "Check that the new provider supports the DBMS or cluster versions and settings"
-    ),
-    "Версия и настройки поддерживаются": "The version and settings are supported",
-    "перенос управляемого кластера или базы данных: репликация и переключение клиентов": (
-        "moving a managed cluster or database: replication and switching clients over"
-    ),
-    "перенос сервера к другому провайдеру: новая ВМ, перенос данных, переключение": (
-        "moving a server to another provider: a new VM, copying data, switching over"
-    ),
-    "смена конфигурации требует перезапуска": "changing the configuration needs a restart",
-    "нужно расписание включения и выключения": "needs a start and stop schedule",
-    "удаление или изменение без переноса данных": "a deletion or change without moving data",
-    "внешний IP сменится: обновить DNS и правила доступа": (
-        "the external IP will change: update DNS and access rules"
-    ),
-    "узел Kubernetes: менять через группу узлов кластера": (
-        "a Kubernetes node: change it through the cluster's node group"
-    ),
-    "продуктивная среда: нужно окно работ": "production: needs a maintenance window",
-    "Beget подходит для dev/test, а не для продуктивных кластеров и БД": (
-        "Beget suits dev/test, not production clusters and databases"
-    ),
-    "Beget — уровень dev/test для продуктивных Kubernetes и баз данных.": (
-        "Beget is dev/test grade for production Kubernetes and databases."
-    ),
-    "Правило рекомендации само оценивает перенос как сложный.": (
-        "The recommendation's own rule rates the move as complex."
-    ),
-}
-# Tool texts with a figure in them: (regex on the Russian text, English template).
-EN_TOOL_PATTERNS: tuple[tuple[str, str], ...] = (
-    (r"^объём данных ([\d.,]+) ГБ$", "data volume {0} GB"),
-    (r"^подключено дисков: (\d+)$", "attached disks: {0}"),
-)

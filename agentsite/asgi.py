@@ -30,6 +30,7 @@ from ops.daphne.handoff import daphne_handoff_install  # noqa: E402
 from ops.daphne.hardening import daphne_hardening_install  # noqa: E402
 from ops.daphne.shutdown import daphne_shutdown_install  # noqa: E402
 from ops.memory import malloc_tune  # noqa: E402
+from ops.metrics import worker_started  # noqa: E402
 
 daphne_close_install()
 daphne_shutdown_install()
@@ -37,6 +38,7 @@ daphne_handoff_install()
 daphne_hardening_install()
 daphne_flood_install()
 malloc_tune()
+worker_started()
 
 http_app = django_asgi_app
 if settings.SERVE_STATIC:

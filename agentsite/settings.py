@@ -122,6 +122,10 @@ AGENT_SERVICE_JWT_LEEWAY_S = env.int("AGENT_SERVICE_JWT_LEEWAY_S", default=30)
 AGENT_SERVICE_TOKEN = env.str("AGENT_SERVICE_TOKEN", default="")
 # Networks (CIDR) from which REST calls without a token are accepted. Empty: none.
 AGENT_ANONYMOUS_NETWORKS = env.list("AGENT_ANONYMOUS_NETWORKS", default=[])
+# GET /metrics (Prometheus): a scraper sends Authorization: Bearer <METRICS_TOKEN>, or comes
+# straight (not through a proxy) from METRICS_NETWORKS. Default: this machine only.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_NETWORKS = env.list("METRICS_NETWORKS", default=["127.0.0.0/8", "::1/128"])
 # A chat token may live at most this long: exp - iat (or exp - now without iat). Flask mints
 # 24 h tokens; a validly signed one with a far exp is refused (chat.auth.token_decode).
 AGENT_SERVICE_JWT_MAX_LIFETIME_S = env.int("AGENT_SERVICE_JWT_MAX_LIFETIME_S", default=86_400)
@@ -387,6 +391,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ops.metrics_http.HttpMetricsMiddleware",
     "ops.logging.CorrelationIdMiddleware",
     # A Host outside ALLOWED_HOSTS gets a JSON 400 here, the fast path's requests too.
     "ops.security.AllowedHostsMiddleware",

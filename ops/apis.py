@@ -2,13 +2,18 @@ from __future__ import annotations
 
 import hmac
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ops import metrics
+from ops.error_views import NOT_FOUND_MESSAGE
+from ops.errors import error_response
 from ops.readiness import readiness_checks
+from ops.service_auth import token_or_network_allowed
 from ops.views import ServiceGetView
 
 
@@ -16,6 +21,21 @@ class RootApi(APIView):
     def get(self, request):
         return Response(
             {"service": settings.SERVICE_NAME, "version": settings.VERSION, "status": "operational"}
+        )
+
+
+class MetricsApi(ServiceGetView):
+    """Prometheus exposition of every worker's metrics (ops.metrics), for a scraper holding
+    METRICS_TOKEN or on METRICS_NETWORKS; anyone else gets the same 404 as an unknown path."""
+
+    async def get(self, request):
+        allowed = token_or_network_allowed(
+            request, token=settings.METRICS_TOKEN, networks=settings.METRICS_NETWORKS
+        )
+        if not allowed:
+            return error_response(NOT_FOUND_MESSAGE, "not_found", 404)
+        return HttpResponse(
+            await sync_to_async(metrics.exposition)(), content_type=metrics.CONTENT_TYPE
         )
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-
 from core.correlation import correlation_id_var, new_correlation_id
+from ops.middleware import Middleware
 
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
@@ -33,24 +32,10 @@ def _request_correlation_id(request) -> str:
     return request.headers.get("X-Request-ID", "")[:64] or new_correlation_id()
 
 
-class CorrelationIdMiddleware:
-    """Takes X-Request-ID from the caller (or makes one) and echoes it on the response.
+class CorrelationIdMiddleware(Middleware):
+    """Takes X-Request-ID from the caller (or makes one) and echoes it on the response."""
 
-    Sync and async capable: a sync-only middleware would make Django run every async view
-    behind a thread hop (sync_to_async around the middleware, async_to_sync back in).
-    """
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request):
-        if iscoroutinefunction(self):
-            return self.__acall__(request)
+    def call(self, request):
         cid = _request_correlation_id(request)
         token = correlation_id_var.set(cid)
         try:

@@ -31,26 +31,32 @@ def _bearer(request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def _anonymous_trusted(request) -> bool:
+def _anonymous_trusted(request, networks: list[str]) -> bool:
     if any(request.META.get(h) for h in PROXY_HEADERS):
         return False
     try:
         address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
     except ValueError:
         return False
-    return any(address in net for net in _networks(tuple(settings.AGENT_ANONYMOUS_NETWORKS)))
+    return any(address in net for net in _networks(tuple(networks)))
 
 
 REFUSED_MESSAGE = "Service token required: send Authorization: Bearer <AGENT_SERVICE_TOKEN>."
 
 
+def token_or_network_allowed(request, *, token: str, networks: list[str]) -> bool:
+    """The request carries `Authorization: Bearer <token>` (a configured, non-empty one), or
+    none and comes straight (no proxy header) from one of `networks`."""
+    sent = _bearer(request)
+    if sent is not None:
+        return bool(token) and hmac.compare_digest(sent.encode(), token.encode())
+    return _anonymous_trusted(request, networks)
+
+
 def service_request_allowed(request) -> bool:
-    token = _bearer(request)
-    if token is not None:
-        expected = settings.AGENT_SERVICE_TOKEN
-        allowed = bool(expected) and hmac.compare_digest(token.encode(), expected.encode())
-    else:
-        allowed = _anonymous_trusted(request)
+    allowed = token_or_network_allowed(
+        request, token=settings.AGENT_SERVICE_TOKEN, networks=settings.AGENT_ANONYMOUS_NETWORKS
+    )
     if not allowed:
         logger.warning(
             "service request refused",

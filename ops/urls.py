@@ -8,4 +8,5 @@ urlpatterns = [
     path("", apis.RootApi.as_view()),
     path("v1/health", apis.HealthApi.as_view()),
     path("v1/readiness", apis.ReadinessApi.as_view()),
+    path("metrics", apis.MetricsApi.as_view()),
 ]

@@ -27,6 +27,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -125,7 +126,23 @@ def agent_wait_ready(process: subprocess.Popen, *, port: int, timeout: float) ->
     raise RuntimeError(f"the agent did not answer in {timeout:g} s")
 
 
+def metrics_directory_prepare() -> Path:
+    """PROMETHEUS_MULTIPROC_DIR for this launch's workers (ops.metrics), emptied: numbers of a
+    previous launch would be added to this one's. AGENT_METRICS_DIR, else systemd's
+    RuntimeDirectory, else a new temporary directory."""
+    given = os.environ.get("AGENT_METRICS_DIR")
+    if not given and os.environ.get("RUNTIME_DIRECTORY"):
+        given = os.path.join(os.environ["RUNTIME_DIRECTORY"].split(":")[0], "metrics")
+    directory = Path(given or tempfile.mkdtemp(prefix="infrazen-agent-metrics-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    return directory
+
+
 def serve(*, host: str, port: int, workers: int, extra: list[str]) -> int:
+    metrics_directory_prepare()
     sock = listening_socket(host, port)
     say(f"{workers} daphne workers on http://{host}:{port}")
     return Supervisor(sock=sock, workers=workers, extra=extra).run()

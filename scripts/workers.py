@@ -88,6 +88,15 @@ def _ready_wait(process: subprocess.Popen, reader: int, timeout: float) -> bool:
         os.close(reader)
 
 
+def _metrics_forget(pid: int) -> None:
+    """A gone worker's live gauges (open sockets, workers live) leave the sums; its counters
+    stay, as a counter's total must."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)
+
+
 class Supervisor:
     def __init__(self, *, sock: socket.socket, workers: int, extra: list[str]) -> None:
         self.sock = sock
@@ -115,6 +124,10 @@ class Supervisor:
         return worker
 
     def run(self) -> int:
+        # Imported now: PROMETHEUS_MULTIPROC_DIR is set (scripts/serve.py).
+        from ops import metrics
+
+        metrics.workers_configured.set(self.count)
         signal.signal(signal.SIGTERM, self._stop_ask)
         signal.signal(signal.SIGINT, self._stop_ask)
         signal.signal(signal.SIGHUP, self._reload_ask)
@@ -145,6 +158,7 @@ class Supervisor:
     def replace_dead(self, worker: Worker) -> bool:
         """Start the slot's worker again; False when it keeps dying (give up)."""
         slot = worker.slot
+        _metrics_forget(worker.process.pid)
         lived = time.monotonic() - worker.started
         self.fast_exits[slot] = self.fast_exits[slot] + 1 if lived < FAST_EXIT_S else 0
         say(
@@ -179,6 +193,7 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 old.process.kill()
                 old.process.wait()
+            _metrics_forget(old.process.pid)
         say(f"reload done: pids {self.pids()}")
 
     def _pause(self, seconds: float) -> None:

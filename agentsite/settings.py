@@ -470,6 +470,9 @@ LOGGING = {
         "instructor": {"level": "CRITICAL"},
         "openai": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # Its access log, one JSON line per request or socket event (ops.daphne.access_log);
+        # ACCESS_LOG_LEVEL=WARNING turns it off.
+        "daphne.access": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
         # WeasyPrint logs every layout step of a PDF at INFO, and at WARNING each SVG
         # presentation property of the charts its CSS parser does not know (it draws them).
         "weasyprint": {"level": "ERROR"},

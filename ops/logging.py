@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 
 from core.correlation import correlation_id_var, new_correlation_id
 from ops.middleware import Middleware
@@ -11,10 +12,15 @@ from ops.middleware import Middleware
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
+def _iso_time(created: float) -> str:
+    """ISO 8601 with milliseconds and the zone: 2026-12-07T10:48:10.123+03:00."""
+    return datetime.fromtimestamp(created).astimezone().isoformat(timespec="milliseconds")
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "ts": _iso_time(record.created),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import select
 import signal
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ops.daphne.handoff import HANDOFF_SIGNAL, READY_FD_ENV
+from ops.logging import JsonFormatter
 
 ROOT = Path(__file__).resolve().parent.parent
 APPLICATION = "agentsite.asgi:application"
@@ -42,8 +44,20 @@ PAUSE_MAX_S = 10.0
 POLL_S = 0.2
 
 
+def _logger() -> logging.Logger:
+    """The supervisor's lines, JSON like the workers' (ops.logging.JsonFormatter)."""
+    log = logging.getLogger("serve")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(JsonFormatter())
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    return log
+
+
 def say(message: str) -> None:
-    print(f"serve: {message}", flush=True)
+    _logger().info(message)
 
 
 def daphne_command(fd: int, extra: list[str]) -> list[str]:

@@ -54,7 +54,7 @@ def django_setup(
     call_command("agent_migrate", verbosity=0)
     call_command("infrazen_schema", verbosity=0)
 
-    from infrazen.demo import demo_seed
+    from demo_data.seed import demo_seed
 
     demo_seed()
 

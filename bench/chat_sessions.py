@@ -316,7 +316,7 @@ def database_prepare(database_url: str | None, *, sqlite_wal: bool = False) -> s
     django.setup()
     from django.core.management import call_command
 
-    from infrazen.demo import demo_seed
+    from demo_data.seed import demo_seed
 
     call_command("agent_migrate", verbosity=0)
     call_command("infrazen_schema", verbosity=0)

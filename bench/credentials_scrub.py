@@ -25,7 +25,7 @@ def _us(function, number: int = RUNS) -> float:
 def main() -> dict:
     django_setup(db_path=temp_database())
     from chat.context import context_pack_build, context_pack_json
-    from infrazen.demo import ALICE_EMAIL
+    from demo_data.personas import ALICE_EMAIL
     from infrazen.models import InfraZenUser, OptimizationRecommendation
     from llm.redact import credentials_scrub
 

@@ -35,7 +35,7 @@ TARGETS = {"html_p95_s": 1.5, "pdf_p95_s": 3.0, "prompt_o200k": 1500, "peak_rss_
 
 def big_tenant_create() -> int:
     """A user with alice's resources and recommendations cloned to 2,000 and 500."""
-    from infrazen.demo import ALICE_EMAIL
+    from demo_data.personas import ALICE_EMAIL
     from infrazen.models import (
         CloudProvider,
         CompleteSync,
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> dict:
     django_setup(db_path=temp_database(), env={"AI_TEXT_MODE": "template"})
     from django.conf import settings
 
-    from infrazen.demo import ALICE_EMAIL
+    from demo_data.personas import ALICE_EMAIL
     from infrazen.models import InfraZenUser
 
     started = time.monotonic()

@@ -77,7 +77,7 @@ def _prepare(env: dict[str, str], *, users: int, texts: int) -> tuple[list[dict]
 
     call_command("agent_migrate", verbosity=0)
     call_command("infrazen_schema", verbosity=0)
-    from infrazen.demo import demo_seed
+    from demo_data.seed import demo_seed
 
     demo_seed()
     from chat_sessions import session_paths

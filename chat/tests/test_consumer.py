@@ -534,7 +534,7 @@ async def test_offline_assistant_answers_from_tools_in_the_same_frames(alice, re
 
 
 async def test_an_instruction_in_a_resource_name_changes_nothing(alice, bob, bob_rec):
-    from infrazen.demo import INJECTION_NAME
+    from demo_data.personas import INJECTION_NAME
 
     yandex = await CloudProvider.objects.aget(user=alice, provider_type="yandex")
     resource = await database_sync_to_async(make_resource)(yandex, INJECTION_NAME)

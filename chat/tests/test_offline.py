@@ -23,7 +23,7 @@ from chat.offline import (
 )
 from chat.offline_wording import EN_TOOL_TEXTS
 from conftest import make_recommendation, make_resource, make_user
-from infrazen.demo import DEMO_EMAIL
+from demo_data.personas import DEMO_EMAIL
 from infrazen.models import CloudProvider, InfraZenUser, OptimizationRecommendation, Resource
 from ru_format import rub, rub_period
 from tools import generate_step_plan, get_anomalies, get_user_context

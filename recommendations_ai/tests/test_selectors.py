@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infrazen.demo import ALICE_EMAIL, BOB_EMAIL, demo_seed
+from demo_data.personas import ALICE_EMAIL, BOB_EMAIL
+from demo_data.seed import demo_seed
 from infrazen.models import CloudProvider, OptimizationRecommendation
 from ops.errors import NotFound
 from recommendations_ai.facts import facts_build

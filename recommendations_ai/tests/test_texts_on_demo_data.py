@@ -7,7 +7,8 @@ import re
 import pytest
 from django.core.management import call_command
 
-from infrazen.demo import ALICE_EMAIL, BOB_EMAIL, demo_seed
+from demo_data.personas import ALICE_EMAIL, BOB_EMAIL
+from demo_data.seed import demo_seed
 from infrazen.models import CloudProvider, InfraZenUser, OptimizationRecommendation
 from ops.errors import NotFound
 from recommendations_ai.facts import facts_build

@@ -12,7 +12,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import django_setup, results_write, temp_database
+from lib.django_env import django_setup, temp_database
+from lib.results import results_write
 
 RUNS = 2000
 QUESTION = "Почему сервер office стоит 5,610 ₽/мес и как сэкономить?"

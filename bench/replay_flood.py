@@ -34,7 +34,6 @@ import os
 import random
 import re
 import resource
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -48,18 +47,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, results_write, summary
-from chat_sessions import (
-    QUESTIONS,
-    WORDS,
-    cpu_seconds,
-    daphne_start,
-    daphne_wait_ready,
-    database_prepare,
-    proc_status_kb,
-    session_paths,
-    ws_connect,
-)
+from lib import ROOT
+from lib.chat import QUESTIONS, chat_env, jwt_secret_new, session_paths, ws_connect
+from lib.django_env import connections_close, django_setup
+from lib.fake_models import WORDS, chat_model_start
+from lib.processes import cpu_seconds, proc_status_kb, service_start, service_wait_ready
+from lib.results import load_note, results_write, summary
 
 from scripts.serve import processes_stop
 
@@ -510,56 +503,29 @@ def main(argv: list[str] | None = None) -> dict:
     think_s = tuple(float(part) for part in args.think_s.split(":"))
 
     load_before = os.getloadavg()
-    secret = secrets.token_urlsafe(32)
-    os.environ["AGENT_SERVICE_JWT_SECRET"] = secret
-    database_url = database_prepare(None)
-    from django.db import connections
-
+    secret = jwt_secret_new()
+    database_url = django_setup()
     specs = session_paths(count=args.users + max(counts) + 4, analytics_every=0, secret=secret)
     paths = [spec["path"] for spec in specs]
     warmup, users, flooders = paths[:4], paths[4 : 4 + args.users], paths[4 + args.users :]
     flooder_sessions_fill(flooders, stored=args.stored)
-    connections.close_all()
+    connections_close()
 
     run_dir = Path(tempfile.mkdtemp(prefix="replay-flood-"))
-    timings_path = run_dir / "fake_timings.json"
-    fake = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "chat_sessions.py"),
-            "--fake-llm-serve",
-            str(timings_path),
-            "--ttft-ms",
-            str(args.ttft_ms),
-            "--tokens-per-s",
-            str(args.tokens_per_s),
-            "--answer-tokens",
-            args.answer_tokens,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    fake, base_url, timings_path = chat_model_start(
+        run_dir=run_dir,
+        ttft_ms=args.ttft_ms,
+        tokens_per_s=args.tokens_per_s,
+        answer_tokens=args.answer_tokens,
     )
     daphne = None
     log = run_dir / "daphne.log"
     started = time.monotonic()
     try:
-        base_url = fake.stdout.readline().strip()
-        if not base_url.startswith("http"):
-            raise RuntimeError("the fake model did not start")
-        daphne, port = daphne_start(
-            env={
-                "DATABASE_URL": database_url,
-                "AGENT_SERVICE_JWT_SECRET": secret,
-                "LLM_PROVIDER": "openai_compatible",
-                "LLM_BASE_URL": base_url,
-                "LLM_API_KEY": "bench",
-                "LLM_FALLBACK_MODELS": "",
-            },
-            log=log,
+        daphne, port = service_start(
+            env=chat_env(database_url=database_url, secret=secret, model_url=base_url), log=log
         )
-        daphne_wait_ready(daphne, port, log)
+        service_wait_ready(daphne, port, log)
         pid = daphne.pid
 
         async def warm() -> list[str]:
@@ -665,12 +631,7 @@ def main(argv: list[str] | None = None) -> dict:
         "flooding_closes_logged_by_end: those closes logged by the end of each phase, "
         "counted from the start (the log read as the phase ends).",
     ]
-    if max(load_before[0], load_after[0]) > 1.5:
-        notes.append(
-            f"The 2 cores were shared with other work (load average {load_before[0]:.1f} "
-            f"before, {load_after[0]:.1f} after): latencies and CPU may be inflated by it; "
-            "memory figures are not affected."
-        )
+    notes += load_note(load_before, load_after, inflated="latencies and CPU")
     path = results_write(
         args.name,
         parameters={

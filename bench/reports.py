@@ -25,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Timer, django_setup, peak_rss_mb, results_write, summary, temp_database
+from lib.django_env import django_setup, temp_database
+from lib.results import Timer, peak_rss_mb, results_write, summary
 
 ROLES = ("cfo", "cto", "product", "finops")
 BIG_RESOURCES = 2000

@@ -44,9 +44,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import clone_recommendations, percentile, results_write, summary
+from lib.chat import session_paths
+from lib.django_env import clone_recommendations, connections_close, django_setup
+from lib.results import percentile, results_write, summary
 
-from deploy.tests.nginx_front import nginx_front
+from scripts.nginx_front import nginx_front
 from scripts.serve import agent_spawn, agent_wait_ready, processes_stop
 from scripts.testservers import (
     _spawn,
@@ -67,26 +69,14 @@ FAULTS = (("worker killed", 0.2), ("redis restarted", 0.4), ("mariadb unreachabl
 
 
 # --- the stack ------------------------------------------------------------------------------
-def _prepare(env: dict[str, str], *, users: int, texts: int) -> tuple[list[dict], list[int]]:
+def _prepare(
+    *, db_url: str, agent_db: str, redis_url: str, users: int, texts: int
+) -> tuple[list[dict], list[int]]:
     """InfraZen's tables with the demo tenants, the agent's, and the ids the load uses."""
-    os.environ.update(env)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("agent_migrate", verbosity=0)
-    call_command("infrazen_schema", verbosity=0)
-    from demo_data.seed import demo_seed
-
-    demo_seed()
-    from chat_sessions import session_paths
-
+    django_setup(database_url=db_url, agent_database_url=agent_db, env={"REDIS_URL": redis_url})
     paths = session_paths(count=users, analytics_every=5, secret=SECRET)
     text_ids = clone_recommendations(texts)
-    from django.db import connections
-
-    connections.close_all()
+    connections_close()
     return paths, text_ids
 
 
@@ -459,11 +449,12 @@ def main(argv: list[str] | None = None) -> dict:
         agent_db = mysql_database_fresh(db_url, "own")
         texts_needed = int(args.text_clients * args.minutes * 60 / 0.5) + 100
         paths, text_ids = _prepare(
-            {"DATABASE_URL": db_url, "AGENT_DATABASE_URL": agent_db, "REDIS_URL": redis_url,
-             "DJANGO_SETTINGS_MODULE": "agentsite.settings", "LOG_LEVEL": "WARNING"},
+            db_url=db_url,
+            agent_db=agent_db,
+            redis_url=redis_url,
             users=args.users,
             texts=texts_needed,
-        )  # fmt: skip
+        )
         model = _model(args.fail_rate)
         public_port, agent_port = free_port(), free_port()
         public = f"https://127.0.0.1:{public_port}"

@@ -54,15 +54,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, results_write, summary
-from chat_sessions import (
-    cpu_seconds,
-    daphne_start,
-    daphne_wait_ready,
-    database_prepare,
-    proc_status_kb,
-)
-from endpoint_concurrency import HttpClient
+from lib import ROOT
+from lib.chat import chat_env
+from lib.django_env import connections_close, django_setup
+from lib.http import HttpClient
+from lib.processes import cpu_seconds, proc_status_kb, service_start, service_wait_ready
+from lib.results import load_note, results_write, summary
 
 from scripts.serve import processes_stop
 
@@ -458,10 +455,8 @@ def main(argv: list[str] | None = None) -> dict:
     mixes = payloads_build()
     build_s = time.monotonic() - built_at
     secret = secrets.token_urlsafe(32)
-    database_url = database_prepare(None)
-    from django.db import connections
-
-    connections.close_all()
+    database_url = django_setup()
+    connections_close()
 
     run_dir = Path(tempfile.mkdtemp(prefix="upload-bench-"))
     log = run_dir / "daphne.log"
@@ -471,11 +466,9 @@ def main(argv: list[str] | None = None) -> dict:
     runs: dict[str, dict] = {}
     resets: list[bool] = []
     try:
-        daphne, port = daphne_start(
-            env={
-                "DATABASE_URL": database_url,
-                "AGENT_SERVICE_JWT_SECRET": secret,
-                "LLM_PROVIDER": "offline",
+        daphne, port = service_start(
+            env=chat_env(database_url=database_url, secret=secret)
+            | {
                 "CHAT_UPLOAD_ANONYMOUS": "true",
                 "CHAT_UPLOAD_DIR": str(run_dir / "uploads"),
                 "CHAT_UPLOAD_ATTEMPTS_PER_MINUTE": str(LIMIT_RAISED),
@@ -484,7 +477,7 @@ def main(argv: list[str] | None = None) -> dict:
             },
             log=log,
         )
-        daphne_wait_ready(daphne, port, log)
+        service_wait_ready(daphne, port, log)
         pid = daphne.pid
         time.sleep(SETTLE_S)
         started = proc_status_kb(pid)
@@ -617,12 +610,7 @@ def main(argv: list[str] | None = None) -> dict:
         "itself); mixes: --clients concurrent clients, each sending its share in sequence.",
         "worker_cpu_s: user + system CPU of the daphne process during the block (/proc).",
     ]
-    if max(load_before[0], load_after[0]) > 1.5:
-        notes.append(
-            f"The 2 cores were shared with other work (load average {load_before[0]:.1f} "
-            f"before, {load_after[0]:.1f} after): CPU and time figures may be inflated; "
-            "memory figures are not affected."
-        )
+    notes += load_note(load_before, load_after, inflated="CPU and time figures")
     path = results_write(
         args.name,
         parameters={

@@ -9,8 +9,8 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 
+from chat.flask_tokens import chat_token_mint_for_tests
 from chat.models import ToolCallAudit
-from chat.tests.tokens import chat_token_mint_for_tests
 from chat.tests.wsclient import ChatClient, answers_settled
 from demo_data.personas import ALICE_EMAIL, BEGET_ADMIN_PASSWORD, BOB_EMAIL, SECRET_MARKER
 from demo_data.seed import demo_seed

@@ -14,10 +14,10 @@ from channels_redis.core import RedisChannelLayer
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chat import engine
+from chat.flask_tokens import chat_token_mint_for_tests, unsigned_token_for_tests
 from chat.models import ToolCallAudit
 from chat.services import FAILED_MARKER, RESTART_MARKER, STOPPED_MARKER, chat_session_open
 from chat.tests.principals import rec_principal
-from chat.tests.tokens import chat_token_mint_for_tests, unsigned_token_for_tests
 from chat.tests.wsclient import ChatClient, answers_settled, types
 from conftest import make_recommendation, make_resource
 from infrazen.models import ChatMessage, ChatSession, CloudProvider, InfraZenUser

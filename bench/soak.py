@@ -46,15 +46,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from lib.chat import session_paths
 from lib.django_env import clone_recommendations, connections_close, django_setup
+from lib.fake_models import flaky_model_start
 from lib.results import percentile, results_write, summary
 
 from scripts.nginx_front import nginx_front
 from scripts.serve import agent_spawn, agent_wait_ready, processes_stop
 from scripts.testservers import (
-    _spawn,
-    _wait_until,
     free_port,
     mysql_database_fresh,
+    redis_restart,
     start_mariadb,
     start_redis,
 )
@@ -80,22 +80,6 @@ def _prepare(
     return paths, text_ids
 
 
-def _model(fail_rate: float):
-    from llm.fake_server import FakeLLMServer, Reply, demo_reply
-
-    chance = random.Random(7)
-
-    def reply(body: dict) -> Reply:
-        if chance.random() < fail_rate:
-            return Reply.error(503)
-        answer = demo_reply(body)
-        if body.get("stream"):
-            return Reply.answer(answer.text or "Ответ.", tokens_per_s=50)
-        return answer
-
-    return FakeLLMServer(default=reply, ttfb_s=0.3).start()
-
-
 def _service_env(*, db: str, agent_db: str, redis: str, model_url: str, public: str) -> dict:
     return {
         **os.environ,
@@ -116,22 +100,6 @@ def _service_env(*, db: str, agent_db: str, redis: str, model_url: str, public: 
         "LOG_LEVEL": "WARNING",
         "DEBUG": "false",
     }
-
-
-def _redis_restart(server) -> None:
-    server.process.kill()
-    server.process.wait()
-    server.process = _spawn(list(server.process.args), server.log)
-
-    def ready() -> bool:
-        import socket
-
-        port = int(server.process.args[server.process.args.index("--port") + 1])
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
-
-    _wait_until(server, ready)
 
 
 # --- the load -------------------------------------------------------------------------------
@@ -289,7 +257,7 @@ async def _faults(log: Log, *, agent, redis, mariadb, duration: float) -> None:
         if name.startswith("worker"):
             entry["pid"] = _worker_kill(agent)
         elif name.startswith("redis"):
-            await asyncio.to_thread(_redis_restart, redis)
+            await asyncio.to_thread(redis_restart, redis)
         else:
             os.kill(mariadb.process.pid, signal.SIGSTOP)
             await asyncio.sleep(10)
@@ -455,7 +423,7 @@ def main(argv: list[str] | None = None) -> dict:
             users=args.users,
             texts=texts_needed,
         )
-        model = _model(args.fail_rate)
+        model = flaky_model_start(fail_rate=args.fail_rate)
         public_port, agent_port = free_port(), free_port()
         public = f"https://127.0.0.1:{public_port}"
         env = _service_env(

@@ -7,9 +7,12 @@
 - `profiling`: py-spy on the service.
 - `http`: a minimal HTTP/1.1 client and the text endpoint's request.
 - `chat`: chat sessions and their tokens, the WebSocket client, event-loop lag.
+- `chat_load`: the chat load generator (sessions asking in sequence, each turn timed).
+- `flood`: replay_flood.py's flooder sockets, in their own process, and their chats.
+- `upload_payloads`: upload_exhaustion.py's hostile images.
 
 A script imports it as `lib` (bench/ is on its path: it runs as `python bench/<name>.py`);
-the fake models run as `python -m bench.lib.fake_models` from the project root.
+the processes it starts run as `python -m bench.lib.<module>` from the project root.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import signal
 import subprocess
 import sys
@@ -190,6 +191,24 @@ def chat_model_serve(*, ttft_ms: float, tokens_per_s: float, tokens: tuple[int, 
         default=reply, ttfb_s=ttft_ms / 1000, tokens_per_s=tokens_per_s
     )
     serve_until_terminated(server, on_stop=lambda: out.write_text(json.dumps(timings)))
+
+
+def flaky_model_start(*, fail_rate: float):
+    """A fake model in this process that fails `fail_rate` of its calls (503) and streams the
+    demo answers at 50 tokens/s after 300 ms; started."""
+    from llm.fake_server import FakeLLMServer, Reply, demo_reply
+
+    chance = random.Random(7)
+
+    def reply(body: dict) -> Reply:
+        if chance.random() < fail_rate:
+            return Reply.error(503)
+        answer = demo_reply(body)
+        if body.get("stream"):
+            return Reply.answer(answer.text or "Ответ.", tokens_per_s=50)
+        return answer
+
+    return FakeLLMServer(default=reply, ttfb_s=0.3).start()
 
 
 def _spawn(arguments: list[str]) -> tuple[subprocess.Popen, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import resource
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -95,3 +96,46 @@ def open_files_raise(needed: int) -> tuple[int, int]:
     if soft != resource.RLIM_INFINITY and soft < wanted:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     return soft, resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+class ProcessSampler:
+    """VmRSS and CPU seconds of `pid` every `interval_s`, in a thread (reading /proc takes
+    microseconds). A context manager, or start() and stop()."""
+
+    def __init__(self, pid: int, interval_s: float = 0.1) -> None:
+        self.pid, self.interval_s = pid, interval_s
+        self.samples: list[tuple[float, int, float]] = []  # (monotonic, VmRSS KiB, CPU s)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            rss = proc_status_kb(self.pid)["VmRSS"]
+            self.samples.append((time.monotonic(), rss, cpu_seconds(self.pid)))
+            self._stop.wait(self.interval_s)
+
+    @property
+    def rss_kb(self) -> list[int]:
+        return [rss for _, rss, _ in self.samples]
+
+    def cores_over(self, seconds: float) -> float | None:
+        """The process's CPU over the last `seconds`, in cores."""
+        recent = self.samples[-1:]
+        older = [s for s in self.samples if s[0] <= recent[0][0] - seconds] if recent else []
+        if not older:
+            return None
+        return (recent[0][2] - older[-1][2]) / (recent[0][0] - older[-1][0])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def __enter__(self) -> ProcessSampler:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

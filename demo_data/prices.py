@@ -1,7 +1,7 @@
 """The demo rows of InfraZen's global price catalogue (provider_prices has no tenant column).
 
 Demo price rows carry DEMO_PRICE_NOTE in `notes`, are created once and then reused, so
-recommended_price_id values stay stable.
+recommended_price_id values stay stable. The Yandex rows are invented in the documented shapes.
 """
 
 from __future__ import annotations

@@ -193,7 +193,8 @@ def _seeded_module(django_db_setup, django_db_blocker):
     inside one outer transaction per module; every test's `db` transaction nests in it as a
     savepoint (so a test may add rows), and the outer one is rolled back when the module ends:
     no other module ever sees these rows."""
-    from infrazen.demo import ALICE_EMAIL, BOB_EMAIL, demo_seed
+    from demo_data.personas import ALICE_EMAIL, BOB_EMAIL
+    from demo_data.seed import demo_seed
 
     with django_db_blocker.unblock():
         atomic = transaction.atomic(using=infrazen_alias())
@@ -211,5 +212,5 @@ def _seeded_module(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def world(_seeded_module, db) -> World:
-    """The demo dataset (alice and bob of infrazen.demo), shared by the tests of a module."""
+    """The demo dataset (alice and bob of demo_data), shared by the tests of a module."""
     return _seeded_module

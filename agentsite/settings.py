@@ -381,6 +381,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "channels",
     "infrazen",
+    "demo_data",
     "llm",
     "ops",
     "recommendations_ai",

@@ -23,15 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (
-    TemplateAnswers,
-    clone_recommendations,
-    fake_llm_and_django,
-    peak_rss_mb,
-    results_write,
-    summary,
-    texts_reset,
-)
+from lib.django_env import clone_recommendations, fake_llm_and_django, texts_reset
+from lib.fake_models import TemplateAnswers
+from lib.results import peak_rss_mb, results_write, summary
 
 TOTAL = 2000
 DEFAULT_LATENCY_S = 0.8

@@ -28,7 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import RESULTS, ROOT, results_write
+from lib import RESULTS, ROOT
+from lib.results import results_write
 
 from scripts.testservers import mysql_database_fresh
 

@@ -25,533 +25,37 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import random
-import resource
-import secrets
-import signal
-import subprocess
 import sys
 import tempfile
-import time
-import zlib
 from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (
-    ROOT,
-    clone_recommendations,
-    django_setup,
-    results_write,
-    serve_until_terminated,
-    summary,
-    temp_database,
-    worker_pids,
+from lib import RESULTS, ROOT
+from lib.chat import (
+    chat_env,
+    jwt_secret_new,
+    session_paths,
 )
+from lib.chat_load import load_run
+from lib.django_env import connections_close, django_setup
+from lib.fake_models import chat_model_start, tokens_range
+from lib.processes import (
+    cpu_seconds,
+    open_files_raise,
+    own_cpu_seconds,
+    proc_status_kb,
+    service_pids,
+    service_start,
+    service_wait_ready,
+)
+from lib.profiling import threads_profile_start, threads_profile_write
+from lib.results import results_write, summary
 
-from scripts.serve import agent_spawn, agent_wait_ready, processes_stop
-from scripts.testservers import free_port
+from scripts.serve import processes_stop
 
 TARGET_P95_ADDED_MS = 25.0
-WORKERS_SETTLE_S = 5.0
-START_TIMEOUT_S = 30.0
-QUESTION_TIMEOUT_S = 60.0
-QUESTIONS = (
-    "Что это за рекомендация?",
-    "Сколько я сэкономлю в месяц и в год?",
-    "Какие есть альтернативы?",
-    "Какие риски и сколько работы?",
-    "Дай пошаговый план.",
-)
-ANALYTICS_QUESTIONS = (
-    "Как менялись мои расходы?",
-    "Были ли аномалии?",
-    "Какие сервисы дороже всего?",
-    "Что из рекомендаций самое выгодное?",
-    "Сколько я трачу в день?",
-)
-# The fake model's vocabulary: one word is one streamed chunk, the fake server's token.
-VOCABULARY = (
-    "Сервер почти не загружен: средняя загрузка процессора за месяц около шести процентов, "
-    "поэтому конфигурацию можно уменьшить без риска для работы сервиса. Перенос к другому "
-    "провайдеру с той же конфигурацией снизит ежемесячные расходы примерно на треть, а за "
-    "год экономия составит заметную сумму. Перед изменением сделайте снимок диска, проверьте, "
-    "что адрес не привязан к другим ресурсам, и уменьшите TTL записей DNS заранее. Работа "
-    "займёт около часа, простой составит несколько минут, откат возможен из снимка."
-)
-WORDS = VOCABULARY.split()
-
-
-# --- the fake model, in its own process ---------------------------------------------------
-def answer_text(question: str, *, tokens: tuple[int, int]) -> str:
-    """The fake model's answer to `question`: deterministic, `tokens` words long."""
-    low, high = tokens
-    seed = zlib.crc32(question.encode())
-    count = low + seed % (high - low + 1)
-    return " ".join(WORDS[(seed + i) % len(WORDS)] for i in range(count))
-
-
-def _last_user_content(body: dict) -> str:
-    for message in reversed(body.get("messages") or []):
-        if message.get("role") == "user" and isinstance(message.get("content"), str):
-            return message["content"]
-    return ""
-
-
-def fake_llm_serve(*, ttft_ms: float, tokens_per_s: float, tokens: tuple[int, int], out: Path):
-    """Serve until SIGTERM, then write each request's own timings to `out` (JSON)."""
-    from llm import fake_server
-
-    timings: dict[str, dict] = {}
-
-    class TimedHandler(fake_server._Handler):
-        def do_POST(self) -> None:
-            self.bench_in = time.monotonic()
-            self.bench_first = None
-            super().do_POST()
-            question = getattr(self, "bench_question", None)
-            if question is not None:
-                timings[question] = {
-                    "in": self.bench_in,
-                    "first": self.bench_first,
-                    "done": time.monotonic(),
-                }
-
-        def _write_chunk(self, data: bytes, *, body: dict, chunks_sent: int) -> None:
-            # Chunk 0 is the role, chunk 1 the first token (written after the TTFT wait).
-            if chunks_sent == 1:
-                self.bench_first = time.monotonic()
-                self.bench_question = _last_user_content(body)
-            super()._write_chunk(data, body=body, chunks_sent=chunks_sent)
-
-    # FakeLLMServer.start binds the module's handler class; this process serves only this.
-    fake_server._Handler = TimedHandler
-
-    def reply(body: dict):
-        return fake_server.Reply.answer(answer_text(_last_user_content(body), tokens=tokens))
-
-    server = fake_server.FakeLLMServer(
-        default=reply, ttfb_s=ttft_ms / 1000, tokens_per_s=tokens_per_s
-    )
-    serve_until_terminated(server, on_stop=lambda: out.write_text(json.dumps(timings)))
-
-
-# --- processes ----------------------------------------------------------------------------
-def database_url_for(db_path: Path) -> str:
-    return f"sqlite:///{db_path}"
-
-
-def daphne_start(
-    *, env: dict[str, str], log: Path, app: str = "agentsite.asgi:application", workers: int = 1
-) -> tuple[subprocess.Popen, int]:
-    """The service under daphne on a free loopback port: one process, or `workers` daphne
-    processes under scripts/serve.py (as in production; they need a Redis channel layer)."""
-    port = free_port()
-    full_env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "agentsite.settings",
-        "LOG_LEVEL": "WARNING",
-        # As in production (AGENT_ENV=prod refuses DEBUG): no SQL kept per query.
-        "DEBUG": "false",
-        **env,
-    }
-    process = agent_spawn(
-        port=port,
-        env=full_env,
-        log=log,
-        workers=workers,
-        extra=("--access-log", os.devnull),
-        app=app,
-    )
-    return process, port
-
-
-def service_pids(process: subprocess.Popen, workers: int) -> list[int]:
-    """The daphne processes: `process` itself, or the workers scripts/serve.py started."""
-    return [process.pid] if workers == 1 else worker_pids(process)
-
-
-def daphne_wait_ready(process: subprocess.Popen, port: int, log: Path, workers: int = 1) -> None:
-    try:
-        agent_wait_ready(process, port=port, timeout=START_TIMEOUT_S)
-    except RuntimeError as exc:
-        raise RuntimeError(f"{exc}: {log.read_text()[-2000:]}") from None
-    if workers > 1:
-        # One worker answered; the others start alike (their imports take ~2 s).
-        time.sleep(WORKERS_SETTLE_S)
-
-
-def proc_status_kb(pid: int) -> dict[str, int]:
-    """VmRSS, VmHWM, RssAnon… of a process, in KiB (Linux /proc)."""
-    figures = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if value.strip().endswith("kB"):
-            figures[key] = int(value.split()[0])
-    return figures
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (and its reaped children) so far, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def own_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def open_files_raise(needed: int) -> tuple[int, int]:
-    """Raise this process's soft RLIMIT_NOFILE (children inherit it); returns (before, after)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = needed if hard == resource.RLIM_INFINITY else min(hard, needed)
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-    return soft, resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
-# --- py-spy on the service ------------------------------------------------------------------
-def profile_start(pid: int, raw: Path, *, cpu: bool = False) -> subprocess.Popen:
-    spy = Path(sys.executable).parent / "py-spy"
-    if not spy.exists():
-        raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
-    command = [str(spy), "record", "--pid", str(pid), "--rate", "200", "--format", "raw"]
-    if cpu:
-        # Only the thread holding the GIL: where the process's one core of Python goes.
-        command += ["--nonblocking", "--gil", "--threads", "-o", str(raw)]
-        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # Every thread, idle or not: the service waits (on its one database thread) as much as
-    # it computes, so GIL-only samples would hide where the time goes.
-    command += ["--nonblocking", "--idle", "--threads", "-o", str(raw)]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-# A sample whose innermost frame is one of these is a thread waiting, not working.
-IDLE_FRAMES = ("_worker (concurrent/futures/thread.py:81)", "EpollSelector.select (selectors.py")
-
-
-def profile_write(
-    sampler: subprocess.Popen, raw: Path, out: Path, *, limit: int = 30, cpu: bool = False
-) -> None:
-    """Stop py-spy; write per thread its busy share and the top functions while busy."""
-    sampler.send_signal(signal.SIGINT)
-    sampler.wait(timeout=60)
-    threads: dict[str, dict] = defaultdict(
-        lambda: {
-            "total": 0,
-            "idle": 0,
-            "inclusive": defaultdict(int),
-            "own": defaultdict(int),
-            "outermost": defaultdict(int),
-        }
-    )
-    for line in raw.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        frames = stack.split(";")
-        count = int(count)
-        thread = threads[frames[0].split(": ", 1)[-1]]
-        thread["total"] += count
-        if frames[-1].startswith(IDLE_FRAMES):
-            thread["idle"] += count
-            continue
-        for frame in set(frames[1:]):
-            thread["inclusive"][frame] += count
-        thread["own"][frames[-1]] += count
-        # Where the stack starts: samples py-spy could not unwind to the thread's start
-        # show up here rather than hiding in the inclusive table.
-        thread["outermost"][frames[1] if len(frames) > 1 else "(no Python frame)"] += count
-    raw.unlink()
-    lines = [
-        "py-spy, only the thread holding the GIL (--gil --threads), 200 samples/s"
-        if cpu
-        else "py-spy, every thread, idle included (--idle --threads), 200 samples/s",
-        "",
-    ]
-    for name, thread in sorted(threads.items(), key=lambda kv: -kv[1]["total"]):
-        total, busy = thread["total"], thread["total"] - thread["idle"]
-        lines.append(
-            f"== thread {name}: {total} samples, busy {100 * busy / max(1, total):.1f}% "
-            "(shares below: of its busy samples)"
-        )
-        tables = (
-            ("inclusive", thread["inclusive"], limit),
-            ("self", thread["own"], limit),
-            ("outermost frame", thread["outermost"], 8),
-        )
-        for title, table, shown in tables:
-            lines.append(f"  {title}:")
-            for frame, count in sorted(table.items(), key=lambda kv: -kv[1])[:shown]:
-                lines.append(f"  {100 * count / max(1, busy):6.1f}%  {frame}")
-        lines.append("")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n")
-    print(f"  profile → {out.relative_to(ROOT)}")
-
-
-# --- the database and the sessions ----------------------------------------------------------
-def database_prepare(database_url: str | None, *, sqlite_wal: bool = False) -> str:
-    """Django set up on a fresh temp SQLite file, or on `database_url`; the demo data loaded.
-
-    `sqlite_wal` switches the file to write-ahead logging (a property of the file, so the
-    service opens it that way too): what the embedded default would gain from it.
-    """
-    if database_url is None:
-        db_path = temp_database()
-        django_setup(db_path=db_path)
-        if sqlite_wal:
-            from django.db import connection
-
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA journal_mode=WAL")
-        return database_url_for(db_path)
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.pop("AGENT_DATABASE_URL", None)  # one database, as in _common.django_setup
-    os.environ["DJANGO_SETTINGS_MODULE"] = "agentsite.settings"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    from infrazen.demo import demo_seed
-
-    call_command("agent_migrate", verbosity=0)
-    call_command("infrazen_schema", verbosity=0)
-    demo_seed()
-    return database_url
-
-
-def session_paths(*, count: int, analytics_every: int, secret: str) -> list[dict]:
-    """`count` connections, each its own chat session: distinct recommendations (cloned
-    from the demo set as needed) and, every `analytics_every`-th, a distinct analytics
-    range. Tokens are minted as the InfraZen app mints them."""
-    from chat.tests.tokens import chat_token_mint_for_tests
-    from infrazen.models import OptimizationRecommendation
-
-    analytics = count // analytics_every if analytics_every else 0
-    ids = clone_recommendations(count - analytics)
-    recommendations = OptimizationRecommendation.objects.filter(pk__in=ids)
-    owners = dict(recommendations.values_list("pk", "resource__provider__user"))
-    users = sorted(set(owners.values()))
-    paths = []
-    rec_ids = iter(ids)
-    for index in range(count):
-        if analytics_every and index % analytics_every == analytics_every - 1:
-            user_id = users[index % len(users)]
-            # One session per (user, context): a distinct range per connection.
-            token = chat_token_mint_for_tests(
-                user_id=user_id,
-                scenario="analytics",
-                time_range_days=7 + index,
-                secret=secret,
-            )
-            paths.append({"scenario": "analytics", "path": f"/v1/chat/analytics?token={token}"})
-        else:
-            rec_id = next(rec_ids)
-            token = chat_token_mint_for_tests(
-                user_id=owners[rec_id], recommendation_id=rec_id, secret=secret
-            )
-            paths.append(
-                {"scenario": "recommendation", "path": f"/v1/chat/rec/{rec_id}?token={token}"}
-            )
-    return paths
-
-
-def ws_connect(port: int, path: str):
-    from websockets.asyncio.client import connect
-
-    # No compression (daphne does not negotiate it); no client pings (daphne sends its own).
-    return connect(
-        f"ws://127.0.0.1:{port}{path}",
-        compression=None,
-        ping_interval=None,
-        open_timeout=60,
-        max_queue=256,
-    )
-
-
-# --- the load generator ---------------------------------------------------------------------
-class LoopLag:
-    """How late this process's event loop wakes a 10 ms sleeper: is the client keeping up?"""
-
-    def __init__(self) -> None:
-        self.lags_ms: list[float] = []
-        self._task: asyncio.Task | None = None
-
-    async def _run(self) -> None:
-        while True:
-            started = time.monotonic()
-            await asyncio.sleep(0.01)
-            self.lags_ms.append((time.monotonic() - started - 0.01) * 1000)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-
-
-async def _session(
-    *,
-    index: int,
-    spec: dict,
-    port: int,
-    questions: int,
-    tokens: tuple[int, int],
-    start_at: asyncio.Event,
-    delay_s: float,
-    connected: list,
-    think_s: tuple[float, float] = (0.0, 0.0),
-    rng: random.Random | None = None,
-    open_late: bool = False,
-) -> dict:
-    """One session: connect, wait for the start, ask `questions` questions in sequence.
-
-    Between an answer and the next question the user thinks for uniform(think_s) seconds
-    (0 by default: the next question goes at once, the stress case). `open_late`: the
-    socket opens only at the session's start (`delay_s` after the run's), and the user
-    thinks before the first question too, as someone who opens the chat and then types.
-    """
-    from websockets.exceptions import WebSocketException
-
-    result: dict = {"index": index, "scenario": spec["scenario"], "turns": [], "errors": []}
-    texts = ANALYTICS_QUESTIONS if spec["scenario"] == "analytics" else QUESTIONS
-    rng = rng or random.Random()
-    try:
-        if open_late:
-            await start_at.wait()
-            await asyncio.sleep(delay_s)
-        async with ws_connect(port, spec["path"]) as ws:
-            system = json.loads(await ws.recv())
-            if system.get("type") != "system":
-                result["errors"].append(f"first frame {system.get('type')}")
-                connected.append(index)
-                return result
-            result["session_id"] = system["session_id"]
-            # A session reused from an earlier run (a kept database) replays its history.
-            last = system.get("last_message_id")
-            while last is not None and json.loads(await ws.recv()).get("message_id") != last:
-                pass
-            connected.append(index)
-            if not open_late:
-                await start_at.wait()
-                await asyncio.sleep(delay_s)
-            for number in range(questions):
-                if (number or open_late) and think_s[1] > 0:
-                    await asyncio.sleep(rng.uniform(*think_s))
-                question = f"{texts[number % len(texts)]} (сессия {index}, вопрос {number + 1})"
-                turn = {"question": question, "number": number}
-                result["turns"].append(turn)
-                turn["t0"] = time.monotonic()
-                await ws.send(
-                    json.dumps(
-                        {"type": "message", "content": question, "client_id": f"{index}.{number}"},
-                        ensure_ascii=False,
-                    )
-                )
-                deltas: list[str] = []
-                async with asyncio.timeout(QUESTION_TIMEOUT_S):
-                    while True:
-                        frame = json.loads(await ws.recv())
-                        kind = frame["type"]
-                        if kind == "assistant_delta":
-                            if not deltas:
-                                turn["t3"] = time.monotonic()
-                            deltas.append(frame["content"])
-                        elif kind == "assistant":
-                            turn["t_final"] = time.monotonic()
-                            turn["status"] = frame.get("status")
-                            turn["answer_id"] = frame.get("message_id")
-                            turn["content_ok"] = frame.get("content") == "".join(
-                                deltas
-                            ).strip() and frame.get("content") == answer_text(
-                                question, tokens=tokens
-                            )
-                            break
-                        elif kind == "user":
-                            turn["question_id"] = frame.get("message_id")
-                        elif kind == "error":
-                            result["errors"].append(f"error frame {frame.get('code')}")
-    except (OSError, TimeoutError, ValueError, KeyError, WebSocketException) as exc:
-        # Counted, and the other sessions go on.
-        result["errors"].append(f"{type(exc).__name__}: {exc}"[:200])
-        if index not in connected:
-            connected.append(index)
-    return result
-
-
-async def _load(
-    *,
-    port: int,
-    specs: list[dict],
-    warmup: list[dict],
-    questions: int,
-    tokens: tuple[int, int],
-    ramp_s: float,
-    on_measure,
-    think_s: tuple[float, float] = (0.0, 0.0),
-    open_late: bool = False,
-) -> tuple[list[dict], list[dict], dict]:
-    # Warm-up: a few sessions, one question each, so imports, the SDK client and the first
-    # queries of the service are not in the figures.
-    go = asyncio.Event()
-    go.set()
-    warm = await asyncio.gather(
-        *(
-            _session(
-                index=-1 - i,
-                spec=spec,
-                port=port,
-                questions=1,
-                tokens=tokens,
-                start_at=go,
-                delay_s=0,
-                connected=[],
-            )
-            for i, spec in enumerate(warmup)
-        )
-    )
-
-    start_at = asyncio.Event()
-    connected: list[int] = []
-    rng = random.Random(7)
-    tasks = [
-        asyncio.create_task(
-            _session(
-                index=i,
-                spec=spec,
-                port=port,
-                questions=questions,
-                tokens=tokens,
-                start_at=start_at,
-                # Spread the first questions over the ramp, so they do not all land at once.
-                delay_s=rng.uniform(0, ramp_s),
-                connected=connected,
-                think_s=think_s,
-                rng=random.Random(1000 + i),
-                open_late=open_late,
-            )
-        )
-        for i, spec in enumerate(specs)
-    ]
-    connect_started = time.monotonic()
-    while not open_late and len(connected) < len(specs):
-        await asyncio.sleep(0.05)
-    # Opening late, the sockets open during the measured run: no separate connect phase.
-    connect_s = None if open_late else time.monotonic() - connect_started
-    lag = LoopLag()
-    lag.start()
-    marks = on_measure()
-    started = time.monotonic()
-    start_at.set()
-    results = await asyncio.gather(*tasks)
-    wall = time.monotonic() - started
-    lag.stop()
-    return warm, results, {"connect_s": connect_s, "wall_s": wall, "lag": lag, **marks}
 
 
 # --- figures --------------------------------------------------------------------------------
@@ -652,7 +156,6 @@ def main(argv: list[str] | None = None) -> dict:
         default="agentsite.asgi:application",
         help="the ASGI application daphne serves (to measure a patched variant)",
     )
-    parser.add_argument("--fake-llm-serve", metavar="TIMINGS_JSON", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.workers > 1 and not (args.redis_url and args.database_url):
         parser.error("several workers need --redis-url and --database-url (shared by all)")
@@ -662,26 +165,13 @@ def main(argv: list[str] | None = None) -> dict:
         # Runs at other sizes, or profiled, keep the default run's results file.
         args.name = "chat_sessions" + ("" if args.sessions == 200 else f"_s{args.sessions}")
         args.name += "_profiled" if args.profile else ""
-    low, high = (int(part) for part in args.answer_tokens.split(":"))
-    tokens = (low, high)
+    tokens = tokens_range(args.answer_tokens)
     think_low, think_high = (float(part) for part in args.think_s.split(":"))
     think_s = (think_low, think_high)
 
-    if args.fake_llm_serve:
-        fake_llm_serve(
-            ttft_ms=args.ttft_ms,
-            tokens_per_s=args.tokens_per_s,
-            tokens=tokens,
-            out=Path(args.fake_llm_serve),
-        )
-        return {}
-
     limit_before, limit_after = open_files_raise(4 * (args.sessions + args.warmup) + 1024)
-    secret = secrets.token_urlsafe(32)
-    os.environ["AGENT_SERVICE_JWT_SECRET"] = secret
-    database_url = database_prepare(args.database_url, sqlite_wal=args.sqlite_wal)
-    from django.db import connections
-
+    secret = jwt_secret_new()
+    database_url = django_setup(database_url=args.database_url, sqlite_wal=args.sqlite_wal)
     from llm.models import LLMCall
 
     specs = session_paths(
@@ -689,54 +179,35 @@ def main(argv: list[str] | None = None) -> dict:
     )
     warmup, specs = specs[: args.warmup], specs[args.warmup :]
     llm_rows_before = LLMCall.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    connections.close_all()
+    connections_close()
 
     run_dir = Path(tempfile.mkdtemp(prefix="chat-bench-"))
-    timings_path = run_dir / "fake_timings.json"
-    fake = subprocess.Popen(
-        [
-            sys.executable,
-            __file__,
-            "--fake-llm-serve",
-            str(timings_path),
-            "--ttft-ms",
-            str(args.ttft_ms),
-            "--tokens-per-s",
-            str(args.tokens_per_s),
-            "--answer-tokens",
-            args.answer_tokens,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    fake, base_url, timings_path = chat_model_start(
+        run_dir=run_dir,
+        ttft_ms=args.ttft_ms,
+        tokens_per_s=args.tokens_per_s,
+        answer_tokens=args.answer_tokens,
     )
     daphne = sampler = None
     log = run_dir / "daphne.log"
     profile_raw = run_dir / "profile.raw"
     try:
-        base_url = fake.stdout.readline().strip()
-        if not base_url.startswith("http"):
-            raise RuntimeError("the fake model did not start")
-        daphne, port = daphne_start(
-            env={
-                "DATABASE_URL": database_url,
-                "REDIS_URL": args.redis_url or "",
-                "AGENT_SERVICE_JWT_SECRET": secret,
-                "LLM_PROVIDER": "openai_compatible",
-                "LLM_BASE_URL": base_url,
-                "LLM_API_KEY": "bench",
-                "LLM_FALLBACK_MODELS": "",
-            },
+        daphne, port = service_start(
+            env=chat_env(
+                database_url=database_url,
+                secret=secret,
+                model_url=base_url,
+                redis_url=args.redis_url or "",
+            ),
             log=log,
             app=args.app,
             workers=args.workers,
         )
-        daphne_wait_ready(daphne, port, log, workers=args.workers)
+        service_wait_ready(daphne, port, log, workers=args.workers)
         pids = {"service": service_pids(daphne, args.workers), "fake_llm": [fake.pid]}
 
         def cpu_now() -> dict[str, float]:
-            return {name: sum(map(cpu_seconds, group)) for name, group in pids.items()}
+            return {name: cpu_seconds(*group) for name, group in pids.items()}
 
         def rss_now() -> dict[str, int]:
             figures = [proc_status_kb(pid) for pid in pids["service"]]
@@ -745,7 +216,7 @@ def main(argv: list[str] | None = None) -> dict:
         def on_measure() -> dict:
             nonlocal sampler
             if args.profile:
-                sampler = profile_start(daphne.pid, profile_raw, cpu=args.profile == "cpu")
+                sampler = threads_profile_start(daphne.pid, profile_raw, cpu=args.profile == "cpu")
             return {
                 "cpu_before": cpu_now(),
                 "client_cpu_before": own_cpu_seconds(),
@@ -753,7 +224,7 @@ def main(argv: list[str] | None = None) -> dict:
             }
 
         warm, results, run = asyncio.run(
-            _load(
+            load_run(
                 port=port,
                 specs=specs,
                 warmup=warmup,
@@ -770,8 +241,8 @@ def main(argv: list[str] | None = None) -> dict:
         if sampler is not None:
             base = args.name.removesuffix("_profiled")
             suffix = "_profile_cpu.txt" if args.profile == "cpu" else "_profile.txt"
-            profile_out = ROOT / "bench" / "results" / f"{base}{suffix}"
-            profile_write(sampler, profile_raw, profile_out, cpu=args.profile == "cpu")
+            profile_out = RESULTS / f"{base}{suffix}"
+            threads_profile_write(sampler, profile_raw, profile_out, cpu=args.profile == "cpu")
             sampler = None
         daphne_memory = rss_now()
     finally:

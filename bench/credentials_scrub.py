@@ -12,7 +12,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import django_setup, results_write, temp_database
+from lib.django_env import django_setup, temp_database
+from lib.results import results_write
 
 RUNS = 2000
 QUESTION = "Почему сервер office стоит 5,610 ₽/мес и как сэкономить?"
@@ -25,7 +26,7 @@ def _us(function, number: int = RUNS) -> float:
 def main() -> dict:
     django_setup(db_path=temp_database())
     from chat.context import context_pack_build, context_pack_json
-    from infrazen.demo import ALICE_EMAIL
+    from demo_data.personas import ALICE_EMAIL
     from infrazen.models import InfraZenUser, OptimizationRecommendation
     from llm.redact import credentials_scrub
 

@@ -42,233 +42,26 @@ import asyncio
 import json
 import os
 import random
-import resource
-import signal
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-import uuid
 from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (
-    ROOT,
-    TemplateAnswers,
-    clone_recommendations,
-    django_setup,
-    facts_payload,
-    results_write,
-    serve_until_terminated,
-    summary,
-    temp_database,
-    worker_pids,
-)
+from lib import RESULTS
+from lib.http import HttpClient, http_wait_ready, text_request, text_service
+from lib.processes import START_TIMEOUT_S, cpu_seconds, own_cpu_seconds
+from lib.profiling import gil_profile_start, gil_profile_write
+from lib.results import results_write, summary
 
-from scripts.testservers import free_port
-
-URL = "/v1/generate/recommendation-text"
-TOKEN = "bench"
 TARGET_P95_OVERHEAD_MS = 20.0
-START_TIMEOUT_S = 30.0
 # A worker whose CPU stays under this share of a core over the window has started.
 STARTED_WINDOW_S = 0.5
 STARTED_MAX_CORES = 0.05
 SHAPES = ("closed_loop", "open_loop", "bursts")
-
-
-# --- the fake model, in its own process ---------------------------------------------------
-def fake_llm_serve(*, answers: Path, timings: Path, latency_ms: float) -> None:
-    """Serve until SIGTERM, then write each model request's (t1, t2) by recommendation id.
-
-    `answers` maps the FACTS payload of a prompt to the recommendation id and the answer.
-    """
-    from llm import fake_server
-
-    by_payload = json.loads(answers.read_text())
-    served: dict[int, list[tuple[float, float]]] = defaultdict(list)
-    misses = []
-    current = threading.local()
-
-    class TimedHandler(fake_server._Handler):
-        def do_POST(self) -> None:
-            started = time.monotonic()
-            current.rec_id = None
-            super().do_POST()
-            if current.rec_id is not None:
-                served[current.rec_id].append((started, time.monotonic()))
-
-    def reply(body: dict):
-        entry = by_payload.get(facts_payload(body) or "")
-        if entry is None:
-            misses.append(1)
-            return fake_server.demo_reply(body)
-        current.rec_id = entry["id"]
-        return fake_server.Reply.structured_output(entry["answer"])
-
-    # FakeLLMServer.start binds the module's handler class; this process serves only this.
-    fake_server._Handler = TimedHandler
-    server = fake_server.FakeLLMServer(default=reply, ttfb_s=latency_ms / 1000)
-    serve_until_terminated(
-        server,
-        on_stop=lambda: timings.write_text(json.dumps({"served": served, "misses": len(misses)})),
-    )
-
-
-def fake_llm_start(*, answers: TemplateAnswers, run_dir: Path, latency_ms: float):
-    answers_path, timings_path = run_dir / "answers.json", run_dir / "fake_timings.json"
-    answers_path.write_text(
-        json.dumps(
-            {
-                payload: {"id": answers.ids[payload], "answer": answer}
-                for payload, answer in answers.by_payload.items()
-            }
-        )
-    )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            __file__,
-            "--fake-llm-serve",
-            str(answers_path),
-            str(timings_path),
-            "--latency-ms",
-            str(latency_ms),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    base_url = process.stdout.readline().strip()
-    if not base_url.startswith("http"):
-        process_stop(process)
-        raise RuntimeError("the fake model did not start")
-    return process, base_url, timings_path
-
-
-# --- the service ----------------------------------------------------------------------------
-def server_start(
-    *, db_path: Path, llm_base_url: str, workers: int, log: Path
-) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{db_path}",
-        "DJANGO_SETTINGS_MODULE": "agentsite.settings",
-        "LLM_PROVIDER": "openai_compatible",
-        "LLM_BASE_URL": llm_base_url,
-        "LLM_API_KEY": "x",
-        "LLM_FALLBACK_MODELS": "",
-        "AGENT_SERVICE_TOKEN": TOKEN,
-        "AI_TEXT_MODE": "llm",
-        "LOG_LEVEL": "WARNING",
-        # As in production (AGENT_ENV=prod refuses DEBUG): no SQL kept per query.
-        "DEBUG": "false",
-        "REDIS_URL": "",
-    }
-    command = [
-        sys.executable,
-        str(ROOT / "scripts" / "serve.py"),
-        "--workers",
-        str(workers),
-        "-b",
-        "127.0.0.1",
-        "-p",
-        str(port),
-        # Only the REST endpoint is measured; no chat runs across the workers.
-        "--per-process-channel-layer",
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    return process, f"http://127.0.0.1:{port}"
-
-
-def process_stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-class HttpClient:
-    """A minimal HTTP/1.1 client for the service's two requests (GET, POST JSON).
-
-    The client's CPU runs on the cores the service is measured on, and while its event loop
-    works on one answer, the clock of every other answer waits: httpx cost ≈ 3 ms of CPU
-    per request (10 ms in bursts), this a tenth of that. A new connection per request unless
-    `keep_alive`.
-    """
-
-    def __init__(self, base: str, *, keep_alive: bool) -> None:
-        host, _, port = base.removeprefix("http://").partition(":")
-        self.host, self.port, self.keep_alive = host, int(port), keep_alive
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
-
-    async def request(
-        self, method: str, path: str, *, body: bytes = b"", headers: dict | None = None
-    ) -> tuple[int, bytes]:
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
-        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-        lines += [f"Content-Length: {len(body)}"]
-        if not self.keep_alive:
-            lines.append("Connection: close")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode()
-        reader, writer = (
-            self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
-        )
-        try:
-            writer.write(head + body)
-            status = int((await reader.readline()).split()[1])
-            fields = {}
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.decode("latin-1").partition(":")
-                fields[name.strip().lower()] = value.strip()
-            if "content-length" in fields:
-                content = await reader.readexactly(int(fields["content-length"]))
-            elif fields.get("transfer-encoding") == "chunked":
-                content = b""
-                while size := int((await reader.readline()).strip(), 16):
-                    content += await reader.readexactly(size)
-                    await reader.readline()
-                await reader.readline()
-            else:
-                content = await reader.read()
-        except BaseException:
-            writer.close()
-            raise
-        if self.keep_alive and fields.get("connection", "").lower() != "close":
-            self.idle.append((reader, writer))
-        else:
-            writer.close()
-        return status, content
-
-    def close(self) -> None:
-        for _, writer in self.idle:
-            writer.close()
-        self.idle.clear()
-
-
-async def _wait_ready(client: HttpClient, process: subprocess.Popen, log: Path) -> None:
-    until = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < until:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited: {log.read_text()[-2000:]}")
-        try:
-            if (await client.request("GET", "/v1/health"))[0] == 200:
-                return
-        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
-            pass
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"no answer in {START_TIMEOUT_S}s: {log.read_text()[-2000:]}")
+PROFILE_RAW = RESULTS / "endpoint_profile.raw"
+PROFILE_TOP = RESULTS / "endpoint_profile.txt"
 
 
 async def _wait_started(pids: list[int]) -> None:
@@ -277,107 +70,12 @@ async def _wait_started(pids: list[int]) -> None:
     count its startup CPU (1-3 s) in the first measured phase."""
     until = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < until:
-        before = [cpu_seconds([pid]) for pid in pids]
+        before = [cpu_seconds(pid) for pid in pids]
         await asyncio.sleep(STARTED_WINDOW_S)
-        busy = [cpu_seconds([pid]) - b for pid, b in zip(pids, before, strict=True)]
+        busy = [cpu_seconds(pid) - b for pid, b in zip(pids, before, strict=True)]
         if max(busy) <= STARTED_MAX_CORES * STARTED_WINDOW_S:
             return
     raise RuntimeError(f"the workers were still busy after {START_TIMEOUT_S}s")
-
-
-async def _one(client: HttpClient, rec_id: int) -> dict:
-    cid = uuid.uuid4().hex[:16]
-    payload = json.dumps({"recommendation_id": rec_id}).encode()
-    headers = {
-        "Authorization": f"Bearer {TOKEN}",
-        "X-Request-ID": cid,
-        "Content-Type": "application/json",
-    }
-    started = time.perf_counter()
-    status, content = await client.request("POST", URL, body=payload, headers=headers)
-    wall = time.perf_counter() - started
-    return {
-        "id": rec_id,
-        "cid": cid,
-        "status": status,
-        "source": json.loads(content).get("source"),
-        "wall_ms": wall * 1000,
-    }
-
-
-PROFILE_RAW = ROOT / "bench" / "results" / "endpoint_profile.raw"
-PROFILE_TOP = ROOT / "bench" / "results" / "endpoint_profile.txt"
-
-
-def profile_start(pids: list[int]) -> list[subprocess.Popen]:
-    """py-spy sampling each server process until profile_write (needs py-spy in the venv)."""
-    spy = Path(sys.executable).parent / "py-spy"
-    if not spy.exists():
-        raise SystemExit("--profile needs py-spy: .venv/bin/pip install -r requirements-dev.txt")
-    return [
-        subprocess.Popen(
-            [
-                str(spy),
-                "record",
-                "--pid",
-                str(pid),
-                "--rate",
-                "250",
-                "--format",
-                "raw",
-                "--nonblocking",
-                "--gil",
-                "-o",
-                f"{PROFILE_RAW}.{index}",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for index, pid in enumerate(pids)
-    ]
-
-
-def profile_write(samplers: list[subprocess.Popen], limit: int = 40) -> None:
-    """Stop the samplers; write the inclusive and self share of the top functions."""
-    for sampler in samplers:
-        sampler.send_signal(signal.SIGINT)
-        sampler.wait(timeout=30)
-    inclusive: dict[str, int] = defaultdict(int)
-    own: dict[str, int] = defaultdict(int)
-    total = 0
-    for index in range(len(samplers)):
-        raw = Path(f"{PROFILE_RAW}.{index}")
-        for line in raw.read_text().splitlines():
-            stack, _, count = line.rpartition(" ")
-            frames = stack.split(";")
-            total += int(count)
-            for frame in set(frames):
-                inclusive[frame] += int(count)
-            own[frames[-1]] += int(count)
-        raw.unlink()
-    lines = [f"py-spy samples while holding the GIL: {total}", "", "inclusive:"]
-    for frame, count in sorted(inclusive.items(), key=lambda kv: -kv[1])[:limit]:
-        lines.append(f"{100 * count / total:6.1f}%  {frame}")
-    lines += ["", "self:"]
-    for frame, count in sorted(own.items(), key=lambda kv: -kv[1])[:limit]:
-        lines.append(f"{100 * count / total:6.1f}%  {frame}")
-    PROFILE_TOP.write_text("\n".join(lines) + "\n")
-    print(f"  profile → {PROFILE_TOP.relative_to(ROOT)}")
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of these processes so far (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
-
-
-def own_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 # --- load shapes ------------------------------------------------------------------------------
@@ -394,7 +92,7 @@ async def _closed_loop(
         await asyncio.sleep(stagger_s * index / clients)
         results = []
         for wave, rec_id in enumerate(mine):
-            result = await _one(client, rec_id)
+            result = await text_request(client, rec_id)
             result["wave"] = wave
             results.append(result)
         return results
@@ -413,7 +111,7 @@ async def _open_loop(client: HttpClient, ids: list[int], *, per_s: float, seed: 
     for rec_id in ids:
         loop_time += gaps.expovariate(per_s)
         await asyncio.sleep(max(0.0, loop_time - asyncio.get_running_loop().time()))
-        tasks.append(asyncio.create_task(_one(client, rec_id)))
+        tasks.append(asyncio.create_task(text_request(client, rec_id)))
     results = await asyncio.gather(*tasks)
     return list(results), asyncio.get_running_loop().time() - started
 
@@ -423,7 +121,7 @@ async def _bursts(client: HttpClient, ids: list[int], *, size: int, rounds: int)
     for index in range(rounds):
         batch = ids[index * size : (index + 1) * size]
         started = time.perf_counter()
-        results = await asyncio.gather(*(_one(client, i) for i in batch))
+        results = await asyncio.gather(*(text_request(client, i) for i in batch))
         round_s = time.perf_counter() - started
         for r in results:
             r["round_s"] = round_s
@@ -431,12 +129,13 @@ async def _bursts(client: HttpClient, ids: list[int], *, size: int, rounds: int)
     return measured
 
 
-async def _run(base: str, ids: list[int], *, args, process, log, on_phase) -> dict:
+async def _run(service, *, args, on_phase) -> dict:
     size = args.concurrency
-    client = HttpClient(base, keep_alive=args.keep_alive)
+    ids = service.ids
+    client = HttpClient(service.base, keep_alive=args.keep_alive)
     try:
-        await _wait_ready(client, process, log)
-        await _wait_started(worker_pids(process))
+        await http_wait_ready(client, service.process, service.log)
+        await _wait_started(service.pids())
         cursor = 0
 
         def take(count: int) -> list[int]:
@@ -444,7 +143,7 @@ async def _run(base: str, ids: list[int], *, args, process, log, on_phase) -> di
             cursor += count
             return ids[cursor - count : cursor]
 
-        warm = await asyncio.gather(*(_one(client, i) for i in take(args.warmup)))
+        warm = await asyncio.gather(*(text_request(client, i) for i in take(args.warmup)))
         on_phase("closed_loop")
         closed, closed_s = await _closed_loop(
             client,
@@ -565,60 +264,40 @@ def main(argv: list[str] | None = None) -> dict | None:
         help="sample the workers with py-spy during the measured phases "
         "(results/endpoint_profile.txt)",
     )
-    parser.add_argument("--fake-llm-serve", nargs=2, metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.fake_llm_serve:
-        answers, timings = map(Path, args.fake_llm_serve)
-        fake_llm_serve(answers=answers, timings=timings, latency_ms=args.latency_ms)
-        return None
     if args.stagger_ms is None:
         args.stagger_ms = args.latency_ms
 
-    answers = TemplateAnswers()
-    db_path = temp_database()
-    run_dir = Path(tempfile.mkdtemp(prefix="endpoint-bench-"))
-    process = fake = sampler = None
+    sampler = None
     cpu: dict[str, dict[str, float]] = {}
-    try:
-        django_setup(db_path=db_path)
-        from django.db import connections
-
-        from llm.models import LLMCall
-        from recommendations_ai.selectors import recommendations_missing_texts
-
-        needed = args.warmup + args.concurrency * (2 * args.requests_per_client + args.rounds)
-        ids = clone_recommendations(needed + 10)
-        answers.prepare(recommendations_missing_texts(include_done=True))
-        connections.close_all()
-
-        fake, base_url, timings_path = fake_llm_start(
-            answers=answers, run_dir=run_dir, latency_ms=args.latency_ms
-        )
-        log = run_dir / "server.log"
-        process, base = server_start(
-            db_path=db_path, llm_base_url=base_url, workers=args.workers, log=log
-        )
+    needed = args.warmup + args.concurrency * (2 * args.requests_per_client + args.rounds)
+    with text_service(
+        recommendations=needed + 10,
+        workers=args.workers,
+        latency_ms=args.latency_ms,
+        prefix="endpoint-bench-",
+    ) as service:
 
         def on_phase(name: str) -> None:
             nonlocal sampler
-            pids = worker_pids(process)
+            pids = service.pids()
             cpu[name] = {
-                "server": cpu_seconds(pids),
-                "fake_model": cpu_seconds([fake.pid]),
+                "server": cpu_seconds(*pids),
+                "fake_model": cpu_seconds(service.fake.pid),
                 "client": own_cpu_seconds(),
             }
             if args.profile and name == "closed_loop":
-                sampler = profile_start(pids)
+                sampler = gil_profile_start(pids, PROFILE_RAW)
 
-        run = asyncio.run(_run(base, ids, args=args, process=process, log=log, on_phase=on_phase))
-    finally:
-        if sampler is not None:
-            profile_write(sampler)
-        if process is not None:
-            process_stop(process)
-        if fake is not None:
-            process_stop(fake)
+        try:
+            run = asyncio.run(_run(service, args=args, on_phase=on_phase))
+        finally:
+            if sampler is not None:
+                gil_profile_write(sampler, PROFILE_RAW, PROFILE_TOP)
 
+    from llm.models import LLMCall
+
+    timings_path = service.fake_timings
     fake_timings = json.loads(timings_path.read_text())
     llmcall_ms: dict[str, int] = defaultdict(int)
     for cid, ms in LLMCall.objects.values_list("correlation_id", "latency_ms"):

@@ -23,7 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, results_write
+from lib import ROOT
+from lib.results import results_write
 
 TEXT_URL = "/v1/generate/recommendation-text"
 # What the README reports as the endpoint's server CPU per request under load.

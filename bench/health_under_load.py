@@ -18,31 +18,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (
-    TemplateAnswers,
-    clone_recommendations,
-    django_setup,
-    percentile,
-    results_write,
-    summary,
-    temp_database,
-)
-from endpoint_concurrency import (
-    HttpClient,
-    _one,
-    _wait_ready,
-    fake_llm_start,
-    process_stop,
-    server_start,
-)
+from lib.http import HttpClient, http_wait_ready, text_request, text_service
+from lib.results import percentile, results_write, summary
 
 TARGET_P99_MS = 50.0
 
@@ -69,15 +52,16 @@ async def _load(base: str, ids: list[int], *, clients: int, until: float) -> lis
         await asyncio.sleep(0.8 * index / clients)
         done = []
         while time.monotonic() < until and (rec_id := next(queue, None)) is not None:
-            done.append(await _one(client, rec_id))
+            done.append(await text_request(client, rec_id))
         return done
 
     results = await asyncio.gather(*(one_client(i) for i in range(clients)))
     return [r for per_client in results for r in per_client]
 
 
-async def _run(base: str, ids: list[int], *, args, process, log) -> dict:
-    await _wait_ready(HttpClient(base, keep_alive=False), process, log)
+async def _run(service, *, args) -> dict:
+    base, ids = service.base, service.ids
+    await http_wait_ready(HttpClient(base, keep_alive=False), service.process, service.log)
     # Idle baseline, then the same probe while the text requests run.
     idle = await _probe(base, until=time.monotonic() + 5, every_s=args.probe_ms / 1000)
     until = time.monotonic() + args.seconds
@@ -100,33 +84,13 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
 
     needed = int(args.concurrency * args.seconds / (args.latency_ms / 1000) * 1.3) + 50
-    answers = TemplateAnswers()
-    db_path = temp_database()
-    run_dir = Path(tempfile.mkdtemp(prefix="health-bench-"))
-    process = fake = None
-    try:
-        django_setup(db_path=db_path)
-        from django.db import connections
-
-        from recommendations_ai.selectors import recommendations_missing_texts
-
-        ids = clone_recommendations(needed)
-        answers.prepare(recommendations_missing_texts(include_done=True))
-        connections.close_all()
-        fake, base_url, _ = fake_llm_start(
-            answers=answers, run_dir=run_dir, latency_ms=args.latency_ms
-        )
-        log = run_dir / "server.log"
-        process, base = server_start(
-            db_path=db_path, llm_base_url=base_url, workers=args.workers, log=log
-        )
-        run = asyncio.run(_run(base, ids, args=args, process=process, log=log))
-    finally:
-        if process is not None:
-            process_stop(process)
-        if fake is not None:
-            process_stop(fake)
-        shutil.rmtree(run_dir, ignore_errors=True)
+    with text_service(
+        recommendations=needed,
+        workers=args.workers,
+        latency_ms=args.latency_ms,
+        prefix="health-bench-",
+    ) as service:
+        run = asyncio.run(_run(service, args=args))
 
     statuses = sorted({r["status"] for r in run["texts"]})
     loaded = summary(run["loaded"])

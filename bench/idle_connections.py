@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
 import sys
 import tempfile
 import time
@@ -27,17 +26,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, results_write, summary
-from chat_sessions import (
+from lib import ROOT
+from lib.chat import chat_env, jwt_secret_new, session_paths, ws_connect
+from lib.django_env import connections_close, django_setup
+from lib.processes import (
     cpu_seconds,
-    daphne_start,
-    daphne_wait_ready,
-    database_prepare,
     open_files_raise,
     proc_status_kb,
-    session_paths,
-    ws_connect,
+    service_start,
+    service_wait_ready,
 )
+from lib.results import results_write, summary
 
 from scripts.serve import processes_stop
 
@@ -121,30 +120,22 @@ def main(argv: list[str] | None = None) -> dict:
 
     # Each connection is one socket in daphne and one here (plus the SQLite file, pipes).
     limit_before, limit_after = open_files_raise(2 * (args.connections + args.warmup) + 1024)
-    secret = secrets.token_urlsafe(32)
-    os.environ["AGENT_SERVICE_JWT_SECRET"] = secret
-    database_url = database_prepare(args.database_url)
-    from django.db import connections
-
+    secret = jwt_secret_new()
+    database_url = django_setup(database_url=args.database_url)
     from infrazen.models import ChatSession
 
     specs = session_paths(count=args.connections + args.warmup, analytics_every=5, secret=secret)
     warmup, specs = specs[: args.warmup], specs[args.warmup :]
-    connections.close_all()
+    connections_close()
 
     log = Path(tempfile.mkdtemp(prefix="idle-bench-")) / "daphne.log"
     daphne = None
     try:
-        daphne, port = daphne_start(
-            env={
-                "DATABASE_URL": database_url,
-                "REDIS_URL": args.redis_url or "",
-                "AGENT_SERVICE_JWT_SECRET": secret,
-                "LLM_PROVIDER": "offline",
-            },
+        daphne, port = service_start(
+            env=chat_env(database_url=database_url, secret=secret, redis_url=args.redis_url or ""),
             log=log,
         )
-        daphne_wait_ready(daphne, port, log)
+        service_wait_ready(daphne, port, log)
         started = _memory(daphne.pid)
         run = asyncio.run(_run(port=port, pid=daphne.pid, specs=specs, warmup=warmup, args=args))
     finally:

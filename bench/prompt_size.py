@@ -19,13 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (
-    TemplateAnswers,
-    facts_payload,
-    fake_llm_and_django,
-    results_write,
-    summary,
-)
+from lib.django_env import fake_llm_and_django
+from lib.fake_models import TemplateAnswers, facts_payload
+from lib.results import results_write, summary
 
 TARGET_AVG_O200K = 400
 PER_MESSAGE = 4

@@ -32,34 +32,33 @@ import asyncio
 import json
 import os
 import random
-import re
-import resource
-import secrets
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-import uuid
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, results_write, summary
-from chat_sessions import (
-    QUESTIONS,
-    WORDS,
-    cpu_seconds,
-    daphne_start,
-    daphne_wait_ready,
-    database_prepare,
-    proc_status_kb,
-    session_paths,
-    ws_connect,
+from lib import ROOT
+from lib.chat import QUESTIONS, chat_env, jwt_secret_new, session_paths, ws_connect
+from lib.django_env import connections_close, django_setup
+from lib.fake_models import chat_model_start
+from lib.flood import (
+    flood_closes_logged,
+    flooder_sessions_fill,
+    flooder_spawn,
+    server_log_kinds,
 )
+from lib.processes import (
+    ProcessSampler,
+    cpu_seconds,
+    proc_status_kb,
+    service_start,
+    service_wait_ready,
+)
+from lib.results import load_note, results_write, summary
 
 from scripts.serve import processes_stop
 
@@ -70,141 +69,6 @@ FLOODER_LEAD_S = 1.5  # the flooder process starts this early: its imports take 
 # take ~0.1 core), after at least DRAIN_MIN_S.
 DRAIN_CORES = 0.3
 DRAIN_MIN_S = 2.0
-FLOOD_CLOSE_LOGGED = "chat socket closed for flooding"  # chat.consumers' warning
-HISTORY_FRAME = json.dumps({"type": "history", "after": 0})
-# Server frames start with their type (json.dumps keeps the dict's order).
-MESSAGE_PREFIXES = ('{"type": "user"', '{"type": "assistant"')
-
-
-# --- the flooders, in their own process ------------------------------------------------------
-@dataclass
-class FloodStats:
-    connections: int = 0
-    connect_failures: int = 0
-    frames_sent: int = 0
-    message_frames: int = 0
-    system_frames: int = 0
-    other_frames: int = 0
-    errors: Counter = field(default_factory=Counter)
-    closes: Counter = field(default_factory=Counter)
-    # Seconds from the flood's start to each server close the flooder saw.
-    closed_at_s: list[float] = field(default_factory=list)
-
-
-async def _flood_read(ws, stats: FloodStats) -> None:
-    from websockets.exceptions import ConnectionClosed
-
-    try:
-        async for message in ws:
-            if message.startswith(MESSAGE_PREFIXES):
-                stats.message_frames += 1
-            elif message.startswith('{"type": "system"'):
-                stats.system_frames += 1
-            elif message.startswith('{"type": "error"'):
-                stats.errors[json.loads(message).get("code")] += 1
-            else:
-                stats.other_frames += 1
-    except ConnectionClosed:
-        pass
-
-
-async def _flood_socket(
-    port: int, path: str, start_at: float, until: float, stats: FloodStats
-) -> None:
-    from websockets.exceptions import ConnectionClosed, WebSocketException
-
-    while time.monotonic() < until:
-        try:
-            async with ws_connect(port, path) as ws:
-                stats.connections += 1
-                reader = asyncio.create_task(_flood_read(ws, stats))
-                try:
-                    while time.monotonic() < until and not reader.done():
-                        await ws.send(HISTORY_FRAME)
-                        stats.frames_sent += 1
-                        if stats.frames_sent % 32 == 0:
-                            # Let the reader (and the other flooders) run now and then.
-                            await asyncio.sleep(0)
-                except ConnectionClosed:
-                    pass
-                ours = time.monotonic() >= until and not reader.done()
-                if ours:
-                    await ws.close()
-                await reader
-                code = ws.close_code if ws.close_code is not None else "none"
-                stats.closes["1000 (the flooder's, at the end)" if ours else str(code)] += 1
-                if not ours:
-                    stats.closed_at_s.append(round(time.monotonic() - start_at, 2))
-        except (OSError, TimeoutError, WebSocketException):
-            stats.connect_failures += 1
-            await asyncio.sleep(0.01)
-
-
-async def _flood(port: int, paths: list[str], start_at: float, duration_s: float) -> FloodStats:
-    await asyncio.sleep(max(0.0, start_at - time.monotonic()))
-    stats = FloodStats()
-    until = start_at + duration_s
-    await asyncio.gather(*(_flood_socket(port, path, start_at, until, stats) for path in paths))
-    return stats
-
-
-def flooder_serve(*, port: int, paths: list[str], start_at: float, duration_s: float, out: Path):
-    started = time.monotonic()
-    stats = asyncio.run(_flood(port, paths, start_at, duration_s))
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    result = {
-        **{k: v for k, v in stats.__dict__.items() if not isinstance(v, Counter)},
-        "errors": dict(stats.errors),
-        "closes": dict(stats.closes),
-        "cpu_s": usage.ru_utime + usage.ru_stime,
-        "wall_s": time.monotonic() - started,
-    }
-    out.write_text(json.dumps(result))
-
-
-# --- the database ------------------------------------------------------------------------------
-def flooder_sessions_fill(paths: list[str], *, stored: int) -> None:
-    """Each path's recommendation chat made active with `stored` messages, as a long chat
-    would be: questions and answers in turn, a second apart."""
-    from chat.services import STATUS_ACTIVE
-    from infrazen.clock import utc_now
-    from infrazen.models import ChatMessage, ChatSession, OptimizationRecommendation
-
-    rng = random.Random(3)
-    for path in paths:
-        rec_id = int(re.search(r"/v1/chat/rec/([0-9]+)", path).group(1))
-        owner = OptimizationRecommendation.objects.values_list(
-            "resource__provider__user", flat=True
-        ).get(pk=rec_id)
-        start = utc_now() - timedelta(seconds=stored + 60)
-        session = ChatSession.objects.create(
-            id=str(uuid.uuid4()),
-            user_id=owner,
-            recommendation_id=rec_id,
-            scenario=ChatSession.SCENARIO_RECOMMENDATION,
-            context="{}",
-            created_at=start,
-            last_activity_at=start + timedelta(seconds=stored),
-            message_count=stored,
-            status=STATUS_ACTIVE,
-        )
-        messages = []
-        for index in range(stored):
-            if index % 2 == 0:
-                role, content = "user", QUESTIONS[index // 2 % len(QUESTIONS)]
-            else:
-                first = rng.randrange(len(WORDS))
-                words = [WORDS[(first + i) % len(WORDS)] for i in range(rng.randint(60, 120))]
-                role, content = "assistant", " ".join(words)
-            messages.append(
-                ChatMessage(
-                    session_id=session.pk,
-                    role=role,
-                    content=content,
-                    created_at=start + timedelta(seconds=index),
-                )
-            )
-        ChatMessage.objects.bulk_create(messages)
 
 
 # --- the normal users ----------------------------------------------------------------------------
@@ -260,37 +124,6 @@ async def _user(
     return errors
 
 
-class WorkerSampler:
-    """The worker's VmRSS and CPU seconds every `interval_s`, in a thread."""
-
-    def __init__(self, pid: int, interval_s: float = 0.1) -> None:
-        self.pid, self.interval_s = pid, interval_s
-        self.samples: list[tuple[float, int, float]] = []  # (monotonic, VmRSS KiB, CPU s)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            rss = proc_status_kb(self.pid)["VmRSS"]
-            self.samples.append((time.monotonic(), rss, cpu_seconds(self.pid)))
-            self._stop.wait(self.interval_s)
-
-    def cores_over(self, seconds: float) -> float | None:
-        """The worker's CPU over the last `seconds`, in cores."""
-        recent = self.samples[-1:]
-        older = [s for s in self.samples if s[0] <= recent[0][0] - seconds] if recent else []
-        if not older:
-            return None
-        return (recent[0][2] - older[-1][2]) / (recent[0][0] - older[-1][0])
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 @dataclass
 class Phase:
     name: str
@@ -306,28 +139,7 @@ class Phase:
     flood_closes_logged: int = 0
 
 
-def _flooder_spawn(*, port: int, paths: list[str], start_at: float, phase: Phase, run_dir: Path):
-    out = run_dir / f"{phase.name}.json"
-    spec = run_dir / f"{phase.name}_paths.json"
-    spec.write_text(json.dumps(paths))
-    command = [
-        sys.executable,
-        __file__,
-        "--flooder-serve",
-        str(out),
-        "--port",
-        str(port),
-        "--paths-file",
-        str(spec),
-        "--start-at",
-        repr(start_at),
-        "--duration-s",
-        str(phase.seconds),
-    ]
-    return subprocess.Popen(command, cwd=ROOT, start_new_session=True), out
-
-
-async def _drain_wait(phase: Phase, sampler: WorkerSampler) -> None:
+async def _drain_wait(phase: Phase, sampler: ProcessSampler) -> None:
     """Until the worker's CPU over the last second is back under DRAIN_CORES (at least
     DRAIN_MIN_S, at most the phase's seconds): the frames a flood left queued."""
     while True:
@@ -342,16 +154,12 @@ async def _drain_wait(phase: Phase, sampler: WorkerSampler) -> None:
             return
 
 
-def _flood_closes_logged(log: Path) -> int:
-    return log.read_text(errors="replace").count(FLOOD_CLOSE_LOGGED)
-
-
 async def _run(
     *, port: int, pid: int, users: list[str], flooders: list[str], phases, think_s, run_dir, log
-) -> tuple[list[dict], list[str], WorkerSampler]:
+) -> tuple[list[dict], list[str], ProcessSampler]:
     rows: list[dict] = []
     stop = asyncio.Event()
-    sampler = WorkerSampler(pid)
+    sampler = ProcessSampler(pid)
     sampler.start()
     tasks = [
         asyncio.create_task(
@@ -365,11 +173,12 @@ async def _run(
         if phase.flooders:
             # Started ahead (imports), it begins sending at phase.start.
             phase.start += FLOODER_LEAD_S
-            process, out = _flooder_spawn(
+            process, out = flooder_spawn(
                 port=port,
                 paths=flooders[: phase.flooders],
                 start_at=phase.start,
-                phase=phase,
+                name=phase.name,
+                seconds=phase.seconds,
                 run_dir=run_dir,
             )
             spawned.append((phase, process, out))
@@ -381,7 +190,7 @@ async def _run(
             await asyncio.sleep(phase.seconds)
         phase.end = time.monotonic()
         phase.cpu_s = cpu_seconds(pid) - cpu_start
-        phase.flood_closes_logged = _flood_closes_logged(log)
+        phase.flood_closes_logged = flood_closes_logged(log)
     stop.set()
     errors = [error for group in await asyncio.gather(*tasks) for error in group]
     sampler.stop()
@@ -448,26 +257,6 @@ def _phase_figures(phase: Phase, rows: list[dict], timings: dict, samples, idle:
     return figures
 
 
-def _server_log(log: Path) -> dict:
-    """What the worker logged (WARNING and up): counts by message, and the refused-frame
-    counts at which chat.consumers closed flooding sockets."""
-    kinds: Counter = Counter()
-    refused_at_close: list[int] = []
-    for line in log.read_text(errors="replace").splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            kinds[line[:80]] += 1
-            continue
-        message = record.get("msg", "")
-        if message == FLOOD_CLOSE_LOGGED:
-            refused_at_close.append(record.get("refused"))
-        # Task names, ports and paths differ per line: counted as one message.
-        message = re.sub(r"<Task .*", "<Task …> …", re.sub(r"[0-9]+", "N", message))
-        kinds[f"{record.get('level')} {record.get('logger')}: {message[:90]}"] += 1
-    return {"messages": dict(kinds.most_common(12)), "refused_at_4429": refused_at_close[:20]}
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20)
@@ -484,22 +273,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--tokens-per-s", type=float, default=50.0)
     parser.add_argument("--answer-tokens", default="30:60", help="fake answer length, min:max")
     parser.add_argument("--name", default="replay_flood", help="results file name")
-    parser.add_argument("--flooder-serve", metavar="OUT_JSON", help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--paths-file", help=argparse.SUPPRESS)
-    parser.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
-    parser.add_argument("--duration-s", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-
-    if args.flooder_serve:
-        flooder_serve(
-            port=args.port,
-            paths=json.loads(Path(args.paths_file).read_text()),
-            start_at=args.start_at,
-            duration_s=args.duration_s,
-            out=Path(args.flooder_serve),
-        )
-        return {}
 
     counts = [int(part) for part in args.flooders.split(",") if part]
     phases = [Phase("idle", args.idle_s)]
@@ -510,56 +284,29 @@ def main(argv: list[str] | None = None) -> dict:
     think_s = tuple(float(part) for part in args.think_s.split(":"))
 
     load_before = os.getloadavg()
-    secret = secrets.token_urlsafe(32)
-    os.environ["AGENT_SERVICE_JWT_SECRET"] = secret
-    database_url = database_prepare(None)
-    from django.db import connections
-
+    secret = jwt_secret_new()
+    database_url = django_setup()
     specs = session_paths(count=args.users + max(counts) + 4, analytics_every=0, secret=secret)
     paths = [spec["path"] for spec in specs]
     warmup, users, flooders = paths[:4], paths[4 : 4 + args.users], paths[4 + args.users :]
     flooder_sessions_fill(flooders, stored=args.stored)
-    connections.close_all()
+    connections_close()
 
     run_dir = Path(tempfile.mkdtemp(prefix="replay-flood-"))
-    timings_path = run_dir / "fake_timings.json"
-    fake = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "chat_sessions.py"),
-            "--fake-llm-serve",
-            str(timings_path),
-            "--ttft-ms",
-            str(args.ttft_ms),
-            "--tokens-per-s",
-            str(args.tokens_per_s),
-            "--answer-tokens",
-            args.answer_tokens,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    fake, base_url, timings_path = chat_model_start(
+        run_dir=run_dir,
+        ttft_ms=args.ttft_ms,
+        tokens_per_s=args.tokens_per_s,
+        answer_tokens=args.answer_tokens,
     )
     daphne = None
     log = run_dir / "daphne.log"
     started = time.monotonic()
     try:
-        base_url = fake.stdout.readline().strip()
-        if not base_url.startswith("http"):
-            raise RuntimeError("the fake model did not start")
-        daphne, port = daphne_start(
-            env={
-                "DATABASE_URL": database_url,
-                "AGENT_SERVICE_JWT_SECRET": secret,
-                "LLM_PROVIDER": "openai_compatible",
-                "LLM_BASE_URL": base_url,
-                "LLM_API_KEY": "bench",
-                "LLM_FALLBACK_MODELS": "",
-            },
-            log=log,
+        daphne, port = service_start(
+            env=chat_env(database_url=database_url, secret=secret, model_url=base_url), log=log
         )
-        daphne_wait_ready(daphne, port, log)
+        service_wait_ready(daphne, port, log)
         pid = daphne.pid
 
         async def warm() -> list[str]:
@@ -637,7 +384,7 @@ def main(argv: list[str] | None = None) -> dict:
             "peak": round(rss_end["VmHWM"] / 1024, 1),
         },
         "worker_cpu_cores_measured_run": round(cpu_total / measured_s, 3),
-        "server_log": _server_log(log),
+        "server_log": server_log_kinds(log),
         "measured_s": round(measured_s, 1),
         "wall_s": round(wall_s, 1),
         "load_average": {"before": load_before, "after": load_after},
@@ -665,12 +412,7 @@ def main(argv: list[str] | None = None) -> dict:
         "flooding_closes_logged_by_end: those closes logged by the end of each phase, "
         "counted from the start (the log read as the phase ends).",
     ]
-    if max(load_before[0], load_after[0]) > 1.5:
-        notes.append(
-            f"The 2 cores were shared with other work (load average {load_before[0]:.1f} "
-            f"before, {load_after[0]:.1f} after): latencies and CPU may be inflated by it; "
-            "memory figures are not affected."
-        )
+    notes += load_note(load_before, load_after, inflated="latencies and CPU")
     path = results_write(
         args.name,
         parameters={

@@ -25,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Timer, django_setup, peak_rss_mb, results_write, summary, temp_database
+from lib.django_env import django_setup, temp_database
+from lib.results import Timer, peak_rss_mb, results_write, summary
 
 ROLES = ("cfo", "cto", "product", "finops")
 BIG_RESOURCES = 2000
@@ -35,7 +36,7 @@ TARGETS = {"html_p95_s": 1.5, "pdf_p95_s": 3.0, "prompt_o200k": 1500, "peak_rss_
 
 def big_tenant_create() -> int:
     """A user with alice's resources and recommendations cloned to 2,000 and 500."""
-    from infrazen.demo import ALICE_EMAIL
+    from demo_data.personas import ALICE_EMAIL
     from infrazen.models import (
         CloudProvider,
         CompleteSync,
@@ -230,7 +231,7 @@ def main(argv: list[str] | None = None) -> dict:
     django_setup(db_path=temp_database(), env={"AI_TEXT_MODE": "template"})
     from django.conf import settings
 
-    from infrazen.demo import ALICE_EMAIL
+    from demo_data.personas import ALICE_EMAIL
     from infrazen.models import InfraZenUser
 
     started = time.monotonic()

@@ -44,15 +44,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import clone_recommendations, percentile, results_write, summary
+from lib.chat import session_paths
+from lib.django_env import clone_recommendations, connections_close, django_setup
+from lib.fake_models import flaky_model_start
+from lib.results import percentile, results_write, summary
 
-from deploy.tests.nginx_front import nginx_front
+from scripts.nginx_front import nginx_front
 from scripts.serve import agent_spawn, agent_wait_ready, processes_stop
 from scripts.testservers import (
-    _spawn,
-    _wait_until,
     free_port,
     mysql_database_fresh,
+    redis_restart,
     start_mariadb,
     start_redis,
 )
@@ -67,43 +69,15 @@ FAULTS = (("worker killed", 0.2), ("redis restarted", 0.4), ("mariadb unreachabl
 
 
 # --- the stack ------------------------------------------------------------------------------
-def _prepare(env: dict[str, str], *, users: int, texts: int) -> tuple[list[dict], list[int]]:
+def _prepare(
+    *, db_url: str, agent_db: str, redis_url: str, users: int, texts: int
+) -> tuple[list[dict], list[int]]:
     """InfraZen's tables with the demo tenants, the agent's, and the ids the load uses."""
-    os.environ.update(env)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("agent_migrate", verbosity=0)
-    call_command("infrazen_schema", verbosity=0)
-    from infrazen.demo import demo_seed
-
-    demo_seed()
-    from chat_sessions import session_paths
-
+    django_setup(database_url=db_url, agent_database_url=agent_db, env={"REDIS_URL": redis_url})
     paths = session_paths(count=users, analytics_every=5, secret=SECRET)
     text_ids = clone_recommendations(texts)
-    from django.db import connections
-
-    connections.close_all()
+    connections_close()
     return paths, text_ids
-
-
-def _model(fail_rate: float):
-    from llm.fake_server import FakeLLMServer, Reply, demo_reply
-
-    chance = random.Random(7)
-
-    def reply(body: dict) -> Reply:
-        if chance.random() < fail_rate:
-            return Reply.error(503)
-        answer = demo_reply(body)
-        if body.get("stream"):
-            return Reply.answer(answer.text or "Ответ.", tokens_per_s=50)
-        return answer
-
-    return FakeLLMServer(default=reply, ttfb_s=0.3).start()
 
 
 def _service_env(*, db: str, agent_db: str, redis: str, model_url: str, public: str) -> dict:
@@ -126,22 +100,6 @@ def _service_env(*, db: str, agent_db: str, redis: str, model_url: str, public: 
         "LOG_LEVEL": "WARNING",
         "DEBUG": "false",
     }
-
-
-def _redis_restart(server) -> None:
-    server.process.kill()
-    server.process.wait()
-    server.process = _spawn(list(server.process.args), server.log)
-
-    def ready() -> bool:
-        import socket
-
-        port = int(server.process.args[server.process.args.index("--port") + 1])
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
-
-    _wait_until(server, ready)
 
 
 # --- the load -------------------------------------------------------------------------------
@@ -299,7 +257,7 @@ async def _faults(log: Log, *, agent, redis, mariadb, duration: float) -> None:
         if name.startswith("worker"):
             entry["pid"] = _worker_kill(agent)
         elif name.startswith("redis"):
-            await asyncio.to_thread(_redis_restart, redis)
+            await asyncio.to_thread(redis_restart, redis)
         else:
             os.kill(mariadb.process.pid, signal.SIGSTOP)
             await asyncio.sleep(10)
@@ -459,12 +417,13 @@ def main(argv: list[str] | None = None) -> dict:
         agent_db = mysql_database_fresh(db_url, "own")
         texts_needed = int(args.text_clients * args.minutes * 60 / 0.5) + 100
         paths, text_ids = _prepare(
-            {"DATABASE_URL": db_url, "AGENT_DATABASE_URL": agent_db, "REDIS_URL": redis_url,
-             "DJANGO_SETTINGS_MODULE": "agentsite.settings", "LOG_LEVEL": "WARNING"},
+            db_url=db_url,
+            agent_db=agent_db,
+            redis_url=redis_url,
             users=args.users,
             texts=texts_needed,
-        )  # fmt: skip
-        model = _model(args.fail_rate)
+        )
+        model = flaky_model_start(fail_rate=args.fail_rate)
         public_port, agent_port = free_port(), free_port()
         public = f"https://127.0.0.1:{public_port}"
         env = _service_env(

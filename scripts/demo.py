@@ -76,7 +76,7 @@ def bootstrap(*, password_file: Path) -> dict:
         password = password_file.read_text().strip()
 
     from chat.auth import SCENARIO_ANALYTICS, SCENARIO_RECOMMENDATION, chat_token_mint
-    from infrazen.demo import ALICE_EMAIL
+    from demo_data.personas import ALICE_EMAIL
     from infrazen.models import InfraZenUser, OptimizationRecommendation
     from llm import gateway
 

@@ -161,18 +161,28 @@ def start_redis(workdir: Path) -> tuple[Server, str]:
         "--daemonize", "no",
     ]  # fmt: skip
     server = Server("redis-server", _spawn(command, log), log)
-
-    def ready() -> bool:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
-
     try:
-        _wait_until(server, ready)
+        _wait_until(server, lambda: _redis_answers(port))
     except BaseException:
         server.stop()
         raise
     return server, f"redis://127.0.0.1:{port}/0"
+
+
+def _redis_answers(port: int) -> bool:
+    with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+        sock.sendall(b"PING\r\n")
+        return sock.recv(64).startswith(b"+PONG")
+
+
+def redis_restart(server: Server) -> None:
+    """Kill a server start_redis started and start it again on its port, as a crash and a
+    restart by its supervisor would (the soak benchmark's fault)."""
+    server.process.kill()
+    server.process.wait()
+    server.process = _spawn(list(server.process.args), server.log)
+    port = int(server.process.args[server.process.args.index("--port") + 1])
+    _wait_until(server, lambda: _redis_answers(port))
 
 
 def start_mariadb(workdir: Path) -> tuple[Server, str]:

@@ -11,9 +11,9 @@ import pytest
 from channels.db import database_sync_to_async
 
 from chat import engine
+from chat.flask_tokens import chat_token_mint_for_tests
 from chat.selectors import PENDING_MARKER, chat_history, chat_history_for_model
 from chat.services import RESTART_MARKER, STOPPED_MARKER
-from chat.tests.tokens import chat_token_mint_for_tests
 from chat.tests.wsclient import ChatClient, answers_settled
 from conftest import make_recommendation, make_resource
 from core import shutdown

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chat.flask_tokens import chat_token_mint_for_tests
 from chat.neutralise import ZERO_WIDTH_SPACE, HtmlStream, html_neutralise
-from chat.tests.tokens import chat_token_mint_for_tests
 from chat.tests.wsclient import ChatClient, answers_settled
 from infrazen.models import ChatMessage
 from llm.fake_server import Reply

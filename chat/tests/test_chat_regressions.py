@@ -9,16 +9,11 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 
+from chat.flask_tokens import chat_token_mint_for_tests
 from chat.models import ToolCallAudit
-from chat.tests.tokens import chat_token_mint_for_tests
 from chat.tests.wsclient import ChatClient, answers_settled
-from infrazen.demo import (
-    ALICE_EMAIL,
-    BEGET_ADMIN_PASSWORD,
-    BOB_EMAIL,
-    SECRET_MARKER,
-    demo_seed,
-)
+from demo_data.personas import ALICE_EMAIL, BEGET_ADMIN_PASSWORD, BOB_EMAIL, SECRET_MARKER
+from demo_data.seed import demo_seed
 from infrazen.models import InfraZenUser, OptimizationRecommendation, Resource
 from llm.fake_server import Reply
 

@@ -14,7 +14,7 @@ from chat.auth import (
     ChatPrincipal,
     chat_connection_authorize,
 )
-from chat.tests.tokens import chat_token_mint_for_tests, claims_for_tests, token_encode_for_tests
+from chat.flask_tokens import chat_token_mint_for_tests, claims_for_tests, token_encode_for_tests
 from conftest import make_recommendation, make_resource
 from infrazen.models import CloudProvider, InfraZenUser
 

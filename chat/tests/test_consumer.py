@@ -14,10 +14,10 @@ from channels_redis.core import RedisChannelLayer
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chat import engine
+from chat.flask_tokens import chat_token_mint_for_tests, unsigned_token_for_tests
 from chat.models import ToolCallAudit
 from chat.services import FAILED_MARKER, RESTART_MARKER, STOPPED_MARKER, chat_session_open
 from chat.tests.principals import rec_principal
-from chat.tests.tokens import chat_token_mint_for_tests, unsigned_token_for_tests
 from chat.tests.wsclient import ChatClient, answers_settled, types
 from conftest import make_recommendation, make_resource
 from core import shutdown
@@ -534,7 +534,7 @@ async def test_offline_assistant_answers_from_tools_in_the_same_frames(alice, re
 
 
 async def test_an_instruction_in_a_resource_name_changes_nothing(alice, bob, bob_rec):
-    from infrazen.demo import INJECTION_NAME
+    from demo_data.personas import INJECTION_NAME
 
     yandex = await CloudProvider.objects.aget(user=alice, provider_type="yandex")
     resource = await database_sync_to_async(make_resource)(yandex, INJECTION_NAME)

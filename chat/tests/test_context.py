@@ -19,7 +19,7 @@ from chat.context import (
 )
 from chat.selectors import text_tokens_estimate
 from core.errors import NotFound
-from infrazen.demo import (
+from demo_data.personas import (
     ALICE_EMAIL,
     BEGET_ADMIN_PASSWORD,
     DEMO_EMAIL,
@@ -32,7 +32,7 @@ from tools.base import ToolError, lookups_shared, recommendation_for
 from tools.registry import TOOLS
 
 # The demo data seeded once for this module, as the tools tests have it: `world` gives
-# alice and bob of infrazen.demo (and the demo user by email).
+# alice and bob of demo_data (and the demo user by email).
 
 FIGURE = re.compile(r"-?\d+(\.\d{1,2})? RUB(/(day|month|quarter|year)| one_time)$")
 

@@ -10,6 +10,7 @@ import math
 
 import pytest
 
+from chat.flask_tokens import chat_token_mint_for_tests
 from chat.limits import (
     CLOSE_TOO_MANY_FRAMES,
     ERROR_RATE_LIMITED,
@@ -23,7 +24,6 @@ from chat.limits import (
 )
 from chat.services import chat_message_create, chat_session_open
 from chat.tests.principals import rec_principal
-from chat.tests.tokens import chat_token_mint_for_tests
 from chat.tests.wsclient import FRAME_TIMEOUT_S, ChatClient, answers_settled, health_status
 from conftest import make_recommendation, make_resource
 from infrazen.models import CloudProvider

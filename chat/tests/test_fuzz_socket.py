@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 
 from chat import frames
 from chat.auth import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHORIZED
+from chat.flask_tokens import chat_token_mint_for_tests
 from chat.not_found import CLOSE_UNKNOWN_ENDPOINT
 from chat.services import chat_message_create, chat_session_open
 from chat.tests.principals import rec_principal
-from chat.tests.tokens import chat_token_mint_for_tests
 from chat.tests.wsclient import FRAME_TIMEOUT_S, answers_settled, health_status
 from conftest import make_recommendation, make_resource
 from infrazen.models import CloudProvider

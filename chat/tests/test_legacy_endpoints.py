@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from chat.tests.tokens import chat_token_mint_for_tests
+from chat.flask_tokens import chat_token_mint_for_tests
 from chat.tests.wsclient import ChatClient
 from conftest import make_recommendation, make_resource
 from infrazen.models import CloudProvider

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from chat.tests.tokens import chat_token_mint_for_tests
+from chat.flask_tokens import chat_token_mint_for_tests
 from chat.tests.wsclient import ChatClient, answers_settled
 from infrazen.models import ChatMessage, ChatSession
 

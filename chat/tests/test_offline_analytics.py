@@ -17,7 +17,7 @@ from chat.tests.offline_talk import (
     item_line,
 )
 from conftest import make_user
-from infrazen.demo import DEMO_EMAIL
+from demo_data.personas import DEMO_EMAIL
 from infrazen.models import InfraZenUser
 from ru_format import rub, rub_period
 from tools import get_anomalies, get_user_context

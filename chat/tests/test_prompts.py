@@ -17,7 +17,7 @@ from chat.prompts import (
     system_rules,
 )
 from chat.selectors import text_tokens_estimate
-from infrazen.demo import BEGET_ADMIN_PASSWORD, DEMO_EMAIL, INJECTION_NAME, SECRET_MARKER
+from demo_data.personas import BEGET_ADMIN_PASSWORD, DEMO_EMAIL, INJECTION_NAME, SECRET_MARKER
 from infrazen.models import InfraZenUser, OptimizationRecommendation
 
 # The demo data seeded once for this module, as the tools tests have it.

@@ -22,7 +22,7 @@ from chat.auth import (
     ChatClaims,
     token_decode,
 )
-from chat.tests.tokens import (
+from chat.flask_tokens import (
     DROP,
     chat_token_mint_for_tests,
     claims_for_tests,

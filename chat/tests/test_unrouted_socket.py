@@ -56,7 +56,7 @@ async def test_an_unknown_path_is_closed_with_4404_and_a_reason(path, caplog):
 
 
 async def test_the_real_routes_still_answer_after_unknown_ones(alice):
-    from chat.tests.tokens import chat_token_mint_for_tests
+    from chat.flask_tokens import chat_token_mint_for_tests
     from chat.tests.wsclient import ChatClient
 
     await handshake("/v1/chat/ws/")

@@ -12,8 +12,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from chat.flask_tokens import chat_token_mint_for_tests
 from chat.models import ChatImage
-from chat.tests.tokens import chat_token_mint_for_tests
 from infrazen.clock import utc_now
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -14,8 +14,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from chat import images
+from chat.flask_tokens import chat_token_mint_for_tests
 from chat.models import ChatImage
-from chat.tests.tokens import chat_token_mint_for_tests
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,6 +3,7 @@
     bench                  benchmarks
     scripts                the launcher, the demo, the test servers
     agentsite              settings, ASGI, URLs: wiring
+    demo_data              the demo dataset: no app may depend on it
       chat, reports        the apps people talk to
       tools                the chat's read-only tools
       knowledge            notes and the user's own texts, searched
@@ -29,6 +30,7 @@ LAYERS = [
     {"knowledge"},
     {"tools"},
     {"chat", "reports"},
+    {"demo_data"},
     {"agentsite"},
     {"scripts"},
     {"bench"},

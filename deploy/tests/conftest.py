@@ -30,8 +30,8 @@ from chat.tests.browser.live import (
     _bootstrap,
     _database_urls,
 )
-from deploy.tests.nginx_front import NginxFront, nginx_front
 from llm.fake_server import FakeLLMServer
+from scripts.nginx_front import NginxFront, nginx_front
 from scripts.testservers import free_port
 
 SERVICE_TOKEN = "deploy-tests-service-token-" + "x" * 20

@@ -153,7 +153,7 @@ def _chat_turn(url: str, port: int, secret: str) -> list[dict]:
     (a new session, a user row, the answer's placeholder and its final text)."""
     from websockets.sync.client import connect
 
-    from chat.tests.tokens import chat_token_mint_for_tests
+    from chat.flask_tokens import chat_token_mint_for_tests
 
     admin = _admin(url)
     with admin.cursor() as cursor:

@@ -13,8 +13,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from chat.flask_tokens import chat_token_mint_for_tests
 from chat.tests.browser.live import INFRAZEN_ORIGIN, SECRET, LiveAgent, live_agent
-from chat.tests.tokens import chat_token_mint_for_tests
 from ops.daphne.hardening import (
     REQUEST_BODY_MAX_BYTES,
     REQUEST_HEAD_MAX_BYTES,

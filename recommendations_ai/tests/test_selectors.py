@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core.errors import NotFound
-from infrazen.demo import ALICE_EMAIL, BOB_EMAIL, demo_seed
+from demo_data.personas import ALICE_EMAIL, BOB_EMAIL
+from demo_data.seed import demo_seed
 from infrazen.models import CloudProvider, OptimizationRecommendation
 from recommendations_ai.facts import facts_build
 from recommendations_ai.selectors import (

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from core.errors import NotFound
-from infrazen.demo import ALICE_EMAIL, BOB_EMAIL, demo_seed
+from demo_data.personas import ALICE_EMAIL, BOB_EMAIL
+from demo_data.seed import demo_seed
 from infrazen.models import CloudProvider, InfraZenUser, OptimizationRecommendation
 from recommendations_ai.facts import facts_build
 from recommendations_ai.sanitize import html_sanitize, visible_text

@@ -7,7 +7,7 @@ import random
 from datetime import date, datetime, time, timedelta
 
 from conftest import make_user
-from infrazen.demo import ALICE_EMAIL, PLANTED_ANOMALIES
+from demo_data.personas import ALICE_EMAIL, PLANTED_ANOMALIES
 from infrazen.models import CompleteSync
 from tools import anomalies
 from tools.registry import tool_run

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from conftest import make_resource
-from infrazen.demo import BEGET_ADMIN_PASSWORD, SECRET_MARKER
+from demo_data.personas import BEGET_ADMIN_PASSWORD, SECRET_MARKER
 from infrazen.models import (
     CloudProvider,
     OptimizationRecommendation,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from infrazen.demo import INJECTION_NAME
+from demo_data.personas import INJECTION_NAME
 from infrazen.models import OptimizationRecommendation, Resource
 from tools.registry import TOOLS, tool_run
 from tools.tests.test_registry_contract import example_arguments

@@ -14,7 +14,7 @@ import pytest
 from django import db
 from django.test.utils import CaptureQueriesContext
 
-from infrazen.demo import BEGET_ADMIN_PASSWORD, SECRET_MARKER
+from demo_data.personas import BEGET_ADMIN_PASSWORD, SECRET_MARKER
 from infrazen.models import (
     CloudProvider,
     InfraZenUser,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infrazen.demo import DEMO_EMAIL, SECRET_MARKER
+from demo_data.personas import DEMO_EMAIL, SECRET_MARKER
 from infrazen.models import InfraZenUser
 from tools.registry import tool_run
 

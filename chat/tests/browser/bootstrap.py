@@ -17,7 +17,7 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from infrazen.demo import ALICE_EMAIL, BOB_EMAIL, DEMO_EMAIL
+    from demo_data.personas import ALICE_EMAIL, BOB_EMAIL, DEMO_EMAIL
     from infrazen.models import InfraZenUser, OptimizationRecommendation
 
     call_command("agent_migrate", verbosity=0)

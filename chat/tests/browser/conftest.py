@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from chat.flask_tokens import chat_token_mint_for_tests
 from chat.tests.browser.live import INFRAZEN_ORIGIN, SECRET, LiveAgent, live_agent
-from chat.tests.tokens import chat_token_mint_for_tests
 
 CHROMIUM = "/usr/bin/chromium"
 PAGE = Path(__file__).with_name("infrazen_chat.html").read_text()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from infrazen.demo import DemoRefused, demo_seed
+from demo_data.seed import DemoRefused, demo_seed
 
 
 class Command(BaseCommand):

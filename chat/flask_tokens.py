@@ -1,7 +1,9 @@
-"""Chat tokens for tests, minted exactly as the InfraZen Flask app mints them (facts §3.3).
+"""Chat tokens minted exactly as the InfraZen Flask app mints them (facts §3.3), for the tests
+and the benchmarks.
 
-Production never mints tokens: InfraZen does. These helpers reproduce its claims and
-PyJWT call, plus hand-crafted bad tokens for the refusal tests.
+The service never mints these: InfraZen does (`manage.py chat_token`, for demos and support,
+uses chat.auth.chat_token_mint). These helpers reproduce the Flask app's claims and PyJWT
+call, plus hand-crafted bad tokens for the refusal tests.
 """
 
 from __future__ import annotations

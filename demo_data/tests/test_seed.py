@@ -8,7 +8,18 @@ from datetime import date, timedelta
 import pytest
 from django.core.management import call_command
 
-from infrazen import demo
+from demo_data.personas import (
+    ALICE_EMAIL,
+    BEGET_ADMIN_PASSWORD,
+    BOB_EMAIL,
+    DEMO_EMAIL,
+    DEMO_EMAILS,
+    INJECTION_NAME,
+    PLANTED_ANOMALIES,
+)
+from demo_data.prices import DEMO_PRICE_NOTE
+from demo_data.recommendations import RULE_SOURCES
+from demo_data.seed import demo_seed
 from infrazen.models import (
     CloudProvider,
     CompleteSync,
@@ -36,7 +47,7 @@ def _approx(value: float):
 
 @pytest.fixture
 def seeded():
-    return demo.demo_seed(today=ANCHOR)
+    return demo_seed(today=ANCHOR)
 
 
 def _recs(email: str):
@@ -44,7 +55,7 @@ def _recs(email: str):
 
 
 def _alice_rec(name: str, rtype: str, source: str | None = None) -> OptimizationRecommendation:
-    recs = _recs(demo.ALICE_EMAIL).filter(resource_name=name, recommendation_type=rtype)
+    recs = _recs(ALICE_EMAIL).filter(resource_name=name, recommendation_type=rtype)
     if source:
         recs = recs.filter(source=source)
     return recs.exclude(status="dismissed").get()
@@ -58,7 +69,7 @@ def _monthly(resource: Resource) -> float:
 
 def _snapshot() -> dict[str, list[tuple]]:
     """Every demo row by natural keys, without autoincrement ids."""
-    users = InfraZenUser.objects.filter(email__in=demo.DEMO_EMAILS)
+    users = InfraZenUser.objects.filter(email__in=DEMO_EMAILS)
     skip = {"id"}
 
     def rows(queryset, *natural):
@@ -95,7 +106,7 @@ def _snapshot() -> dict[str, list[tuple]]:
             "recommended_price__provider_sku",
         ),
         "preferences": rows(UserProviderPreference.objects.filter(user__in=users)),
-        "prices": rows(ProviderPrice.objects.filter(notes=demo.DEMO_PRICE_NOTE)),
+        "prices": rows(ProviderPrice.objects.filter(notes=DEMO_PRICE_NOTE)),
     }
 
 
@@ -117,29 +128,29 @@ def _success_series(email: str) -> list[CompleteSync]:
 
 
 def test_it_creates_three_personas_with_their_roles(seeded):
-    users = {u.email: u for u in InfraZenUser.objects.filter(email__in=demo.DEMO_EMAILS)}
-    assert set(users) == set(demo.DEMO_EMAILS)
-    assert users[demo.DEMO_EMAIL].role == "demouser"
-    assert users[demo.ALICE_EMAIL].role == users[demo.BOB_EMAIL].role == "user"
+    users = {u.email: u for u in InfraZenUser.objects.filter(email__in=DEMO_EMAILS)}
+    assert set(users) == set(DEMO_EMAILS)
+    assert users[DEMO_EMAIL].role == "demouser"
+    assert users[ALICE_EMAIL].role == users[BOB_EMAIL].role == "user"
     for user in users.values():
         assert user.is_active and user.currency == "RUB" and user.language == "ru"
         assert user.first_name and not user.first_name.isascii()
     alice_types = set(
-        CloudProvider.objects.filter(user=users[demo.ALICE_EMAIL]).values_list(
+        CloudProvider.objects.filter(user=users[ALICE_EMAIL]).values_list(
             "provider_type", flat=True
         )
     )
     assert alice_types == {"yandex", "selectel", "beget"}
-    for email in (demo.BOB_EMAIL, demo.DEMO_EMAIL):
+    for email in (BOB_EMAIL, DEMO_EMAIL):
         assert Resource.objects.filter(provider__user__email=email).exists()
         assert _recs(email).exists()
         assert CompleteSync.objects.filter(user__email=email).exists()
 
 
 def test_it_seeds_enough_resources_mostly_for_alice(seeded):
-    resources = Resource.objects.filter(provider__user__email__in=demo.DEMO_EMAILS)
+    resources = Resource.objects.filter(provider__user__email__in=DEMO_EMAILS)
     assert resources.count() >= 60
-    alice = resources.filter(provider__user__email=demo.ALICE_EMAIL).count()
+    alice = resources.filter(provider__user__email=ALICE_EMAIL).count()
     assert alice > resources.count() / 2
     assert seeded.resources == resources.count()
     types = set(resources.values_list("resource_type", flat=True))
@@ -155,13 +166,13 @@ def test_it_seeds_enough_resources_mostly_for_alice(seeded):
         "redis-cluster",
         "database",
     } <= types
-    assert resources.filter(resource_name=demo.INJECTION_NAME).exists()
+    assert resources.filter(resource_name=INJECTION_NAME).exists()
 
 
 def test_every_recommendation_type_is_present(seeded):
     types = set(
         OptimizationRecommendation.objects.filter(
-            resource__provider__user__email__in=demo.DEMO_EMAILS
+            resource__provider__user__email__in=DEMO_EMAILS
         ).values_list("recommendation_type", flat=True)
     )
     assert types == {
@@ -178,17 +189,17 @@ def test_every_recommendation_type_is_present(seeded):
         "migrate",
         "commitment",
     }
-    sources = set(_recs(demo.ALICE_EMAIL).values_list("source", flat=True))
-    assert set(demo.RULE_SOURCES.values()) <= sources
-    statuses = set(_recs(demo.ALICE_EMAIL).values_list("status", flat=True))
+    sources = set(_recs(ALICE_EMAIL).values_list("source", flat=True))
+    assert set(RULE_SOURCES.values()) <= sources
+    statuses = set(_recs(ALICE_EMAIL).values_list("status", flat=True))
     assert statuses == {"pending", "seen", "dismissed", "implemented"}
-    assert _recs(demo.ALICE_EMAIL).filter(provider__isnull=True).exists()
-    assert _recs(demo.BOB_EMAIL).filter(provider__isnull=True).exists()
+    assert _recs(ALICE_EMAIL).filter(provider__isnull=True).exists()
+    assert _recs(BOB_EMAIL).filter(provider__isnull=True).exists()
 
 
 def test_rule_engine_rows_are_python_repr_and_legacy_rows_are_json(seeded):
     recs = OptimizationRecommendation.objects.filter(
-        resource__provider__user__email__in=demo.DEMO_EMAILS
+        resource__provider__user__email__in=DEMO_EMAILS
     )
     for rec in recs:
         for text in (rec.insights, rec.metrics_snapshot):
@@ -239,7 +250,7 @@ def test_the_product_examples_carry_their_exact_figures(seeded):
 
 def test_savings_match_the_resources_monthly_costs(seeded):
     for rec in OptimizationRecommendation.objects.filter(
-        resource__provider__user__email__in=demo.DEMO_EMAILS
+        resource__provider__user__email__in=DEMO_EMAILS
     ).select_related("resource"):
         monthly = _monthly(rec.resource)
         assert 0 < rec.estimated_monthly_savings <= monthly * (1 + 1e-5) + 0.01, rec.resource_name
@@ -254,16 +265,14 @@ def test_savings_match_the_resources_monthly_costs(seeded):
 
 
 def test_price_recommendations_point_at_real_price_rows(seeded):
-    server_rules = _recs(demo.ALICE_EMAIL).filter(
+    server_rules = _recs(ALICE_EMAIL).filter(
         source__in=[
-            demo.RULE_SOURCES["price_compare_server"],
-            demo.RULE_SOURCES["price_compare_same_provider"],
+            RULE_SOURCES["price_compare_server"],
+            RULE_SOURCES["price_compare_same_provider"],
         ]
     )
     assert server_rules.count() >= 3
-    for rec in list(server_rules) + list(
-        _recs(demo.BOB_EMAIL).filter(source=server_rules[0].source)
-    ):
+    for rec in list(server_rules) + list(_recs(BOB_EMAIL).filter(source=server_rules[0].source)):
         insights = ast.literal_eval(rec.insights)
         price = ProviderPrice.objects.get(pk=insights["recommended_price_id"])
         assert price.provider_sku == rec.target_sku
@@ -272,13 +281,13 @@ def test_price_recommendations_point_at_real_price_rows(seeded):
             assert (
                 ProviderPrice.objects.get(pk=candidate["price_id"]).provider_sku == candidate["sku"]
             )
-    comparisons = PriceComparisonRecommendation.objects.filter(user__email=demo.ALICE_EMAIL)
+    comparisons = PriceComparisonRecommendation.objects.filter(user__email=ALICE_EMAIL)
     assert comparisons.filter(recommended_price__provider_sku="v4-r8-d100-network_ssd:ru-6a")
-    assert UserProviderPreference.objects.filter(user__email=demo.ALICE_EMAIL).count() == 3
+    assert UserProviderPreference.objects.filter(user__email=ALICE_EMAIL).count() == 3
 
 
 def test_cost_units_follow_each_provider(seeded):
-    alice = Resource.objects.filter(provider__user__email=demo.ALICE_EMAIL)
+    alice = Resource.objects.filter(provider__user__email=ALICE_EMAIL)
     for resource in alice.filter(provider__provider_type__in=["yandex", "selectel"]):
         assert resource.billing_period is None
         assert resource.effective_cost == resource.daily_cost
@@ -297,7 +306,7 @@ def test_cost_units_follow_each_provider(seeded):
 
 
 def test_provider_configs_have_each_providers_real_keys(seeded):
-    alice = Resource.objects.filter(provider__user__email=demo.ALICE_EMAIL)
+    alice = Resource.objects.filter(provider__user__email=ALICE_EMAIL)
 
     def config(**filters):
         return [json.loads(r.provider_config) for r in alice.filter(**filters)]
@@ -318,7 +327,7 @@ def test_provider_configs_have_each_providers_real_keys(seeded):
         assert "ram_gb" not in cfg
         assert "daily_cost_rubles" in cfg["billing"]
     for cfg in config(provider__provider_type="beget", resource_type="server"):
-        assert cfg["admin_credentials"]["admin_password"] == demo.BEGET_ADMIN_PASSWORD
+        assert cfg["admin_credentials"]["admin_password"] == BEGET_ADMIN_PASSWORD
         assert {"cpu_cores", "ram_mb", "disk_gb", "monthly_cost", "daily_cost"} <= set(cfg)
     for cfg in config(resource_type="reserved_ip"):
         assert cfg["address"]["used"] is False and cfg["is_used"] is False
@@ -338,13 +347,11 @@ def test_provider_configs_have_each_providers_real_keys(seeded):
 
 
 def test_alice_has_one_successful_sync_a_day_for_90_days(seeded):
-    syncs = _success_series(demo.ALICE_EMAIL)
+    syncs = _success_series(ALICE_EMAIL)
     days = [s.sync_started_at.date() for s in syncs]
     assert len(days) == len(set(days)) == 90
     assert days[-1] == ANCHOR and days[0] == ANCHOR - timedelta(days=89)
-    failed = CompleteSync.objects.filter(user__email=demo.ALICE_EMAIL).exclude(
-        sync_status="success"
-    )
+    failed = CompleteSync.objects.filter(user__email=ALICE_EMAIL).exclude(sync_status="success")
     assert set(failed.values_list("sync_status", flat=True)) == {"error", "partial"}
     for sync in syncs:
         by_provider = json.loads(sync.cost_by_provider)
@@ -358,13 +365,13 @@ def test_alice_has_one_successful_sync_a_day_for_90_days(seeded):
             assert ref.provider_cost == _approx(by_provider[ref.provider.connection_name])
             assert ref.sync_snapshot.provider_id == ref.provider_id
     latest = json.loads(syncs[-1].cost_by_provider)
-    for provider in CloudProvider.objects.filter(user__email=demo.ALICE_EMAIL):
+    for provider in CloudProvider.objects.filter(user__email=ALICE_EMAIL):
         current = sum(r.daily_cost for r in provider.resources.all())
         assert latest[provider.connection_name] == _approx(current)
 
 
 def test_recent_syncs_record_resource_states(seeded):
-    states = ResourceState.objects.filter(sync_snapshot__provider__user__email=demo.ALICE_EMAIL)
+    states = ResourceState.objects.filter(sync_snapshot__provider__user__email=ALICE_EMAIL)
     assert set(states.values_list("state_action", flat=True)) == {"created", "updated", "unchanged"}
     updated = states.get(resource_name="prod-api-2", state_action="updated")
     assert updated.has_cost_change
@@ -375,12 +382,12 @@ def test_recent_syncs_record_resource_states(seeded):
 
 
 def test_planted_anomalies_stand_out_and_nothing_else_does(seeded):
-    for email in demo.DEMO_EMAILS:
+    for email in DEMO_EMAILS:
         syncs = _success_series(email)
         deviation = _band_deviation([s.total_daily_cost for s in syncs])
         planted = {
             days_ago: anomaly
-            for anomaly in demo.PLANTED_ANOMALIES
+            for anomaly in PLANTED_ANOMALIES
             if anomaly.user_email == email
             for days_ago in anomaly.days_ago
         }
@@ -395,8 +402,8 @@ def test_planted_anomalies_stand_out_and_nothing_else_does(seeded):
 
 
 def test_each_anomaly_is_driven_by_its_provider(seeded):
-    syncs = _success_series(demo.ALICE_EMAIL)
-    for anomaly in demo.PLANTED_ANOMALIES:
+    syncs = _success_series(ALICE_EMAIL)
+    for anomaly in PLANTED_ANOMALIES:
         costs = [json.loads(s.cost_by_provider) for s in syncs]
         deviation = {name: _band_deviation([c[name] for c in costs]) for name in costs[0]}
         for days_ago in anomaly.days_ago:
@@ -406,19 +413,19 @@ def test_each_anomaly_is_driven_by_its_provider(seeded):
 
 
 def test_running_it_twice_changes_nothing():
-    first = demo.demo_seed(today=ANCHOR)
+    first = demo_seed(today=ANCHOR)
     before = _snapshot()
-    second = demo.demo_seed(today=ANCHOR)
-    assert second.created == () and set(second.skipped) == set(demo.DEMO_EMAILS)
+    second = demo_seed(today=ANCHOR)
+    assert second.created == () and set(second.skipped) == set(DEMO_EMAILS)
     assert _snapshot() == before
     assert (first.resources, first.recommendations) == (second.resources, second.recommendations)
 
 
 def test_reset_recreates_identical_values():
-    demo.demo_seed(today=ANCHOR)
+    demo_seed(today=ANCHOR)
     before = _snapshot()
-    summary = demo.demo_seed(reset=True, today=ANCHOR)
-    assert set(summary.created) == set(demo.DEMO_EMAILS)
+    summary = demo_seed(reset=True, today=ANCHOR)
+    assert set(summary.created) == set(DEMO_EMAILS)
     assert _snapshot() == before
 
 
@@ -427,8 +434,8 @@ def test_it_finds_ids_itself_where_bulk_inserts_return_none(monkeypatch):
     from django.db import connection
 
     monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
-    demo.demo_seed(today=ANCHOR)
-    alice = InfraZenUser.objects.get(email=demo.ALICE_EMAIL)
+    demo_seed(today=ANCHOR)
+    alice = InfraZenUser.objects.get(email=ALICE_EMAIL)
     assert ResourceTag.objects.filter(resource__provider__user=alice).count() > 100
     assert ProviderSyncReference.objects.filter(complete_sync__user=alice).count() == 3 * 92
     assert ResourceState.objects.filter(resource__provider__user=alice).exists()
@@ -439,4 +446,4 @@ def test_the_command_prints_a_one_line_summary(capsys):
     call_command("seed_demo")
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 2 and "created nothing" in out[1]
-    assert InfraZenUser.objects.filter(email__in=demo.DEMO_EMAILS).count() == 3
+    assert InfraZenUser.objects.filter(email__in=DEMO_EMAILS).count() == 3

@@ -1,4 +1,5 @@
-"""Debian's nginx on loopback with the shipped deploy/nginx files, for the deploy tests.
+"""Debian's nginx on loopback with the shipped deploy/nginx files, for the deploy tests and
+the soak benchmark.
 
 The shipped files are used as they are, except for the few paths and addresses a test
 machine has elsewhere (`SHIPPED_PATHS`): the include directory, the workers' port, the static
@@ -6,6 +7,7 @@ root and the access log. The site's `server` block stands in for InfraZen's: HTT
 certificate made for 127.0.0.1, and nothing but the agent's locations in it.
 """
 
+# ruff: noqa: S603, S607
 from __future__ import annotations
 
 import contextlib
@@ -18,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-DEPLOY = Path(__file__).resolve().parents[1]
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 NGINX_DIR = DEPLOY / "nginx"
 START_TIMEOUT_S = 15.0
 # Installed path in the shipped files -> where this test puts it.

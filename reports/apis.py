@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from core.db import db_sync_to_async
 from core.errors import NotFound
 from llm.gateway import deadline_in
+from ops import metrics
 from ops.errors import error_response
 from ops.json_body import BodyRejected, json_body_validate
 from ops.service_auth import REFUSED_MESSAGE, service_request_allowed
@@ -112,6 +113,7 @@ class ReportDataApi(_ServiceView):
 
 
 def _pdf_response(pdf: bytes, report: AgentReport) -> HttpResponse:
+    metrics.report_renders.labels("pdf", report.narrative_source).inc()
     response = HttpResponse(pdf, content_type="application/pdf")
     name = f"infrazen-report-{report.role}-{report.created_at:%Y%m%d}.pdf"
     response["Content-Disposition"] = f'inline; filename="{name}"'

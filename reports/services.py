@@ -8,6 +8,7 @@ import uuid
 from asgiref.sync import sync_to_async
 
 from core.db import db_sync_to_async
+from ops import metrics
 from reports.links import pdf_link
 from reports.models import AgentReport
 from reports.narrative_llm import narrative_generate
@@ -58,4 +59,5 @@ async def report_render(
     report = await db_sync_to_async(_store)(
         report_uuid=report_uuid, snapshot=snapshot, html=html, user_id=user_id, result=result
     )
+    metrics.report_renders.labels("html", result.source).inc()
     return report, snapshot

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from types import ModuleType
 from typing import Any
 
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from core.errors import NotFound
 from infrazen.models import InfraZenUser
 from llm.redact import credentials_scrub
+from ops import metrics
 from tools import (
     calculate_savings,
     estimate_migration_effort,
@@ -112,7 +114,27 @@ def _arguments_error(name: str, exc: ValidationError) -> ToolError:
 def tool_run(
     *, user: InfraZenUser, name: str, arguments_json: str, scenario: str | None = None
 ) -> BaseModel:
-    """Validate the model's arguments and run one tool as `user` (sync: it reads the DB)."""
+    """Validate the model's arguments and run one tool as `user` (sync: it reads the DB).
+    Counted and timed by tool and outcome (ops.metrics): ok, refused (a ToolError the model
+    is told about), error (anything else)."""
+    label = name if name in TOOLS else "unknown"
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        result = _tool_run(user=user, name=name, arguments_json=arguments_json, scenario=scenario)
+        outcome = "ok"
+        return result
+    except ToolError:
+        outcome = "refused"
+        raise
+    finally:
+        metrics.tool_calls.labels(label, outcome).inc()
+        metrics.tool_duration.labels(label).observe(time.perf_counter() - started)
+
+
+def _tool_run(
+    *, user: InfraZenUser, name: str, arguments_json: str, scenario: str | None
+) -> BaseModel:
     module = TOOLS.get(name)
     if module is None or (scenario is not None and scenario not in module.SCENARIOS):
         raise ToolError(f"Unknown tool: {str(name)[:60]}")

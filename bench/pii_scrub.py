@@ -3,13 +3,15 @@
 `llm.pii.PiiScrubber` (issue 20) will scrub every string sent to a model and restore what
 comes back. This times, per payload, a fresh scrubber (one per turn or request) scrubbing the
 demo data's real strings as the prompt carries them, with the owner's name: the chat question,
-each context pack (compact JSON), a question with a pack and a few turns of history, and the
+each context pack (compact JSON), a question with a pack and a few turns of history (and with
+four analytics tools' results, as the engine serialises them), and the
 FACTS of each demo recommendation's text request; then restoring a model answer of a few
 hundred characters with placeholders. p50/p95/max over many runs, in ms.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -28,6 +30,12 @@ HISTORY = [
     "Алиса, а что с IP 95.213.4.18 и 10.0.0.5? Мой телефон +7 (912) 345-67-89.",
     "Адрес 95.213.4.18 привязан к серверу office с 12.03.2024; внутренний 10.0.0.5 бесплатен.",
 ]
+ANALYTICS_TOOLS = (
+    "get_user_context",
+    "get_analytics_overview",
+    "get_service_breakdown",
+    "summarize_top_recommendations",
+)
 ANSWER = (
     "[имя 1], сервер office стоит 5,610 ₽/мес. Переход на 2 vCPU сэкономит 2 300 ₽/мес (41%). "
     "Уведомление уйдёт на [email 1], а номер [телефон 1] останется в профиле. "
@@ -43,11 +51,18 @@ def _ms(function, runs: int = RUNS) -> dict[str, float]:
     return summary(times)
 
 
-def _payloads(user) -> dict[str, list[str]]:
+def _tool_content(user, name: str) -> str:
+    """A tool's result as the chat engine shows it to the model."""
+    from tools.registry import tool_run
+
+    result = tool_run(user=user, name=name, arguments_json="{}", scenario="analytics")
+    return json.dumps({"ok": True, "data": result.model_dump(mode="json")}, ensure_ascii=False)
+
+
+def _payloads(user) -> dict[str, list[list[str]]]:
+    """Each payload as the rounds of one turn: the strings each model request adds."""
     from chat.context import context_pack_build, context_pack_json
     from infrazen.models import OptimizationRecommendation
-    from recommendations_ai import prompts
-    from recommendations_ai.facts import facts_build
 
     recs = list(OptimizationRecommendation.objects.filter(resource__provider__user=user))
     analytics = context_pack_json(
@@ -58,17 +73,55 @@ def _payloads(user) -> dict[str, list[str]]:
             user=user, scenario="recommendation", recommendation_id=recs[0].pk, context={}
         )
     )
-    payloads = {
-        "question": [QUESTION],
-        "analytics pack": [analytics],
-        "recommendation pack": [rec_pack],
-        "chat turn (analytics pack + history + question)": [analytics, *HISTORY, QUESTION],
+    tools = [_tool_content(user, name) for name in ANALYTICS_TOOLS]
+    turn = [analytics, *HISTORY, QUESTION]
+    return {
+        "question": [[QUESTION]],
+        "analytics pack": [[analytics]],
+        "recommendation pack": [[rec_pack]],
+        "chat turn (analytics pack + history + question)": [turn],
+        "chat turn with tool results, one request": [[*turn, *tools]],
+        # Each tool round resends the conversation so far plus the new results.
+        "chat turn, 3 model requests (2 tool rounds)": [turn, tools[:2], tools[2:]],
     }
-    for rec in recs:
+
+
+def _facts_payloads(user) -> list[str]:
+    from infrazen.models import OptimizationRecommendation
+    from recommendations_ai import prompts
+    from recommendations_ai.facts import facts_build
+
+    payloads = []
+    for rec in OptimizationRecommendation.objects.filter(resource__provider__user=user):
         facts = facts_build(recommendation=rec)
-        user_message = prompts.text_messages(facts=facts.as_dict(), family=facts.family)[1]
-        payloads.setdefault("text request facts", []).append(user_message["content"])
-    return payloads
+        payloads.append(prompts.text_messages(facts=facts.as_dict(), family=facts.family)[1])
+    return [message["content"] for message in payloads]
+
+
+def _turn_ms(rounds: list[list[str]], names: tuple) -> dict[str, float]:
+    from llm.pii import PiiScrubber
+
+    def turn() -> None:
+        scrubber, sent = PiiScrubber(names=names), []
+        for added in rounds:
+            sent += added
+            for text in sent:
+                scrubber.scrub(text)
+
+    return {"chars": sum(len(text) for added in rounds for text in added), **_ms(turn)}
+
+
+def _facts_ms(texts: list[str], names: tuple) -> dict[str, float]:
+    from llm.pii import PiiScrubber
+
+    per_request = [
+        _ms(lambda text=text: PiiScrubber(names=names).scrub(text), RUNS // 4) for text in texts
+    ]
+    return {
+        "requests": len(texts),
+        "chars max": max(len(text) for text in texts),
+        **{q: max(f[q] for f in per_request) for q in ("p50", "p95", "max")},
+    }
 
 
 def main() -> dict:
@@ -79,35 +132,15 @@ def main() -> dict:
 
     user = InfraZenUser.objects.get(email=ALICE_EMAIL)
     names = (user.first_name, user.last_name)
-    figures: dict = {}
-    for name, texts in _payloads(user).items():
-        if name == "text request facts":
-            per_request = [
-                _ms(lambda text=text: PiiScrubber(names=names).scrub(text), RUNS // 10)
-                for text in texts
-            ]
-            figures[name] = {
-                "requests": len(texts),
-                "chars max": max(len(text) for text in texts),
-                "p50": max(f["p50"] for f in per_request),
-                "p95": max(f["p95"] for f in per_request),
-                "max": max(f["max"] for f in per_request),
-            }
-            continue
-
-        def turn(texts=texts) -> None:
-            scrubber = PiiScrubber(names=names)
-            for text in texts:
-                scrubber.scrub(text)
-
-        figures[name] = {"chars": sum(len(text) for text in texts), **_ms(turn)}
+    figures: dict = {name: _turn_ms(rounds, names) for name, rounds in _payloads(user).items()}
+    figures["text request facts"] = _facts_ms(_facts_payloads(user), names)
     scrubber = PiiScrubber(names=names)
     scrubber.scrub(QUESTION + " Алиса, +7 (912) 345-67-89")
     figures["restore answer"] = {"chars": len(ANSWER), **_ms(lambda: scrubber.restore(ANSWER))}
     for key, value in figures.items():
         print(f"  {key}: {value}")
     worst = max(
-        figures["chat turn (analytics pack + history + question)"]["p95"],
+        figures["chat turn, 3 model requests (2 tool rounds)"]["p95"],
         figures["text request facts"]["p95"],
     )
     path = results_write(
@@ -119,6 +152,8 @@ def main() -> dict:
             "it; ms per payload (all strings of one turn together), time.perf_counter.",
             "text request facts: the user message of text_messages for each demo "
             "recommendation; p50/p95/max are the worst recommendation's.",
+            "3 model requests: the scrubber remembers strings it scrubbed, so a resent "
+            "message costs a dict lookup.",
         ],
     )
     print(f"  → {path.relative_to(path.parents[2])}")

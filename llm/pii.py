@@ -227,6 +227,9 @@ class PiiScrubber:
         self._counts = dict.fromkeys(KINDS, 0)
         self._names = _names_regex(names)
         self._public_ips = public_ips
+        # Each tool round resends the whole conversation: a string seen before costs a lookup.
+        # Safe because a value keeps its placeholder for the scrubber's life.
+        self._scrubbed: dict[str, str] = {}
 
     @property
     def issued(self) -> dict[str, str]:
@@ -249,6 +252,12 @@ class PiiScrubber:
         """text with every detected value replaced by its placeholder."""
         if not text:
             return text
+        scrubbed = self._scrubbed.get(text)
+        if scrubbed is None:
+            scrubbed = self._scrubbed[text] = self._scrub(text)
+        return scrubbed
+
+    def _scrub(self, text: str) -> str:
         if "[" in text:
             # A placeholder-shaped literal in the input is never reused for another value.
             self._taken.update(match.group(0).lower() for match in PLACEHOLDER.finditer(text))

@@ -63,7 +63,7 @@ _EMAIL_LOCAL = re.compile(r"[\w.+\-%]{1,65}\Z")
 _PASSPORT_WORDS = ("аспорт", "АСПОРТ", "ери", "ЕРИ", "assport", "ASSPORT")
 _PASSPORT = re.compile(
     r"(?<!\w)(?:паспорт\w*|сери[яиюей]\w*|passport)[^\d\n]{0,24}?"
-    r"(?<![\w\-.,#/])(?P<v>\d{2} ?\d{2}(?:\s*(?:№|номер|no\.?|n)\s*| )?\d{6})(?!\d|[.,]\d)",
+    r"(?<![\w\-.,#/])(?P<v>\d{2} ?\d{2}(?:\s*(?:№|номер|no\.?|n)\s*| )?\d{6})(?!\w|[.,]\d)",
     re.IGNORECASE,
 )
 # IPv6 only where three groups in a row or a "::" hint at one (times have two colons).
@@ -299,7 +299,11 @@ class PiiScrubber:
 
     def _ipv6(self, match: re.Match[str]) -> str:
         value = match.group("v")
-        return self._placeholder(IP, value) if public_ip(value) else value
+        # Three groups at least, one digit at least: "a::b" or "dead::beef" is a word, not one.
+        groups = [group for group in value.split(":") if group]
+        if len(groups) < 3 or not any(c.isdigit() for c in value) or not public_ip(value):
+            return value
+        return self._placeholder(IP, value)
 
     def restore(self, text: str) -> str:
         """text with every placeholder this scrubber issued replaced by its original."""

@@ -13,7 +13,9 @@ dates, ids (`#123`, `fhm1abc…`, uuids), SKUs, private IPs and CPU/RAM numbers 
 they went in. Digits count only as a whole token (not inside an id or a longer number), numbers
 with a checksum (INN, SNILS, cards by Luhn) only when it holds, and a phone only in a phone's
 shape. Passport numbers have no checksum: they count only after a word such as «паспорт» or
-«серия». Run `credentials_scrub` first: a secret is dropped, not restored.
+«серия». What is left: a bare 10- or 12-digit number whose INN checksum holds by chance (one
+in ten, one in a hundred) reads as an INN, and a name that is also a word (Вера, Роман) is
+replaced as a word too. Run `credentials_scrub` first: a secret is dropped, not restored.
 
 Pure: no Django, no settings; the caller passes the names and the IP switch
 (`PII_SCRUB_PUBLIC_IPS`).

@@ -322,12 +322,14 @@ def test_a_streamed_restore_equals_the_whole_restore(text, cuts):
     assert "".join(_streamed(scrubber, deltas)) == scrubber.restore(scrubbed) == text
 
 
-def test_demo_packs_and_texts_have_nothing_to_scrub_but_names_and_public_ips(world):
+def test_demo_packs_texts_and_tool_results_have_nothing_to_scrub_but_names_and_public_ips(world):
     from chat.context import context_pack_build, context_pack_json
     from infrazen.models import OptimizationRecommendation
     from recommendations_ai import prompts
     from recommendations_ai.facts import facts_build
     from recommendations_ai.templates_ru import texts_render
+    from tools.base import ToolError
+    from tools.registry import TOOLS, tool_run
 
     for user in (world.alice, world.bob):
         texts = [
@@ -350,6 +352,14 @@ def test_demo_packs_and_texts_have_nothing_to_scrub_but_names_and_public_ips(wor
                 rendered.short_html,
                 rendered.detailed_html,
             ]
+        before = len(texts)
+        for name in TOOLS:
+            try:  # the tools that need no arguments, as the model calls them
+                result = tool_run(user=user, name=name, arguments_json="{}")
+            except ToolError:
+                continue
+            texts.append(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))
+        assert len(texts) - before >= 5
         scrubber = PiiScrubber(names=(user.first_name, user.last_name))
         for text in texts:
             scrubbed = scrubber.scrub(text)

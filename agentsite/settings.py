@@ -379,6 +379,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "infrazen",
     "demo_data",
@@ -453,6 +455,24 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["ops.parsers.SafeJSONParser"],
     "EXCEPTION_HANDLER": "ops.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# The OpenAPI document (/v1/schema) and its browsable docs (/v1/docs, Swagger UI from the
+# sidecar package: nothing loaded from another origin). Open in development; in production
+# only to staff signed in to the admin.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "InfraZen Agent Service",
+    "DESCRIPTION": "Recommendation texts, reports and the chat's REST endpoints.",
+    "VERSION": VERSION,
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": ["rest_framework.authentication.SessionAuthentication"],
+    "SERVE_PERMISSIONS": ["ops.openapi.DocsAccess"],
+    "PREPROCESSING_HOOKS": ["ops.openapi.no_discovered_endpoints"],
+    "POSTPROCESSING_HOOKS": ["ops.openapi.document_paths"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 LOG_LEVEL = log_level_normalise(value=env.str("LOG_LEVEL", default="INFO"))

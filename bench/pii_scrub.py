@@ -19,7 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import django_setup, results_write, summary, temp_database
+from lib.django_env import django_setup, temp_database
+from lib.results import results_write, summary
 
 RUNS = 400
 TARGET_MS = 1.0
@@ -141,7 +142,7 @@ def _facts_ms(texts: list[str], names: tuple) -> dict[str, float]:
 
 def main() -> dict:
     django_setup(db_path=temp_database())
-    from infrazen.demo import ALICE_EMAIL
+    from demo_data.personas import ALICE_EMAIL
     from infrazen.models import InfraZenUser
     from llm.pii import PiiScrubber
 

@@ -11,7 +11,7 @@ were cancelled the same way.
 
 Installed by agentsite.asgi when it runs under daphne, this comes first, for up to
 CHAT_SHUTDOWN_GRACE_S in all:
-1. `chat.engine.answers_drain` marks the process as shutting down (ops.shutdown):
+1. `chat.running.ANSWERS.drain` marks the process as shutting down (ops.shutdown):
    `/v1/readiness` answers 503, so a load balancer sends new work elsewhere, and a new
    question is refused. Running answers go on streaming to their sockets and may finish;
    the rest are stored with what was streamed and a restart marker. Meanwhile HTTP requests
@@ -85,11 +85,11 @@ async def _requests_finish(server: Any, *, grace_s: float) -> int:
 async def shutdown_drain(server: Any) -> None:
     from daphne.ws_protocol import WebSocketProtocol
 
-    from chat.engine import answers_drain
+    from chat.running import ANSWERS
 
     grace_s = settings.CHAT_SHUTDOWN_GRACE_S
     (finished, interrupted), requests_left = await asyncio.gather(
-        answers_drain(grace_s=grace_s), _requests_finish(server, grace_s=grace_s)
+        ANSWERS.drain(grace_s=grace_s), _requests_finish(server, grace_s=grace_s)
     )
     closed = 0
     for protocol in list(server.connections):

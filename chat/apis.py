@@ -34,7 +34,7 @@ from chat.auth import (
     origin_allowed,
     token_decode,
 )
-from chat.consumers import open_sockets_count
+from chat.fanout import SESSIONS
 from chat.services import chat_session_open
 from ops.client_ip import client_ip
 from ops.errors import error_body, error_response
@@ -240,7 +240,7 @@ class ChatConnectionsApi(View):
 
     async def get(self, request):
         return JsonResponse(
-            {"active_connections": open_sockets_count(), "timestamp": frames.timestamp()}
+            {"active_connections": SESSIONS.count(), "timestamp": frames.timestamp()}
         )
 
     async def http_method_not_allowed(self, request, *args, **kwargs):

@@ -1,6 +1,6 @@
 """Whether this process is shutting down: set on a deploy's SIGTERM (agentsite/daphne_shutdown.py).
 
-While it is, the chat takes no new question (chat.engine.answers_drain) and `/v1/readiness`
+While it is, the chat takes no new question (chat.running.RunningAnswers.drain) and `/v1/readiness`
 answers 503, so a load balancer sends new work to the other workers.
 """
 

@@ -13,8 +13,11 @@ from channels.db import database_sync_to_async
 from channels_redis.core import RedisChannelLayer
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from chat import engine
+from chat import engine, prompt_cache, texts, turns
+from chat.layers import ChatRedisChannelLayer, RedisFanOut
 from chat.models import ToolCallAudit
+from chat.prompt_cache import PROMPTS
+from chat.running import ANSWERS
 from chat.services import FAILED_MARKER, RESTART_MARKER, STOPPED_MARKER, chat_session_open
 from chat.tests.principals import rec_principal
 from chat.tests.tokens import chat_token_mint_for_tests, unsigned_token_for_tests
@@ -305,7 +308,7 @@ async def test_a_shutdown_lets_a_running_answer_finish_and_refuses_new_questions
     await client.connect()
     await client.ask("Первый")
     await client.until("assistant_delta")
-    drain = asyncio.create_task(engine.answers_drain(grace_s=10))
+    drain = asyncio.create_task(ANSWERS.drain(grace_s=10))
     await client.send({"type": "message", "content": "Второй", "client_id": "c-2"})
     refused = (await client.until("error"))[-1]
     assert refused["code"] == "service_restart" and refused["client_id"] == "c-2"
@@ -327,7 +330,7 @@ async def test_a_shutdown_interrupts_a_long_answer_and_stores_what_was_streamed(
     await client.connect()
     await client.ask("Расскажи подробно")
     await client.until("assistant_delta")
-    assert await engine.answers_drain(grace_s=0.3) == (0, 1)
+    assert await ANSWERS.drain(grace_s=0.3) == (0, 1)
     got = await client.until("assistant")
     error, final = got[-2], got[-1]
     assert error["code"] == "service_restart" and "Traceback" not in error["message"]
@@ -338,7 +341,7 @@ async def test_a_shutdown_interrupts_a_long_answer_and_stores_what_was_streamed(
     assert await asyncio.to_thread(fake_llm.wait_for_disconnect, timeout=2.0)
     rows = await _stored(str((await ChatSession.objects.aget()).pk))
     assert rows == [("user", "Расскажи подробно"), ("assistant", final["content"])]
-    assert not engine._RUNNING
+    assert not ANSWERS.any()
     await client.close()
 
 
@@ -346,7 +349,7 @@ async def test_a_shutdown_waits_for_an_answer_that_is_being_stored(
     alice, rec, fake_llm, shutdown_flag_reset, monkeypatch
 ):
     storing, stored = threading.Event(), threading.Event()
-    store = engine._answer_store
+    store = turns.answer_store
 
     def slow_store(**kwargs):
         storing.set()
@@ -354,14 +357,14 @@ async def test_a_shutdown_waits_for_an_answer_that_is_being_stored(
         store(**kwargs)
         stored.set()
 
-    monkeypatch.setattr(engine, "_answer_store", slow_store)
+    monkeypatch.setattr(turns, "answer_store", slow_store)
     fake_llm.enqueue(Reply.answer("Короткий ответ."))
     client = ChatClient(rec_path(alice, rec))
     await client.connect()
     await client.ask("Вопрос")
     await asyncio.to_thread(storing.wait, 5)
     # No grace: the answer's task is cancelled while its answer is written.
-    await engine.answers_drain(grace_s=0)
+    await ANSWERS.drain(grace_s=0)
     # The process may stop now: the answer is in the database.
     assert stored.is_set()
     rows = await _stored(str((await ChatSession.objects.aget()).pk))
@@ -371,7 +374,7 @@ async def test_a_shutdown_waits_for_an_answer_that_is_being_stored(
 
 async def test_a_shutdown_with_nothing_running_returns_at_once(shutdown_flag_reset):
     started = time.monotonic()
-    assert await engine.answers_drain(grace_s=30) == (0, 0)
+    assert await ANSWERS.drain(grace_s=30) == (0, 0)
     assert time.monotonic() - started < 1
 
 
@@ -414,7 +417,7 @@ async def test_model_that_loops_on_tools_stops_at_the_round_limit(alice, rec, fa
     # Two tool rounds, then one last call with no tools offered.
     assert len(requests) == 3 and "tools" not in requests[2]
     assert got[-1]["status"] == "done"
-    assert got[-1]["content"] == engine.ROUND_LIMIT_TEXT.format(rounds=2)
+    assert got[-1]["content"] == texts.ROUND_LIMIT_TEXT.format(rounds=2)
     await client.close()
 
 
@@ -627,7 +630,7 @@ async def test_session_endpoint_serves_a_started_session(alice, bob, rec, fake_l
 
 
 def _redis_layer_use(
-    settings, *, backend: str = "channels_redis.core.RedisChannelLayer", host=None
+    settings, *, backend: str = "chat.layers.ChatRedisChannelLayer", host=None
 ) -> None:
     """The test Redis as the channel layer, through `backend` (a variant of the real one)."""
     settings.CHANNEL_LAYERS = {
@@ -660,7 +663,8 @@ async def test_two_tabs_share_the_stream_through_redis(alice, rec, fake_llm, set
     # this process's own frames, which it delivered directly, are not delivered twice.
     from channels.layers import get_channel_layer
 
-    from chat.consumers import PROCESS_ID, group_name
+    from chat.fanout import group_name
+    from chat.layers import PROCESS_ID
 
     layer = get_channel_layer()
     group = group_name((await ChatSession.objects.aget()).pk)
@@ -694,7 +698,8 @@ async def test_deltas_go_to_redis_only_while_another_process_holds_a_socket(
 ):
     from channels.layers import get_channel_layer
 
-    from chat.consumers import _REMOTE, PROCESS_ID, group_name
+    from chat.fanout import SESSIONS, group_name
+    from chat.layers import PROCESS_ID
 
     _redis_layer_use(settings)
     layer = get_channel_layer()
@@ -722,7 +727,7 @@ async def test_deltas_go_to_redis_only_while_another_process_holds_a_socket(
     assert [(event["type"], event["present"], event["ask"]) for event in said] == [
         ("chat.presence", True, False)
     ]
-    assert _REMOTE[system["session_id"]] == {"other"}
+    assert SESSIONS.remote[system["session_id"]] == {"other"}
     fake_llm.enqueue(Reply.answer("слово " * 30, tokens_per_s=200))
     await client.ask("Ещё вопрос")
     got = await client.until("assistant")
@@ -743,10 +748,10 @@ async def test_deltas_go_to_redis_only_while_another_process_holds_a_socket(
     await client.close()
     gone = await _published(layer, watcher)
     assert [(event["type"], event["present"]) for event in gone] == [("chat.presence", False)]
-    assert system["session_id"] not in _REMOTE
+    assert system["session_id"] not in SESSIONS.remote
 
 
-class GatedRedisLayer(RedisChannelLayer):
+class GatedRedisLayer(ChatRedisChannelLayer):
     """The real Redis layer, whose group_send waits while `closed` (a slow Redis)."""
 
     gate: asyncio.Event | None = None
@@ -763,18 +768,18 @@ async def test_a_slow_redis_delays_no_local_frame_and_keeps_the_order(
 ):
     from channels.layers import get_channel_layer
 
-    from chat import consumers
+    from chat import fanout, layers
 
     _redis_layer_use(settings, backend=f"{__name__}.GatedRedisLayer")
     monkeypatch.setattr(GatedRedisLayer, "gate", asyncio.Event())
-    monkeypatch.setattr(consumers, "PUBLISH_BACKLOG_MAX", 3)
+    monkeypatch.setattr(layers, "PUBLISH_BACKLOG_MAX", 3)
     layer = get_channel_layer()
     client = ChatClient(rec_path(alice, rec))
     system = await client.connect()
     session_id = system["session_id"]
     watcher = await layer.new_channel()
-    await layer.group_add(consumers.group_name(session_id), watcher)
-    consumers._REMOTE[session_id] = {"other"}  # as if a tab were open in another process
+    await layer.group_add(fanout.group_name(session_id), watcher)
+    fanout.SESSIONS.remote[session_id] = {"other"}  # as if a tab were open in another process
 
     # Redis hangs: this process's socket gets the whole answer all the same.
     fake_llm.enqueue(Reply.answer("слово " * 60, tokens_per_s=100))
@@ -818,7 +823,7 @@ async def test_a_failing_channel_layer_loses_no_question_and_no_answer(
     await client.close()
 
 
-class HungJoinRedisLayer(RedisChannelLayer):
+class HungJoinRedisLayer(ChatRedisChannelLayer):
     """The real Redis layer, whose group_add never returns (a Redis that hangs)."""
 
     async def group_add(self, group, channel):
@@ -829,10 +834,10 @@ class HungJoinRedisLayer(RedisChannelLayer):
 async def test_a_hung_redis_delays_a_socket_by_the_call_timeout_only(
     alice, rec, fake_llm, settings, monkeypatch
 ):
-    from chat import consumers
+    from chat import layers
 
     _redis_layer_use(settings, backend=f"{__name__}.HungJoinRedisLayer")
-    monkeypatch.setattr(consumers, "LAYER_CALL_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(layers, "LAYER_CALL_TIMEOUT_S", 0.2)
     client = ChatClient(rec_path(alice, rec))
     async with asyncio.timeout(3):
         system = await client.connect()
@@ -858,20 +863,24 @@ class FlakyReceiveRedisLayer(RedisChannelLayer):
         return await super().receive(channel)
 
 
+class FlakyReceiveChatLayer(RedisFanOut, FlakyReceiveRedisLayer):
+    """The chat's Redis layer over one whose reads fail."""
+
+
 @pytest.mark.redis
 async def test_a_failing_layer_receive_keeps_the_socket_and_the_frames_of_other_processes(
     alice, rec, fake_llm, settings, monkeypatch
 ):
     from channels.layers import get_channel_layer
 
-    from chat import consumers
+    from chat import fanout, layers
 
     # The project's own Redis settings: a read outwaits channels_redis' blocking receive,
     # which redis-py 8's default socket timeout (5 s, the same) cut short under load.
     host = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]
     assert host["socket_timeout"] > RedisChannelLayer.brpop_timeout
-    _redis_layer_use(settings, backend=f"{__name__}.FlakyReceiveRedisLayer", host=host)
-    monkeypatch.setattr(consumers, "LAYER_RETRY_FIRST_S", 0.01)
+    _redis_layer_use(settings, backend=f"{__name__}.FlakyReceiveChatLayer", host=host)
+    monkeypatch.setattr(layers, "LAYER_RETRY_FIRST_S", 0.01)
     monkeypatch.setattr(FlakyReceiveRedisLayer, "failures", 3)
     monkeypatch.setattr(FlakyReceiveRedisLayer, "calls", 0)
     client = ChatClient(rec_path(alice, rec))
@@ -882,7 +891,7 @@ async def test_a_failing_layer_receive_keeps_the_socket_and_the_frames_of_other_
 
     # The socket outlived three failed receives: a frame from another process still arrives,
     frame = {"type": "assistant_delta", "message_id": 1, "content": "из другого процесса"}
-    group = consumers.group_name(system["session_id"])
+    group = fanout.group_name(system["session_id"])
     await get_channel_layer().group_send(
         group, {"type": "chat.frame", "frame": frame, "origin": "other"}
     )
@@ -942,7 +951,7 @@ async def test_an_answer_is_stored_even_when_no_frame_can_be_delivered(alice, re
         raise ConnectionError("redis is down")
 
     fake_llm.enqueue(Reply.answer(ANSWER))
-    turn = await engine.turn_begin(principal=principal, session=session, question="Вопрос")
+    turn = await turns.turn_begin(principal=principal, session=session, question="Вопрос")
     assert await engine.answer_start(turn=turn, broadcast=channel_layer_down) == "done"
     assert await _stored(session.pk) == [("user", "Вопрос"), ("assistant", ANSWER)]
 
@@ -1005,10 +1014,10 @@ async def test_the_next_question_right_after_the_final_frame_is_not_busy(alice, 
 # --- the context pack is prepared before the question ----------------------------------------
 async def prefetched(session_id: str) -> str | None:
     """The session's prompt once its background build (if any) is over."""
-    task = engine._PREFETCHING.get(session_id)
+    task = PROMPTS.prefetching.get(session_id)
     if task is not None:
         await asyncio.wait({task})
-    cached = engine._PROMPTS.get(session_id)
+    cached = PROMPTS.entries.get(session_id)
     return cached[1] if cached else None
 
 
@@ -1036,16 +1045,16 @@ async def test_an_aging_prompt_is_rebuilt_after_an_answer_not_during_the_next(
     system = await client.connect()
     session_id = system["session_id"]
     await prefetched(session_id)
-    built_at, prompt = engine._PROMPTS[session_id]
+    built_at, prompt = PROMPTS.entries[session_id]
     # Past half its TTL: the question still uses it, and the answer's end refreshes it.
-    engine._PROMPTS[session_id] = (built_at - settings.CHAT_CONTEXT_TTL_S * 0.75, prompt)
+    PROMPTS.entries[session_id] = (built_at - settings.CHAT_CONTEXT_TTL_S * 0.75, prompt)
 
     await client.ask("Что это за рекомендация?")
     await client.until("assistant")
     await answers_settled()
     async with asyncio.timeout(5):
         # The answer's task starts the refresh just after its final frame.
-        while engine._PROMPTS[session_id][0] < built_at:
+        while PROMPTS.entries[session_id][0] < built_at:
             await prefetched(session_id)
             await asyncio.sleep(0.01)
     assert fake_llm.chat_requests()[0]["messages"][0]["content"] == prompt
@@ -1072,45 +1081,45 @@ async def test_an_offline_chat_prepares_no_prompt(alice, rec):
 async def test_a_burst_of_sockets_builds_a_few_packs_at_once_and_the_rest_after_it(
     alice, rec, fake_llm, monkeypatch
 ):
-    monkeypatch.setattr(engine, "_DEFERRED", engine._Deferred())
-    monkeypatch.setattr(engine, "PREFETCH_DEFERRED_QUIET_S", 0.2)
+    monkeypatch.setattr(PROMPTS, "deferred", prompt_cache._Deferred(PROMPTS))
+    monkeypatch.setattr(prompt_cache, "PREFETCH_DEFERRED_QUIET_S", 0.2)
     principal, session = await session_of(alice, rec)
-    session_ids = [f"{session.pk}-{n}" for n in range(engine.PREFETCH_QUEUE_MAX + 3)]
+    session_ids = [f"{session.pk}-{n}" for n in range(prompt_cache.PREFETCH_QUEUE_MAX + 3)]
     for session_id in session_ids:
-        engine.prompt_prefetch(principal=principal, session_id=session_id)
+        PROMPTS.prefetch(principal=principal, session_id=session_id)
 
-    waiting = [task for task in engine._PREFETCHING.values() if not task.done()]
-    assert len(waiting) == engine.PREFETCH_QUEUE_MAX
-    deferred = session_ids[engine.PREFETCH_QUEUE_MAX :]
-    assert list(engine._DEFERRED.waiting) == deferred
+    waiting = [task for task in PROMPTS.prefetching.values() if not task.done()]
+    assert len(waiting) == prompt_cache.PREFETCH_QUEUE_MAX
+    deferred = session_ids[prompt_cache.PREFETCH_QUEUE_MAX :]
+    assert list(PROMPTS.deferred.waiting) == deferred
     await asyncio.wait(waiting)
     # The burst is not over yet: the rest wait. A question builds its own pack meanwhile.
-    assert not any(engine._PROMPTS.get(session_id) for session_id in deferred)
+    assert not any(PROMPTS.entries.get(session_id) for session_id in deferred)
     asked = (time.monotonic(), "built by its question")
-    engine._PROMPTS[deferred[0]] = asked
+    PROMPTS.entries[deferred[0]] = asked
 
     async with asyncio.timeout(10):
-        while not all(engine._PROMPTS.get(session_id) for session_id in session_ids):
+        while not all(PROMPTS.entries.get(session_id) for session_id in session_ids):
             await asyncio.sleep(0.01)
-    assert not engine._DEFERRED.waiting
-    assert engine._PROMPTS[deferred[0]] == asked  # found fresh, not built twice
+    assert not PROMPTS.deferred.waiting
+    assert PROMPTS.entries[deferred[0]] == asked  # found fresh, not built twice
 
 
 async def test_a_socket_closed_before_its_deferred_pack_leaves_nothing_to_build(
     alice, rec, fake_llm, monkeypatch
 ):
-    monkeypatch.setattr(engine, "_DEFERRED", engine._Deferred())
-    monkeypatch.setattr(engine, "PREFETCH_QUEUE_MAX", 0)  # every prefetch waits
-    monkeypatch.setattr(engine, "PREFETCH_DEFERRED_QUIET_S", 60)
+    monkeypatch.setattr(PROMPTS, "deferred", prompt_cache._Deferred(PROMPTS))
+    monkeypatch.setattr(prompt_cache, "PREFETCH_QUEUE_MAX", 0)  # every prefetch waits
+    monkeypatch.setattr(prompt_cache, "PREFETCH_DEFERRED_QUIET_S", 60)
     client = ChatClient(rec_path(alice, rec))
     system = await client.connect()
-    assert list(engine._DEFERRED.waiting) == [system["session_id"]]
+    assert list(PROMPTS.deferred.waiting) == [system["session_id"]]
 
     await client.close()
     async with asyncio.timeout(5):
-        while engine._DEFERRED.waiting:
+        while PROMPTS.deferred.waiting:
             await asyncio.sleep(0.01)
-    assert engine._PROMPTS.get(system["session_id"]) is None
+    assert PROMPTS.entries.get(system["session_id"]) is None
 
 
 async def test_frames_skip_channels_connection_closing_hop(alice, rec, fake_llm, monkeypatch):
@@ -1142,7 +1151,7 @@ def _turn_queries(principal, session, question):
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
-        turn = engine._turn_prepare(principal=principal, session=session, question=question)
+        turn = turns.turn_prepare(principal=principal, session=session, question=question)
     return turn, [query["sql"] for query in queries.captured_queries]
 
 
@@ -1164,8 +1173,11 @@ async def test_a_question_with_its_pack_ready_is_two_inserts_one_update_two_read
     assert "chat_sessions" in reads[0] and "is_active" in reads[0]
     assert "chat_messages" in reads[1]
     assert turn.messages[-1] == {"role": "user", "content": "Второй"}
-    # Tools still act as the user: read on first use.
-    user = await database_sync_to_async(lambda: turn.user)()
+    # Tools still act as the user: read on their first use, not with the turn.
+    from chat.model_loop import Tools
+
+    tools = Tools(turn=turn, answer=turns.Answer(), broadcast=None)
+    user = await database_sync_to_async(lambda: tools.user)()
     assert user.pk == alice.pk
     session_row = await database_sync_to_async(ChatSession.objects.get)(pk=session.pk)
     assert session_row.message_count == 4

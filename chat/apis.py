@@ -22,7 +22,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat import frames, images
+from chat import frames, images, texts
 from chat.auth import (
     CLOSE_UNAUTHORIZED,
     REASON_TOKEN_REQUIRED,
@@ -245,7 +245,7 @@ class ChatConnectionsApi(View):
 
     async def http_method_not_allowed(self, request, *args, **kwargs):
         return error_response(
-            "Метод не поддерживается: используйте GET",
+            texts.METHOD_GET_ONLY_TEXT,
             "method_not_allowed",
             405,
             headers={"Allow": "GET, HEAD"},

@@ -1,5 +1,14 @@
 """What a chat socket needs from its URL and the database: who it is, which session it
-serves, and the session's messages to replay (on connect and on a `history` frame)."""
+serves, and the session's messages to replay (on connect and on a `history` frame).
+
+  /v1/chat/rec/<recommendation_id>?token=<jwt>   recommendation chat (InfraZen's contract)
+  /v1/chat/analytics?token=<jwt>                 analytics chat (InfraZen's contract)
+  /v1/chat/ws?session=<id>&token=<jwt>           a session from POST /v1/chat/start
+
+Any of them takes `&after=<message_id>`: the replay then holds only newer messages. An
+`after` that is no message id (not ASCII digits, past the BIGINT range) is ignored, as if
+absent, and the client is told with a `bad_frame` error after the `system` frame.
+"""
 
 from __future__ import annotations
 

@@ -1,24 +1,15 @@
-"""The chat WebSocket: one consumer for every endpoint and both scenarios (facts §3.5).
-
-  /v1/chat/rec/<recommendation_id>?token=<jwt>   recommendation chat (InfraZen's contract)
-  /v1/chat/analytics?token=<jwt>                 analytics chat (InfraZen's contract)
-  /v1/chat/ws?session=<id>&token=<jwt>           a session from POST /v1/chat/start
-
-Any of them takes `&after=<message_id>`: the replay then holds only newer messages. An
-`after` that is no message id (not ASCII digits, past the BIGINT range) is ignored, as if
-absent, and the client is told with a `bad_frame` error after the `system` frame.
-
-Every frame a socket sends passes its FrameLimiter (chat.limits) before it is parsed.
+"""The chat WebSocket: one consumer for every endpoint and both scenarios (facts §3.5; the
+URLs in chat.connection).
 
 A refused connection is accepted, then closed with 4401/4403/4404 and a reason, so a client
 can tell why (InfraZen's agent closed before accepting, which browsers see as a bare 1006).
-The consumer is thin: a frame in goes to the engine (chat.engine.question_ask) or stops the
-answer (chat.running); the session's frames come out through chat.fanout.
+Every frame a socket sends passes its FrameLimiter (chat.limits) before it is parsed.
+The consumer is thin: a question goes to the engine (chat.engine.question_ask), a stop to
+chat.running; the session's frames come out through chat.fanout.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 from typing import Any
@@ -109,9 +100,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._send(frames.error_frame(bad.code, bad.message, client_id=bad.client_id))
             return
         if incoming.kind == frames.KIND_STOP:
-            ANSWERS.stop(self.session.pk)
-            # The answer may run in another process (another tab on another worker).
-            SESSIONS.to_other_processes(self.session.pk, {"type": "chat.stop"})
+            engine.answer_stop(self.session.pk)
         elif incoming.kind == frames.KIND_HISTORY:
             if (refused := self.limiter.replay_admit()) is not None:
                 await self._refuse(refused)
@@ -127,7 +116,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
             question=incoming,
             channel_name=self.channel_name,
             busy_elsewhere=self.answer_elsewhere is not None,
-            broadcast=functools.partial(SESSIONS.broadcast, self.session.pk),
         )
         if refused is not None:
             await self._send(refused.frame)

@@ -12,10 +12,10 @@ its tools (chat.model_loop), or without a language model the offline planner (ch
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from chat import frames, texts
 from chat.auth import ChatAuthError, ChatPrincipal
+from chat.fanout import SESSIONS
 from chat.model_loop import Tools, model_answer, text_stream
 from chat.neutralise import html_neutralise
 from chat.offline import PlannedCall, offline_answer, offline_followup, offline_plan
@@ -68,7 +69,6 @@ async def question_ask(
     question: frames.ClientFrame,
     channel_name: str,
     busy_elsewhere: bool,
-    broadcast: Callable[..., Awaitable[None]],
 ) -> Refused | None:
     """Take a question from the socket `channel_name`: store it, send it to the session's
     other sockets and start its answer; or say why not. `busy_elsewhere`: the socket knows
@@ -107,9 +107,17 @@ async def question_ask(
     )
     # The InfraZen client drew its own bubble already; a new client (client_id) gets the
     # stored id back. Other tabs always see the question.
-    await broadcast(asked, skip_channel=channel_name if client_id is None else None)
-    answer_start(turn=turn, broadcast=broadcast)
+    skip_channel = channel_name if client_id is None else None
+    await SESSIONS.broadcast(session.pk, asked, skip_channel=skip_channel)
+    answer_start(turn=turn, broadcast=functools.partial(SESSIONS.broadcast, session.pk))
     return None
+
+
+def answer_stop(session_id: str) -> None:
+    """Stop the session's answer, here or in the process that runs it (another tab on
+    another worker)."""
+    ANSWERS.stop(session_id)
+    SESSIONS.to_other_processes(session_id, {"type": "chat.stop"})
 
 
 def answer_start(*, turn: Turn, broadcast: Broadcast) -> asyncio.Task:

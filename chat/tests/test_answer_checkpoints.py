@@ -19,7 +19,6 @@ from chat.tests.wsclient import ChatClient, answers_settled
 from conftest import make_recommendation, make_resource
 from infrazen.models import ChatMessage, ChatSession, CloudProvider
 from llm.fake_server import Reply
-from ops import shutdown
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,13 +30,6 @@ MARK = RESTART_MARKER.strip()
 def rec(alice):
     yandex = CloudProvider.objects.get(user=alice, provider_type="yandex")
     return make_recommendation(make_resource(yandex, "old-backup", status="STOPPED"))
-
-
-@pytest.fixture
-def shutdown_flag_reset():
-    """answers_drain marks the process as shutting down for good; the next test's is not."""
-    yield
-    shutdown._SHUTTING_DOWN.clear()
 
 
 def rec_path(user, recommendation) -> str:

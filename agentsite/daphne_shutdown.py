@@ -2,7 +2,7 @@
 
 On SIGTERM daphne runs its "before shutdown" trigger, `Server.kill_all_applications`, which
 cancels every connection's application, and the reactor then drops the connections. A chat
-answer is a task of its own (it outlives a socket: chat.engine), so it went down with the
+answer is a task of its own (it outlives a socket: chat.running), so it went down with the
 event loop: what was streamed was lost, the question stayed without an answer, and the
 browser saw a 1006.
 

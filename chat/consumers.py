@@ -4,8 +4,8 @@ URLs in chat.connection).
 A refused connection is accepted, then closed with 4401/4403/4404 and a reason, so a client
 can tell why (InfraZen's agent closed before accepting, which browsers see as a bare 1006).
 Every frame a socket sends passes its FrameLimiter (chat.limits) before it is parsed.
-The consumer is thin: a question goes to the engine (chat.engine.question_ask), a stop to
-chat.running; the session's frames come out through chat.fanout.
+The consumer is thin: a question or a stop goes to the engine (chat.engine), and the
+session's frames come out through chat.fanout.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ while one is running a `busy` error rather than a second parallel answer. The pr
   start    the answer runs as its own task; the session is released when it ends
   stop     cancel it (a `stop` frame); drain: a shutdown lets them finish, then stops them
 
-Only chat.engine drives it; the consumer and the replay read `running`/`running_id`.
+chat.engine drives it (and the consumer passes on a stop heard from another process); the
+sockets and the replay read `running`/`running_id`.
 """
 
 from __future__ import annotations

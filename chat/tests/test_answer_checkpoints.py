@@ -14,27 +14,15 @@ from chat import turns
 from chat.running import ANSWERS
 from chat.selectors import PENDING_MARKER, chat_history, chat_history_for_model
 from chat.services import RESTART_MARKER, STOPPED_MARKER
-from chat.tests.tokens import chat_token_mint_for_tests
+from chat.tests.socket_helpers import rec_path
 from chat.tests.wsclient import ChatClient, answers_settled
-from conftest import make_recommendation, make_resource
-from infrazen.models import ChatMessage, ChatSession, CloudProvider
+from infrazen.models import ChatMessage, ChatSession
 from llm.fake_server import Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LONG = "слово " * 400
 MARK = RESTART_MARKER.strip()
-
-
-@pytest.fixture
-def rec(alice):
-    yandex = CloudProvider.objects.get(user=alice, provider_type="yandex")
-    return make_recommendation(make_resource(yandex, "old-backup", status="STOPPED"))
-
-
-def rec_path(user, recommendation) -> str:
-    token = chat_token_mint_for_tests(user_id=user.pk, recommendation_id=recommendation.pk)
-    return f"/v1/chat/rec/{recommendation.pk}?token={token}"
 
 
 async def _content(message_id: int) -> str:

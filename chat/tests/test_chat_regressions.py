@@ -10,7 +10,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from chat.models import ToolCallAudit
-from chat.tests.tokens import chat_token_mint_for_tests
+from chat.tests.socket_helpers import rec_path
 from chat.tests.wsclient import ChatClient, answers_settled
 from infrazen.demo import (
     ALICE_EMAIL,
@@ -39,11 +39,6 @@ def first_recommendation(user) -> OptimizationRecommendation:
         .order_by("id")
         .first()
     )
-
-
-def rec_path(user, recommendation) -> str:
-    token = chat_token_mint_for_tests(user_id=user.pk, recommendation_id=recommendation.pk)
-    return f"/v1/chat/rec/{recommendation.pk}?token={token}"
 
 
 async def test_no_secret_ever_reaches_the_model(seeded, fake_llm):

@@ -192,7 +192,7 @@ REDIS_SOCKET_TIMEOUT_S = env.float("REDIS_SOCKET_TIMEOUT_S", default=15.0)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "chat.layers.ChatRedisChannelLayer",
             "CONFIG": {
                 # redis-py's pool holds at most 100 connections by default and fails at once
                 # past that; every concurrent group_send takes one.
@@ -213,7 +213,7 @@ else:
     # Each socket's queue holds a whole streamed answer: a full queue drops frames silently.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "BACKEND": "chat.layers.ChatInMemoryChannelLayer",
             "CONFIG": {"capacity": 1500, "expiry": 60},
         }
     }
@@ -299,10 +299,10 @@ CHAT_MAX_TOOL_ROUNDS = env.int("CHAT_MAX_TOOL_ROUNDS", default=5)
 CHAT_ANSWER_DEADLINE_S = env.float("CHAT_ANSWER_DEADLINE_S", default=90.0)
 CHAT_MAX_ANSWER_TOKENS = env.int("CHAT_MAX_ANSWER_TOKENS", default=900)
 # On SIGTERM (a deploy) answers still running may finish for this many seconds; the rest are
-# stored with what was streamed and a restart marker (chat.engine.answers_drain).
+# stored with what was streamed and a restart marker (chat.running.RunningAnswers.drain).
 CHAT_SHUTDOWN_GRACE_S = env.float("CHAT_SHUTDOWN_GRACE_S", default=15.0)
 # While an answer streams, what it has streamed so far is stored (marked interrupted) at most
-# this often, so a worker killed mid-answer loses no more than that (chat.engine; 0: never).
+# this often, so a worker killed mid-answer loses no more than that (chat.turns; 0: never).
 CHAT_CHECKPOINT_S = env.float("CHAT_CHECKPOINT_S", default=2.0)
 # The history sent to the model: the latest messages that fit this many tokens.
 CHAT_HISTORY_TOKEN_BUDGET = env.int("CHAT_HISTORY_TOKEN_BUDGET", default=3000)
@@ -313,7 +313,7 @@ CHAT_DELTA_FLUSH_MS = env.int("CHAT_DELTA_FLUSH_MS", default=100)
 # Its figures change with a sync (hourly at the most often), and the model's tools always read
 # live rows; a build is ~12 ms of CPU, which at 60 s was rebuilt twice per conversation.
 CHAT_CONTEXT_TTL_S = env.float("CHAT_CONTEXT_TTL_S", default=300.0)
-# Build it in the background when a socket opens and as it ages (chat.engine.prompt_prefetch).
+# Build it in the background when a socket opens and as it ages (chat.prompt_cache).
 CHAT_CONTEXT_PREFETCH = env.bool("CHAT_CONTEXT_PREFETCH", default=True)
 # Frames one chat socket may send (chat.limits): a burst, then this many a second. A person
 # sends a few a minute; past the limit frames are dropped with a `rate_limited` error.

@@ -22,7 +22,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat import frames, images
+from chat import frames, images, texts
 from chat.auth import (
     CLOSE_UNAUTHORIZED,
     REASON_TOKEN_REQUIRED,
@@ -34,7 +34,7 @@ from chat.auth import (
     origin_allowed,
     token_decode,
 )
-from chat.consumers import open_sockets_count
+from chat.fanout import SESSIONS
 from chat.services import chat_session_open
 from ops import metrics
 from ops.client_ip import client_ip
@@ -248,12 +248,12 @@ class ChatConnectionsApi(View):
 
     async def get(self, request):
         return JsonResponse(
-            {"active_connections": open_sockets_count(), "timestamp": frames.timestamp()}
+            {"active_connections": SESSIONS.count(), "timestamp": frames.timestamp()}
         )
 
     async def http_method_not_allowed(self, request, *args, **kwargs):
         return error_response(
-            "Метод не поддерживается: используйте GET",
+            texts.METHOD_GET_ONLY_TEXT,
             "method_not_allowed",
             405,
             headers={"Allow": "GET, HEAD"},

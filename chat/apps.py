@@ -15,6 +15,6 @@ class ChatConfig(AppConfig):
 
 
 async def _answers_drain(grace_s: float) -> tuple[int, int]:
-    from .engine import answers_drain  # the engine loads the model seam: only when draining
+    from .running import ANSWERS  # loads the engine's owners: only when draining
 
-    return await answers_drain(grace_s=grace_s)
+    return await ANSWERS.drain(grace_s=grace_s)

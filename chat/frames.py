@@ -28,6 +28,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from chat import texts
 from chat.neutralise import html_neutralise
 from infrazen.clock import utc_now
 from infrazen.models import ChatMessage
@@ -48,6 +49,7 @@ ERROR_MODEL = "model_error"
 ERROR_TIMEOUT = "model_timeout"
 ERROR_INTERNAL = "internal_error"
 ERROR_RESTART = "service_restart"
+ERROR_FORBIDDEN = "forbidden"
 
 KIND_MESSAGE = "message"
 KIND_STOP = "stop"
@@ -109,14 +111,14 @@ def _client_id(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise FrameError(ERROR_BAD_FRAME, "client_id должен быть строкой.")
+        raise FrameError(ERROR_BAD_FRAME, texts.CLIENT_ID_INVALID_TEXT)
     client_id = str(value)[:CLIENT_ID_MAX_CHARS]
     if not _encodable(client_id):
-        raise FrameError(ERROR_BAD_FRAME, "client_id должен быть строкой.")
+        raise FrameError(ERROR_BAD_FRAME, texts.CLIENT_ID_INVALID_TEXT)
     return client_id
 
 
-AFTER_INVALID_TEXT = "after должен быть номером сообщения: целым числом от 0."
+AFTER_INVALID_TEXT = texts.AFTER_INVALID_TEXT
 
 
 def _after(value: Any) -> int:
@@ -134,23 +136,23 @@ def frame_parse(text: str | None, data: bytes | None = None) -> ClientFrame:
     """One client frame, validated; anything else is a FrameError (the connection stays open)."""
     if text is None:
         if data is None:
-            raise FrameError(ERROR_BAD_FRAME, "Пустой кадр.")
+            raise FrameError(ERROR_BAD_FRAME, texts.FRAME_EMPTY_TEXT)
         if len(data) > FRAME_MAX_BYTES:
-            raise FrameError(ERROR_TOO_LONG, "Сообщение слишком длинное.")
+            raise FrameError(ERROR_TOO_LONG, texts.FRAME_TOO_LONG_TEXT)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise FrameError(ERROR_BAD_FRAME, "Кадр должен быть JSON в UTF-8.") from None
+            raise FrameError(ERROR_BAD_FRAME, texts.FRAME_NOT_UTF8_TEXT) from None
     elif _utf8_length_over(text, FRAME_MAX_BYTES):
-        raise FrameError(ERROR_TOO_LONG, "Сообщение слишком длинное.")
+        raise FrameError(ERROR_TOO_LONG, texts.FRAME_TOO_LONG_TEXT)
     try:
         payload = json.loads(text)
     except (ValueError, RecursionError):
         # RecursionError: a few thousand nested brackets fit in a frame. ValueError also
         # covers an integer with more digits than Python converts (4,300).
-        raise FrameError(ERROR_BAD_FRAME, "Кадр должен быть JSON-объектом.") from None
+        raise FrameError(ERROR_BAD_FRAME, texts.FRAME_NOT_OBJECT_TEXT) from None
     if not isinstance(payload, dict):
-        raise FrameError(ERROR_BAD_FRAME, "Кадр должен быть JSON-объектом.")
+        raise FrameError(ERROR_BAD_FRAME, texts.FRAME_NOT_OBJECT_TEXT)
 
     kind = payload.get("type", KIND_MESSAGE)
     client_id = _client_id(payload.get("client_id"))
@@ -159,17 +161,17 @@ def frame_parse(text: str | None, data: bytes | None = None) -> ClientFrame:
     if kind == KIND_HISTORY:
         return ClientFrame(kind=KIND_HISTORY, after=_after(payload.get("after", 0)))
     if kind != KIND_MESSAGE:
-        raise FrameError(ERROR_BAD_FRAME, "Неизвестный тип кадра.", client_id=client_id)
+        raise FrameError(ERROR_BAD_FRAME, texts.FRAME_KIND_UNKNOWN_TEXT, client_id=client_id)
 
     content = payload.get("content")
     if content is None or (isinstance(content, str) and not content.strip()):
-        raise FrameError(ERROR_EMPTY, "Пустое сообщение.", client_id=client_id)
+        raise FrameError(ERROR_EMPTY, texts.MESSAGE_EMPTY_TEXT, client_id=client_id)
     if not isinstance(content, str) or not _encodable(content):
-        raise FrameError(ERROR_BAD_FRAME, "content должен быть строкой.", client_id=client_id)
+        raise FrameError(ERROR_BAD_FRAME, texts.CONTENT_NOT_TEXT, client_id=client_id)
     if len(content) > CONTENT_MAX_CHARS:
         raise FrameError(
             ERROR_TOO_LONG,
-            f"Сообщение длиннее {CONTENT_MAX_CHARS} символов: сократите его.",
+            texts.CONTENT_TOO_LONG_TEXT.format(limit=CONTENT_MAX_CHARS),
             client_id=client_id,
         )
     return ClientFrame(kind=KIND_MESSAGE, content=content.strip(), client_id=client_id)

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from chat import frames
+from chat import frames, texts
 from ops.token_bucket import TokenBucket
-from ru_format import plural
 
 CLOSE_TOO_MANY_FRAMES = 4429
 REASON_TOO_MANY_FRAMES = "Too many frames"
@@ -103,11 +102,7 @@ def _whole_seconds(retry_after_s: float) -> int:
 
 
 def rate_limited_text(*, retry_after_s: float) -> str:
-    seconds = _whole_seconds(retry_after_s)
-    unit = plural(seconds, "секунду", "секунды", "секунд")
-    return (
-        f"Слишком много запросов подряд: последний не выполнен. Повторите через {seconds} {unit}."
-    )
+    return texts.rate_limited_text(seconds=_whole_seconds(retry_after_s))
 
 
 def rate_limited_frame(*, retry_after_s: float) -> dict:

@@ -14,13 +14,14 @@ import json
 import logging
 from typing import Any
 
+from chat import texts
 from ops.errors import error_body
 
 logger = logging.getLogger(__name__)
 
 CLOSE_UNKNOWN_ENDPOINT = 4404
 REASON_UNKNOWN_ENDPOINT = "Unknown chat endpoint"
-HTTP_NOT_FOUND_MESSAGE = "Такого адреса нет"
+HTTP_NOT_FOUND_MESSAGE = texts.HTTP_NOT_FOUND_TEXT
 # Enough of the path to recognise it in a log line; the query string (tokens) is never logged.
 LOGGED_PATH_CHARS = 200
 

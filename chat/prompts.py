@@ -120,7 +120,7 @@ def system_prompt_build(*, scenario: str, pack: dict, read_only: bool) -> str:
     return "\n".join([*lines, "", DATA_INTRO, data_block(pack=pack)])
 
 
-# Added to the conversation for the one extra call after the last tool round (chat.engine).
+# Added to the conversation for the one extra call after the last tool round (chat.model_loop).
 ROUND_LIMIT_NOTE = (
     "Лимит обращений к инструментам исчерпан. Ответь пользователю сейчас, только по уже "
     "полученным данным; если данных не хватает, прямо скажи, чего не хватает."

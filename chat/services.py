@@ -18,6 +18,7 @@ from typing import Any
 from django.db import router, transaction
 from django.db.models import F
 
+from chat import texts
 from chat.auth import (
     CLOSE_FORBIDDEN,
     REASON_USER_NOT_ALLOWED,
@@ -70,15 +71,15 @@ STATUS_ACTIVE = ChatSession.STATUS_ACTIVE
 STATUS_ARCHIVED = ChatSession.STATUS_ARCHIVED
 
 # Appended to a partial answer that is stored when the user stopped it or it failed midway.
-STOPPED_MARKER = "\n\n[ответ остановлен]"
-FAILED_MARKER = "\n\n[ответ прерван из-за ошибки]"
-RESTART_MARKER = "\n\n[ответ прерван: сервис перезапускался]"
+STOPPED_MARKER = texts.STOPPED_MARKER
+FAILED_MARKER = texts.FAILED_MARKER
+RESTART_MARKER = texts.RESTART_MARKER
 
 # chat_messages.content is a MySQL TEXT column: 65,535 bytes, not characters.
 CONTENT_MAX_BYTES = 65_535
 RESULT_MAX_CHARS = 4_000
 ERROR_MAX_CHARS = 1_000
-TRUNCATION_SUFFIX = "…[обрезано]"
+TRUNCATION_SUFFIX = texts.TRUNCATION_SUFFIX
 
 
 def _active_sessions(principal: ChatPrincipal):

@@ -64,7 +64,15 @@ def _channel_layer() -> dict:
     # channels_redis refuses a receive() from a second loop while an open chat socket is
     # receiving on the first one, so a fresh loop here failed readiness on every busy worker.
     async_to_sync(round_trip)()
-    return {"backend": type(layer).__name__}
+    return {"backend": _backend_name(layer)}
+
+
+def _backend_name(layer: object) -> str:
+    """The Channels backend the layer is built on (the chat's layers extend Channels' own)."""
+    for cls in type(layer).__mro__:
+        if cls.__module__.split(".")[0] in ("channels", "channels_redis"):
+            return cls.__name__
+    return type(layer).__name__
 
 
 def _llm() -> Check:

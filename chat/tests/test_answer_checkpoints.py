@@ -1,5 +1,5 @@
 """While an answer streams, its row holds what was streamed so far, marked interrupted
-(chat.engine._Checkpoints): a worker killed mid-answer leaves that for the replay. The kill
+(chat.turns.Checkpoints): a worker killed mid-answer leaves that for the replay. The kill
 itself is chat/tests/browser/test_worker_kill.py."""
 
 from __future__ import annotations
@@ -10,38 +10,19 @@ import time
 import pytest
 from channels.db import database_sync_to_async
 
-from chat import engine
-from chat.flask_tokens import chat_token_mint_for_tests
+from chat import turns
+from chat.running import ANSWERS
 from chat.selectors import PENDING_MARKER, chat_history, chat_history_for_model
 from chat.services import RESTART_MARKER, STOPPED_MARKER
+from chat.tests.socket_helpers import rec_path
 from chat.tests.wsclient import ChatClient, answers_settled
-from conftest import make_recommendation, make_resource
-from core import shutdown
-from infrazen.models import ChatMessage, ChatSession, CloudProvider
+from infrazen.models import ChatMessage, ChatSession
 from llm.fake_server import Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LONG = "слово " * 400
 MARK = RESTART_MARKER.strip()
-
-
-@pytest.fixture
-def rec(alice):
-    yandex = CloudProvider.objects.get(user=alice, provider_type="yandex")
-    return make_recommendation(make_resource(yandex, "old-backup", status="STOPPED"))
-
-
-@pytest.fixture
-def shutdown_flag_reset():
-    """answers_drain marks the process as shutting down for good; the next test's is not."""
-    yield
-    shutdown._SHUTTING_DOWN.clear()
-
-
-def rec_path(user, recommendation) -> str:
-    token = chat_token_mint_for_tests(user_id=user.pk, recommendation_id=recommendation.pk)
-    return f"/v1/chat/rec/{recommendation.pk}?token={token}"
 
 
 async def _content(message_id: int) -> str:
@@ -135,9 +116,9 @@ async def test_a_checkpoint_in_flight_when_the_answer_ends_is_written_before_the
     writing, release = asyncio.Event(), asyncio.Event()
     writes: list[str] = []
     checkpoint, db_sync_to_async, store = (
-        engine.chat_answer_checkpoint,
-        engine.db_sync_to_async,
-        engine._answer_store,
+        turns.chat_answer_checkpoint,
+        turns.db_sync_to_async,
+        turns.answer_store,
     )
 
     def held_checkpoint(**kwargs) -> None:
@@ -157,8 +138,8 @@ async def test_a_checkpoint_in_flight_when_the_answer_ends_is_written_before_the
         store(**kwargs)
         writes.append("final")
 
-    monkeypatch.setattr(engine, "db_sync_to_async", patched)
-    monkeypatch.setattr(engine, "_answer_store", final_store)
+    monkeypatch.setattr(turns, "db_sync_to_async", patched)
+    monkeypatch.setattr(turns, "answer_store", final_store)
     text = "слово " * 20
     fake_llm.enqueue(Reply.answer(text, tokens_per_s=40))
     client = ChatClient(rec_path(alice, rec))
@@ -186,7 +167,7 @@ async def test_a_checkpoint_in_flight_when_the_answer_ends_is_written_before_the
 
 async def test_a_quick_answer_writes_no_checkpoint(alice, rec, fake_llm, monkeypatch):
     called = []
-    monkeypatch.setattr(engine, "chat_answer_checkpoint", lambda **kwargs: called.append(kwargs))
+    monkeypatch.setattr(turns, "chat_answer_checkpoint", lambda **kwargs: called.append(kwargs))
     fake_llm.enqueue(Reply.answer("Короткий ответ."))
     client = ChatClient(rec_path(alice, rec))
     await client.connect()
@@ -228,7 +209,7 @@ async def test_a_shutdown_stores_everything_streamed_over_the_last_checkpoint(
     answer_id = (await client.until("assistant_delta"))[-1]["message_id"]
     checkpointed = await _checkpoint_longer_than(answer_id, 0)
 
-    assert await engine.answers_drain(grace_s=0.5) == (0, 1)
+    assert await ANSWERS.drain(grace_s=0.5) == (0, 1)
     final = (await client.until("assistant"))[-1]
     assert final["status"] == "failed" and final["content"].endswith(MARK)
     # The final frame holds all that streamed (the last deltas may not have gone out yet).

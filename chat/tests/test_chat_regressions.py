@@ -9,8 +9,8 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 
-from chat.flask_tokens import chat_token_mint_for_tests
 from chat.models import ToolCallAudit
+from chat.tests.socket_helpers import rec_path
 from chat.tests.wsclient import ChatClient, answers_settled
 from demo_data.personas import ALICE_EMAIL, BEGET_ADMIN_PASSWORD, BOB_EMAIL, SECRET_MARKER
 from demo_data.seed import demo_seed
@@ -34,11 +34,6 @@ def first_recommendation(user) -> OptimizationRecommendation:
         .order_by("id")
         .first()
     )
-
-
-def rec_path(user, recommendation) -> str:
-    token = chat_token_mint_for_tests(user_id=user.pk, recommendation_id=recommendation.pk)
-    return f"/v1/chat/rec/{recommendation.pk}?token={token}"
 
 
 async def test_no_secret_ever_reaches_the_model(seeded, fake_llm):

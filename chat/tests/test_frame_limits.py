@@ -10,7 +10,6 @@ import math
 
 import pytest
 
-from chat.flask_tokens import chat_token_mint_for_tests
 from chat.limits import (
     CLOSE_TOO_MANY_FRAMES,
     ERROR_RATE_LIMITED,
@@ -24,9 +23,8 @@ from chat.limits import (
 )
 from chat.services import chat_message_create, chat_session_open
 from chat.tests.principals import rec_principal
+from chat.tests.socket_helpers import rec_path
 from chat.tests.wsclient import FRAME_TIMEOUT_S, ChatClient, answers_settled, health_status
-from conftest import make_recommendation, make_resource
-from infrazen.models import CloudProvider
 
 
 class FakeClock:
@@ -312,17 +310,6 @@ def test_the_rate_limited_frame_says_what_its_text_says(retry_after_s):
 
 # --- a flooding socket, through the real ASGI router -------------------------------------------
 QUESTION = "Что это за рекомендация?"
-
-
-@pytest.fixture
-def rec(alice):
-    yandex = CloudProvider.objects.get(user=alice, provider_type="yandex")
-    return make_recommendation(make_resource(yandex, "old-backup", status="STOPPED"))
-
-
-def rec_path(user, recommendation) -> str:
-    token = chat_token_mint_for_tests(user_id=user.pk, recommendation_id=recommendation.pk)
-    return f"/v1/chat/rec/{recommendation.pk}?token={token}"
 
 
 def socket_limits(

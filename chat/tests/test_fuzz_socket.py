@@ -30,8 +30,6 @@ from chat.not_found import CLOSE_UNKNOWN_ENDPOINT
 from chat.services import chat_message_create, chat_session_open
 from chat.tests.principals import rec_principal
 from chat.tests.wsclient import FRAME_TIMEOUT_S, answers_settled, health_status
-from conftest import make_recommendation, make_resource
-from infrazen.models import CloudProvider
 from ops.tests.asgi_http import TRACEBACK_MARKERS
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -76,12 +74,6 @@ def logged(caplog):
         caplog.clear()
 
     return clean
-
-
-@pytest.fixture
-def rec(alice):
-    yandex = CloudProvider.objects.get(user=alice, provider_type="yandex")
-    return make_recommendation(make_resource(yandex, "old-backup", status="STOPPED"))
 
 
 class Seeded:

@@ -8,7 +8,7 @@ from typing import Any
 
 from channels.testing import WebsocketCommunicator
 
-from chat import engine
+from chat.running import ANSWERS
 
 FRAME_TIMEOUT_S = 10.0
 
@@ -76,9 +76,9 @@ async def answers_settled(timeout: float = FRAME_TIMEOUT_S) -> None:
     """Wait until no answer runs in this process (tests must not leave tasks behind)."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
-    while engine._RUNNING and loop.time() < end:
+    while ANSWERS.any() and loop.time() < end:
         await asyncio.sleep(0.01)
-    assert not engine._RUNNING, "an answer was still running"
+    assert not ANSWERS.any(), "an answer was still running"
 
 
 async def health_status(timeout: float = 10.0) -> int:

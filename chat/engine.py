@@ -45,6 +45,7 @@ from core.shutdown import shutting_down
 from infrazen.models import ChatSession
 from llm import gateway
 from llm.errors import LLMDeadlineExceeded, LLMError
+from ops import metrics
 from tools.base import ToolError
 
 logger = logging.getLogger(__name__)
@@ -156,6 +157,7 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
     checkpoints = Checkpoints(turn=turn, answer=answer)
     status, error_code = STATUS_DONE, None
     started = time.monotonic()
+    broadcast = _first_delta_timed(broadcast, scenario=turn.principal.scenario, started=started)
     # The model calls' accounting rows wait here, to be stored with the answer.
     with gateway.llm_calls_collected() as llm_calls:
         try:
@@ -194,9 +196,24 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
             started=started,
         )
     )
+    metrics.chat_answers.labels(turn.principal.scenario, status).inc()
     if not shutting_down():
         PROMPTS.prefetch(principal=turn.principal, session_id=turn.session_id)
     return status
+
+
+def _first_delta_timed(broadcast: Broadcast, *, scenario: str, started: float) -> Broadcast:
+    """`broadcast`, observing the time from the answer's start to its first streamed text."""
+    pending = True
+
+    async def timed(frame: dict[str, Any]) -> None:
+        nonlocal pending
+        if pending and frame.get("type") == "assistant_delta":
+            pending = False
+            metrics.chat_first_delta.labels(scenario).observe(time.monotonic() - started)
+        await broadcast(frame)
+
+    return timed
 
 
 # --- without a language model ---------------------------------------------------------------

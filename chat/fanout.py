@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from channels.layers import get_channel_layer
 
 from chat.layers import PROCESS_ID, skippable
+from ops import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ class SessionSockets:
     async def join(self, *, session_id: str, socket: Socket) -> None:
         await get_channel_layer().group_join(group_name(session_id), socket.channel_name)
         sockets = self.local.setdefault(session_id, set())
+        if socket not in sockets:
+            metrics.websockets_open.inc()
         sockets.add(socket)
         if len(sockets) == 1:
             self._presence_say(session_id, present=True, ask=True)
@@ -59,6 +62,8 @@ class SessionSockets:
     async def leave(self, *, session_id: str, socket: Socket) -> bool:
         """Returns True when it was the session's last socket in this process."""
         sockets = self.local.get(session_id, set())
+        if socket in sockets:
+            metrics.websockets_open.dec()
         sockets.discard(socket)
         last = not sockets
         if last:

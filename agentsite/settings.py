@@ -175,7 +175,7 @@ DB_THREAD_CONN_MAX_AGE_S = env.int("DB_THREAD_CONN_MAX_AGE_S", default=300)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # InfraZen stores naive datetimes: chat tables in UTC, most others in server local time
-# (facts §1.0). Django therefore runs with USE_TZ off and we write each table's convention
+# (contract §1). Django therefore runs with USE_TZ off and we write each table's convention
 # explicitly through infrazen.clock.
 USE_TZ = False
 TIME_ZONE = env.str("INFRAZEN_TIME_ZONE", default="Europe/Moscow")

@@ -1,9 +1,9 @@
 """REST side of the chat: POST /v1/chat/start (product description §9), the screenshot
-upload the InfraZen browser client uses (facts §3.6, §3.7; the rules live in chat.images),
-and the open-socket count InfraZen's agent answered on GET /v1/chat/connections (facts §3.5).
+upload the InfraZen browser client uses (contract §4.2; the rules live in chat.images),
+and the open-socket count InfraZen's agent answered on GET /v1/chat/connections (contract §4.2).
 
-The caller holds a chat token minted by InfraZen (facts §3.3), sent as `Authorization: Bearer`
-(or `token` in the body). The session is the one the token's scope maps to (facts §3.10):
+The caller holds a chat token minted by InfraZen (contract §4.2), sent as `Authorization: Bearer`
+(or `token` in the body). The session is the one the token's scope maps to (contract §4.2):
 created, or the active one reused. The browser then connects to /v1/chat/ws?session=<id>.
 """
 

@@ -1,4 +1,4 @@
-"""Who is on the other end of a chat WebSocket (facts §3.3–§3.5, weaknesses §7.1 item 4).
+"""Who is on the other end of a chat WebSocket (contract §4.2, contract §5).
 
 The InfraZen Flask app mints an HS256 token per connection; the browser passes it in the
 query string. `token_decode` checks the signature and the claims, `chat_connection_authorize`
@@ -99,7 +99,7 @@ class ChatPrincipal:
 
 
 def context_canonical_json(*, context: dict) -> str:
-    """The form chat_sessions.context is stored and compared in (facts §3.10)."""
+    """The form chat_sessions.context is stored and compared in (contract §4.2)."""
     return json.dumps(context, ensure_ascii=False, sort_keys=True)
 
 
@@ -402,7 +402,7 @@ def chat_token_mint(
     context: dict | None = None,
     lifetime_s: int = 3600,
 ) -> str:
-    """A token with the claims InfraZen mints (facts §3.3), for `manage.py chat_token`:
+    """A token with the claims InfraZen mints (contract §4.2), for `manage.py chat_token`:
     demos and support. In production InfraZen's `POST /api/chat/token` mints them."""
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown chat scenario {scenario!r}")

@@ -1,4 +1,4 @@
-"""The chat WebSocket: one consumer for every endpoint and both scenarios (facts §3.5; the
+"""The chat WebSocket: one consumer for every endpoint and both scenarios (contract §4.2; the
 URLs in chat.connection).
 
 A refused connection is accepted, then closed with 4401/4403/4404 and a reason, so a client

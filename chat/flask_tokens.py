@@ -1,4 +1,4 @@
-"""Chat tokens minted exactly as the InfraZen Flask app mints them (facts §3.3), for the tests
+"""Chat tokens minted exactly as the InfraZen Flask app mints them (contract §4.2), for the tests
 and the benchmarks.
 
 The service never mints these: InfraZen does (`manage.py chat_token`, for demos and support,

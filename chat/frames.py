@@ -1,4 +1,4 @@
-"""The JSON frames of the chat WebSocket, both ways (facts §3.5–§3.6, plus what new clients get).
+"""The JSON frames of the chat WebSocket, both ways (contract §4.2, plus what new clients get).
 
 Server → client. Every frame has `type`, `message_id` (the chat_messages id it belongs to, or
 null) and `timestamp` (naive UTC ISO, no `Z`, as InfraZen sends):

@@ -1,4 +1,4 @@
-"""Screenshots pasted into the chat (facts §3.6, §3.7, §5.4; weaknesses §7.1 item 5).
+"""Screenshots pasted into the chat (contract §4.2, §5).
 
 The browser uploads an image (`POST /v1/chat/upload`) and then sends `[image:<id>] question`
 in the chat. Here:
@@ -60,7 +60,7 @@ logger = logging.getLogger(__name__)
 IMAGE_REF = re.compile(r"\[image:([a-f0-9\-]{36})\]")
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
-# Asked when a message holds only images, as the old agent did (facts §3.5).
+# Asked when a message holds only images, as the old agent did (contract §4.2).
 DEFAULT_IMAGE_QUESTION = (
     "Проанализируй это изображение: что на нём видно и что важно для затрат на облако?"
 )

@@ -1,4 +1,4 @@
-"""Chat persistence: sessions, messages and the tool-call audit trail (facts §3.10).
+"""Chat persistence: sessions, messages and the tool-call audit trail (contract §4.2).
 
 Writes go to InfraZen's chat_sessions / chat_messages with InfraZen's semantics, minus its
 bugs: invalid roles are refused rather than coerced, None content is refused rather than

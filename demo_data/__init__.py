@@ -1,4 +1,4 @@
-"""Demo data: a deterministic dataset in the true InfraZen shapes (facts §2), for `make demo`,
+"""Demo data: a deterministic dataset in the true InfraZen shapes (contract §2), for `make demo`,
 the tests and the benchmarks. Never loaded in production (`AGENT_ENV=prod` refuses it).
 
 The data are tables: who the personas are and what they connected (`personas.py`), what runs

@@ -41,7 +41,7 @@ class Persona:
     """One tenant. sync_days successful daily complete_syncs end at the anchor day;
     failed_syncs are (days_ago, sync_status, failed provider types): attempts a little before
     that day's successful sync. listed_costs: every cost monthly, as scripts/seed_demo_user.py
-    writes them (facts §2.9). preferences: user_provider_preferences, when the persona set any.
+    writes them (contract §2). preferences: user_provider_preferences, when the persona set any.
     updates: resource name → (days_ago of the sync that saw the change, {field: (before, after)}).
     """
 
@@ -162,7 +162,7 @@ BOB = Persona(
     preferences={"yandex": True, "selectel": True, "beget": False},
 )
 
-# The read-only demo user, in scripts/seed_demo_user.py's shapes (facts §2.8, §2.9).
+# The read-only demo user, in scripts/seed_demo_user.py's shapes (contract §2).
 DEMO = Persona(
     email=DEMO_EMAIL,
     first_name="Демо",

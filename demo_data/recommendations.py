@@ -2,7 +2,7 @@
 
 A row names the rule that shapes it (a function of rules.py), the resource and the rule's
 arguments; rows are created in this order. The rule-engine rows store Python repr, the seed
-scripts' rows JSON (facts §2.1).
+scripts' rows JSON (contract §2).
 """
 
 # ruff: noqa: E501  (a table: one row a line)
@@ -24,7 +24,7 @@ RULE_SOURCES = {
     "price_compare_mysql": "cost.price_check.mysql_cluster",
     "price_compare_kafka": "cost.price_check.kafka_cluster",
     "price_compare_redis": "cost.price_check.redis_cluster",
-    # No InfraZen rule produces these two types (facts §2.4); the ids follow the same scheme.
+    # No InfraZen rule produces these two types (contract §2); the ids follow the same scheme.
     "cleanup_unused_volume": "cost.cleanup.unused_volumes",
     "price_compare_same_provider": "cost.price_check.same_provider",
 }

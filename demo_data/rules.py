@@ -1,4 +1,4 @@
-"""Recommendations in the rule engine's shapes (facts §2.3) and in the seed scripts' (§2.1).
+"""Recommendations in the rule engine's shapes (contract §2) and in the seed scripts' (§2.1).
 
 One function per rule, keyed in RULES by the name recommendations.py's rows give.
 """

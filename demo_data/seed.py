@@ -116,7 +116,7 @@ def _persona_seed(s: Seeder) -> None:
 
 
 def _demo_delete(*, emails: tuple[str, ...]) -> None:
-    # Core InfraZen FKs have no ON DELETE (facts §1.0): delete children before parents.
+    # Core InfraZen FKs have no ON DELETE (contract §1): delete children before parents.
     users = InfraZenUser.objects.filter(email__in=emails)
     ChatSession.objects.filter(user__in=users).delete()
     GeneratedReport.objects.filter(user__in=users).delete()
@@ -143,7 +143,7 @@ def _prices_ensure(*, anchor: date) -> dict[str, ProviderPrice]:
             notes=DEMO_PRICE_NOTE, provider_sku__in=[row[2] for row in rows]
         )
     }
-    # provider_prices.last_updated is UTC naive (facts §1.2).
+    # provider_prices.last_updated is UTC naive (contract §1).
     updated = datetime.combine(anchor - timedelta(days=2), time(0, 30))
     for provider, rtype, sku, region, cpu_s, ram_s, disk_s, stype, monthly, source in rows:
         if sku in existing:
@@ -152,7 +152,7 @@ def _prices_ensure(*, anchor: date) -> dict[str, ProviderPrice]:
         monthly_cost = Decimal(monthly)
         specs: Any = {"vcpu": cpu, "ram_gb": ram, "disk_gb": disk, "disk_type": stype}
         if sku.startswith("pg-standard-4c"):
-            # scripts/*_dbaas_pricing_fetch.py double-encodes some rows (facts §1.0).
+            # scripts/*_dbaas_pricing_fetch.py double-encodes some rows (contract §1).
             specs = json.dumps(specs)
         existing[sku] = ProviderPrice.objects.create(
             provider=provider,

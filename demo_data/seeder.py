@@ -24,7 +24,7 @@ from infrazen.models import (
 
 
 def pyrepr(value: dict[str, Any]) -> str | None:
-    # The rule engine stores str(dict): Python repr, and NULL for an empty dict (facts §2.1).
+    # The rule engine stores str(dict): Python repr, and NULL for an empty dict (contract §2).
     return str(value) if value else None
 
 
@@ -142,7 +142,7 @@ class Seeder:
     def _costs(
         self, provider_type: str, rtype: str, daily: float | None, monthly: float | None
     ) -> dict[str, Any]:
-        """The cost columns in the provider's units (facts §2.9)."""
+        """The cost columns in the provider's units (contract §2)."""
         if self.persona.listed_costs:
             units = "demo"
         elif provider_type == "beget" and rtype != "server":
@@ -187,7 +187,7 @@ class Seeder:
         first_seen: int | None = None,
         tags: dict[str, Any] | None = None,
     ) -> Resource:
-        """One resource with its provider's cost units (facts §2.9)."""
+        """One resource with its provider's cost units (contract §2)."""
         seen = self.days - 1 if first_seen is None else first_seen
         resource = Resource(
             provider=self.providers[provider_type],
@@ -295,7 +295,7 @@ class Seeder:
 
     def recommendations_save(self) -> None:
         OptimizationRecommendation.objects.bulk_create(self.recs)
-        # The server/VM price rule also writes price_comparison_recommendations (facts §1.2).
+        # The server/VM price rule also writes price_comparison_recommendations (contract §1).
         rows = []
         for rec, price, score in self.comparisons:
             current = Decimal(str(self.monthly(rec.resource_name)))

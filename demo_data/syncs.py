@@ -3,7 +3,7 @@ the resource_states of the latest successful syncs.
 
 Known simplification: resource_states are attached to the snapshot that
 provider_sync_references points at and carry the resource's effective_cost in its own unit
-(live Yandex/Selectel rows hold 0.0 on a separate snapshot, facts §1.2).
+(live Yandex/Selectel rows hold 0.0 on a separate snapshot, contract §1).
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ def _snapshot(
         resources_created=0 if bad else created,
         resources_updated=0 if bad else updated,
         resources_unchanged=0 if bad else len(rows) - created - updated,
-        total_monthly_cost=cost,  # the plugin's daily total (facts §1.2)
+        total_monthly_cost=cost,  # the plugin's daily total (contract §1)
         total_resources_by_type=None if bad else as_json(by_type),
         total_resources_by_status=None if bad else as_json(by_status),
         error_message=error if bad else None,

@@ -1,4 +1,4 @@
-"""The two naive-datetime conventions of the InfraZen tables (facts §1.0).
+"""The two naive-datetime conventions of the InfraZen tables (contract §1).
 
 Chat tables (and our own agent_ tables) hold naive UTC; the BaseModel tables hold naive
 server-local time. Every write picks one of these explicitly.

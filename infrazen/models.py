@@ -1,4 +1,4 @@
-"""The InfraZen tables the agent reads or writes, as InfraZen defines them (facts §1.2).
+"""The InfraZen tables the agent reads or writes, as InfraZen defines them (contract §1).
 
 InfraZen owns these tables: every model is `managed = False`, so `migrate` never touches
 them. `manage.py infrazen_schema` creates them in an empty dev/test database from these same
@@ -209,7 +209,7 @@ class SyncSnapshot(InfraZenModel):
     resources_updated = models.IntegerField(null=True, default=0)
     resources_deleted = models.IntegerField(null=True, default=0)
     resources_unchanged = models.IntegerField(null=True, default=0)
-    # Despite the name the orchestrator stores the plugin's daily total here (facts §1.2).
+    # Despite the name the orchestrator stores the plugin's daily total here (contract §1).
     total_monthly_cost = FloatField(null=True, default=0)
     total_resources_by_type = TextField(null=True)
     total_resources_by_status = TextField(null=True)
@@ -363,7 +363,7 @@ class UserProviderPreference(InfraZenModel):
 
 
 class ChatSession(models.Model):
-    """Chat tables hold naive UTC (facts §1.0); the id is a hyphenated uuid4 string."""
+    """Chat tables hold naive UTC (contract §1); the id is a hyphenated uuid4 string."""
 
     SCENARIO_RECOMMENDATION = "recommendation"
     SCENARIO_ANALYTICS = "analytics"

@@ -1,4 +1,4 @@
-"""Tenant-scoped reads of the InfraZen tables (ownership chain: facts §1.3).
+"""Tenant-scoped reads of the InfraZen tables (ownership chain: contract §1).
 
 Every selector takes the acting user's id and scopes in SQL. A foreign row raises the same
 NotFound, with the same message, as a missing one. Soft-deleted providers (is_deleted) and
@@ -156,7 +156,7 @@ def resource_get(*, user_id: int, resource_id: int) -> Resource:
 
 
 def resource_tag_dict(*, user_id: int, resource_id: int) -> dict[str, str]:
-    """tag_key → tag_value of one resource (CPU/memory stats live in tags, facts §2.10)."""
+    """tag_key → tag_value of one resource (CPU/memory stats live in tags, contract §2)."""
     rows = ResourceTag.objects.filter(
         _owned_provider_q(user_id, "resource__provider__"), resource_id=resource_id
     ).values_list("tag_key", "tag_value")

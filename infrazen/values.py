@@ -1,10 +1,10 @@
 """Readers for the values InfraZen stores as text, and the one secret filter.
 
-Text dicts (facts §2.1): the rule engine writes `str(dict)` (Python repr), seeds write JSON,
+Text dicts (contract §2): the rule engine writes `str(dict)` (Python repr), seeds write JSON,
 and `provider_prices.extended_specs` can be JSON holding a JSON string. `parse_text_dict`
 reads all three without ever evaluating code.
 
-Cost units (facts §2.9): `resources.effective_cost` is a DAILY amount for Yandex, Selectel and
+Cost units (contract §2): `resources.effective_cost` is a DAILY amount for Yandex, Selectel and
 Beget VPS/cloud services, and a MONTHLY amount for Beget DB/FTP/email and demo rows;
 `billing_period` says which ('daily', 'monthly' or, for Yandex and Selectel, NULL).
 `daily_cost` is the normalised daily amount. So a monthly figure is `effective_cost` when
@@ -13,7 +13,7 @@ Beget VPS/cloud services, and a MONTHLY amount for Beget DB/FTP/email and demo r
 `sync_snapshots.total_monthly_cost` are daily despite the last one's name.
 
 Provider config leaves the data layer only through `resource_config`, which drops secrets
-(Beget VPS rows carry `admin_credentials.admin_password`, facts §7.1).
+(Beget VPS rows carry `admin_credentials.admin_password`, contract §5).
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def _gb(number: float) -> float:
 
 
 def _memory_gb(value: Any, *, unit: str | None) -> float | None:
-    """Memory in GB. unit None means "guess": InfraZen's normalisation rule (facts §2.8)."""
+    """Memory in GB. unit None means "guess": InfraZen's normalisation rule (contract §2)."""
     number = _number(value)
     if number is None:
         return None
@@ -230,7 +230,7 @@ def _storage_type_word(value: Any) -> str | None:
 
 
 def specs_from_config(config: dict) -> Specs:
-    """vCPU, RAM, storage and disk type from any provider's provider_config (facts §2.8).
+    """vCPU, RAM, storage and disk type from any provider's provider_config (contract §2).
 
     Keys named in a unit (ram_mb, ram_gb, flavor.ram in MB) are taken at their word; unit-less
     keys (memory, ram) follow InfraZen's rule: "mb" in the text, or an integer > 64 divisible

@@ -1,7 +1,7 @@
 """`POST /v1/generate/recommendation-text`: the contract the InfraZen app's client uses.
 
 200 with both `*_html` fields and no `error` key is success; anything else makes the app
-keep the recommendation's own description (facts §3.2). This is an async view, not a DRF
+keep the recommendation's own description (contract §4.1). This is an async view, not a DRF
 one: the answer waits on a model for seconds, and DRF views would hold one of the sync
 worker threads for all that time.
 """
@@ -24,7 +24,7 @@ from recommendations_ai.services import text_generate_for_service
 
 logger = logging.getLogger(__name__)
 
-# optimization_recommendations.id is a signed INT (facts §1.3).
+# optimization_recommendations.id is a signed INT (contract §1).
 RECOMMENDATION_ID_MAX = 2**31 - 1
 
 

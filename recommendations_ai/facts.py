@@ -46,7 +46,7 @@ CLEANUP_KINDS = {
 }
 RIGHTSIZING_TYPES = frozenset({"rightsizing_cpu", "rightsizing"})
 STOPPED_TYPE = "cleanup_stopped"
-# Seed/demo types with a known action but no rule behind them (facts §2.4).
+# Seed/demo types with a known action but no rule behind them (contract §2).
 ACTION_TYPES = frozenset({"shutdown", "migrate", "commitment"})
 
 # Cluster rules share recommendation_type with the server rule; only `source` tells them apart.
@@ -58,7 +58,7 @@ CLUSTER_SOURCES = {
     "cost.price_check.redis_cluster": "redis",
 }
 
-# Values InfraZen writes where it has nothing ("N/A" for an unknown IP, facts §2.3).
+# Values InfraZen writes where it has nothing ("N/A" for an unknown IP, contract §2).
 _EMPTY_TEXTS = frozenset({"", "none", "null", "nan", "n/a", "na", "-", "unknown"})
 
 
@@ -110,7 +110,7 @@ CLUSTER_PRODUCTS = {
 _SNAPSHOT = _noun("снапшот", "снапшота", "m")
 _IP = _noun("IP-адрес", "IP-адреса", "m", subject="IP")
 _DISK = _noun("диск", "диска", "m")
-# Keys are resource_type values with "-" normalised to "_" (InfraZen mixes both, facts §2.5).
+# Keys are resource_type values with "-" normalised to "_" (InfraZen mixes both, contract §2).
 TYPE_NOUNS: dict[str, TypeNoun] = {
     "server": _noun("сервер", "сервера", "m"),
     "vm": _noun("виртуальная машина", "виртуальной машины", "f", accusative="виртуальную машину"),

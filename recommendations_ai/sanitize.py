@@ -1,6 +1,6 @@
 """The one HTML gate for recommendation texts.
 
-InfraZen's UI injects these texts with innerHTML (facts §3.2), so whatever a model writes
+InfraZen's UI injects these texts with innerHTML (contract §4.1), so whatever a model writes
 passes through `html_sanitize` before it is stored. The allow-list is the product
 description's (§6.1.3): strong, em, br, and span with class provider-name, nothing else.
 """

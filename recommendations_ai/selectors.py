@@ -13,7 +13,7 @@ NOT_FOUND = "Recommendation not found"
 
 
 def _recommendations_with_owner():
-    """Recommendations whose ownership chain resolves to one live owner (facts §1.3), with
+    """Recommendations whose ownership chain resolves to one live owner (contract §1), with
     what facts_build needs loaded and no credentials."""
     return (
         OptimizationRecommendation.objects.select_related("resource__provider", "provider")
@@ -95,7 +95,7 @@ def recommendation_for_service_get(
     """A recommendation and its owner, for a trusted server-to-server caller.
 
     The InfraZen app asks by id only; the owner is resolved through the ownership chain
-    (facts §1.3). A row whose chain does not resolve to one live owner is not found.
+    (contract §1). A row whose chain does not resolve to one live owner is not found.
     The recommendation comes with its resource and provider(s) loaded, as facts_build needs.
     """
     db = router.db_for_read(OptimizationRecommendation)

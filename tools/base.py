@@ -1,7 +1,7 @@
 """The small pieces every tool shares: Money, ToolError, size bounds and scoped lookups.
 
 Every money figure a tool returns is a `Money`: amount rounded to kopecks, the unit and the
-period it covers, so a daily amount can never be read as a monthly one (facts §2.9).
+period it covers, so a daily amount can never be read as a monthly one (contract §2).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ as a drop). Days with only running or failed syncs have no point. Dates are the 
 date of `sync_started_at`, the clock InfraZen itself writes.
 
 `total_daily_cost` and `cost_by_provider` are DAILY amounts; the monthly run-rate is × 30
-(facts §2.9).
+(contract §2).
 """
 
 from __future__ import annotations

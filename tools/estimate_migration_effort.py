@@ -5,7 +5,7 @@ resource kind (deleting a snapshot 1, resizing a server 2, moving a server 3, a 
 cluster 4), plus one point each for a lot of data (≥ 200 GB; two for ≥ 1 TB), an external IP
 (DNS and firewall rules follow it), several attached disks, a Kubernetes-managed node, a
 production environment, and a Beget target for production clusters and databases (Beget is
-dev/test grade for those, facts §8). Clipped to 1–5: 1–2 low, 3 medium, 4–5 high.
+dev/test grade for those, contract §5). Clipped to 1–5: 1–2 low, 3 medium, 4–5 high.
 """
 
 from __future__ import annotations

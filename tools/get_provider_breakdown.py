@@ -1,9 +1,9 @@
 """get_provider_breakdown: monthly cost per provider connection from the latest sync.
 
-`cost_by_provider` holds DAILY costs keyed by connection_name (facts §2.9); InfraZen showed
+`cost_by_provider` holds DAILY costs keyed by connection_name (contract §2); InfraZen showed
 them as monthly. Here each is reported as a daily figure and a monthly one (× 30). The
 connection is looked up among the acting user's own providers only: InfraZen looked the
-name up across all users (facts §4.1).
+name up across all users (contract §5).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """get_resource: one resource of the acting user with labelled costs and a safe config summary.
 
-provider_config never leaves as a blob (Beget VPS rows carry admin_credentials, facts §7.1):
+provider_config never leaves as a blob (Beget VPS rows carry admin_credentials, contract §5):
 only the scalar keys listed in SAFE_CONFIG_KEYS, read through resource_config (which drops
 secrets), and only the tags listed in USAGE_TAGS.
 """

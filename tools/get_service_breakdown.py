@@ -2,7 +2,7 @@
 
 Built from `resources` (values.monthly_cost per row, grouped by service_name), not from
 resource_states: live Yandex/Selectel states carry effective_cost 0 on a separate snapshot
-and Beget states mix daily and monthly units (facts §1.2).
+and Beget states mix daily and monthly units (contract §1).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Two sources, merged: the recommendation's own alternatives (insights `top2` / `alternatives`
 and its target) and the global price catalogue, matched on the resource's specs. Catalogue
-rows must be of the resource's own kind (a plain server never gets a DBaaS SKU, facts §8), at
+rows must be of the resource's own kind (a plain server never gets a DBaaS SKU, contract §5), at
 least as big in vCPU and RAM (RAM within 10%), at most twice as big, from another provider
 the user has not disabled in user_provider_preferences.
 """

@@ -1,7 +1,7 @@
 """summarize_top_recommendations: the user's biggest savings, ranked and limited in SQL.
 
 InfraZen loaded every pending recommendation of every tenant and filtered by owner in Python
-(facts §4.1, §7.2.6); here the selector scopes, orders and limits in the query.
+(contract §5); here the selector scopes, orders and limits in the query.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The InfraZen agent's bugs (facts §4.3, §5.3, §7), checked through a whole chat turn on the
+"""The InfraZen agent's bugs (contract §5), checked through a whole chat turn on the
 demo data: what reaches the model, and whose data each tenant's turn reads."""
 
 from __future__ import annotations

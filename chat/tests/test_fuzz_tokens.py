@@ -151,7 +151,7 @@ def nesting(context: Any) -> int:
     return depth
 
 
-# --- what a valid token is, from the contract (chat.auth's docstrings, facts §3.3) ------------
+# --- what a valid token is, from the contract (chat.auth's docstrings, contract §4.2) ------------
 UNSURE = object()
 
 

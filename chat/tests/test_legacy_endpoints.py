@@ -1,4 +1,4 @@
-"""InfraZen's old agent endpoints outside the chat itself (facts §3.5): the open-socket count
+"""InfraZen's old agent endpoints outside the chat itself (contract §4.2): the open-socket count
 answers as before; the unauthenticated echo socket of the app's /agent-test page is gone, and
 the page is told so by a close code rather than by silence."""
 

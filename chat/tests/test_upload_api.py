@@ -1,5 +1,5 @@
-"""POST /v1/chat/upload and GET /v1/chat/image/<id>: the old agent's contract (facts §3.7) for
-the unchanged InfraZen browser client, without its weaknesses (§7.1 item 5)."""
+"""POST /v1/chat/upload and GET /v1/chat/image/<id>: the old agent's contract (contract §4.2) for
+the unchanged InfraZen browser client, without its contract §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Resources in each provider's shapes (facts §2.8): the provider_config, tags and costs that
+"""Resources in each provider's shapes (contract §2): the provider_config, tags and costs that
 InfraZen's sync plugins write. SKUs and ids are invented in the documented shapes.
 
 A builder draws its random values in a fixed order, and is made when a persona's first row of
@@ -37,7 +37,7 @@ def listed(
     monthly: float,
     config: dict[str, Any],
 ) -> Resource:
-    """The seed scripts' flat shape: a few text specs, a monthly cost (facts §2.8, §2.9)."""
+    """The seed scripts' flat shape: a few text specs, a monthly cost (contract §2)."""
     return s.resource(
         provider_type,
         name=name,

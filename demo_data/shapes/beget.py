@@ -114,7 +114,7 @@ class Beget:
     def service(
         self, name: str, *, rtype: str, kind: str, monthly: float, **extra: Any
     ) -> Resource:
-        """Databases, FTP storage, mailboxes: billed monthly (facts §2.9)."""
+        """Databases, FTP storage, mailboxes: billed monthly (contract §2)."""
         s = self.s
         service = {"database": "Database", "storage": "FTP", "email": "Email"}[rtype]
         config = {

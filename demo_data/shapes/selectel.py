@@ -1,4 +1,4 @@
-"""Selectel resources as its sync plugin writes them: OpenStack data with billing (facts §2.8)."""
+"""Selectel resources as its sync plugin writes them: OpenStack data with billing (contract §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Yandex Cloud resources as its sync plugin writes them (facts §2.8)."""
+"""Yandex Cloud resources as its sync plugin writes them (contract §2)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The shipped nginx config in front of the service, for real (issue 18's acceptance).
 
-The InfraZen app calls the agent through its public URL (facts §3.1): its server's text and
+The InfraZen app calls the agent through its public URL (contract §4.4): its server's text and
 report calls without a token, its pages' chat over wss://<host>/agent/v1/chat/, and the
 admin is reached at /agent/admin/. Here Debian's nginx, with deploy/nginx/*, stands in front
 of the launcher `make serve` runs (two workers, MariaDB and Redis on the real-server pass).

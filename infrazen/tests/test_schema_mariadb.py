@@ -1,6 +1,6 @@
 """The tables infrazen_schema creates on MariaDB are InfraZen's tables, column for column.
 
-EXPECTED is written out by hand from facts §1.2 (not derived from infrazen.models), so a model
+EXPECTED is written out by hand from contract §1 (not derived from infrazen.models), so a model
 (or infrazen.schema's DDL) that drifts from InfraZen's real schema fails here. Column types
 are MariaDB's COLUMN_TYPE: SQLAlchemy's String(n) is varchar(n), Text is text (not longtext),
 Float is float (not double), DateTime is datetime with no fractional seconds, Boolean is
@@ -37,7 +37,7 @@ def decimal(p: int, s: int) -> str:
     return f"decimal({p},{s})"
 
 
-# InfraZen's BaseModel: int id and non-null local-time timestamps (facts §1.0).
+# InfraZen's BaseModel: int id and non-null local-time timestamps (contract §1).
 BASE = {"id": (INT, NN), "created_at": (DT, NN), "updated_at": (DT, NN)}
 
 EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
@@ -335,7 +335,7 @@ EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
-# Named indexes from facts §1.2: table -> name -> (unique, columns in order).
+# Named indexes from contract §1: table -> name -> (unique, columns in order).
 EXPECTED_INDEXES: dict[str, dict[str, tuple[bool, tuple[str, ...]]]] = {
     "cloud_providers": {
         "unique_user_active_connection": (True, ("user_id", "connection_name", "is_deleted")),

@@ -1,4 +1,4 @@
-"""Tenant scoping of the InfraZen selectors: bob never sees alice's rows (facts §1.3, §4.3)."""
+"""Tenant scoping of the InfraZen selectors: bob never sees alice's rows (contract §1, §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reading InfraZen's stored text, specs and costs as they really are (facts §2)."""
+"""Reading InfraZen's stored text, specs and costs as they really are (contract §2)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from infrazen.values import (
     specs_from_config,
 )
 
-# --- text dicts: the exact stored strings of facts §2.3 ------------------------------------
+# --- text dicts: the exact stored strings of contract §2 ------------------------------------
 
 PRICE_COMPARE_INSIGHTS = (
     "{'recommended_provider': 'beget', 'recommended_region': 'global', "
@@ -254,7 +254,7 @@ def test_json_nan_and_infinity_become_none():
     assert parsed == {"cpu_avg": None, "peak": None, "low": None, "ok": 1.5}
 
 
-# --- specs: every provider_config shape of facts §2.8 --------------------------------------
+# --- specs: every provider_config shape of contract §2 --------------------------------------
 
 YANDEX_SERVER = {
     "instance": {
@@ -464,7 +464,7 @@ def test_resource_specs_of_a_resource_without_config_are_empty():
     assert resource_specs(Resource(provider_config="garbage")).is_empty
 
 
-# --- costs: facts §2.9 ---------------------------------------------------------------------
+# --- costs: contract §2 ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -135,7 +135,7 @@ def test_the_env_starts_the_provider_it_implies_with_its_models(
 
 
 def test_infrazens_production_env_starts_on_openrouter_with_its_own_models():
-    """The old agent's env file as production had it (facts §3.1, §5.1)."""
+    """The old agent's env file as production had it (contract §4.4, §5)."""
     shown = started(
         **PRODUCTION,
         AGENT_PORT="8001",

@@ -22,7 +22,7 @@ from recommendations_ai.facts import (
     facts_build,
 )
 
-# Stored strings exactly as facts §2.3 shows them (Python repr from the rule engine).
+# Stored strings exactly as contract §2 shows them (Python repr from the rule engine).
 PRICE_METRICS = "{'similarity': 0.95, 'target_monthly': 6570.0, 'current_monthly': 13379.4}"
 PRICE_INSIGHTS = (
     "{'recommended_provider': 'beget', 'recommended_region': 'global', "

@@ -119,7 +119,7 @@ def test_tag_coverage_counts_the_users_own_tagged_resources_only(tenant, bob):
 
 
 def test_a_managed_database_sku_offered_for_a_server_counts_nowhere(tenant):
-    """The old sample report proposed Beget's mysql5_v1_80 for plain servers (facts §8)."""
+    """The old sample report proposed Beget's mysql5_v1_80 for plain servers (contract §5)."""
     from conftest import make_recommendation
     from infrazen.models import ProviderPrice, Resource
 

@@ -27,7 +27,7 @@ def catalogue_type(sku: str) -> str | None:
 
 
 def test_a_plain_server_is_never_offered_a_dbaas_sku(world):
-    # facts §8: Beget DBaaS SKUs were proposed for plain servers.
+    # contract §5: Beget DBaaS SKUs were proposed for plain servers.
     for user, name in ((world.bob, "bob-analytics"), (world.alice, "office")):
         result = alternatives(user, name)
         assert result.alternatives

@@ -1,4 +1,4 @@
-"""Each InfraZen tool bug of facts §4.1–§4.3 and §7, pinned so it cannot come back."""
+"""Each InfraZen tool bug of contract §5, pinned so it cannot come back."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 The browser is Debian's `chromium`, driven by Playwright (`executable_path`, no browser
 download); `make test` installs it. A page "from" the InfraZen app's origin is served by
 Playwright's routing, as is the app's `POST /api/chat/token`, which mints tokens exactly as
-the Flask app does (facts §3.3). Everything the page then does goes over the network to the
+the Flask app does (contract §4.2). Everything the page then does goes over the network to the
 service, with the browser's own Origin, CORS and WebSocket behaviour.
 """
 

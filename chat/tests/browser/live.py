@@ -49,7 +49,7 @@ class DemoIds:
     bob: int
     demo: int
     # Each test chats about its own recommendation: the same user and recommendation
-    # reopen the same session (facts §3.10), whose history another test would replay.
+    # reopen the same session (contract §4.2), whose history another test would replay.
     alice_recommendations: tuple[int, ...]
     bob_recommendations: tuple[int, ...]
 

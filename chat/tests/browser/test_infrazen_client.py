@@ -1,4 +1,4 @@
-"""The stock InfraZen chat client, in a real browser, against the live service (facts §3.6).
+"""The stock InfraZen chat client, in a real browser, against the live service (contract §4.2).
 
 Acceptance of issue 4: a client that behaves exactly like the InfraZen browser client gets
 `system`, history, `typing` and a final `assistant` answer, for both endpoints; refusals
@@ -100,7 +100,7 @@ def test_the_stock_client_reconnects_with_a_new_token_and_loses_nothing(open_tab
     tab.wait(_answered())
 
     # The network drops the socket: the client waits 1 × its step, mints a new token and
-    # connects again (facts §3.6); the service replays the history, which this client
+    # connects again (contract §4.2); the service replays the history, which this client
     # appends again, as it does today.
     tab.page.evaluate("window.client.ws.close()")
     tab.wait("window.chatLog.tokens === 2 && window.client.ws.readyState === WebSocket.OPEN")

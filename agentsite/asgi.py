@@ -24,6 +24,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from ops.daphne.accept_headers import daphne_accept_headers_install  # noqa: E402
 from ops.daphne.access_log import daphne_access_log_install  # noqa: E402
 from ops.daphne.close import daphne_close_install  # noqa: E402
 from ops.daphne.flood import daphne_flood_install  # noqa: E402
@@ -34,6 +35,7 @@ from ops.memory import malloc_tune  # noqa: E402
 from ops.metrics import worker_started  # noqa: E402
 
 daphne_access_log_install()
+daphne_accept_headers_install()
 daphne_close_install()
 daphne_shutdown_install()
 daphne_handoff_install()

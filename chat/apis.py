@@ -36,6 +36,7 @@ from chat.auth import (
 )
 from chat.fanout import SESSIONS
 from chat.services import chat_session_open
+from chat.visitors import visitor_key
 from ops import metrics
 from ops.client_ip import client_ip
 from ops.errors import error_body, error_response
@@ -103,6 +104,7 @@ class ChatStartApi(_BrowserCorsMixin, APIView):
                 url_recommendation_id=recommendation_id
                 if scope == SCENARIO_RECOMMENDATION
                 else None,
+                visitor=visitor_key(query={}, cookie_header=request.headers.get("Cookie", ""))[0],
             )
         except ChatAuthError as refused:
             status_code = HTTP_STATUS_FOR_CLOSE[refused.close_code]

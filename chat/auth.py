@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ import jwt
 from django.conf import settings
 from django.http.request import validate_host
 
+from chat.visitors import visitor_hash
 from infrazen.models import ChatSession, InfraZenUser
 from infrazen.selectors import NotFound, recommendation_get, user_get_active
 
@@ -92,10 +94,18 @@ class ChatPrincipal:
     scenario: str
     recommendation_id: int | None
     context: dict
+    # A demo visitor's hash (chat.visitors): demo sessions are per browser, not per user.
+    visitor: str = ""
 
     @property
     def context_json(self) -> str:
+        """The session's stored context: the scope's, and the demo visitor's hash."""
+        if self.visitor:
+            return context_canonical_json(context={**self.context, VISITOR_FIELD: self.visitor})
         return context_canonical_json(context=self.context)
+
+
+VISITOR_FIELD = "demo_visitor"
 
 
 def context_canonical_json(*, context: dict) -> str:
@@ -251,18 +261,24 @@ def chat_token_user(*, claims: ChatClaims) -> InfraZenUser:
 
 
 def chat_connection_authorize(
-    *, token: str, endpoint_scenario: str, url_recommendation_id: int | None
+    *, token: str, endpoint_scenario: str, url_recommendation_id: int | None, visitor: str = ""
 ) -> ChatPrincipal:
-    """Token, endpoint and database checks for one connection (sync: wrap it in async code)."""
+    """Token, endpoint and database checks for one connection (sync: wrap it in async code).
+    `visitor`: the browser's key (chat.visitors), which keys a demo user's sessions."""
     return chat_claims_authorize(
         claims=token_decode(token=token),
         endpoint_scenario=endpoint_scenario,
         url_recommendation_id=url_recommendation_id,
+        visitor=visitor,
     )
 
 
 def chat_claims_authorize(
-    *, claims: ChatClaims, endpoint_scenario: str, url_recommendation_id: int | None
+    *,
+    claims: ChatClaims,
+    endpoint_scenario: str,
+    url_recommendation_id: int | None,
+    visitor: str = "",
 ) -> ChatPrincipal:
     """chat_connection_authorize for claims already decoded."""
     if claims.scenario != endpoint_scenario:
@@ -291,19 +307,28 @@ def chat_claims_authorize(
         scenario=claims.scenario,
         recommendation_id=claims.recommendation_id,
         context=context,
+        visitor=visitor,
     )
 
 
 def _principal(
-    *, user: InfraZenUser, scenario: str, recommendation_id: int | None, context: dict
+    *,
+    user: InfraZenUser,
+    scenario: str,
+    recommendation_id: int | None,
+    context: dict,
+    visitor: str,
 ) -> ChatPrincipal:
+    demo = user.role == InfraZenUser.ROLE_DEMO
     return ChatPrincipal(
         user_id=user.pk,
         role=user.role,
-        is_read_only=user.role == InfraZenUser.ROLE_DEMO,
+        is_read_only=demo,
         scenario=scenario,
         recommendation_id=recommendation_id,
         context=context,
+        # Without a key of its own a demo visitor gets a conversation no one else finds.
+        visitor=visitor_hash(visitor or secrets.token_urlsafe(24)) if demo else "",
     )
 
 
@@ -354,7 +379,9 @@ def origin_allowed(origin: str | None) -> bool:
 REASON_SESSION_NOT_FOUND = "Session not found"
 
 
-def chat_session_authorize(*, token: str, session_id: str) -> tuple[ChatPrincipal, ChatSession]:
+def chat_session_authorize(
+    *, token: str, session_id: str, visitor: str = ""
+) -> tuple[ChatPrincipal, ChatSession]:
     """Checks for `/v1/chat/ws?session=<id>&token=<jwt>` (a session from POST /v1/chat/start).
 
     The token must be valid for the session's scenario (and recommendation): a session id
@@ -379,19 +406,28 @@ def chat_session_authorize(*, token: str, session_id: str) -> tuple[ChatPrincipa
             recommendation_get(user_id=user.pk, recommendation_id=session.recommendation_id)
         except NotFound:
             raise ChatAuthError(CLOSE_NOT_FOUND, REASON_RECOMMENDATION_NOT_FOUND) from None
-    else:
-        try:
-            stored = json.loads(session.context or "{}")
-        except ValueError:
-            stored = {}
-        context = stored if isinstance(stored, dict) else {}
+    stored = _stored_context(session)
+    if session.scenario != SCENARIO_RECOMMENDATION:
+        context = {key: value for key, value in stored.items() if key != VISITOR_FIELD}
     principal = _principal(
         user=user,
         scenario=session.scenario,
         recommendation_id=session.recommendation_id,
         context=context,
+        visitor=visitor,
     )
+    if principal.visitor and stored.get(VISITOR_FIELD) != principal.visitor:
+        # Another demo visitor's conversation looks exactly like a missing one.
+        raise ChatAuthError(CLOSE_NOT_FOUND, REASON_SESSION_NOT_FOUND)
     return principal, session
+
+
+def _stored_context(session: ChatSession) -> dict:
+    try:
+        stored = json.loads(session.context or "{}")
+    except ValueError:
+        return {}
+    return stored if isinstance(stored, dict) else {}
 
 
 def chat_token_mint(

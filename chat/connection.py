@@ -21,6 +21,7 @@ from chat.auth import ChatPrincipal, chat_connection_authorize, chat_session_aut
 from chat.running import ANSWERS
 from chat.selectors import HISTORY_LIMIT, HISTORY_MAX_LIMIT, chat_history
 from chat.services import chat_session_get_or_create
+from chat.visitors import visitor_cookie_header, visitor_key
 from core.db import db_sync_to_async
 from infrazen.models import ChatSession
 
@@ -55,20 +56,33 @@ def after_parse(value: str | None) -> int | None:
 
 
 def connection_open(
-    *, endpoint: str, query: dict[str, str], url_kwargs: dict[str, Any]
+    *, endpoint: str, query: dict[str, str], url_kwargs: dict[str, Any], visitor: str = ""
 ) -> tuple[ChatPrincipal, ChatSession]:
-    """Authenticate a connection and find or create its session (sync; raises ChatAuthError)."""
+    """Authenticate a connection and find or create its session (sync; raises ChatAuthError).
+    `visitor`: the browser's key (chat.visitors), which keys a demo user's sessions."""
     token = query.get("token", "")
     if endpoint == ENDPOINT_SESSION:
-        return chat_session_authorize(token=token, session_id=query.get("session", ""))
+        return chat_session_authorize(
+            token=token, session_id=query.get("session", ""), visitor=visitor
+        )
     principal = chat_connection_authorize(
         token=token,
         endpoint_scenario=endpoint,
         url_recommendation_id=int(url_kwargs["recommendation_id"])
         if endpoint == ENDPOINT_RECOMMENDATION
         else None,
+        visitor=visitor,
     )
     return principal, chat_session_get_or_create(principal=principal)
+
+
+def handshake_visitor(scope: dict, query: dict[str, str]) -> tuple[str, list]:
+    """The connection's visitor key, and the accept's headers: a cookie when it is new."""
+    key, new = visitor_key(query=query, cookie_header=header(scope, b"cookie") or "")
+    if not new:
+        return key, []
+    secure = scope.get("scheme") == "wss" or header(scope, b"x-forwarded-proto") == "https"
+    return key, [visitor_cookie_header(key=key, secure=secure)]
 
 
 async def replay_frames(

@@ -25,6 +25,7 @@ from chat.connection import (
     ENDPOINT_SESSION,
     after_parse,
     connection_open,
+    handshake_visitor,
     header,
     query_parse,
     replay_frames,
@@ -54,11 +55,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
     closing: bool = False
 
     async def connect(self) -> None:
-        await self.accept()
+        query = query_parse(self.scope)
+        visitor, headers = handshake_visitor(self.scope, query)
+        await self.accept(headers=headers or None)
         if not origin_allowed(header(self.scope, b"origin")):
             await self.close(code=CLOSE_FORBIDDEN, reason=REASON_ORIGIN)
             return
-        query = query_parse(self.scope)
         try:
             # A token far too long is refused here, without a trip to the database thread.
             token_precheck(token=query.get("token", ""))
@@ -66,6 +68,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 endpoint=self.endpoint,
                 query=query,
                 url_kwargs=self.scope.get("url_route", {}).get("kwargs", {}),
+                visitor=visitor,
             )
         except ChatAuthError as refused:
             logger.info(

@@ -88,6 +88,9 @@ def _active_sessions(principal: ChatPrincipal):
     )
     if principal.scenario == SCENARIO_RECOMMENDATION:
         sessions = sessions.filter(recommendation_id=principal.recommendation_id)
+        if principal.visitor:
+            # A demo visitor's own conversation (chat.visitors), not the shared user's.
+            sessions = sessions.filter(context=principal.context_json)
     else:
         # One analytics session per time range / filter set: the stored canonical string.
         sessions = sessions.filter(recommendation_id__isnull=True, context=principal.context_json)
@@ -119,7 +122,8 @@ def chat_session_open(*, principal: ChatPrincipal) -> tuple[ChatSession, bool]:
             user_id=principal.user_id,
             recommendation_id=principal.recommendation_id if recommendation else None,
             scenario=principal.scenario,
-            context="{}" if recommendation else principal.context_json,
+            # "{}" for a recommendation's session, but a demo visitor's hash is kept.
+            context=principal.context_json,
             created_at=now,
             last_activity_at=now,
             message_count=0,

@@ -1,4 +1,5 @@
-"""Read-only admin for chat transcripts (InfraZen's tables) and the tool-call audit trail."""
+"""Read-only admin for chat transcripts (InfraZen's tables), the tool-call audit trail and the
+uploaded screenshots' records."""
 
 from __future__ import annotations
 
@@ -6,21 +7,9 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from chat.models import ToolCallAudit
+from chat.models import ChatImage, ToolCallAudit
+from core.admin import ReadOnlyAdminMixin
 from infrazen.models import ChatMessage, ChatSession
-
-
-class ReadOnlyAdminMixin:
-    """Nothing here is edited by hand: transcripts belong to users, audits are evidence."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ChatMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -95,3 +84,15 @@ class ToolCallAuditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def session_link(self, audit: ToolCallAudit) -> str:
         url = reverse("admin:infrazen_chatsession_change", args=[audit.session_id])
         return format_html('<a href="{}">{}</a>', url, audit.session_id)
+
+
+@admin.register(ChatImage)
+class ChatImageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The records of uploaded screenshots (the files themselves are not shown here)."""
+
+    list_display = ("id", "created_at", "user_id", "mime", "width", "height", "size")
+    list_filter = ("mime",)
+    search_fields = ("=id", "=user_id")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+    exclude = ("uploader_ip",)

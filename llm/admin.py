@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdminMixin
 from llm.models import LLMCall
 
 
 @admin.register(LLMCall)
-class LLMCallAdmin(admin.ModelAdmin):
+class LLMCallAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: these rows are the audit trail of what the models cost."""
 
     list_display = (
@@ -28,12 +29,3 @@ class LLMCallAdmin(admin.ModelAdmin):
     search_fields = ("correlation_id", "model_requested", "model_answered")
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

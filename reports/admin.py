@@ -7,12 +7,13 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
+from core.admin import ReadOnlyAdminMixin
 from reports.links import pdf_link
 from reports.models import AgentReport
 
 
 @admin.register(AgentReport)
-class AgentReportAdmin(admin.ModelAdmin):
+class AgentReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: a report is a record of what was shown to a user."""
 
     list_display = (
@@ -64,12 +65,3 @@ class AgentReportAdmin(admin.ModelAdmin):
     def snapshot_pretty(self, report: AgentReport) -> str:
         text = json.dumps(report.snapshot, ensure_ascii=False, indent=2)
         return format_html('<pre style="max-height:400px;overflow:auto">{}</pre>', text)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

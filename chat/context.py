@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -82,9 +85,37 @@ def _clip(text: str | None, limit: int = TITLE_CHARS) -> str | None:
     return text[: limit - 1].rstrip() + "…"
 
 
+@dataclass
+class PackRun:
+    """One tool the context pack ran, for the audit trail (as a model-requested call is)."""
+
+    tool: str
+    arguments: dict[str, Any]
+    result: Any = None
+    ok: bool = True
+    error: str = ""
+    latency_ms: float = 0.0
+
+
+# The runs of the pack being built in this context (context_pack_build's `runs`).
+_RUNS: ContextVar[list[PackRun] | None] = ContextVar("context_pack_runs", default=None)
+
+
 def _tool(user: InfraZenUser, name: str, **arguments: Any) -> BaseModel:
     module = TOOLS[name]
-    return module.run(user=user, args=module.Args(**arguments))
+    run = PackRun(tool=name, arguments=arguments)
+    started = time.perf_counter()
+    try:
+        run.result = module.run(user=user, args=module.Args(**arguments))
+        return run.result
+    except (ToolError, NotFound, ValidationError) as exc:
+        run.ok, run.error = False, getattr(exc, "message", None) or type(exc).__name__
+        raise
+    finally:
+        run.latency_ms = (time.perf_counter() - started) * 1000
+        runs = _RUNS.get()
+        if runs is not None:
+            runs.append(run)
 
 
 class _Pack:
@@ -417,11 +448,17 @@ def context_pack_build(
     scenario: str,
     recommendation_id: int | None,
     context: dict,
+    runs: list[PackRun] | None = None,
 ) -> dict:
-    """The context pack of one chat turn, read as `user` (sync: it reads the DB)."""
-    with lookups_shared():
-        if scenario == SCENARIO_RECOMMENDATION:
-            return _recommendation_pack(user=user, recommendation_id=recommendation_id)
-        if scenario == SCENARIO_ANALYTICS:
-            return _analytics_pack(user=user, context=context)
+    """The context pack of one chat turn, read as `user` (sync: it reads the DB). The tools
+    it ran are appended to `runs` when given (the audit trail)."""
+    token = _RUNS.set(runs)
+    try:
+        with lookups_shared():
+            if scenario == SCENARIO_RECOMMENDATION:
+                return _recommendation_pack(user=user, recommendation_id=recommendation_id)
+            if scenario == SCENARIO_ANALYTICS:
+                return _analytics_pack(user=user, context=context)
+    finally:
+        _RUNS.reset(token)
     raise ValueError(f"unknown chat scenario: {scenario!r}")

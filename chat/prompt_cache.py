@@ -19,8 +19,9 @@ from collections import OrderedDict
 from django.conf import settings
 
 from chat.auth import ChatPrincipal
-from chat.context import context_pack_build
+from chat.context import PackRun, context_pack_build
 from chat.prompts import system_prompt_build
+from chat.services import pack_runs_audit
 from core.db import db_background
 from infrazen.selectors import user_get
 from llm import gateway
@@ -114,12 +115,16 @@ class PromptCache:
         if prompt is not None:
             return prompt
         built_at = time.monotonic()
+        runs: list[PackRun] = []
         pack = context_pack_build(
             user=user_get(user_id=principal.user_id),
             scenario=principal.scenario,
             recommendation_id=principal.recommendation_id,
             context=principal.context,
+            runs=runs,
         )
+        # Round 0: what the pack read, audited as the model's own tool calls are.
+        pack_runs_audit(session_id=session_id, user_id=principal.user_id, runs=runs)
         prompt = system_prompt_build(
             scenario=principal.scenario, pack=pack, read_only=principal.is_read_only
         )

@@ -36,6 +36,7 @@ from chat.selectors import (
     chat_turn_allowed,
     text_tokens_estimate,
 )
+from core.correlation import correlation_id_var
 from infrazen.clock import utc_now
 from infrazen.models import ChatMessage, ChatSession, InfraZenUser
 from llm.redact import credentials_scrub
@@ -277,6 +278,27 @@ def _as_text(value: Any) -> str:
     else:
         text = json.dumps(value, ensure_ascii=False, default=str)
     return credentials_scrub(text)
+
+
+def pack_runs_audit(*, session_id: str, user_id: int, runs: list) -> None:
+    """The context pack's tool runs (chat.context.PackRun) as audit rows of round 0, with the
+    correlation id of the turn or prefetch that built the pack: one INSERT."""
+    correlation_id = correlation_id_var.get()
+    ToolCallAudit.objects.bulk_create(
+        ToolCallAudit(
+            session_id=str(session_id),
+            user_id=user_id,
+            tool=run.tool[:64],
+            arguments=json.loads(json.dumps(run.arguments, default=str)),
+            result=_truncated(_as_text(run.result), RESULT_MAX_CHARS) if run.ok else "",
+            ok=run.ok,
+            error=_truncated(run.error, ERROR_MAX_CHARS),
+            latency_ms=run.latency_ms,
+            round=0,
+            correlation_id=("" if correlation_id == "-" else correlation_id)[:64],
+        )
+        for run in runs
+    )
 
 
 def tool_call_audit_create(

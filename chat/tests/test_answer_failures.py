@@ -84,6 +84,6 @@ async def test_tool_errors_reach_the_model_as_errors(alice, rec, bob_rec, fake_l
         assert body["ok"] is False and body["error"]
     # Bob's recommendation looks exactly like a missing one, and nothing of it leaks.
     assert "bob-secret-box" not in json.dumps(fake_llm.chat_requests()[1], ensure_ascii=False)
-    audits = [a async for a in ToolCallAudit.objects.order_by("id")]
+    audits = [a async for a in ToolCallAudit.objects.filter(round__gte=1).order_by("id")]
     assert [a.ok for a in audits] == [False, False, False] and all(a.error for a in audits)
     await client.close()

@@ -100,10 +100,13 @@ async def test_concurrent_turns_of_two_tenants_never_see_each_others_data(seeded
     # Alice reads her own recommendation; for Bob the same id is someone else's: not found.
     assert [f["ok"] for f in alice_results] == [True, True]
     assert [f["ok"] for f in bob_results] == [True, False]
-    bob_audits = [a async for a in ToolCallAudit.objects.filter(user_id=bob.pk)]
+    bob_audits = [a async for a in ToolCallAudit.objects.filter(user_id=bob.pk, round__gte=1)]
     assert len(bob_audits) == 2
     assert not any(ALICE_EMAIL in a.result for a in bob_audits)
-    alice_audits = [a async for a in ToolCallAudit.objects.filter(user_id=alice.pk)]
+    alice_audits = [a async for a in ToolCallAudit.objects.filter(user_id=alice.pk, round__gte=1)]
     assert not any(BOB_EMAIL in a.result for a in alice_audits)
+    # The context packs' own runs (round 0) are audited under their own tenant too.
+    bob_pack = [a async for a in ToolCallAudit.objects.filter(user_id=bob.pk, round=0)]
+    assert not any(ALICE_EMAIL in a.result for a in bob_pack)
     for client in clients.values():
         await client.close()

@@ -102,7 +102,7 @@ async def test_new_client_gets_deltas_tool_events_and_accounting(alice, rec, fak
     assert tool_message["role"] == "tool"
     assert json.loads(tool_message["content"])["ok"] is True
 
-    audit = await ToolCallAudit.objects.aget()
+    audit = await ToolCallAudit.objects.filter(round__gte=1).aget()
     assert audit.message_id == answer_id and audit.user_id == alice.pk and audit.ok
     assert audit.arguments == {"recommendation_id": rec.pk}
     message = await ChatMessage.objects.aget(pk=answer_id)

@@ -106,3 +106,26 @@ def test_the_audit_stores_a_result_with_pasted_credentials_scrubbed(alice):
     stored = ToolCallAudit.objects.get(pk=audit.pk).result
     assert "hunter2-secret" not in stored and "pw9" not in stored
     assert "[скрыто]" in stored and "office" in stored
+
+
+def test_the_context_packs_tool_runs_are_audited_as_round_0_with_the_turns_id(alice):
+    from chat.prompt_cache import PromptCache
+    from chat.tests.principals import analytics_principal
+    from core.correlation import correlation_id_var
+
+    token = correlation_id_var.set("turn-7f3a")
+    try:
+        PromptCache().prompt(
+            principal=analytics_principal(alice, {"time_range_days": 30}),
+            session_id=SESSION_ID,
+            within=0,
+        )
+    finally:
+        correlation_id_var.reset(token)
+
+    rows = list(ToolCallAudit.objects.filter(session_id=SESSION_ID).order_by("id"))
+    assert rows and {row.round for row in rows} == {0}
+    assert {row.correlation_id for row in rows} == {"turn-7f3a"}
+    assert {row.user_id for row in rows} == {alice.pk}
+    assert "get_analytics_overview" in [row.tool for row in rows]
+    assert all(row.latency_ms >= 0 for row in rows)

@@ -53,7 +53,7 @@ from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
 from agentsite.db import rows_insert
-from llm import providers
+from llm import providers, wire
 from llm.errors import LLMDeadlineExceeded, LLMError, LLMUnavailable, LLMValidationError
 from llm.models import LLMCall
 from llm.redact import messages_scrub
@@ -712,12 +712,10 @@ async def _completion_attempt(
     async with asyncio.timeout(timeout):
         # The SDK's typed `create` walks the whole request against its TypedDicts before
         # sending (≈ 2 ms of CPU for a prompt plus a tool schema); ours is plain JSON already,
-        # so it goes through the client's documented raw `post`, parsed into the same model.
-        body = await call.client.post(
-            "/chat/completions",
-            body={**request, "model": model},
-            cast_to=bytes,
-            options={"timeout": timeout},
+        # so it is sent as the SDK's raw `post` would send it (llm.wire), parsed into the
+        # same model.
+        body = await wire.chat_completion_post(
+            call.client, {**request, "model": model}, timeout=timeout
         )
     response = _chat_completion(body)
     if response is None or not response.choices:

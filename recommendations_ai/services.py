@@ -64,6 +64,12 @@ def text_mode(requested: str | None = None) -> str:
     return mode
 
 
+def text_generation_prepare() -> None:
+    """At a worker's startup: what its first model text would otherwise build on the event
+    loop (llm.gateway.structured_prepare)."""
+    gateway.structured_prepare(RecommendationTexts)
+
+
 def _cache_model(mode: str) -> str:
     """The model a text of this mode is cached under."""
     return settings.LLM_MODEL_TEXT if mode == MODE_LLM else TEMPLATE_MODEL

@@ -271,12 +271,20 @@ async def _wait_ready(client: HttpClient, process: subprocess.Popen, log: Path) 
     raise RuntimeError(f"no answer in {START_TIMEOUT_S}s: {log.read_text()[-2000:]}")
 
 
-async def _wait_started(pids: list[int]) -> None:
+async def _wait_started(process: subprocess.Popen, workers: int) -> None:
     """Until every worker has finished starting (imports, the tokenizer, the heap freeze):
     the first answer comes from the first worker up, and a worker still starting would
-    count its startup CPU (1-3 s) in the first measured phase."""
+    count its startup CPU (1-3 s) in the first measured phase.
+
+    scripts/serve.py starts the next worker only once the one before is ready, so when the
+    first answers, the others may not have been started yet: wait for all of them first.
+    """
     until = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < until:
+        pids = worker_pids(process)
+        if len(pids) < workers:
+            await asyncio.sleep(STARTED_WINDOW_S)
+            continue
         before = [cpu_seconds([pid]) for pid in pids]
         await asyncio.sleep(STARTED_WINDOW_S)
         busy = [cpu_seconds([pid]) - b for pid, b in zip(pids, before, strict=True)]
@@ -436,7 +444,7 @@ async def _run(base: str, ids: list[int], *, args, process, log, on_phase) -> di
     client = HttpClient(base, keep_alive=args.keep_alive)
     try:
         await _wait_ready(client, process, log)
-        await _wait_started(worker_pids(process))
+        await _wait_started(process, args.workers)
         cursor = 0
 
         def take(count: int) -> list[int]:

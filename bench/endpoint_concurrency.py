@@ -64,12 +64,20 @@ PROFILE_RAW = RESULTS / "endpoint_profile.raw"
 PROFILE_TOP = RESULTS / "endpoint_profile.txt"
 
 
-async def _wait_started(pids: list[int]) -> None:
+async def _wait_started(service, workers: int) -> None:
     """Until every worker has finished starting (imports, the tokenizer, the heap freeze):
     the first answer comes from the first worker up, and a worker still starting would
-    count its startup CPU (1-3 s) in the first measured phase."""
+    count its startup CPU (1-3 s) in the first measured phase.
+
+    scripts/serve.py starts the next worker only once the one before is ready, so when the
+    first answers, the others may not have been started yet: wait for all of them first.
+    """
     until = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < until:
+        pids = service.pids()
+        if len(pids) < workers:
+            await asyncio.sleep(STARTED_WINDOW_S)
+            continue
         before = [cpu_seconds(pid) for pid in pids]
         await asyncio.sleep(STARTED_WINDOW_S)
         busy = [cpu_seconds(pid) - b for pid, b in zip(pids, before, strict=True)]
@@ -135,7 +143,7 @@ async def _run(service, *, args, on_phase) -> dict:
     client = HttpClient(service.base, keep_alive=args.keep_alive)
     try:
         await http_wait_ready(client, service.process, service.log)
-        await _wait_started(service.pids())
+        await _wait_started(service, args.workers)
         cursor = 0
 
         def take(count: int) -> list[int]:

@@ -64,6 +64,12 @@ def text_mode(requested: str | None = None) -> str:
     return mode
 
 
+def text_generation_prepare() -> None:
+    """At a worker's startup: what its first model text would otherwise build on the event
+    loop (llm.gateway.structured_prepare)."""
+    gateway.structured_prepare(RecommendationTexts)
+
+
 def _cache_model(mode: str) -> str:
     """The model a text of this mode is cached under."""
     return settings.LLM_MODEL_TEXT if mode == MODE_LLM else TEMPLATE_MODEL
@@ -225,19 +231,21 @@ async def _llm_texts(
     budget = llm_deadline - time.monotonic()
     if budget <= 0:
         raise LLMError("no time left for the model")
-    answer, completion = await asyncio.wait_for(
-        gateway.structured(
+    messages = prompts.text_messages(facts=facts_dict, family=facts.family)
+    context = texts_validation_context(facts=facts_dict)
+    # In this task, not in one of its own as wait_for runs it: no task, waiter or extra
+    # turn of the event loop per request. Raises TimeoutError all the same.
+    async with asyncio.timeout(budget):
+        answer, completion = await gateway.structured(
             purpose="recommendation_text",
-            messages=prompts.text_messages(facts=facts_dict, family=facts.family),
+            messages=messages,
             response_model=RecommendationTexts,
-            validation_context=texts_validation_context(facts=facts_dict),
+            validation_context=context,
             max_validation_retries=1,
             max_tokens=400,
             deadline=llm_deadline,
             user_id=owner_id,
-        ),
-        timeout=budget,
-    )
+        )
     texts = (
         html_sanitize(answer.short_description_html),
         html_sanitize(answer.detailed_description_html),

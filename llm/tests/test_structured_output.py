@@ -166,3 +166,19 @@ async def test_every_call_sends_the_same_tool_schema_and_the_plain_request(fake_
     assert first["model"] == "text/primary"
     headers = {k.lower(): v for k, v in fake_llm.requests[-1].headers.items()}
     assert headers["authorization"] == "Bearer test-key"
+
+
+async def test_a_model_prepared_at_startup_is_not_built_again_by_its_first_call(fake_llm):
+    class Prepared(BaseModel):
+        """A model no other test has asked for."""
+
+        title: str
+
+    gateway.structured_prepare(Prepared)
+    built = gateway._instructor_tools.cache_info().misses
+    fake_llm.enqueue(Reply.structured_output({"title": "Готово"}))
+
+    answer, _ = await gateway.structured(purpose="text", messages=MESSAGES, response_model=Prepared)
+
+    assert answer.title == "Готово"
+    assert gateway._instructor_tools.cache_info().misses == built

@@ -13,13 +13,15 @@ Amounts are integers (tokens, or 1/10,000 ₽): sums never drift as floats would
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
 from django.db import IntegrityError, router, transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
 
 from governance.models import BudgetCounter
 from ops.ratelimit import redis_client
@@ -102,74 +104,78 @@ class RedisBudgetStore:
         return int(self.client.get(counter.key) or 0)
 
 
-class _Refused(Exception):
-    def __init__(self, charge: Charge, *, missing: bool) -> None:
-        self.charge = charge
-        self.missing = missing
-
-
 class DatabaseBudgetStore:
-    """A conditional `UPDATE ... SET used = used + n WHERE ... AND used < limit` per counter,
-    all in one transaction that rolls back when one is refused. The rows are created first,
-    outside it, so the transaction only ever updates existing rows, in one order: no two
-    reservations wait on each other's inserts (InnoDB) and SQLite's writer lock serialises
-    them."""
+    """One conditional UPDATE over every counter of a reservation (each row gets its own
+    amount, and only while `used < limit`), in a transaction that commits only when it
+    matched every row: atomic on SQLite (its writer lock) and on InnoDB (the rows stay locked
+    to the commit, taken in index order by every reservation alike). A row is created
+    outside it, when a counter's first reservation of the day finds none."""
 
     name = "database"
 
     def __init__(self) -> None:
         self.alias = router.db_for_write(BudgetCounter)
 
-    def _rows(self, counter: Counter):
+    def _rows(self, counters: Sequence[Counter]):
         return BudgetCounter.objects.using(self.alias).filter(
-            scope=counter.scope, subject=counter.subject, day=counter.day
+            functools.reduce(operator.or_, (_match(c) for c in counters))
         )
 
-    def _row_create(self, counter: Counter) -> None:
-        try:
-            with transaction.atomic(using=self.alias):
-                BudgetCounter.objects.using(self.alias).create(
-                    scope=counter.scope, subject=counter.subject, day=counter.day
-                )
-        except IntegrityError:
-            pass  # another worker created it first
+    def _add(self, rows, amounts: Sequence[tuple[Counter, int]]) -> int:
+        each = Case(*(When(_match(c), then=Value(n)) for c, n in amounts), default=Value(0))
+        return rows.update(used=F("used") + each)
 
-    def _reserve_once(self, charges: Sequence[Charge]) -> None:
+    def _reserved(self, charges: Sequence[Charge]) -> bool:
+        below = functools.reduce(
+            operator.or_, (_match(c.counter) & Q(used__lt=c.limit) for c in charges)
+        )
         with transaction.atomic(using=self.alias):
-            for charge in sorted(charges, key=lambda c: c.counter.key):
-                rows = self._rows(charge.counter)
-                if not rows.filter(used__lt=charge.limit).update(used=F("used") + charge.amount):
-                    raise _Refused(charge, missing=not rows.exists())
+            rows = BudgetCounter.objects.using(self.alias).filter(below)
+            if self._add(rows, [(c.counter, c.amount) for c in charges]) == len(charges):
+                return True
+            transaction.set_rollback(True, using=self.alias)
+            return False
+
+    def _rows_create(self, amounts: Sequence[tuple[Counter, int]]) -> bool:
+        """Create the counters' missing rows holding their amounts (another worker may create
+        one first: then the amount is added to it). False: no row was missing."""
+        found = set(self._rows([c for c, _ in amounts]).values_list("scope", "subject", "day"))
+        missing = [(c, n) for c, n in amounts if (c.scope, c.subject, c.day) not in found]
+        for counter, amount in missing:
+            try:
+                with transaction.atomic(using=self.alias):
+                    BudgetCounter.objects.using(self.alias).create(
+                        scope=counter.scope, subject=counter.subject, day=counter.day, used=amount
+                    )
+            except IntegrityError:
+                if amount:
+                    self._add(self._rows([counter]), [(counter, amount)])
+        return bool(missing)
 
     def reserve(self, charges: Sequence[Charge]) -> Charge | None:
-        try:
-            self._reserve_once(charges)
-        except _Refused as refused:
-            if not refused.missing:
-                return self._first_at_limit(charges, refused.charge)
-            # The day's first reservation of some counter: create the missing rows, once.
-            for charge in charges:
-                if not self._rows(charge.counter).exists():
-                    self._row_create(charge.counter)
-            try:
-                self._reserve_once(charges)
-            except _Refused as again:
-                return self._first_at_limit(charges, again.charge)
-        return None
-
-    def _first_at_limit(self, charges: Sequence[Charge], refused: Charge) -> Charge:
-        # The rows are updated in key order (one lock order for every reservation); the
-        # refusal names the first charge in the caller's order, as the Redis script does.
-        return next((c for c in charges if self.used(c.counter) >= c.limit), refused)
+        for _ in range(3):
+            if self._reserved(charges):
+                return None
+            # A counter's first reservation of the day creates its row and tries again;
+            # so does one whose counter a settle lowered in between.
+            if not self._rows_create([(c.counter, 0) for c in charges]):
+                at_limit = next((c for c in charges if self.used(c.counter) >= c.limit), None)
+                if at_limit is not None:
+                    return at_limit
+        return charges[0]  # counters that moved under every try: refuse rather than loop
 
     def adjust(self, deltas: Sequence[tuple[Counter, int]]) -> None:
-        for counter, delta in deltas:
-            if delta and not self._rows(counter).update(used=F("used") + delta):
-                self._row_create(counter)
-                self._rows(counter).update(used=F("used") + delta)
+        deltas = [(c, n) for c, n in deltas if n]
+        if deltas and self._add(self._rows([c for c, _ in deltas]), deltas) < len(deltas):
+            # Rows are never deleted within their day: one missing now was missing then.
+            self._rows_create(deltas)
 
     def used(self, counter: Counter) -> int:
-        return self._rows(counter).values_list("used", flat=True).first() or 0
+        return self._rows([counter]).values_list("used", flat=True).first() or 0
+
+
+def _match(counter: Counter) -> Q:
+    return Q(scope=counter.scope, subject=counter.subject, day=counter.day)
 
 
 def budget_store(redis_url: str) -> BudgetStore:

@@ -19,6 +19,7 @@ from governance.budgets import (
 )
 from governance.moscow import MOSCOW
 from governance.refusals import LIMIT_RUB, LIMIT_SERVICE, LIMIT_TOKENS, QuotaExceeded
+from governance.store import Charge, Counter
 from governance.tests.backends import BACKENDS, backend_use, store_new
 from governance.tests.helpers import policy
 
@@ -217,3 +218,27 @@ def test_with_redis_unreachable_the_database_counts(clock, settings):
     assert reservation.store == "database"
     settings.REDIS_URL = ""
     assert budget_status(policy=alice).rub_used == Decimal(2)
+
+
+def test_the_store_names_the_first_refused_charge_in_the_order_given(backend, clock):
+    day = datetime(2026, 12, 7).date()
+    store = store_new(backend)
+    full, also_full = Counter("rub", "z-last-by-key", day), Counter("rub", "a-first-by-key", day)
+    assert store.reserve([Charge(full, 5, 5), Charge(also_full, 5, 5)]) is None
+
+    refused = store.reserve([Charge(full, 1, 5), Charge(also_full, 1, 5)])
+
+    assert refused.counter == full
+    assert store.used(full) == store.used(also_full) == 5
+
+
+def test_a_settle_of_a_counter_without_a_row_creates_it(backend, clock):
+    day = datetime(2026, 12, 7).date()
+    store = store_new(backend)
+    present, absent = Counter("tokens", "present", day), Counter("tokens", "absent", day)
+    store.adjust([(present, 10)])
+
+    store.adjust([(present, 5), (absent, 7)])
+
+    assert store.used(present) == 15
+    assert store.used(absent) == 7

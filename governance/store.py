@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from django.db import IntegrityError, router, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Q
 
 from governance.models import BudgetCounter
 from ops.ratelimit import redis_client
@@ -121,17 +121,33 @@ class DatabaseBudgetStore:
             functools.reduce(operator.or_, (_match(c) for c in counters))
         )
 
-    def _add(self, rows, amounts: Sequence[tuple[Counter, int]]) -> int:
-        each = Case(*(When(_match(c), then=Value(n)) for c, n in amounts), default=Value(0))
-        return rows.update(used=F("used") + each)
+    def _add(self, amounts: Sequence[tuple[Counter, int]], limits: Sequence[int] = ()) -> int:
+        """Add each amount to its counter's row (with `limits`: only while the row's `used` is
+        below its limit); the rows matched. Written in SQL: the ORM took ~1 ms to build it."""
+        connection = connections[self.alias]
+        quote = connection.ops.quote_name
+        used = quote("used")
+        match = f"({quote('scope')} = %s AND {quote('subject')} = %s AND {quote('day')} = %s)"
+        keys = [[c.scope, c.subject, c.day.isoformat()] for c, _ in amounts]
+        case = " ".join(f"WHEN {match} THEN %s" for _ in amounts)
+        params = [p for key, (_, amount) in zip(keys, amounts, strict=True) for p in (*key, amount)]
+        if limits:
+            where = " OR ".join(f"({match} AND {used} < %s)" for _ in amounts)
+            params += [p for key, limit in zip(keys, limits, strict=True) for p in (*key, limit)]
+        else:
+            where = " OR ".join(match for _ in amounts)
+            params += [p for key in keys for p in key]
+        table = quote(BudgetCounter._meta.db_table)
+        # Names quoted, every value bound as a parameter.
+        sql = f"UPDATE {table} SET {used} = {used} + CASE {case} ELSE 0 END WHERE {where}"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
 
     def _reserved(self, charges: Sequence[Charge]) -> bool:
-        below = functools.reduce(
-            operator.or_, (_match(c.counter) & Q(used__lt=c.limit) for c in charges)
-        )
+        amounts = [(c.counter, c.amount) for c in charges]
         with transaction.atomic(using=self.alias):
-            rows = BudgetCounter.objects.using(self.alias).filter(below)
-            if self._add(rows, [(c.counter, c.amount) for c in charges]) == len(charges):
+            if self._add(amounts, [c.limit for c in charges]) == len(charges):
                 return True
             transaction.set_rollback(True, using=self.alias)
             return False
@@ -149,7 +165,7 @@ class DatabaseBudgetStore:
                     )
             except IntegrityError:
                 if amount:
-                    self._add(self._rows([counter]), [(counter, amount)])
+                    self._add([(counter, amount)])
         return bool(missing)
 
     def reserve(self, charges: Sequence[Charge]) -> Charge | None:
@@ -166,7 +182,7 @@ class DatabaseBudgetStore:
 
     def adjust(self, deltas: Sequence[tuple[Counter, int]]) -> None:
         deltas = [(c, n) for c, n in deltas if n]
-        if deltas and self._add(self._rows([c for c, _ in deltas]), deltas) < len(deltas):
+        if deltas and self._add(deltas) < len(deltas):
             # Rows are never deleted within their day: one missing now was missing then.
             self._rows_create(deltas)
 

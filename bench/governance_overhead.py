@@ -1,5 +1,5 @@
-"""What the budgets add to a chat question: a reserve + settle pair, and the whole per-question
-set (policy with the user's overrides, the questions-a-minute window, reserve, settle), in ms.
+"""What the budgets add to a chat question, in ms: a reserve + settle pair, the questions-a-minute
+window, the policy (the user's overrides row), and the per-question sets of them.
 
     python bench/governance_overhead.py                                # SQLite only
     python scripts/testservers.py run -- .venv/bin/python bench/governance_overhead.py
@@ -72,14 +72,23 @@ def _case(backend: str) -> dict:
         budget_settle(reservation=reservation, tokens=1700, cost_usd=Decimal("0.00061"))
 
     def question() -> None:
+        question_admit(policy=policy)
+        pair()
+
+    def question_with_policy() -> None:
         question_admit(policy=policy_for(user=user))
         pair()
 
     for _ in range(WARMUP):
-        question()
+        question_with_policy()
     figures = {
         "pair_ms": summary([_ms(pair) for _ in range(QUESTIONS)]),
+        "question_admit_ms": summary(
+            [_ms(lambda: question_admit(policy=policy)) for _ in range(QUESTIONS)]
+        ),
+        "policy_for_ms": summary([_ms(lambda: policy_for(user=user)) for _ in range(QUESTIONS)]),
         "question_ms": summary([_ms(question) for _ in range(QUESTIONS)]),
+        "question_with_policy_ms": summary([_ms(question_with_policy) for _ in range(QUESTIONS)]),
     }
 
     def thread() -> list[float]:
@@ -113,8 +122,11 @@ def main() -> dict:
         figures[backend] = json.loads(result.stdout.strip().splitlines()[-1])
         print(f"  {backend}: {json.dumps(figures[backend])}")
     notes = [
-        "pair: budget_reserve + budget_settle (user tokens, user ₽, service ₽). question: "
-        "policy_for (the user's overrides row) + question_admit (ops.ratelimit window) + pair.",
+        "pair: budget_reserve + budget_settle (user tokens, user ₽, service ₽); "
+        "question_admit: ops.ratelimit's window (Redis with REDIS_URL, else the database); "
+        "policy_for: the role's limits and the user's overrides row (the agent's database); "
+        "question: question_admit + pair (the policy built once per chat connection); "
+        "question_with_policy: policy_for + question_admit + pair.",
         "The budgets' part only: scrubbing (bench/credentials_scrub.py) and metrics are apart.",
         *load_note(load_before, os.getloadavg(), inflated="the latencies"),
     ]

@@ -7,7 +7,9 @@ not at all; after it `budget_settle` corrects all three to the provider-reported
 settled (the worker died mid-answer) stays counted at its estimate until the day ends: never
 released, so a crash can only make a budget stricter, and the estimate is an upper bound of
 what the call could cost. Questions and tool calls a minute are ops.ratelimit's fixed
-windows, shared by every worker the same way.
+windows, shared by every worker the same way. While Redis fails, reservations are counted in
+the database (as ops.ratelimit does), each settled where it was reserved: a budget that
+outlasts Redis counts from what the database holds, never refuses for Redis alone.
 """
 
 from __future__ import annotations

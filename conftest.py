@@ -60,17 +60,22 @@ def _real_server_required(request):
 
 @pytest.fixture(autouse=True)
 def _rate_counters_fresh():
-    """Each test starts with no rate-limit hits counted.
+    """Each test starts with no rate-limit hits and no budget spent.
 
-    The database counters roll back with each test; Redis ones (ops.ratelimit) outlive it, so
-    on the real-server pass one test's uploads would count against the next test's limit.
+    The database counters roll back with each test; Redis ones (ops.ratelimit, governance)
+    outlive it, so on the real-server pass one test's uploads would count against the next
+    test's limit.
     """
     url = os.environ.get("REDIS_URL")
     if url:
         import redis
 
         client = redis.Redis.from_url(url)
-        keys = list(client.scan_iter("agent:rate:*", count=1000))
+        keys = [
+            key
+            for pattern in ("agent:rate:*", "agent:budget:*")
+            for key in client.scan_iter(pattern, count=1000)
+        ]
         if keys:
             client.delete(*keys)
         client.close()

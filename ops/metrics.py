@@ -12,7 +12,9 @@ is the answer.
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Callable
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -24,6 +26,8 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.registry import REGISTRY
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "infrazen_agent"
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
@@ -65,6 +69,16 @@ text_generations = Counter(
 quota_refusals = Counter(f"{PREFIX}_quota_refusals", "Requests refused by a quota", ["kind"])
 upload_rejections = Counter(f"{PREFIX}_upload_rejections", "Uploads refused", ["reason"])
 report_renders = Counter(f"{PREFIX}_report_renders", "Reports rendered", ["format", "source"])
+# The whole service's model spend today (Moscow) and its cap, read from the shared counter at
+# each scrape (governance): the most recent value is every worker's answer.
+spend_today_rub = Gauge(
+    f"{PREFIX}_spend_today_rub",
+    "Model spend today (Moscow day), roubles",
+    multiprocess_mode="mostrecent",
+)
+daily_cap_rub = Gauge(
+    f"{PREFIX}_daily_cap_rub", "Daily model spend cap, roubles", multiprocess_mode="mostrecent"
+)
 workers_live = Gauge(
     f"{PREFIX}_workers_live", "Workers serving (1 per live worker)", multiprocess_mode="livesum"
 )
@@ -73,8 +87,27 @@ workers_configured = Gauge(
 )
 
 
+# Functions that set gauges read from shared state just before a scrape is answered: the
+# apps above ops add theirs when they load (governance.apps).
+_scrape_hooks: list[Callable[[], None]] = []
+
+
+def scrape_hook_add(hook: Callable[[], None]) -> None:
+    if hook not in _scrape_hooks:
+        _scrape_hooks.append(hook)
+
+
+def _scrape_hooks_run() -> None:
+    for hook in _scrape_hooks:
+        try:
+            hook()
+        except Exception:  # a scrape must answer whatever one source does; logged
+            logger.exception("a metrics scrape hook failed")
+
+
 def exposition() -> bytes:
     """The text format of every metric: all workers' under multiprocess mode."""
+    _scrape_hooks_run()
     if MULTIPROCESS:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

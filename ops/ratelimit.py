@@ -35,14 +35,15 @@ class RateDecision:
 
 
 @functools.lru_cache(maxsize=4)
-def _redis(url: str):
+def redis_client(url: str):
+    """One client (and connection pool) per URL and process, for the counters on Redis."""
     import redis
 
     return redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
 
 
 def _redis_hit(*, key: str, window: int, window_s: int) -> int:
-    client = _redis(settings.REDIS_URL)
+    client = redis_client(settings.REDIS_URL)
     name = f"agent:rate:{key}:{window}"
     with client.pipeline(transaction=True) as pipe:
         pipe.incr(name)
@@ -72,7 +73,7 @@ def _old_windows_purge(*, window: int) -> None:
 
 
 def _redis_count(*, key: str, window: int) -> int:
-    return int(_redis(settings.REDIS_URL).get(f"agent:rate:{key}:{window}") or 0)
+    return int(redis_client(settings.REDIS_URL).get(f"agent:rate:{key}:{window}") or 0)
 
 
 def _database_count(*, key: str, window: int) -> int:

@@ -8,6 +8,7 @@
       tools                the chat's read-only tools
       knowledge            notes and the user's own texts, searched
       recommendations_ai   recommendation facts and texts
+      governance           roles, budgets and limits per user and for the service
       ops                  HTTP edges: service auth, error responses, logs, daphne integration
       llm                  the model seam
       infrazen             InfraZen's tables, tenant-scoped selectors, stored values
@@ -26,6 +27,7 @@ LAYERS = [
     {"infrazen"},
     {"llm"},
     {"ops"},
+    {"governance"},
     {"recommendations_ai"},
     {"knowledge"},
     {"tools"},

@@ -72,6 +72,8 @@ def test_every_metric_family_the_alerts_use_is_exported(client):
         "infrazen_agent_upload_rejections",
         "infrazen_agent_report_renders",
         "infrazen_agent_workers_live",
+        "infrazen_agent_spend_today_rub",
+        "infrazen_agent_daily_cap_rub",
     ):
         assert re.search(rf"^# TYPE {family}(_total)? ", text, re.MULTILINE), family
 

@@ -1,0 +1,153 @@
+"""What the budgets add to a chat question, in ms: a reserve + settle pair, the questions-a-minute
+window, the policy (the user's overrides row), and the per-question sets of them.
+
+    python bench/governance_overhead.py                                # SQLite only
+    python scripts/testservers.py run -- .venv/bin/python bench/governance_overhead.py
+
+Each backend runs in a process of its own: SQLite (a temp file in WAL mode, as `make demo`),
+and under scripts/testservers.py also MariaDB (the agent's own database, as in production)
+and Redis (counters there, overrides still in MariaDB). One question at a time, then
+CONCURRENCY threads at once (each with its own connection, as several workers' questions).
+The issue's target: quota checks + scrubbing + metrics ≤ 1 ms p95 per question.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from lib.results import load_note, results_write, summary
+
+ROOT = Path(__file__).resolve().parents[1]
+QUESTIONS = 2000
+WARMUP = 50
+CONCURRENCY = 8
+PER_THREAD = 250
+UNLIMITED = {"tokens_per_day": 10**15, "rub_per_day": 10**9, "questions_per_minute": 10**9}
+
+
+def _ms(function) -> float:
+    started = time.perf_counter()
+    function()
+    return (time.perf_counter() - started) * 1000
+
+
+def _case(backend: str) -> dict:
+    """In the child process: Django on the backend's database, then the timings."""
+    from lib.django_env import django_setup, temp_database
+
+    env = {
+        "AGENT_ROLE_LIMITS_JSON": json.dumps({"user": UNLIMITED}),
+        "AGENT_DAILY_CAP_RUB": str(10**9),
+        "REDIS_URL": os.environ.get("REDIS_URL", "") if backend == "redis" else "",
+    }
+    if backend == "sqlite":
+        django_setup(db_path=temp_database(), env=env, sqlite_wal=True)
+    else:
+        django_setup(
+            database_url=os.environ["DATABASE_URL"],
+            agent_database_url=os.environ.get("AGENT_DATABASE_URL"),
+            env=env,
+        )
+    from django.db import connections
+
+    from demo_data.personas import ALICE_EMAIL
+    from governance.budgets import budget_reserve, budget_settle, question_admit
+    from governance.policy import policy_for
+    from infrazen.models import InfraZenUser
+
+    user = InfraZenUser.objects.get(email=ALICE_EMAIL)
+    policy = policy_for(user=user)
+
+    def pair() -> None:
+        reservation = budget_reserve(policy=policy, tokens=2400, cost_usd=Decimal("0.0009"))
+        budget_settle(reservation=reservation, tokens=1700, cost_usd=Decimal("0.00061"))
+
+    def question() -> None:
+        question_admit(policy=policy)
+        pair()
+
+    def question_with_policy() -> None:
+        question_admit(policy=policy_for(user=user))
+        pair()
+
+    for _ in range(WARMUP):
+        question_with_policy()
+    figures = {
+        "pair_ms": summary([_ms(pair) for _ in range(QUESTIONS)]),
+        "question_admit_ms": summary(
+            [_ms(lambda: question_admit(policy=policy)) for _ in range(QUESTIONS)]
+        ),
+        "policy_for_ms": summary([_ms(lambda: policy_for(user=user)) for _ in range(QUESTIONS)]),
+        "question_ms": summary([_ms(question) for _ in range(QUESTIONS)]),
+        "question_with_policy_ms": summary([_ms(question_with_policy) for _ in range(QUESTIONS)]),
+    }
+
+    def thread() -> list[float]:
+        try:
+            return [_ms(question) for _ in range(PER_THREAD)]
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(CONCURRENCY) as pool:
+        timings = [t for part in pool.map(lambda _: thread(), range(CONCURRENCY)) for t in part]
+    figures[f"question_ms_{CONCURRENCY}_threads"] = summary(timings)
+    return figures
+
+
+def main() -> dict:
+    backends = ["sqlite"]
+    if os.environ.get("DATABASE_URL", "").startswith("mysql"):
+        backends.append("mariadb")
+    if os.environ.get("REDIS_URL") and "mariadb" in backends:
+        backends.append("redis")
+    load_before = os.getloadavg()
+    figures = {}
+    for backend in backends:
+        result = subprocess.run(
+            [sys.executable, __file__, "--case", backend],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        figures[backend] = json.loads(result.stdout.strip().splitlines()[-1])
+        print(f"  {backend}: {json.dumps(figures[backend])}")
+    notes = [
+        "pair: budget_reserve + budget_settle (user tokens, user ₽, service ₽); "
+        "question_admit: ops.ratelimit's window (Redis with REDIS_URL, else the database); "
+        "policy_for: the role's limits and the user's overrides row (the agent's database); "
+        "question: question_admit + pair (the policy built once per chat connection); "
+        "question_with_policy: policy_for + question_admit + pair.",
+        "The budgets' part only: scrubbing (bench/credentials_scrub.py) and metrics are apart.",
+        *load_note(load_before, os.getloadavg(), inflated="the latencies"),
+    ]
+    path = results_write(
+        "governance_overhead",
+        parameters={
+            "questions": QUESTIONS,
+            "warmup": WARMUP,
+            "concurrency": CONCURRENCY,
+            "per_thread": PER_THREAD,
+            "backends": backends,
+        },
+        figures=figures,
+        notes=notes,
+    )
+    print(f"  → {path.relative_to(ROOT)}")
+    return figures
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--case"]:
+        print(json.dumps(_case(sys.argv[2])))
+    else:
+        main()

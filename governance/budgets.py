@@ -1,0 +1,242 @@
+"""Budgets per user and per Moscow day, the service's daily cap, and the per-minute limits.
+
+Before a model call `budget_reserve` charges an estimate (the prompt plus the most the answer
+may take) to the user's tokens, the user's roubles and the service's roubles, all at once or
+not at all; after it `budget_settle` corrects all three to the provider-reported cost
+(OpenRouter reports USD per call; USD_RUB_RATE turns it into roubles). A reservation never
+settled (the worker died mid-answer) stays counted at its estimate until the day ends: never
+released, so a crash can only make a budget stricter, and the estimate is an upper bound of
+what the call could cost. Questions and tool calls a minute are ops.ratelimit's fixed
+windows, shared by every worker the same way. While Redis fails, reservations are counted in
+the database (as ops.ratelimit does), each settled where it was reserved: a budget that
+outlasts Redis counts from what the database holds, never refuses for Redis alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_CEILING, Decimal
+
+from django.conf import settings
+from django.db import DatabaseError
+from redis.exceptions import RedisError
+
+from governance.moscow import budget_day, budget_day_end, moscow_now
+from governance.policy import Policy
+from governance.refusals import (
+    LIMIT_QUESTIONS,
+    LIMIT_RUB,
+    LIMIT_SERVICE,
+    LIMIT_TOKENS,
+    LIMIT_TOOL_CALLS,
+    QuotaExceeded,
+)
+from governance.store import BudgetStore, Charge, Counter, DatabaseBudgetStore, budget_store
+from ops import metrics
+from ops.ratelimit import rate_hit
+
+logger = logging.getLogger(__name__)
+
+# Roubles are counted in 1/10,000 ₽ (a hundredth of a kopeck): integer sums, no drift.
+RUB_UNIT = 10_000
+SCOPE_TOKENS = "tokens"
+SCOPE_RUB = "rub"
+SERVICE = "*"
+MINUTE_S = 60
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """What `budget_reserve` charged, and where: `budget_settle` corrects exactly these."""
+
+    user_id: int
+    day: date
+    tokens: int
+    rub_units: int
+    store: str
+
+
+def rub_units(*, cost_usd: Decimal | float) -> int:
+    """USD → 1/10,000 ₽ at USD_RUB_RATE, rounded up: a budget never undercounts."""
+    rub = Decimal(str(cost_usd)) * Decimal(str(settings.USD_RUB_RATE))
+    return int((rub * RUB_UNIT).to_integral_value(rounding=ROUND_CEILING))
+
+
+def _rub(units: int) -> Decimal:
+    return Decimal(units) / RUB_UNIT
+
+
+def _counters(*, user_id: int, day: date) -> tuple[Counter, Counter, Counter]:
+    return (
+        Counter(SCOPE_TOKENS, str(user_id), day),
+        Counter(SCOPE_RUB, str(user_id), day),
+        Counter(SCOPE_RUB, SERVICE, day),
+    )
+
+
+def _store(name: str | None = None) -> BudgetStore:
+    if name == DatabaseBudgetStore.name or not settings.REDIS_URL:
+        return DatabaseBudgetStore()
+    return budget_store(settings.REDIS_URL)
+
+
+def _reserve(charges: list[Charge]) -> tuple[Charge | None, str]:
+    store = _store()
+    if store.name == DatabaseBudgetStore.name:
+        return store.reserve(charges), store.name
+    try:
+        return store.reserve(charges), store.name
+    except RedisError as exc:
+        # A budget must not take the service down: the database counts while Redis is away.
+        logger.warning("budget on Redis failed, counting in the database: %s", type(exc).__name__)
+        database = DatabaseBudgetStore()
+        return database.reserve(charges), database.name
+
+
+def _refusal(*, charge: Charge, limit: str, allowed: Decimal, store: str, now: datetime):
+    used = _store(store).used(charge.counter)
+    metrics.quota_refusals.labels(limit).inc()
+    return QuotaExceeded(
+        limit=limit,
+        used=_rub(used) if charge.counter.scope == SCOPE_RUB else used,
+        allowed=allowed,
+        resets_at=budget_day_end(now),
+        now=now,
+    )
+
+
+def budget_reserve(*, policy: Policy, tokens: int, cost_usd: Decimal | float) -> Reservation:
+    """Charge an estimate before a model call, or raise QuotaExceeded (nothing charged).
+
+    A budget admits while it is below its limit, so concurrent questions at its edge overshoot
+    it by at most one reservation. `limit` LIMIT_SERVICE: the service's cap, answer offline.
+    """
+    now = moscow_now()
+    day = budget_day(now)
+    units = rub_units(cost_usd=cost_usd)
+    cap_units = int(Decimal(str(settings.AGENT_DAILY_CAP_RUB)) * RUB_UNIT)
+    user_rub_units = int(policy.limits.rub_per_day * RUB_UNIT)
+    tokens_counter, rub_counter, service_counter = _counters(user_id=policy.user_id, day=day)
+    charges = [
+        Charge(tokens_counter, tokens, policy.limits.tokens_per_day),
+        Charge(rub_counter, units, user_rub_units),
+        Charge(service_counter, units, cap_units),
+    ]
+    refused, store = _reserve(charges)
+    if refused is not None:
+        limit, allowed = {
+            tokens_counter: (LIMIT_TOKENS, Decimal(policy.limits.tokens_per_day)),
+            rub_counter: (LIMIT_RUB, policy.limits.rub_per_day),
+            service_counter: (LIMIT_SERVICE, _rub(cap_units)),
+        }[refused.counter]
+        raise _refusal(charge=refused, limit=limit, allowed=allowed, store=store, now=now)
+    return Reservation(user_id=policy.user_id, day=day, tokens=tokens, rub_units=units, store=store)
+
+
+def budget_settle(*, reservation: Reservation, tokens: int, cost_usd: Decimal | float) -> None:
+    """Correct the reservation to what the call really took (up or down), on its own day.
+
+    Never raises: a settle lost to a failing store leaves the estimate counted.
+    """
+    units = rub_units(cost_usd=cost_usd)
+    tokens_counter, rub_counter, service_counter = _counters(
+        user_id=reservation.user_id, day=reservation.day
+    )
+    try:
+        _store(reservation.store).adjust(
+            [
+                (tokens_counter, tokens - reservation.tokens),
+                (rub_counter, units - reservation.rub_units),
+                (service_counter, units - reservation.rub_units),
+            ]
+        )
+    except (RedisError, DatabaseError) as exc:  # the answer is done; its estimate stays
+        logger.warning("budget settle failed, the estimate stays: %s", type(exc).__name__)
+
+
+def budget_estimate(
+    *, model: str, prompt_tokens: int, max_output_tokens: int
+) -> tuple[int, Decimal]:
+    """Tokens and USD to reserve for one call: the prompt and the longest answer allowed,
+    at the model's prices (LLM_PRICES), or the dearest known prices for a model not listed."""
+    tokens = prompt_tokens + max_output_tokens
+    prices = settings.LLM_PRICES.get(model) or max(
+        settings.LLM_PRICES.values(), key=lambda p: p[1], default=(0, 0)
+    )
+    usd_in, usd_out = (Decimal(str(p)) for p in prices)
+    return tokens, (prompt_tokens * usd_in + max_output_tokens * usd_out) / 1_000_000
+
+
+def budget_release(*, reservation: Reservation) -> None:
+    """Give the whole reservation back: the call was never made or cost nothing."""
+    budget_settle(reservation=reservation, tokens=0, cost_usd=0)
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    """What a user has used today, for showing: `resets_at` is the next Moscow midnight."""
+
+    tokens_used: int
+    tokens_allowed: int
+    rub_used: Decimal
+    rub_allowed: Decimal
+    resets_at: datetime
+
+
+def budget_status(*, policy: Policy) -> BudgetStatus:
+    now = moscow_now()
+    store = _store()
+    tokens_counter, rub_counter, _ = _counters(user_id=policy.user_id, day=budget_day(now))
+    return BudgetStatus(
+        tokens_used=store.used(tokens_counter),
+        tokens_allowed=policy.limits.tokens_per_day,
+        rub_used=_rub(store.used(rub_counter)),
+        rub_allowed=policy.limits.rub_per_day,
+        resets_at=budget_day_end(now),
+    )
+
+
+def service_spend_today_rub() -> Decimal:
+    """What the whole service has spent on models today (Moscow), reservations included."""
+    return _rub(_store().used(Counter(SCOPE_RUB, SERVICE, budget_day(moscow_now()))))
+
+
+def service_cap_reached() -> bool:
+    return service_spend_today_rub() >= Decimal(str(settings.AGENT_DAILY_CAP_RUB))
+
+
+def _per_minute(*, key: str, limit: int, kind: str, tool: str = "") -> None:
+    decision = rate_hit(key=key, limit=limit, window_s=MINUTE_S)
+    if decision.allowed:
+        return
+    metrics.quota_refusals.labels(kind).inc()
+    now = moscow_now()
+    raise QuotaExceeded(
+        limit=kind,
+        used=decision.count,
+        allowed=limit,
+        resets_at=now + timedelta(seconds=decision.retry_after_s),
+        now=now,
+        tool=tool,
+    )
+
+
+def question_admit(*, policy: Policy) -> None:
+    """Count one question of the user's this minute, or raise QuotaExceeded."""
+    _per_minute(
+        key=f"governance:q:{policy.user_id}",
+        limit=policy.limits.questions_per_minute,
+        kind=LIMIT_QUESTIONS,
+    )
+
+
+def tool_call_admit(*, policy: Policy, tool: str) -> None:
+    """Count one call of `tool` by the user this minute, or raise QuotaExceeded."""
+    _per_minute(
+        key=f"governance:tool:{tool}:{policy.user_id}",
+        limit=policy.limits.tool_calls_per_minute,
+        kind=LIMIT_TOOL_CALLS,
+        tool=tool,
+    )

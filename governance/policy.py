@@ -1,0 +1,98 @@
+"""What a role may do, and which model and limits apply: the one place that decides.
+
+Roles come from InfraZen's `users.role`: `user`, `admin`, `super_admin`, `demouser`. Every
+tool is read-only today; an action tool (one that changes something) would need the user's
+explicit confirmation, and `demouser` may use none, confirmed or not. Limits are the role's
+defaults (AGENT_ROLE_LIMITS) with the user's own overrides (AgentUserLimits, the admin) on
+top; a role the service does not know gets the `user` limits and no action tools.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from decimal import Decimal
+
+from django.conf import settings
+
+from governance.models import AgentUserLimits
+from infrazen.models import InfraZenUser
+
+ROLE_USER = "user"
+ROLE_ADMIN = "admin"
+ROLE_SUPER_ADMIN = "super_admin"
+ROLE_DEMO = InfraZenUser.ROLE_DEMO
+ROLES = (ROLE_USER, ROLE_ADMIN, ROLE_SUPER_ADMIN, ROLE_DEMO)
+# Roles that may run an action tool once the user has confirmed it.
+ACTION_ROLES = frozenset({ROLE_USER, ROLE_ADMIN, ROLE_SUPER_ADMIN})
+
+
+@dataclass(frozen=True)
+class Limits:
+    tokens_per_day: int
+    rub_per_day: Decimal
+    questions_per_minute: int
+    tool_calls_per_minute: int
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One user's policy, built per question: who, which model, which limits."""
+
+    user_id: int
+    role: str
+    limits: Limits
+    model: str
+
+    @property
+    def demo(self) -> bool:
+        return self.role == ROLE_DEMO
+
+
+def role_limits(*, role: str) -> Limits:
+    table = settings.AGENT_ROLE_LIMITS
+    values = table.get(role) or table[ROLE_USER]
+    return Limits(
+        tokens_per_day=int(values["tokens_per_day"]),
+        rub_per_day=Decimal(str(values["rub_per_day"])),
+        questions_per_minute=int(values["questions_per_minute"]),
+        tool_calls_per_minute=int(values["tool_calls_per_minute"]),
+    )
+
+
+def user_limits(*, user_id: int, role: str) -> Limits:
+    """The role's limits with the user's own overrides (a field left empty keeps the role's)."""
+    limits = role_limits(role=role)
+    override = AgentUserLimits.objects.filter(user_id=user_id).first()
+    if override is None:
+        return limits
+    values = {
+        field.name: getattr(override, field.name)
+        if getattr(override, field.name) is not None
+        else getattr(limits, field.name)
+        for field in fields(Limits)
+    }
+    values["rub_per_day"] = Decimal(values["rub_per_day"])
+    return Limits(**values)
+
+
+def role_model(*, role: str) -> str:
+    if role == ROLE_DEMO and settings.LLM_MODEL_DEMO:
+        return settings.LLM_MODEL_DEMO
+    return settings.LLM_MODEL_TEXT
+
+
+def policy_for(*, user: InfraZenUser) -> Policy:
+    role = user.role or ROLE_USER
+    return Policy(
+        user_id=user.pk,
+        role=role,
+        limits=user_limits(user_id=user.pk, role=role),
+        model=role_model(role=role),
+    )
+
+
+def tool_permitted(*, policy: Policy, read_only: bool, confirmed: bool) -> bool:
+    """A read-only tool: always. An action tool: only confirmed, and never for demouser."""
+    if read_only:
+        return True
+    return confirmed and policy.role in ACTION_ROLES

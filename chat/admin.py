@@ -57,9 +57,33 @@ class ChatSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="tool calls")
     def tool_calls(self, session: ChatSession) -> str:
-        count = ToolCallAudit.objects.filter(session_id=session.pk).count()
+        audits = ToolCallAudit.objects.filter(session_id=session.pk)
         url = reverse("admin:chat_toolcallaudit_changelist") + f"?session_id={session.pk}"
-        return format_html('<a href="{}">{} tool calls</a>', url, count)
+        return format_html(
+            '<a href="{}&source=model">{} tool calls</a> · '
+            '<a href="{}&source=pack">{} context-pack reads</a>',
+            url,
+            audits.filter(round__gte=1).count(),
+            url,
+            audits.filter(round=0).count(),
+        )
+
+
+class CallSourceFilter(admin.SimpleListFilter):
+    """The model's own tool calls (round 1 on), or the context pack's reads (round 0)."""
+
+    title = "source"
+    parameter_name = "source"
+
+    def lookups(self, request, model_admin):
+        return (("model", "the model's tool calls"), ("pack", "context-pack reads"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "model":
+            return queryset.filter(round__gte=1)
+        if self.value() == "pack":
+            return queryset.filter(round=0)
+        return queryset
 
 
 @admin.register(ToolCallAudit)
@@ -75,7 +99,7 @@ class ToolCallAuditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "user_id",
         "correlation_id",
     )
-    list_filter = ("tool", "ok")
+    list_filter = (CallSourceFilter, "tool", "ok")
     search_fields = ("=session_id", "=correlation_id")
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")

@@ -25,3 +25,7 @@ class AgentUserLimitsAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         obj.updated_at = clock.utc_now()
         super().save_model(request, obj, form, change)
+
+
+# The spend view registers itself (a page of its own, not a model list).
+from governance import admin_spend  # noqa: E402, F401

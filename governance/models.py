@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 
 from infrazen import clock
+from llm.models import LLMCall
 
 
 class AgentUserLimits(models.Model):
@@ -51,3 +52,12 @@ class BudgetCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} of {self.subject} on {self.day}: {self.used}"
+
+
+class Spend(LLMCall):
+    """The admin's spend view over the model calls' accounting rows (no table of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "spend"
+        verbose_name_plural = "spend (by day, user, model, scenario)"

@@ -33,9 +33,12 @@ $(DEV_STAMP): requirements.lock requirements-dev.lock | $(PY)
 	touch $@ $(RUNTIME_STAMP)
 
 # After editing requirements*.txt: resolve again and write both locks (pip-tools in a
-# throwaway virtualenv, so it is no dependency of ours).
+# throwaway virtualenv, so it is no dependency of ours). Resolved with Debian's own Python
+# (3.11.2), which production and CI run: a newer 3.11 drops async-timeout (redis needs it
+# below 3.11.3), and pip's --require-hashes then refuses the lock on Debian.
+LOCK_PYTHON ?= /usr/bin/python3
 lock:
-	$(PYTHON) -m venv --clear var/lockenv
+	$(LOCK_PYTHON) -m venv --clear var/lockenv
 	var/lockenv/bin/pip install -q pip-tools==7.7.0
 	var/lockenv/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-header \
 		--no-emit-index-url --no-emit-find-links \

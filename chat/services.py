@@ -11,11 +11,12 @@ Everything here is sync; async callers wrap one call with core.db.db_sync_to_asy
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import router, transaction
+from django.db import DatabaseError, router, transaction
 from django.db.models import F
 
 from chat import texts
@@ -73,6 +74,8 @@ STATUS_ARCHIVED = ChatSession.STATUS_ARCHIVED
 
 # Appended to a partial answer that is stored when the user stopped it or it failed midway.
 STOPPED_MARKER = texts.STOPPED_MARKER
+logger = logging.getLogger(__name__)
+
 FAILED_MARKER = texts.FAILED_MARKER
 RESTART_MARKER = texts.RESTART_MARKER
 
@@ -282,11 +285,12 @@ def _as_text(value: Any) -> str:
 
 def pack_runs_audit(*, session_id: str, user_id: int, runs: list) -> None:
     """The context pack's tool runs (chat.context.PackRun) as audit rows of round 0, with the
-    correlation id of the turn or prefetch that built the pack: one INSERT."""
+    correlation id of the turn or prefetch that built the pack: one INSERT. An audit that
+    cannot be written is logged; the prompt it belongs to is built all the same."""
     correlation_id = correlation_id_var.get()
-    ToolCallAudit.objects.bulk_create(
+    rows = [
         ToolCallAudit(
-            session_id=str(session_id),
+            session_id=str(session_id)[:36],
             user_id=user_id,
             tool=run.tool[:64],
             arguments=json.loads(json.dumps(run.arguments, default=str)),
@@ -298,7 +302,11 @@ def pack_runs_audit(*, session_id: str, user_id: int, runs: list) -> None:
             correlation_id=("" if correlation_id == "-" else correlation_id)[:64],
         )
         for run in runs
-    )
+    ]
+    try:
+        ToolCallAudit.objects.bulk_create(rows)
+    except DatabaseError:
+        logger.exception("context pack audit not stored", extra={"session_id": session_id})
 
 
 def tool_call_audit_create(

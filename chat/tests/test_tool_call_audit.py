@@ -129,3 +129,23 @@ def test_the_context_packs_tool_runs_are_audited_as_round_0_with_the_turns_id(al
     assert {row.user_id for row in rows} == {alice.pk}
     assert "get_analytics_overview" in [row.tool for row in rows]
     assert all(row.latency_ms >= 0 for row in rows)
+
+
+def test_a_context_pack_audit_that_cannot_be_stored_never_fails_the_prompt(alice, monkeypatch):
+    from django.db import DatabaseError
+
+    from chat.prompt_cache import PromptCache
+    from chat.tests.principals import analytics_principal
+
+    def refuse(*args, **kwargs):
+        raise DatabaseError("Data too long for column 'session_id'")
+
+    monkeypatch.setattr(ToolCallAudit.objects, "bulk_create", refuse)
+
+    prompt = PromptCache().prompt(
+        principal=analytics_principal(alice, {"time_range_days": 30}),
+        session_id="a-test-session-id-longer-than-the-36-characters-of-a-uuid",
+        within=0,
+    )
+
+    assert prompt and ToolCallAudit.objects.count() == 0

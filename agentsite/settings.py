@@ -111,6 +111,12 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# The console (console/): the service's own pages for `make demo` (which turns it on) and
+# operators, behind a Django sign-in, staff only in production; `/` shows it when enabled.
+CONSOLE_ENABLED = env.bool("CONSOLE_ENABLED", default=False)
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:recommendations"
+
 # --- Authentication between InfraZen and the agent -------------------------------------
 AGENT_SERVICE_JWT_SECRET = env.str("AGENT_SERVICE_JWT_SECRET", default="") or env.str(
     "JWT_SECRET_KEY", default=DEV_JWT_SECRET
@@ -433,6 +439,7 @@ INSTALLED_APPS = [
     "tools",
     "reports",
     "knowledge",
+    "console",
 ]
 
 MIDDLEWARE = [

@@ -3,11 +3,16 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from console.views import root
+
 urlpatterns = [
+    # The console when CONSOLE_ENABLED, else the JSON root (ops.apis.RootApi).
+    path("", root),
     path("", include("ops.urls")),
     path("", include("recommendations_ai.urls")),
     path("", include("chat.urls")),
     path("", include("reports.urls")),
+    path("console/", include("console.urls")),
     path("admin/", admin.site.urls),
 ]
 

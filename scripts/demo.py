@@ -75,6 +75,7 @@ def bootstrap(*, password_file: Path) -> dict:
     elif password_file.exists():
         password = password_file.read_text().strip()
 
+    accounts = console_accounts(password_file.parent / "console-passwords.json")
     from chat.auth import SCENARIO_ANALYTICS, SCENARIO_RECOMMENDATION, chat_token_mint
     from demo_data.personas import ALICE_EMAIL
     from infrazen.models import InfraZenUser, OptimizationRecommendation
@@ -107,7 +108,27 @@ def bootstrap(*, password_file: Path) -> dict:
         "admin_password": password,
         "example_recommendation_id": example.pk if example else 1,
         "password_file": password_file,
+        "console_accounts": accounts,
     }
+
+
+def console_accounts(path: Path) -> dict[str, str]:
+    """A console sign-in for alice and bob (their emails), created once; passwords kept in
+    `path` (0600) so the banner can show them again."""
+    from django.contrib.auth import get_user_model
+
+    from demo_data.personas import ALICE_EMAIL, BOB_EMAIL
+
+    known = json.loads(path.read_text()) if path.exists() else {}
+    accounts = get_user_model().objects
+    for email in (ALICE_EMAIL, BOB_EMAIL):
+        if not accounts.filter(username=email).exists():
+            known[email] = secrets.token_urlsafe(9)
+            accounts.create_user(email, email=email, password=known[email])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(known))
+    path.chmod(0o600)
+    return known
 
 
 def banner(info: dict, port: int) -> str:
@@ -122,10 +143,17 @@ def banner(info: dict, port: int) -> str:
     password = info["admin_password"] or (
         f"(unknown: not in {info['password_file']}; `manage.py changepassword admin`)"
     )
+    console = [
+        f"  console        {base}/   sign in as {email}, password {password}"
+        if n == 0
+        else f"                 or {email}, password {password}"
+        for n, (email, password) in enumerate(info["console_accounts"].items())
+    ]
     return "\n".join(
         [
             "",
             "InfraZen agent demo",
+            *console,
             f"  database       {info['database']}",
             f"  channel layer  {info['channel_layer']}",
             f"  LLM            {llm_line}",
@@ -160,6 +188,7 @@ def serve() -> int:
     os.chdir(ROOT)
     # Demo only: let a local curl call the service endpoints without a token.
     os.environ.setdefault("AGENT_ANONYMOUS_NETWORKS", "127.0.0.1/32,::1/128")
+    os.environ.setdefault("CONSOLE_ENABLED", "1")
     command = daphne_command(port)
     os.execv(command[0], command)
     return 1  # not reached

@@ -4,6 +4,7 @@
     scripts                the launcher, the demo, the test servers
     agentsite              settings, ASGI, URLs: wiring
     demo_data              the demo dataset: no app may depend on it
+    console                the service's own pages (over the apps below)
       chat, reports        the apps people talk to
       tools                the chat's read-only tools
       knowledge            notes and the user's own texts, searched
@@ -32,6 +33,7 @@ LAYERS = [
     {"knowledge"},
     {"tools"},
     {"chat", "reports"},
+    {"console"},
     {"demo_data"},
     {"agentsite"},
     {"scripts"},

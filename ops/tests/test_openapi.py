@@ -18,7 +18,7 @@ from demo_data.personas import ALICE_EMAIL
 from demo_data.seed import demo_seed
 from infrazen.models import InfraZenUser, OptimizationRecommendation
 
-UNDOCUMENTED = ("admin/", "v1/schema", "v1/docs")
+UNDOCUMENTED = ("admin/", "v1/schema", "v1/docs", "console/")  # pages, not REST
 
 
 @pytest.fixture

@@ -5,6 +5,10 @@ from django.urls import include, path
 
 from console.views import root
 
+admin.site.site_header = "InfraZen · FinOps-ассистент"
+admin.site.site_title = "InfraZen FinOps"
+admin.site.index_title = "Журналы, расходы и лимиты"
+
 urlpatterns = [
     # The console when CONSOLE_ENABLED, else the JSON root (ops.apis.RootApi).
     path("", root),

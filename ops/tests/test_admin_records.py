@@ -61,3 +61,9 @@ def test_text_generations_and_chat_images_are_listed_and_read_only(staff_client,
     assert add.status_code == 403
     # The uploader's address is for the rate limit, not for reading.
     assert b"203.0.113.5" not in detail.content
+
+
+def test_the_admin_is_branded_in_russian(staff_client):
+    page = staff_client.get(reverse("admin:index")).content.decode()
+
+    assert "InfraZen · FinOps-ассистент" in page and "Журналы, расходы и лимиты" in page

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from chat.models import ChatImage, ToolCallAudit
+from chat.transcript import transcript_html
 from core.admin import ReadOnlyAdminMixin
 from infrazen.models import ChatMessage, ChatSession
 
@@ -51,9 +52,14 @@ class ChatSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_at",
         "last_activity_at",
         "tool_calls",
+        "transcript",
     )
     readonly_fields = fields
     inlines = (ChatMessageInline,)
+
+    @admin.display(description="transcript")
+    def transcript(self, session: ChatSession) -> str:
+        return transcript_html(session=session)
 
     @admin.display(description="tool calls")
     def tool_calls(self, session: ChatSession) -> str:

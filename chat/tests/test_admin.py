@@ -81,3 +81,32 @@ def test_nothing_can_be_added_changed_or_deleted_through_the_admin(staff_client,
     assert ChatSession.objects.get(pk=transcript.pk).status == "active"
     assert ChatMessage.objects.count() == message_count
     assert ToolCallAudit.objects.filter(pk=audit.pk).exists()
+
+
+def test_the_transcript_renders_the_answer_safely_with_its_tool_calls_inline(staff_client, alice):
+    session = chat_session_get_or_create(
+        principal=analytics_principal(alice, {"time_range_days": 30})
+    )
+    chat_message_create(session=session, role="user", content="<img src=x onerror=alert(1)>")
+    answer = chat_message_create(
+        session=session, role="assistant", content="Итого **1 200 ₽/мес**\n<script>x()</script>"
+    )
+    ToolCallAudit.objects.create(
+        session_id=session.pk,
+        message_id=answer.pk,
+        user_id=alice.pk,
+        tool="get_cost_trends",
+        arguments={"time_range_days": 30},
+        result="Точек: 30",
+        latency_ms=12.4,
+        round=1,
+    )
+
+    page = staff_client.get(
+        reverse("admin:infrazen_chatsession_change", args=[session.pk])
+    ).content.decode()
+
+    assert "<strong>1 200 ₽/мес</strong><br>" in page
+    assert "<script>x()" not in page and "&lt;script&gt;x()&lt;/script&gt;" in page
+    assert "<img src=x" not in page
+    assert "<code>get_cost_trends</code> ✓ · 12 мс" in page and "Точек: 30" in page

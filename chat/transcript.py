@@ -1,0 +1,61 @@
+"""A chat session as the admin shows it: the messages in order, what the model wrote made
+safe (every data string escaped; only **bold** and line breaks become markup), each answer's
+tool calls inline with their arguments, outcome, latency and result."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+from chat.models import ToolCallAudit
+from infrazen.models import ChatMessage, ChatSession
+
+BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
+ROLES = {"user": "Пользователь", "assistant": "Ассистент", "system": "Система"}
+RESULT_SHOWN = 600
+
+
+def markdown_safe(text: str) -> SafeString:
+    """Escaped first, then **bold** and newlines: nothing the model wrote becomes a tag."""
+    escaped = escape(text or "")
+    return mark_safe(BOLD.sub(r"<strong>\1</strong>", escaped).replace("\n", "<br>"))  # noqa: S308
+
+
+def _calls(audits: list[ToolCallAudit]) -> SafeString:
+    return format_html_join(
+        "",
+        "<li><code>{}</code> {} · {} мс<br><small>аргументы: <code>{}</code></small>"
+        "<br><small>{}</small></li>",
+        (
+            (
+                audit.tool,
+                "✓" if audit.ok else "✗ " + audit.error[:200],
+                round(audit.latency_ms),
+                json.dumps(audit.arguments, ensure_ascii=False)[:300],
+                audit.result[:RESULT_SHOWN],
+            )
+            for audit in audits
+        ),
+    )
+
+
+def transcript_html(*, session: ChatSession) -> SafeString:
+    messages = list(ChatMessage.objects.filter(session_id=session.pk).order_by("created_at", "id"))
+    audits: dict[int, list[ToolCallAudit]] = {}
+    for audit in ToolCallAudit.objects.filter(session_id=session.pk, message_id__isnull=False):
+        audits.setdefault(audit.message_id, []).append(audit)
+    parts = [
+        format_html(
+            '<div class="transcript-message {}"><b>{}</b> <small>{}</small><div>{}</div>{}</div>',
+            message.role,
+            ROLES.get(message.role, message.role),
+            message.created_at.strftime("%d.%m.%Y %H:%M:%S UTC") if message.created_at else "",
+            markdown_safe(message.content),
+            format_html("<ul>{}</ul>", _calls(audits[message.pk])) if message.pk in audits else "",
+        )
+        for message in messages
+    ]
+    return mark_safe("".join(parts)) if parts else mark_safe("<p>Сообщений нет.</p>")  # noqa: S308

@@ -12,7 +12,7 @@ from chat.offline.renderers.analytics import answer_anomalies, answer_overview, 
 from chat.offline.renderers.breakdowns import answer_providers, answer_services, answer_top
 from chat.offline.renderers.migration import answer_alternatives, answer_plan, answer_risks
 from chat.offline.renderers.recommendation import answer_explain, answer_resource, answer_savings
-from chat.offline.wording import OFFLINE_NOTICE_EN, OFFLINE_NOTICE_RU
+from chat.offline.wording import IMAGES_UNREAD, OFFLINE_NOTICE_EN, OFFLINE_NOTICE_RU
 
 ANSWERS: dict[str, Callable[[Answer], list[str]]] = {
     "explain": answer_explain,
@@ -39,4 +39,6 @@ def offline_answer(*, plan: OfflinePlan, results: Results) -> str:
     else:
         compose = ANSWERS[plan.intent]
     notice = OFFLINE_NOTICE_EN if answer.en else OFFLINE_NOTICE_RU
-    return "\n".join(line for line in compose(answer) if line) + "\n\n" + notice
+    lines = [IMAGES_UNREAD[1 if answer.en else 0]] if plan.images else []
+    lines += [line for line in compose(answer) if line]
+    return "\n".join(lines) + "\n\n" + notice

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from chat.images import IMAGE_REF
 from chat.offline.intents import (
     SCENARIO_ANALYTICS,
     SCENARIO_RECOMMENDATION,
@@ -52,6 +53,8 @@ class OfflinePlan:
     period: SavingsPeriod = "month"
     scenario: str = SCENARIO_RECOMMENDATION
     recommendation_id: int | None = None
+    # Screenshots the message held ([image:<id>]): without a model nothing can read them.
+    images: int = 0
 
 
 def _context_range_days(context: dict | None) -> int | None:
@@ -113,6 +116,8 @@ def offline_plan(
     """The intent of `question` and the tool calls that answer it (pure: no DB, no user)."""
     if scenario != SCENARIO_ANALYTICS:
         scenario = SCENARIO_RECOMMENDATION
+    images = len(IMAGE_REF.findall(question))
+    question = IMAGE_REF.sub("", question).strip()
     intent, asked = classify(scenario=scenario, question=question)
     if scenario == SCENARIO_ANALYTICS:
         days = question_range_days(question) or _context_range_days(context)
@@ -127,6 +132,7 @@ def offline_plan(
         period=savings_period(question),
         scenario=scenario,
         recommendation_id=recommendation_id,
+        images=images,
     )
 
 

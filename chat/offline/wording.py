@@ -20,6 +20,13 @@ OFFLINE_NOTICE_EN = (
 
 Pair = tuple[str, str]
 
+IMAGES_UNREAD = (
+    "Скриншот получен, но без языковой модели я не могу его прочитать. Опишите словами, что "
+    "на нём, или задайте вопрос о данных InfraZen.",
+    "The screenshot arrived, but without a language model I cannot read it. Describe what it "
+    "shows in words, or ask about your InfraZen data.",
+)
+
 # --- sentences ----------------------------------------------------------------------------------
 
 WORDS: dict[str, Pair] = {

@@ -236,3 +236,14 @@ def test_without_cost_history_there_is_nothing_to_search(db):
     talk = converse(carol, ANALYTICS, "any anomalies?")
     assert_well_formed(talk.text, "en")
     assert talk.text.startswith("There is no cost history yet")
+
+
+def test_without_a_model_a_screenshot_is_said_to_be_unread_and_the_question_still_answered(world):
+    image = "[image:3f1c0b5e-2a4d-4c1e-9b7a-0d5c2b7f9a10]"
+
+    talk = converse(world.alice, ANALYTICS, f"{image} как менялись расходы?")
+
+    first = talk.text.splitlines()[0]
+    assert first.startswith("Скриншот получен, но без языковой модели я не могу его прочитать")
+    assert talk.plan.images == 1 and talk.plan.intent == "trends"
+    assert "[image:" not in talk.text

@@ -36,6 +36,15 @@ class ImageUploaded(BaseModel):
     expires_in: int
 
 
+class ImageHandle(ImageUploaded):
+    handle: str = Field(description="[image:<id>]: put it in a chat message")
+
+
+class ImageBase64(BaseModel):
+    image: str = Field(description="base64 of the image, or a data: URL")
+    filename: str | None = None
+
+
 class ImageStatus(BaseModel):
     exists: bool
     size: int | None = None
@@ -83,6 +92,23 @@ ENDPOINTS = [
             400: error("Not an image the service reads, too large, or a malformed upload"),
             401: error("An invalid token (anonymous uploads only where allowed)"),
             422: error("No field 'file'"),
+            429: error("Too many uploads: Retry-After says when to try again"),
+            503: error("Storage full for now: Retry-After says when to try again"),
+        },
+    ),
+    Endpoint(
+        path="/v1/upload",
+        method="post",
+        summary="A screenshot as multipart 'file' or JSON base64, with the chat token",
+        tag="chat",
+        body=ImageBase64,
+        security=_TOKEN,
+        anonymous_allowed=False,
+        answers={
+            200: Answer("Stored, re-encoded; its handle for a chat message", ImageHandle),
+            400: error("Not base64, not an image the service reads, or too large"),
+            401: error("No token, or an invalid or expired one"),
+            422: error("No image in the body"),
             429: error("Too many uploads: Retry-After says when to try again"),
             503: error("Storage full for now: Retry-After says when to try again"),
         },

@@ -93,7 +93,7 @@ class ChatStartApi(_BrowserCorsMixin, APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        token = _bearer_token(request) or values.get("token", "")
+        token = bearer_token(request) or values.get("token", "")
         try:
             claims = token_decode(token=token)
             scope = values.get("scope", claims.scenario)
@@ -132,14 +132,14 @@ class ChatStartApi(_BrowserCorsMixin, APIView):
 # Errors are the service's shape, whose `detail` the InfraZen client shows (the old agent's).
 
 
-def _bearer_token(request) -> str:
+def bearer_token(request) -> str:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
 def _image_user_id(request) -> int | None:
     """The chat token's active user; None for an anonymous caller when that is allowed."""
-    token = _bearer_token(request)
+    token = bearer_token(request)
     if not token:
         if settings.CHAT_UPLOAD_ANONYMOUS:
             return None
@@ -148,13 +148,15 @@ def _image_user_id(request) -> int | None:
     return chat_token_user(claims=token_decode(token=token)).pk
 
 
-def _detail(detail: str, status_code: int, *, code: str | None = None, **headers: str) -> Response:
+def detail_response(
+    detail: str, status_code: int, *, code: str | None = None, **headers: str
+) -> Response:
     body = error_body(detail, code or CODE_FOR_STATUS.get(status_code, "invalid"))
     return Response(body, status=status_code, headers=headers or None)
 
 
 def _refusal(refused: ChatAuthError) -> Response:
-    return _detail(refused.reason, HTTP_STATUS_FOR_CLOSE[refused.close_code])
+    return detail_response(refused.reason, HTTP_STATUS_FOR_CLOSE[refused.close_code])
 
 
 class ChatImageUploadApi(_BrowserCorsMixin, APIView):
@@ -170,25 +172,18 @@ class ChatImageUploadApi(_BrowserCorsMixin, APIView):
 
     def _upload(self, request):
         try:
-            user_id = _image_user_id(request)
+            user_id = self.uploader_id(request)
         except ChatAuthError as refused:
             return _refusal(refused)
         # The body is already spooled by the server; refuse to parse one far over the limit.
         declared = request.META.get("CONTENT_LENGTH") or "0"
-        if declared.isdigit() and int(declared) > images.upload_max_bytes() + 64 * 1024:
-            return _detail(images.detail_too_large(), status.HTTP_400_BAD_REQUEST)
-        try:
-            upload = request.FILES.get("file")
-        except (ParseError, UnsupportedMediaType):
-            upload = None
-        except _MULTIPART_LIMITS as refused:
-            logger.warning("chat image upload refused: %s", type(refused).__name__)
-            return _detail(
-                "Too many parts in the upload: send one multipart/form-data field 'file'",
-                status.HTTP_400_BAD_REQUEST,
-            )
+        if declared.isdigit() and int(declared) > self.body_max_bytes():
+            return detail_response(images.detail_too_large(), status.HTTP_400_BAD_REQUEST)
+        upload = self.upload_file(request)
+        if isinstance(upload, Response):
+            return upload
         if upload is None:
-            return _detail(
+            return detail_response(
                 "Field required: send the image as multipart/form-data field 'file'",
                 status.HTTP_422_UNPROCESSABLE_ENTITY,
             )
@@ -199,15 +194,35 @@ class ChatImageUploadApi(_BrowserCorsMixin, APIView):
         except images.ImageRejected as rejected:
             retry = {"Retry-After": str(rejected.retry_after_s)}
             headers = retry if rejected.status in (429, 503) else {}
-            return _detail(rejected.detail, rejected.status, code=rejected.code, **headers)
-        return Response(
-            {
-                "image_id": str(image.pk),
-                "filename": upload.name,
-                "size": image.size,
-                "expires_in": settings.CHAT_IMAGE_TTL_S,
-            }
-        )
+            return detail_response(rejected.detail, rejected.status, code=rejected.code, **headers)
+        return Response(self.answer(image, upload))
+
+    def uploader_id(self, request) -> int | None:
+        return _image_user_id(request)
+
+    def body_max_bytes(self) -> int:
+        return images.upload_max_bytes() + 64 * 1024
+
+    def upload_file(self, request):
+        """The uploaded file, None when there is none, or a refusal Response."""
+        try:
+            return request.FILES.get("file")
+        except (ParseError, UnsupportedMediaType):
+            return None
+        except _MULTIPART_LIMITS as refused:
+            logger.warning("chat image upload refused: %s", type(refused).__name__)
+            return detail_response(
+                "Too many parts in the upload: send one multipart/form-data field 'file'",
+                status.HTTP_400_BAD_REQUEST,
+            )
+
+    def answer(self, image, upload) -> dict:
+        return {
+            "image_id": str(image.pk),
+            "filename": upload.name,
+            "size": image.size,
+            "expires_in": settings.CHAT_IMAGE_TTL_S,
+        }
 
 
 class ChatImageStatusApi(_BrowserCorsMixin, APIView):
@@ -220,7 +235,7 @@ class ChatImageStatusApi(_BrowserCorsMixin, APIView):
             return _refusal(refused)
         parsed = images.image_id_parse(image_id)
         if parsed is None:
-            return _detail("Invalid image id", status.HTTP_400_BAD_REQUEST)
+            return detail_response("Invalid image id", status.HTTP_400_BAD_REQUEST)
         image = images.chat_image_status_get(image_id=parsed, user_id=user_id)
         if image is None:
             return Response({"exists": False})

@@ -1,5 +1,5 @@
-"""A non-streamed answer: the request every prompt passes through, one HTTP attempt of it
-(llm.sdk_private's wire), and `complete` (text and/or tool calls in one piece)."""
+"""The request every prompt passes through, and one non-streamed HTTP attempt of it
+(llm.sdk_private's wire), which `structured` makes."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from typing import Any
 from openai.types.chat import ChatCompletion
 
 from llm import sdk_private
-from llm.accounting import Call, call_start, ms_since, usage_fields
-from llm.config import models_for, wants_vision
+from llm.accounting import Call, ms_since, usage_fields
 from llm.models import LLMCall
 from llm.redact import messages_scrub
-from llm.retry import AttemptFailed, with_retries
-from llm.types import Completion, ToolCall
+from llm.retry import AttemptFailed
+from llm.types import ToolCall
 
 
 def request_build(
@@ -80,46 +79,3 @@ async def completion_attempt(
     else:
         await call.record(**row, outcome=LLMCall.Outcome.OK)
     return response
-
-
-async def complete(
-    *,
-    purpose: str,
-    messages: list[dict],
-    model: str | None = None,
-    tools: list[dict] | None = None,
-    tool_choice: Any = None,
-    temperature: float = 0.3,
-    max_tokens: int = 500,
-    deadline: float | None = None,
-    user_id: int | None = None,
-    correlation_id: str | None = None,
-    vision: bool = False,
-) -> Completion:
-    """One answer (text and/or tool calls). Raises LLMUnavailable / LLMDeadlineExceeded."""
-    call = call_start(
-        purpose=purpose, deadline=deadline, user_id=user_id, correlation_id=correlation_id
-    )
-    models = models_for(model=model, vision=vision or wants_vision(messages))
-    request = request_build(
-        messages=messages,
-        tools=tools,
-        tool_choice=tool_choice,
-        temperature=temperature,
-        max_tokens=max_tokens,
-    )
-
-    async def attempt(candidate: str, timeout: float, number: int) -> ChatCompletion:
-        return await completion_attempt(
-            call, request=request, model=candidate, timeout=timeout, number=number, defer_ok=False
-        )
-
-    response = await with_retries(call, models=models, attempt=attempt)
-    choice = response.choices[0]
-    return call.completion(
-        text=choice.message.content or "",
-        tool_calls=tool_calls_of(choice.message),
-        model=response.model or models[0],
-        model_requested=models[0],
-        finish_reason=choice.finish_reason,
-    )

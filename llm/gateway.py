@@ -17,7 +17,7 @@ This module is the seam's public face; the work is done in:
     llm.clients       the SDK clients, one per endpoint and event loop
     llm.accounting    one call's state, its LLMCall rows, tokens and cost
     llm.retry         failure classification and the retry / fallback / deadline loop
-    llm.completion    the request, one non-streamed attempt, `complete`
+    llm.completion    the request, one non-streamed attempt
     llm.structured    `structured`: Instructor's TOOLS mode and its re-asks
     llm.streaming     `stream`: SSE chunks to deltas, tool calls and `done`
     llm.sdk_private   every use of a private openai or Instructor API (check it on upgrades)
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from llm.accounting import llm_calls_collected, llm_calls_save
 from llm.clients import get_client
-from llm.completion import complete
 from llm.config import describe_config, llm_available
 from llm.config import models_for as _models_for  # noqa: F401  (chat/tests)
 from llm.config import wants_vision as _wants_vision  # noqa: F401  (chat/tests)
@@ -44,7 +43,6 @@ __all__ = [
     "LLMValidationError",
     "StreamEvent",
     "ToolCall",
-    "complete",
     "deadline_in",
     "describe_config",
     "get_client",

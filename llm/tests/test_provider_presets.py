@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from llm import config as llm_config
 from llm import gateway, providers
 from llm.fake_server import Reply
+from llm.tests.answers import asked, said
 
 MESSAGES = [{"role": "user", "content": "Привет"}]
 SECRET = "sk-test-secret-value-1234"
@@ -170,9 +171,9 @@ async def test_a_call_through_the_preset_sends_its_model_and_key(
     fake_llm, settings, provider, keys, bearer
 ):
     use_preset(settings, provider, LLM_BASE_URL=fake_llm.base_url, **keys)
-    fake_llm.enqueue(Reply.answer("Готово."))
+    fake_llm.enqueue(Reply.structured_output(said("Готово.")))
 
-    completion = await gateway.complete(purpose="test", messages=MESSAGES)
+    completion = await asked(purpose="test", messages=MESSAGES)
 
     assert completion.text == "Готово."
     (request,) = fake_llm.requests

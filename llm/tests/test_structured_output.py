@@ -43,6 +43,7 @@ async def test_it_parses_the_forced_tool_call_into_the_model(fake_llm):
     assert (accounting.prompt_tokens, accounting.completion_tokens) == (50, 20)
     assert accounting.attempts == 1
     sent = fake_llm.chat_requests()[0]
+    assert "stream" not in sent
     assert sent["tool_choice"] == {"type": "function", "function": {"name": "Texts"}}
     assert set(sent["tools"][0]["function"]["parameters"]["required"]) == {
         "short_html",

@@ -48,9 +48,10 @@ def tool_calls_of(message: Any) -> list[ToolCall]:
 
 
 async def completion_attempt(
-    call: Call, *, request: dict, model: str, timeout: float, number: int, defer_ok: bool
+    call: Call, *, request: dict, model: str, timeout: float, number: int
 ) -> ChatCompletion:
-    """One HTTP attempt; records it (or parks the row for Instructor's verdict)."""
+    """One HTTP attempt. A failed one raises (llm.retry records it); the row of an answer
+    waits in `call.pending_row` for Instructor's verdict on it."""
     started = time.monotonic()
     async with asyncio.timeout(timeout):
         # The SDK's typed `create` walks the whole request against its TypedDicts before
@@ -66,7 +67,7 @@ async def completion_attempt(
     answered = response.model or model
     usage = usage_fields(usage=response.usage, model_requested=model, model_answered=answered)
     call.add_usage(**usage)
-    row = {
+    call.pending_row = {
         "model_requested": model,
         "model_answered": answered,
         "attempt": number,
@@ -74,8 +75,4 @@ async def completion_attempt(
         "latency_ms": ms_since(started),
         **usage,
     }
-    if defer_ok:
-        call.pending_row = row
-    else:
-        await call.record(**row, outcome=LLMCall.Outcome.OK)
     return response

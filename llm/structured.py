@@ -114,12 +114,7 @@ class _Asking:
 
         async def attempt(candidate: str, timeout: float, number: int) -> ChatCompletion:
             return await completion_attempt(
-                call,
-                request=request,
-                model=candidate,
-                timeout=timeout,
-                number=number,
-                defer_ok=True,
+                call, request=request, model=candidate, timeout=timeout, number=number
             )
 
         for asked in range(reasks + 1):

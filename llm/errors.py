@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from llm.gateway import Completion
+from llm.types import Completion
 
 
 class LLMError(Exception):

@@ -8,6 +8,7 @@ import pytest
 from llm import gateway
 from llm.fake_server import Reply
 from llm.models import LLMCall
+from llm.tests.answers import asked
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,7 +25,7 @@ async def test_a_malformed_json_body_is_an_llm_error_not_a_crash(fake_llm):
     fake_llm.route(Reply.raw('{"id": "x", "choices": [ oops'))
 
     with pytest.raises(gateway.LLMError) as raised:
-        await gateway.complete(purpose="test", messages=MESSAGES)
+        await asked(purpose="test", messages=MESSAGES)
 
     assert_clean(raised.value)
     assert (await LLMCall.objects.aget()).outcome == LLMCall.Outcome.BAD_RESPONSE
@@ -34,7 +35,7 @@ async def test_a_non_json_body_is_an_llm_error(fake_llm):
     fake_llm.route(Reply.raw("<html>502 Bad Gateway</html>", content_type="text/html"))
 
     with pytest.raises(gateway.LLMError) as raised:
-        await gateway.complete(purpose="test", messages=MESSAGES)
+        await asked(purpose="test", messages=MESSAGES)
 
     assert_clean(raised.value)
 
@@ -43,7 +44,7 @@ async def test_a_malformed_body_moves_on_to_the_fallback_model(fake_llm, setting
     settings.LLM_FALLBACK_MODELS = ["text/backup"]
     fake_llm.route(Reply.raw("{"), model="text/primary")
 
-    answer = await gateway.complete(purpose="test", messages=MESSAGES)
+    answer = await asked(purpose="test", messages=MESSAGES)
 
     assert answer.model == "text/backup"
 
@@ -150,7 +151,7 @@ async def test_a_refused_connection_is_a_connection_error_retried_on_the_same_en
     settings.LLM_FALLBACK_MODELS = ["text/backup"]
 
     with pytest.raises(gateway.LLMError) as raised:
-        await gateway.complete(purpose="test", messages=MESSAGES)
+        await asked(purpose="test", messages=MESSAGES)
 
     assert_clean(raised.value)
     calls = [(r.model_requested, r.outcome) async for r in LLMCall.objects.order_by("id")]

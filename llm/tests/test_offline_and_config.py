@@ -9,6 +9,7 @@ import pytest
 
 from llm import gateway
 from llm.fake_server import Reply
+from llm.tests.answers import asked, said
 
 MESSAGES = [{"role": "user", "content": "Привет"}]
 
@@ -18,7 +19,7 @@ async def test_offline_raises_unavailable_without_sending_anything(fake_llm, set
 
     assert gateway.llm_available() is False
     with pytest.raises(gateway.LLMUnavailable) as raised:
-        await gateway.complete(purpose="test", messages=MESSAGES)
+        await asked(purpose="test", messages=MESSAGES)
     with pytest.raises(gateway.LLMUnavailable):
         async for _ in gateway.stream(purpose="test", messages=MESSAGES):
             pass
@@ -33,7 +34,7 @@ async def test_a_misconfigured_provider_raises_without_sending_anything(fake_llm
 
     assert gateway.llm_available() is False
     with pytest.raises(gateway.LLMUnavailable) as raised:
-        await gateway.complete(purpose="test", messages=MESSAGES)
+        await asked(purpose="test", messages=MESSAGES)
 
     assert raised.value.retryable is False
     assert fake_llm.requests == []
@@ -118,12 +119,12 @@ async def test_clients_use_the_sdks_aiohttp_transport_with_a_full_keep_alive_poo
 def test_a_loops_clients_are_closed_when_the_loop_ends(fake_llm, caplog):
     """asyncio.run (the backfill command), pytest's and asgiref's loops all end with
     shutdown_asyncgens: the aiohttp sessions are closed then, not reported as leaked."""
-    fake_llm.enqueue(Reply.answer("Готово."))
+    fake_llm.enqueue(Reply.structured_output(said("Готово.")))
     used = []
 
     async def ask() -> None:
         with gateway.llm_calls_collected():
-            await gateway.complete(purpose="test", messages=MESSAGES)
+            await asked(purpose="test", messages=MESSAGES)
         used.append(gateway.get_client(base_url=fake_llm.base_url, api_key="test-key"))
         assert not used[0].is_closed()
 

@@ -9,8 +9,10 @@ import json
 import pytest
 from pydantic import BaseModel
 
+from llm import config as llm_config
 from llm import gateway, providers
 from llm.fake_server import Reply
+from llm.tests.answers import asked, said
 
 MESSAGES = [{"role": "user", "content": "Привет"}]
 SECRET = "sk-test-secret-value-1234"
@@ -63,7 +65,7 @@ def test_each_preset_has_its_endpoint_key_and_models(settings, provider, key, ho
     assert (config["model_text"], config["model_vision"]) == (text, vision)
     assert config["problems"] == []
     assert gateway.llm_available() is True
-    assert gateway._route().api_key == (SECRET if key else "")
+    assert llm_config.route().api_key == (SECRET if key else "")
     assert SECRET not in json.dumps(config)
 
 
@@ -85,24 +87,24 @@ def test_llm_api_key_serves_a_provider_whose_own_key_is_not_set(settings):
 
     assert config["api_key_from"] == "LLM_API_KEY"
     assert config["problems"] == []
-    assert gateway._route().api_key == SECRET
+    assert llm_config.route().api_key == SECRET
 
 
 def test_the_providers_own_key_wins_over_llm_api_key(settings):
     use_preset(settings, "anthropic", ANTHROPIC_API_KEY=SECRET, LLM_API_KEY="sk-other")
 
-    assert gateway._route().api_key == SECRET
+    assert llm_config.route().api_key == SECRET
     assert gateway.describe_config()["api_key_from"] == "ANTHROPIC_API_KEY"
 
 
 def test_ollama_needs_no_key_and_takes_its_url_as_ollama_users_write_it(settings):
     use_preset(settings, "ollama", OLLAMA_BASE_URL="http://gpu-box:11434")
 
-    assert gateway._route().base_url == "http://gpu-box:11434/v1"
+    assert llm_config.route().base_url == "http://gpu-box:11434/v1"
     assert gateway.describe_config()["base_url_host"] == "gpu-box"
     assert gateway.describe_config()["problems"] == []
     settings.OLLAMA_BASE_URL = "http://gpu-box:11434/v1/"
-    assert gateway._route().base_url == "http://gpu-box:11434/v1"
+    assert llm_config.route().base_url == "http://gpu-box:11434/v1"
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
@@ -169,9 +171,9 @@ async def test_a_call_through_the_preset_sends_its_model_and_key(
     fake_llm, settings, provider, keys, bearer
 ):
     use_preset(settings, provider, LLM_BASE_URL=fake_llm.base_url, **keys)
-    fake_llm.enqueue(Reply.answer("Готово."))
+    fake_llm.enqueue(Reply.structured_output(said("Готово.")))
 
-    completion = await gateway.complete(purpose="test", messages=MESSAGES)
+    completion = await asked(purpose="test", messages=MESSAGES)
 
     assert completion.text == "Готово."
     (request,) = fake_llm.requests

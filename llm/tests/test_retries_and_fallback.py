@@ -7,6 +7,7 @@ import pytest
 from llm import gateway
 from llm.fake_server import Reply
 from llm.models import LLMCall
+from llm.tests.answers import asked, said
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,10 +20,10 @@ async def outcomes() -> list[tuple[str, str]]:
 
 async def test_a_429_with_retry_after_is_retried_after_waiting_that_long(fake_llm, settings):
     settings.LLM_RETRY_MAX_S = 2.0
-    fake_llm.enqueue(Reply.error(429, retry_after=1), Reply.answer("готово"))
+    fake_llm.enqueue(Reply.error(429, retry_after=1), Reply.structured_output(said("готово")))
 
     started = time.monotonic()
-    answer = await gateway.complete(purpose="test", messages=MESSAGES)
+    answer = await asked(purpose="test", messages=MESSAGES)
     elapsed = time.monotonic() - started
 
     assert answer.text == "готово"
@@ -38,10 +39,10 @@ async def test_a_429_with_retry_after_is_retried_after_waiting_that_long(fake_ll
 
 async def test_retry_after_ms_is_honoured_too(fake_llm, settings):
     settings.LLM_RETRY_MAX_S = 2.0
-    fake_llm.enqueue(Reply.error(429, retry_after_ms=300), Reply.answer("готово"))
+    fake_llm.enqueue(Reply.error(429, retry_after_ms=300), Reply.structured_output(said("готово")))
 
     started = time.monotonic()
-    await gateway.complete(purpose="test", messages=MESSAGES)
+    await asked(purpose="test", messages=MESSAGES)
 
     assert time.monotonic() - started >= 0.28
 
@@ -51,9 +52,9 @@ async def test_a_failing_primary_falls_back_after_its_retries_and_says_who_answe
 ):
     settings.LLM_FALLBACK_MODELS = ["text/backup"]
     fake_llm.route(Reply.error(500), model="text/primary")
-    fake_llm.route(Reply.answer("ответ резервной модели"), model="text/backup")
+    fake_llm.route(Reply.structured_output(said("ответ резервной модели")), model="text/backup")
 
-    answer = await gateway.complete(purpose="test", messages=MESSAGES)
+    answer = await asked(purpose="test", messages=MESSAGES)
 
     assert answer.text == "ответ резервной модели"
     assert answer.model == "text/backup"
@@ -69,7 +70,7 @@ async def test_when_every_model_fails_it_raises_a_retryable_unavailable(fake_llm
     fake_llm.route(Reply.error(503))
 
     with pytest.raises(gateway.LLMUnavailable) as raised:
-        await gateway.complete(purpose="test", messages=MESSAGES)
+        await asked(purpose="test", messages=MESSAGES)
 
     assert raised.value.retryable is True
     assert len(fake_llm.chat_requests()) == 6
@@ -81,7 +82,7 @@ async def test_a_400_is_neither_retried_nor_sent_to_a_fallback(fake_llm, setting
     fake_llm.route(Reply.error(400))
 
     with pytest.raises(gateway.LLMUnavailable) as raised:
-        await gateway.complete(purpose="test", messages=MESSAGES)
+        await asked(purpose="test", messages=MESSAGES)
 
     assert raised.value.retryable is False
     assert len(fake_llm.chat_requests()) == 1
@@ -93,7 +94,7 @@ async def test_a_401_stops_at_once(fake_llm, settings):
     fake_llm.route(Reply.error(401))
 
     with pytest.raises(gateway.LLMUnavailable):
-        await gateway.complete(purpose="test", messages=MESSAGES)
+        await asked(purpose="test", messages=MESSAGES)
 
     assert len(fake_llm.chat_requests()) == 1
 
@@ -102,7 +103,7 @@ async def test_a_missing_model_goes_straight_to_the_fallback(fake_llm, settings)
     settings.LLM_FALLBACK_MODELS = ["text/backup"]
     fake_llm.route(Reply.error(404), model="text/primary")
 
-    answer = await gateway.complete(purpose="test", messages=MESSAGES)
+    answer = await asked(purpose="test", messages=MESSAGES)
 
     assert answer.model == "text/backup"
     assert await outcomes() == [
@@ -118,7 +119,7 @@ async def test_a_retry_after_longer_than_we_ever_wait_moves_to_the_fallback_at_o
     fake_llm.route(Reply.error(429, retry_after=30), model="text/primary")
 
     started = time.monotonic()
-    answer = await gateway.complete(purpose="test", messages=MESSAGES)
+    answer = await asked(purpose="test", messages=MESSAGES)
 
     assert time.monotonic() - started < 0.5
     assert answer.model == "text/backup"

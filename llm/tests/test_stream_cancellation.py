@@ -7,6 +7,7 @@ import pytest
 from llm import gateway
 from llm.fake_server import Reply
 from llm.models import LLMCall
+from llm.tests.answers import asked
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,7 +52,7 @@ async def test_closing_the_iterator_closes_the_upstream_response(fake_llm):
 async def test_cancelling_while_waiting_for_the_first_byte_closes_the_request(fake_llm):
     fake_llm.enqueue(Reply.hang(10))
 
-    task = asyncio.create_task(gateway.complete(purpose="text", messages=MESSAGES))
+    task = asyncio.create_task(asked(purpose="text", messages=MESSAGES))
     await asyncio.sleep(0.2)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):

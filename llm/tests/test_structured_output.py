@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, Field, ValidationInfo, model_validator
 
-from llm import gateway
+from llm import gateway, sdk_private
 from llm.fake_server import Reply
 from llm.models import LLMCall
 
@@ -43,6 +43,7 @@ async def test_it_parses_the_forced_tool_call_into_the_model(fake_llm):
     assert (accounting.prompt_tokens, accounting.completion_tokens) == (50, 20)
     assert accounting.attempts == 1
     sent = fake_llm.chat_requests()[0]
+    assert "stream" not in sent
     assert sent["tool_choice"] == {"type": "function", "function": {"name": "Texts"}}
     assert set(sent["tools"][0]["function"]["parameters"]["required"]) == {
         "short_html",
@@ -175,10 +176,10 @@ async def test_a_model_prepared_at_startup_is_not_built_again_by_its_first_call(
         title: str
 
     gateway.structured_prepare(Prepared)
-    built = gateway._instructor_tools.cache_info().misses
+    built = sdk_private.instructor_tools.cache_info().misses
     fake_llm.enqueue(Reply.structured_output({"title": "Готово"}))
 
     answer, _ = await gateway.structured(purpose="text", messages=MESSAGES, response_model=Prepared)
 
     assert answer.title == "Готово"
-    assert gateway._instructor_tools.cache_info().misses == built
+    assert sdk_private.instructor_tools.cache_info().misses == built

@@ -7,6 +7,7 @@ import pytest
 from llm import gateway
 from llm.fake_server import Reply
 from llm.models import LLMCall
+from llm.tests.answers import asked, said
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -15,10 +16,10 @@ MESSAGES = [{"role": "user", "content": "Привет"}]
 
 async def test_a_hang_ends_at_the_timeout_and_the_retry_answers(fake_llm, settings):
     settings.LLM_TIMEOUT_S = 0.5
-    fake_llm.enqueue(Reply.hang(10), Reply.answer("наконец"))
+    fake_llm.enqueue(Reply.hang(10), Reply.structured_output(said("наконец")))
 
     started = time.monotonic()
-    answer = await gateway.complete(purpose="test", messages=MESSAGES)
+    answer = await asked(purpose="test", messages=MESSAGES)
     elapsed = time.monotonic() - started
 
     assert answer.text == "наконец"
@@ -35,7 +36,7 @@ async def test_hangs_on_every_attempt_fail_as_retryable_after_all_retries(fake_l
     fake_llm.route(Reply.hang(10))
 
     with pytest.raises(gateway.LLMUnavailable) as raised:
-        await gateway.complete(purpose="test", messages=MESSAGES)
+        await asked(purpose="test", messages=MESSAGES)
 
     assert raised.value.retryable is True
     assert await LLMCall.objects.filter(outcome=LLMCall.Outcome.TIMEOUT).acount() == 2
@@ -49,7 +50,7 @@ async def test_repeated_hangs_never_run_past_the_deadline(fake_llm, settings):
 
     started = time.monotonic()
     with pytest.raises(gateway.LLMDeadlineExceeded):
-        await gateway.complete(purpose="test", messages=MESSAGES, deadline=gateway.deadline_in(1.5))
+        await asked(purpose="test", messages=MESSAGES, deadline=gateway.deadline_in(1.5))
     elapsed = time.monotonic() - started
 
     assert 1.4 <= elapsed < 1.5 + 0.3
@@ -64,7 +65,7 @@ async def test_a_retry_after_beyond_the_deadline_raises_instead_of_sleeping(fake
 
     started = time.monotonic()
     with pytest.raises(gateway.LLMDeadlineExceeded):
-        await gateway.complete(purpose="test", messages=MESSAGES, deadline=gateway.deadline_in(1.5))
+        await asked(purpose="test", messages=MESSAGES, deadline=gateway.deadline_in(1.5))
 
     assert time.monotonic() - started < 1.5
     assert len(fake_llm.chat_requests()) == 1
@@ -72,7 +73,7 @@ async def test_a_retry_after_beyond_the_deadline_raises_instead_of_sleeping(fake
 
 async def test_an_expired_deadline_sends_nothing(fake_llm):
     with pytest.raises(gateway.LLMDeadlineExceeded):
-        await gateway.complete(purpose="test", messages=MESSAGES, deadline=time.monotonic() - 1)
+        await asked(purpose="test", messages=MESSAGES, deadline=time.monotonic() - 1)
 
     assert fake_llm.chat_requests() == []
 

@@ -4,6 +4,7 @@ import pytest
 
 from llm import gateway
 from llm.fake_server import Reply
+from llm.tests.answers import asked
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,7 +20,7 @@ IMAGE_MESSAGES = [
 
 
 async def test_an_image_goes_to_the_vision_model(fake_llm):
-    answer = await gateway.complete(purpose="vision", messages=IMAGE_MESSAGES)
+    answer = await asked(purpose="vision", messages=IMAGE_MESSAGES)
 
     assert answer.model == "vision/primary"
     sent = fake_llm.chat_requests()[0]
@@ -31,7 +32,7 @@ async def test_vision_calls_skip_fallbacks_that_cannot_see_images(fake_llm, sett
     settings.LLM_FALLBACK_MODELS = ["text/backup", "vision/backup"]
     fake_llm.route(Reply.error(500), model="vision/primary")
 
-    answer = await gateway.complete(purpose="vision", messages=IMAGE_MESSAGES)
+    answer = await asked(purpose="vision", messages=IMAGE_MESSAGES)
 
     assert answer.model == "vision/backup"
     assert "text/backup" not in [r["model"] for r in fake_llm.chat_requests()]
@@ -42,9 +43,7 @@ async def test_an_explicit_vision_flag_routes_a_text_only_message_too(fake_llm, 
     fake_llm.route(Reply.error(500), model="vision/primary")
 
     with pytest.raises(gateway.LLMUnavailable):
-        await gateway.complete(
-            purpose="vision", messages=[{"role": "user", "content": "x"}], vision=True
-        )
+        await asked(purpose="vision", messages=[{"role": "user", "content": "x"}], vision=True)
 
     assert {r["model"] for r in fake_llm.chat_requests()} == {"vision/primary"}
 
@@ -62,7 +61,7 @@ async def test_without_a_vision_capable_model_it_raises_at_once(fake_llm, settin
     settings.LLM_VISION_MODELS = ["vision/primary"]
 
     with pytest.raises(gateway.LLMUnavailable) as raised:
-        await gateway.complete(purpose="vision", messages=IMAGE_MESSAGES, model="text/primary")
+        await asked(purpose="vision", messages=IMAGE_MESSAGES, model="text/primary")
 
     assert raised.value.retryable is False
     assert fake_llm.requests == []

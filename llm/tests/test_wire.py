@@ -1,7 +1,7 @@
-"""llm.wire sends a chat completion as the SDK's `post` sends it, and fails as it fails.
+"""The wire (llm.sdk_private) sends a chat completion as the SDK's `post` does, and fails alike.
 
 Each test makes the same call both ways against the fake server: first the SDK's own `post`
-(which also teaches the client its platform, so the wire is built), then llm.wire.
+(which also teaches the client its platform, so the wire is built), then the wire.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import socket
 import openai
 import pytest
 
-from llm import gateway, wire
+from llm import gateway, retry, sdk_private
 from llm.fake_server import FakeLLMServer, Reply
 
 BODY = {
@@ -32,12 +32,12 @@ async def sdk_post(client: openai.AsyncOpenAI, timeout: float = 2.0) -> bytes:
 async def both(client: openai.AsyncOpenAI, timeout: float = 2.0) -> list:
     """What each way returned or raised, the SDK's first."""
     outcomes = []
-    for send in (sdk_post, lambda c, t: wire.chat_completion_post(c, BODY, timeout=t)):
+    for send in (sdk_post, lambda c, t: sdk_private.chat_completion_post(c, BODY, timeout=t)):
         try:
             outcomes.append(await send(client, timeout))
         except openai.OpenAIError as exc:
             outcomes.append(exc)
-    assert wire._wires[client] is not None, "the second call did not go through the wire"
+    assert sdk_private._wires[client] is not None, "the second call did not go through the wire"
     return outcomes
 
 
@@ -77,7 +77,7 @@ async def test_the_read_timeout_header_is_each_calls_own(server):
     client = gateway.get_client(base_url=server.base_url, api_key="test-key")
     await both(client, timeout=2.0)
 
-    await wire.chat_completion_post(client, BODY, timeout=1.25)
+    await sdk_private.chat_completion_post(client, BODY, timeout=1.25)
 
     assert server.requests[-1].headers["x-stainless-read-timeout"] == "1.25"
 
@@ -108,7 +108,7 @@ async def test_an_error_status_raises_the_sdks_exception(server, reply):
         by_sdk.body,
     )
     assert by_wire.response.headers.get("retry-after") == by_sdk.response.headers.get("retry-after")
-    assert gateway._failure(by_wire).outcome == gateway._failure(by_sdk).outcome
+    assert retry.failure_of(by_wire).outcome == retry.failure_of(by_sdk).outcome
 
 
 async def test_a_body_that_is_not_json_comes_back_as_it_came(server):
@@ -129,7 +129,7 @@ async def test_a_model_that_does_not_answer_in_time_is_the_sdks_timeout(server):
 
     assert isinstance(by_sdk, openai.APITimeoutError)
     assert causes(by_wire) == causes(by_sdk)
-    assert gateway._failure(by_wire).outcome == gateway._failure(by_sdk).outcome
+    assert retry.failure_of(by_wire).outcome == retry.failure_of(by_sdk).outcome
 
 
 async def test_a_refused_connection_is_the_sdks_connection_error():
@@ -142,7 +142,7 @@ async def test_a_refused_connection_is_the_sdks_connection_error():
 
     assert isinstance(by_sdk, openai.APIConnectionError)
     assert causes(by_wire) == causes(by_sdk)
-    assert gateway._connection_failed(by_wire) and gateway._connection_failed(by_sdk)
+    assert sdk_private.connection_failed(by_wire) and sdk_private.connection_failed(by_sdk)
 
 
 async def test_a_client_behind_a_proxy_keeps_the_sdks_post():
@@ -152,5 +152,5 @@ async def test_a_client_behind_a_proxy_keeps_the_sdks_post():
         http_client=openai.DefaultAioHttpClient(proxy="http://127.0.0.1:8"),
     )
 
-    assert wire._wire_build(client, timeout=1.0) is None
+    assert sdk_private._wire_build(client, timeout=1.0) is None
     await client.close()

@@ -1,12 +1,14 @@
+"""A plain text answer (the chat's, streamed): its text, tool calls, tokens and cost."""
+
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
 
-from llm import gateway
 from llm.fake_server import Reply
 from llm.models import LLMCall
+from llm.tests.answers import streamed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,7 +18,7 @@ MESSAGES = [{"role": "user", "content": "Сколько я сэкономлю?"}
 async def test_it_returns_the_text_and_accounts_tokens_and_cost_from_the_price_table(fake_llm):
     fake_llm.enqueue(Reply.answer("Около 3 000 ₽", prompt_tokens=1000, completion_tokens=500))
 
-    answer = await gateway.complete(
+    answer = await streamed(
         purpose="test", messages=MESSAGES, user_id=7, correlation_id="cid-1", max_tokens=123
     )
 
@@ -32,7 +34,6 @@ async def test_it_returns_the_text_and_accounts_tokens_and_cost_from_the_price_t
     assert sent["model"] == "text/primary"
     assert sent["max_tokens"] == 123
     assert sent["messages"] == MESSAGES
-    assert "stream" not in sent
     row = await LLMCall.objects.aget()
     assert row.outcome == LLMCall.Outcome.OK
     assert (row.prompt_tokens, row.completion_tokens, row.total_tokens) == (1000, 500, 1500)
@@ -45,7 +46,7 @@ async def test_it_returns_the_text_and_accounts_tokens_and_cost_from_the_price_t
 async def test_the_provider_reported_cost_wins_over_the_price_table(fake_llm):
     fake_llm.enqueue(Reply.answer("ok", prompt_tokens=1000, completion_tokens=500, cost=0.0425))
 
-    answer = await gateway.complete(purpose="test", messages=MESSAGES)
+    answer = await streamed(purpose="test", messages=MESSAGES)
 
     assert answer.cost_usd == Decimal("0.0425")
     row = await LLMCall.objects.aget()
@@ -56,7 +57,7 @@ async def test_tool_calls_come_back_with_their_json_arguments(fake_llm):
     fake_llm.enqueue(Reply.calls([{"name": "get_costs", "arguments": {"period": "month"}}]))
     tools = [{"type": "function", "function": {"name": "get_costs", "parameters": {}}}]
 
-    answer = await gateway.complete(purpose="test", messages=MESSAGES, tools=tools)
+    answer = await streamed(purpose="test", messages=MESSAGES, tools=tools)
 
     assert answer.finish_reason == "tool_calls"
     [call] = answer.tool_calls

@@ -1,0 +1,78 @@
+"""The request every prompt passes through, and one non-streamed HTTP attempt of it
+(llm.sdk_private's wire), which `structured` makes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from openai.types.chat import ChatCompletion
+
+from llm import sdk_private
+from llm.accounting import Call, ms_since, usage_fields
+from llm.models import LLMCall
+from llm.redact import messages_scrub
+from llm.retry import AttemptFailed
+from llm.types import ToolCall
+
+
+def request_build(
+    *,
+    messages: list[dict],
+    tools: list[dict] | None,
+    tool_choice: Any,
+    temperature: float,
+    max_tokens: int,
+) -> dict:
+    # Every prompt passes here (or structured()'s converter): the one place secrets pasted
+    # into free text are kept from the model.
+    request: dict[str, Any] = {
+        "messages": messages_scrub(messages),
+        "temperature": temperature,
+        "max_tokens": max_tokens,
+    }
+    if tools:
+        request["tools"] = tools
+    if tool_choice is not None:
+        request["tool_choice"] = tool_choice
+    return request
+
+
+def tool_calls_of(message: Any) -> list[ToolCall]:
+    return [
+        ToolCall(id=call.id, name=call.function.name, arguments=call.function.arguments or "")
+        for call in message.tool_calls or []
+        if call.type == "function"
+    ]
+
+
+async def completion_attempt(
+    call: Call, *, request: dict, model: str, timeout: float, number: int
+) -> ChatCompletion:
+    """One HTTP attempt. A failed one raises (llm.retry records it); the row of an answer
+    waits in `call.pending_row` for Instructor's verdict on it."""
+    started = time.monotonic()
+    async with asyncio.timeout(timeout):
+        # The SDK's typed `create` walks the whole request against its TypedDicts before
+        # sending (≈ 2 ms of CPU for a prompt plus a tool schema); ours is plain JSON already,
+        # so it is sent as the SDK's raw `post` would send it (llm.sdk_private's wire),
+        # parsed into the same model.
+        body = await sdk_private.chat_completion_post(
+            call.client, {**request, "model": model}, timeout=timeout
+        )
+    response = sdk_private.chat_completion_parse(body)
+    if response is None or not response.choices:
+        raise AttemptFailed(LLMCall.Outcome.BAD_RESPONSE, try_next=True)
+    answered = response.model or model
+    usage = usage_fields(usage=response.usage, model_requested=model, model_answered=answered)
+    call.add_usage(**usage)
+    call.pending_row = {
+        "model_requested": model,
+        "model_answered": answered,
+        "attempt": number,
+        "http_status": 200,
+        "latency_ms": ms_since(started),
+        **usage,
+    }
+    return response

@@ -1,0 +1,280 @@
+"""Every use of the openai SDK's and Instructor's private or internal APIs, in one module, so
+that an SDK upgrade is one file to check (llm/tests/test_wire.py and
+llm/tests/test_structured_output.py run each of them against the fake server).
+
+openai, names outside its public API (underscore modules and attributes):
+
+    openai._models.FinalRequestOptions        the options `_build_request` takes (wire)
+    AsyncOpenAI._build_request                the SDK's own request: URL, headers, key (wire)
+    AsyncOpenAI._client                       its httpx2 client, for the transport (wire)
+    httpx2.AsyncClient._transport_for_url     the transport a URL goes through (wire)
+    AsyncOpenAI._platform                     set once the SDK has sent a request (wire)
+    AsyncOpenAI._make_status_error_from_response   the SDK's APIStatusError subclasses (wire)
+    openai._utils._json.openapi_dumps         the SDK's JSON encoder for bodies (wire)
+    openai._vendor.httpx_aiohttp.transport    AiohttpTransport (its `client`, `get_client()`,
+                                              `proxy`) and map_aiohttp_exceptions (wire)
+    openai._constants.RAW_RESPONSE_HEADER     the raw streamed response (chat_stream_post)
+    openai._models.construct_type             the SDK's lenient parse (chat_completion_parse)
+    how the vendored aiohttp transport maps a refused connection to ConnectTimeout
+                                              (connection_failed)
+
+Instructor, its v2 mode registry (public, but the handlers' signatures are internal) and
+names outside its `__all__`:
+
+    instructor.v2.mode_registry.get_handlers  TOOLS-mode request_handler, response_parser,
+                                              reask_handler, message_converter
+    instructor.core.IncompleteOutputException, instructor.core.ResponseParsingError
+
+Why each is used is said at its use. The wire (chat_completion_post) is a non-streamed chat
+completion's POST, sent on the SDK client's own aiohttp session.
+
+Why: the SDK's `post` builds every request from scratch (request options, header merging,
+httpx2's Request and URL parsing, its adapter to aiohttp and back to an httpx2 Response),
+≈ 0.9 ms of CPU per call under load on top of aiohttp's own work: with 32 text requests in
+flight per worker the largest single item of the text endpoint's CPU (bench/README.md,
+"Go-live"). Everything in that request is the same for every call of a client but the body
+and the read timeout, so the SDK builds it once per client (`_Wire`) and each call sends it
+through aiohttp, as the SDK's transport does.
+
+What stays the SDK's: the client and its settings, the request it builds (URL, headers, key),
+its JSON encoder, its connection pool (the session of its aiohttp transport) and its errors:
+a status other than 2xx raises the APIStatusError subclass the client makes of it, a
+failure to connect or to read raises APITimeoutError / APIConnectionError chained from the
+same httpx2 exception the SDK's transport maps aiohttp's to (llm.retry classifies them by
+that chain). A client the SDK would send otherwise (a proxy from the environment, a host it
+needs an SNI name for) keeps the SDK's `post`. llm/tests/test_wire.py sends requests both
+ways to the fake server and compares what arrives and what is raised.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import weakref
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import aiohttp
+import httpx2
+import instructor
+import openai
+from instructor.core import IncompleteOutputException, ResponseParsingError
+from instructor.v2 import mode_registry
+from openai import AsyncOpenAI
+from openai._constants import RAW_RESPONSE_HEADER
+from openai._models import FinalRequestOptions, construct_type
+from openai._utils._json import openapi_dumps
+from openai._vendor.httpx_aiohttp.transport import AiohttpTransport, map_aiohttp_exceptions
+from openai.types.chat import ChatCompletion
+from pydantic import BaseModel, ValidationError
+
+__all__ = [
+    "INSTRUCTOR_REASKABLE",
+    "IncompleteOutputException",
+    "chat_completion_parse",
+    "chat_completion_post",
+    "chat_stream_post",
+    "connection_failed",
+    "instructor_tools",
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+CHAT_COMPLETIONS = "/chat/completions"
+_READ_TIMEOUT_HEADER = "x-stainless-read-timeout"
+
+
+@dataclass(frozen=True)
+class _Wire:
+    """One client's chat completion request, as the SDK builds it, but for the body and the
+    read timeout."""
+
+    transport: AiohttpTransport
+    url: str
+    headers: dict[str, str]
+    max_redirects: int
+
+    def session(self) -> aiohttp.ClientSession:
+        # What the transport does before its first request: one session per transport.
+        if not isinstance(self.transport.client, aiohttp.ClientSession):
+            self.transport.client = self.transport.get_client()
+        return self.transport.client
+
+
+# client → its _Wire, or None when the SDK's own `post` must send its requests.
+_wires: weakref.WeakKeyDictionary[AsyncOpenAI, _Wire | None] = weakref.WeakKeyDictionary()
+
+
+def _wire_build(client: AsyncOpenAI, *, timeout: float) -> _Wire | None:
+    options = FinalRequestOptions.construct(
+        method="post", url=CHAT_COMPLETIONS, json_data={}, timeout=timeout
+    )
+    request = client._build_request(options)
+    http_client = client._client
+    transport = http_client._transport_for_url(request.url)
+    if (
+        not isinstance(transport, AiohttpTransport)
+        or transport.proxy is not None
+        or "sni_hostname" in request.extensions
+    ):
+        return None
+    headers = {name: value for name, value in request.headers.items() if name != "content-length"}
+    return _Wire(
+        transport=transport,
+        url=str(request.url),
+        headers=headers,
+        max_redirects=http_client.max_redirects,
+    )
+
+
+def _wire_for(client: AsyncOpenAI, *, timeout: float) -> _Wire | None:
+    """The client's wire once the SDK has sent a request of its own (it learns the platform
+    for its headers then, off the event loop); None until then."""
+    try:
+        return _wires[client]
+    except KeyError:
+        pass
+    if client._platform is None:
+        return None
+    wire = _wires[client] = _wire_build(client, timeout=timeout)
+    return wire
+
+
+async def chat_completion_post(client: AsyncOpenAI, body: dict, *, timeout: float) -> bytes:
+    """The body of a 2xx answer to POST /chat/completions, or the SDK's exception."""
+    wire = _wire_for(client, timeout=timeout)
+    if wire is None:
+        return await client.post(
+            CHAT_COMPLETIONS, body=body, cast_to=bytes, options={"timeout": timeout}
+        )
+    # The transport's timeouts for an httpx2.Timeout(timeout), as the SDK makes it.
+    timeouts = aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout, connect=timeout)
+    try:
+        with map_aiohttp_exceptions():
+            async with wire.session().request(
+                "POST",
+                wire.url,
+                headers={**wire.headers, _READ_TIMEOUT_HEADER: str(timeout)},
+                data=openapi_dumps(body),
+                # httpx2 follows the redirects in the SDK's path, as many as this.
+                max_redirects=wire.max_redirects,
+                auto_decompress=False,
+                compress=False,
+                timeout=timeouts,
+            ) as response:
+                content = await response.read()
+                status, raw_headers = response.status, response.raw_headers
+    except httpx2.TimeoutException as exc:
+        raise openai.APITimeoutError(request=_request(wire)) from exc
+    except openai.OpenAIError:
+        raise
+    except Exception as exc:
+        # Whatever else the request raised, the SDK's request() wraps it so.
+        raise openai.APIConnectionError(request=_request(wire)) from exc
+    if 200 <= status < 300 and not _encoded(raw_headers):
+        return content
+    # httpx2's Response decodes a compressed body, and the SDK makes its errors of one.
+    answer = httpx2.Response(status, headers=raw_headers, content=content, request=_request(wire))
+    if not answer.is_success:
+        raise client._make_status_error_from_response(answer)
+    return answer.content
+
+
+def _encoded(raw_headers: tuple[tuple[bytes, bytes], ...]) -> bool:
+    return any(name.lower() == b"content-encoding" for name, _ in raw_headers)
+
+
+def _request(wire: _Wire) -> httpx2.Request:
+    return httpx2.Request("POST", wire.url, headers=wire.headers)
+
+
+# --- streaming ---------------------------------------------------------------------------
+# The SDK's AsyncStream builds a pydantic ChatCompletionChunk per token (≈ 70 µs each, the
+# largest per-token cost of a chat answer); the chunks are plain JSON, so the stream is read
+# from the SDK's raw response (llm.streaming parses it). The request still goes through the
+# SDK's client: its auth, headers, timeouts and status errors (APIStatusError) are unchanged.
+_RAW_STREAM = {RAW_RESPONSE_HEADER: "stream"}
+
+
+async def chat_stream_post(client: AsyncOpenAI, body: dict, *, timeout: float) -> httpx2.Response:
+    """The open, unread response to a streamed POST /chat/completions, or the SDK's exception."""
+    return await client.post(
+        CHAT_COMPLETIONS,
+        body=body,
+        cast_to=httpx2.Response,
+        options={"timeout": timeout, "headers": _RAW_STREAM},
+    )
+
+
+def chat_completion_parse(body: bytes) -> ChatCompletion | None:
+    """The body as the SDK's `cast_to=ChatCompletion` builds it, or None if it is not one.
+
+    Validated by pydantic-core first (≈ 10 µs; the SDK builds it in Python, ≈ 75 µs); a body
+    that does not validate is built the SDK's lenient way, as before.
+    """
+    try:
+        return ChatCompletion.model_validate_json(body)
+    except ValueError:
+        pass
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    built = construct_type(type_=ChatCompletion, value=data)
+    return built if isinstance(built, ChatCompletion) else None
+
+
+def connection_failed(exc: BaseException) -> bool:
+    """A refused or dropped connection, which the SDK's aiohttp transport reports as a
+    timeout (it maps aiohttp's ClientConnectionError to httpx's ConnectTimeout)."""
+    cause = exc.__cause__
+    while cause is not None:
+        if isinstance(cause, TimeoutError):  # aiohttp's own timeouts are TimeoutErrors
+            return False
+        if isinstance(cause, aiohttp.ClientConnectionError):
+            return True
+        cause = cause.__cause__
+    return False
+
+
+# --- Instructor ----------------------------------------------------------------------------
+# The answers Instructor re-asks about (as its own retry loop does).
+INSTRUCTOR_REASKABLE = (
+    ValidationError,
+    json.JSONDecodeError,
+    ResponseParsingError,
+)
+
+
+@functools.lru_cache(maxsize=64)
+def instructor_tools(response_model: type[M]) -> tuple[Any, type[M], dict]:
+    """Instructor's TOOLS-mode handlers, the class it parses answers into, and the request's
+    `tools` and `tool_choice`, built once per response model.
+
+    `instructor.patch` runs all of this on every call (schema, checks, a deep copy of the
+    request for re-asks: ≈ 0.6 ms of CPU per call), so the gateway calls Instructor's
+    registry handlers (its documented v2 API) directly. The request part must not be
+    mutated; the re-ask handler copies it.
+    """
+    handlers = mode_registry.get_handlers(instructor.Provider.OPENAI, instructor.Mode.TOOLS)
+    parse_model, tool = handlers.request_handler(
+        response_model=_tool_model(response_model), kwargs={}
+    )
+    del tool["messages"]
+    return handlers, parse_model, tool
+
+
+@functools.lru_cache(maxsize=64)
+def _tool_model(response_model: type[M]) -> type[M]:
+    """The response model as Instructor's tool schema class, keeping the model's name and
+    docstring (the tool's name and description). Instances are still instances of
+    `response_model`."""
+    return type(
+        response_model.__name__,
+        (instructor.response_schema(response_model),),
+        {
+            "__doc__": response_model.__doc__,
+            "__module__": response_model.__module__,
+            "__qualname__": response_model.__qualname__,
+        },
+    )

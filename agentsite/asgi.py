@@ -24,6 +24,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from core.metrics import worker_started  # noqa: E402
 from ops.daphne.accept_headers import daphne_accept_headers_install  # noqa: E402
 from ops.daphne.access_log import daphne_access_log_install  # noqa: E402
 from ops.daphne.close import daphne_close_install  # noqa: E402
@@ -32,7 +33,6 @@ from ops.daphne.handoff import daphne_handoff_install  # noqa: E402
 from ops.daphne.hardening import daphne_hardening_install  # noqa: E402
 from ops.daphne.shutdown import daphne_shutdown_install  # noqa: E402
 from ops.memory import malloc_tune  # noqa: E402
-from ops.metrics import worker_started  # noqa: E402
 
 daphne_access_log_install()
 daphne_accept_headers_install()

@@ -37,7 +37,7 @@ from chat.auth import (
 from chat.fanout import SESSIONS
 from chat.services import chat_session_open
 from chat.visitors import visitor_key
-from ops import metrics
+from core import metrics
 from ops.client_ip import client_ip
 from ops.errors import error_body, error_response
 
@@ -166,7 +166,7 @@ class ChatImageUploadApi(_BrowserCorsMixin, APIView):
     def post(self, request):
         response = self._upload(request)
         if response.status_code >= 400:
-            # The refusal's machine code: a small fixed set (ops.metrics has no free text).
+            # The refusal's machine code: a small fixed set (core.metrics has no free text).
             metrics.upload_rejections.labels(response.data.get("code", "invalid")).inc()
         return response
 

@@ -40,12 +40,12 @@ from chat.turns import (
     answer_finish,
     turn_begin,
 )
+from core import metrics
 from core.correlation import correlation_id_var
 from core.shutdown import shutting_down
 from infrazen.models import ChatSession
 from llm import gateway
 from llm.errors import LLMDeadlineExceeded, LLMError
-from ops import metrics
 from tools.base import ToolError
 
 logger = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from channels.layers import get_channel_layer
 
 from chat.layers import PROCESS_ID, skippable
-from ops import metrics
+from core import metrics
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ class GovernanceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from core import metrics
         from governance.spend_metrics import spend_gauges_set
-        from ops import metrics
 
         metrics.scrape_hook_add(spend_gauges_set)

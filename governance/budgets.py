@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
+from core import metrics
 from governance.moscow import budget_day, budget_day_end, moscow_now
 from governance.policy import Policy
 from governance.refusals import (
@@ -34,7 +35,6 @@ from governance.refusals import (
     QuotaExceeded,
 )
 from governance.store import BudgetStore, Charge, Counter, DatabaseBudgetStore, budget_store
-from ops import metrics
 from ops.ratelimit import rate_hit
 
 logger = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from core import metrics
 from governance.budgets import service_spend_today_rub
-from ops import metrics
 
 
 def spend_gauges_set() -> None:

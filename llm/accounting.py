@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import router
 from openai import AsyncOpenAI
 
+from core import metrics
 from core.correlation import correlation_id_var
 from core.db import rows_insert
 from llm.clients import get_client
@@ -119,6 +120,7 @@ class Call:
 
     async def record(self, **fields: Any) -> None:
         self.attempts += 1
+        cost_source = fields.pop("cost_source", "estimated")
         row = {
             "purpose": self.purpose[:64],
             "provider": self.route.provider,
@@ -141,6 +143,7 @@ class Call:
                 "llm_latency_ms": row.get("latency_ms"),
             },
         )
+        _count(row, cost_source)
         collected = _collected_calls.get()
         if collected is not None:
             collected.append(LLMCall(**row))
@@ -169,6 +172,28 @@ def call_start(
         user_id=user_id,
         correlation_id="" if cid == "-" else cid,
     )
+
+
+def _count(row: dict, cost_source: str) -> None:
+    """The attempt in the metrics (core.metrics): by model, purpose and outcome; its tokens;
+    its roubles, provider-reported or estimated from the price table."""
+    model = (row.get("model_answered") or row.get("model_requested") or "unknown")[:80]
+    metrics.model_requests.labels(model, row["purpose"], row.get("outcome", "ok")).inc()
+    if row.get("attempt", 1) > 1:
+        metrics.model_retries.labels(model).inc()
+    for kind in ("prompt", "completion"):
+        if row.get(f"{kind}_tokens"):
+            metrics.model_tokens.labels(model, kind).inc(row[f"{kind}_tokens"])
+    cost = row.get("cost_usd") or 0
+    if cost:
+        rub = float(cost) * settings.USD_RUB_RATE
+        metrics.model_cost.labels(model, cost_source).inc(rub)
+
+
+def cost_source(usage: Any) -> str:
+    """ "provider" when the provider reported the call's cost (OpenRouter), else "estimated"."""
+    reported = (getattr(usage, "model_extra", None) or {}).get("cost") if usage else None
+    return "provider" if reported is not None else "estimated"
 
 
 def _cost(*, usage: Any, models: tuple[str, ...]) -> Decimal:

@@ -10,7 +10,7 @@ from typing import Any
 from openai.types.chat import ChatCompletion
 
 from llm import sdk_private
-from llm.accounting import Call, ms_since, usage_fields
+from llm.accounting import Call, cost_source, ms_since, usage_fields
 from llm.models import LLMCall
 from llm.redact import messages_scrub
 from llm.retry import AttemptFailed
@@ -73,6 +73,7 @@ async def completion_attempt(
         "attempt": number,
         "http_status": 200,
         "latency_ms": ms_since(started),
+        "cost_source": cost_source(response.usage),
         **usage,
     }
     return response

@@ -21,7 +21,7 @@ import openai
 from openai.types import CompletionUsage
 
 from llm import sdk_private
-from llm.accounting import Call, call_start, ms_since, usage_fields
+from llm.accounting import Call, call_start, cost_source, ms_since, usage_fields
 from llm.completion import request_build
 from llm.config import models_for, wants_vision
 from llm.errors import LLMDeadlineExceeded, LLMError
@@ -289,5 +289,6 @@ async def _stream_record(call: Call, opened: _OpenStream, outcome: str) -> None:
         http_status=200,
         latency_ms=ms_since(assembly.started),
         ttft_ms=assembly.ttft_ms,
+        cost_source=cost_source(assembly.usage),
         **usage,
     )

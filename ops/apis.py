@@ -9,7 +9,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ops import metrics
+from core import metrics
 from ops.error_views import NOT_FOUND_MESSAGE
 from ops.errors import error_response
 from ops.readiness import readiness_checks
@@ -25,7 +25,7 @@ class RootApi(APIView):
 
 
 class MetricsApi(ServiceGetView):
-    """Prometheus exposition of every worker's metrics (ops.metrics), for a scraper holding
+    """Prometheus exposition of every worker's metrics (core.metrics), for a scraper holding
     METRICS_TOKEN or on METRICS_NETWORKS; anyone else gets the same 404 as an unknown path."""
 
     async def get(self, request):

@@ -1,10 +1,10 @@
-"""HTTP requests counted and timed by route template, method and status (ops.metrics)."""
+"""HTTP requests counted and timed by route template, method and status (core.metrics)."""
 
 from __future__ import annotations
 
 import time
 
-from ops import metrics
+from core import metrics
 from ops.middleware import Middleware
 
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}

@@ -18,10 +18,10 @@ from django.http import HttpResponse, JsonResponse
 from django.views import View
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from core import metrics
 from core.db import db_sync_to_async
 from core.errors import NotFound
 from llm.gateway import deadline_in
-from ops import metrics
 from ops.errors import error_response
 from ops.json_body import BodyRejected, json_body_validate
 from ops.service_auth import REFUSED_MESSAGE, service_request_allowed

@@ -7,8 +7,8 @@ import uuid
 
 from asgiref.sync import sync_to_async
 
+from core import metrics
 from core.db import db_sync_to_async
-from ops import metrics
 from reports.links import pdf_link
 from reports.models import AgentReport
 from reports.narrative_llm import narrative_generate

@@ -127,7 +127,7 @@ def agent_wait_ready(process: subprocess.Popen, *, port: int, timeout: float) ->
 
 
 def metrics_directory_prepare() -> Path:
-    """PROMETHEUS_MULTIPROC_DIR for this launch's workers (ops.metrics), emptied: numbers of a
+    """PROMETHEUS_MULTIPROC_DIR for this launch's workers (core.metrics), emptied: numbers of a
     previous launch would be added to this one's. AGENT_METRICS_DIR, else systemd's
     RuntimeDirectory, else a new temporary directory."""
     given = os.environ.get("AGENT_METRICS_DIR")

@@ -139,7 +139,7 @@ class Supervisor:
 
     def run(self) -> int:
         # Imported now: PROMETHEUS_MULTIPROC_DIR is set (scripts/serve.py).
-        from ops import metrics
+        from core import metrics
 
         metrics.workers_configured.set(self.count)
         signal.signal(signal.SIGTERM, self._stop_ask)

@@ -20,10 +20,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from core import metrics
 from core.errors import NotFound
 from infrazen.models import InfraZenUser
 from llm.redact import credentials_scrub
-from ops import metrics
 from tools import (
     calculate_savings,
     estimate_migration_effort,
@@ -115,7 +115,7 @@ def tool_run(
     *, user: InfraZenUser, name: str, arguments_json: str, scenario: str | None = None
 ) -> BaseModel:
     """Validate the model's arguments and run one tool as `user` (sync: it reads the DB).
-    Counted and timed by tool and outcome (ops.metrics): ok, refused (a ToolError the model
+    Counted and timed by tool and outcome (core.metrics): ok, refused (a ToolError the model
     is told about), error (anything else)."""
     label = name if name in TOOLS else "unknown"
     started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""What the chat counts into ops.metrics: open sockets, answers by scenario and status, and the
+"""What the chat counts into core.metrics: open sockets, answers by scenario and status, and the
 time from an answer's start to its first streamed text."""
 
 from __future__ import annotations

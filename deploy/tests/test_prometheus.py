@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ops import metrics
+from core import metrics
 
 PROMETHEUS = Path(__file__).resolve().parents[1] / "prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from core import metrics
 from governance.budgets import budget_reserve
 from governance.tests.helpers import policy
-from ops import metrics
 from ops.tests.test_metrics import _value
 
 pytestmark = pytest.mark.django_db

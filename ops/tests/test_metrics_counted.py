@@ -1,4 +1,4 @@
-"""What the apps count into ops.metrics: tool calls by outcome, refused uploads by their code,
+"""What the apps count into core.metrics: tool calls by outcome, refused uploads by their code,
 report renders by format and narrative source."""
 
 from __future__ import annotations

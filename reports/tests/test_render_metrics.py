@@ -1,4 +1,4 @@
-"""Report renders are counted by format and narrative source (ops.metrics)."""
+"""Report renders are counted by format and narrative source (core.metrics)."""
 
 from __future__ import annotations
 

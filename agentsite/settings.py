@@ -254,6 +254,8 @@ LLM_FALLBACK_MODELS = env.list("LLM_FALLBACK_MODELS", default=[])
 # Models that accept images; a vision call is only ever routed to one of these.
 LLM_VISION_MODELS = env.list("LLM_VISION_MODELS", default=[]) or [LLM_MODEL_VISION]
 LLM_TIMEOUT_S = env.float("LLM_TIMEOUT_S", default=20.0)
+# Personal data kept from the model (llm.pii): public IPv4/IPv6 addresses too, unless off.
+PII_SCRUB_PUBLIC_IPS = env.bool("PII_SCRUB_PUBLIC_IPS", default=True)
 LLM_MAX_CONNECTIONS = env.int("LLM_MAX_CONNECTIONS", default=1000)
 LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)
 LLM_RETRY_BASE_S = env.float("LLM_RETRY_BASE_S", default=0.5)

@@ -12,7 +12,8 @@ from openai.types.chat import ChatCompletion
 from llm import sdk_private
 from llm.accounting import Call, cost_source, ms_since, usage_fields
 from llm.models import LLMCall
-from llm.redact import messages_scrub
+from llm.pii import PiiScrubber
+from llm.redact import credentials_scrub, messages_scrub
 from llm.retry import AttemptFailed
 from llm.types import ToolCall
 
@@ -24,11 +25,16 @@ def request_build(
     tool_choice: Any,
     temperature: float,
     max_tokens: int,
+    pii: PiiScrubber | None = None,
 ) -> dict:
     # Every prompt passes here (or structured()'s converter): the one place secrets pasted
-    # into free text are kept from the model.
+    # into free text are kept from the model, and with `pii` personal data too (secrets
+    # first: a secret is dropped, never restored).
+    def text(value: str) -> str:
+        return pii.scrub(credentials_scrub(value))
+
     request: dict[str, Any] = {
-        "messages": messages_scrub(messages),
+        "messages": messages_scrub(messages, text if pii is not None else None),
         "temperature": temperature,
         "max_tokens": max_tokens,
     }

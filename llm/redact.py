@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 MARKER = "[скрыто]"
@@ -159,38 +160,41 @@ def _candidate(match: re.Match[str]) -> str:
     return _LONG_RUN.sub(_long_run, _TOKEN_SHAPES.sub(MARKER, match.group(0)))
 
 
-def _part_scrub(part: Any) -> Any:
+TextFunction = Callable[[str], str]
+
+
+def _part_scrub(part: Any, text: TextFunction) -> Any:
     if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
-        return {**part, "text": credentials_scrub(part["text"])}
+        return {**part, "text": text(part["text"])}
     return part
 
 
-def _tool_call_scrub(tool_call: Any) -> Any:
+def _tool_call_scrub(tool_call: Any, text: TextFunction) -> Any:
     function = tool_call.get("function") if isinstance(tool_call, dict) else None
     if not isinstance(function, dict) or not isinstance(function.get("arguments"), str):
         return tool_call
-    return {
-        **tool_call,
-        "function": {**function, "arguments": credentials_scrub(function["arguments"])},
-    }
+    return {**tool_call, "function": {**function, "arguments": text(function["arguments"])}}
 
 
-def message_scrub(message: dict) -> dict:
+def message_scrub(message: dict, text: TextFunction | None = None) -> dict:
     """A copy of one chat message with its text scrubbed (string content, text parts of
-    a vision message, replayed tool-call arguments); images and other fields as they were."""
+    a vision message, replayed tool-call arguments); images and other fields as they were.
+    `text`: what is done to each string (default: secrets removed)."""
+    text = text or credentials_scrub
     scrubbed = dict(message)
     content = message.get("content")
     if isinstance(content, str):
-        scrubbed["content"] = credentials_scrub(content)
+        scrubbed["content"] = text(content)
     elif isinstance(content, list):
-        scrubbed["content"] = [_part_scrub(part) for part in content]
+        scrubbed["content"] = [_part_scrub(part, text) for part in content]
     if isinstance(message.get("tool_calls"), list):
-        scrubbed["tool_calls"] = [_tool_call_scrub(call) for call in message["tool_calls"]]
+        scrubbed["tool_calls"] = [_tool_call_scrub(call, text) for call in message["tool_calls"]]
     return scrubbed
 
 
-def messages_scrub(messages: list[dict]) -> list[dict]:
+def messages_scrub(messages: list[dict], text: TextFunction | None = None) -> list[dict]:
     """The outgoing message list as the model may see it: a new list, the caller's unchanged."""
     return [
-        message_scrub(message) if isinstance(message, dict) else message for message in messages
+        message_scrub(message, text) if isinstance(message, dict) else message
+        for message in messages
     ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import json
 import logging
@@ -18,6 +19,7 @@ from typing import Any
 
 import httpx2
 import openai
+from django.conf import settings
 from openai.types import CompletionUsage
 
 from llm import sdk_private
@@ -26,6 +28,7 @@ from llm.completion import request_build
 from llm.config import models_for, wants_vision
 from llm.errors import LLMDeadlineExceeded, LLMError
 from llm.models import LLMCall
+from llm.pii import PiiScrubber
 from llm.retry import FAILURES, AttemptFailed, with_retries
 from llm.types import Completion, StreamEvent, ToolCall
 
@@ -185,8 +188,13 @@ async def stream(
     user_id: int | None = None,
     correlation_id: str | None = None,
     vision: bool = False,
+    pii_names: tuple[str, ...] = (),
 ) -> AsyncIterator[StreamEvent]:
     """Text deltas as they arrive, then complete tool calls, then `done`.
+
+    Personal data never reaches the model (llm.pii): emails, phones, public IPs, INN,
+    SNILS, passports, cards and `pii_names` (the user's own) go out as placeholders, which
+    come back restored in the deltas, the tool calls' arguments and the final text.
 
     Retries and fallbacks happen only before the first delta reaches the caller; after
     that a failure raises LLMError. Cancelling the consuming task or closing the iterator
@@ -198,21 +206,30 @@ async def stream(
     )
     call.stream = True
     models = models_for(model=model, vision=vision or wants_vision(messages))
+    pii = PiiScrubber(names=pii_names, public_ips=settings.PII_SCRUB_PUBLIC_IPS)
     request = request_build(
         messages=messages,
         tools=tools,
         tool_choice=tool_choice,
         temperature=temperature,
         max_tokens=max_tokens,
+        pii=pii,
     )
 
     attempt = functools.partial(_stream_attempt, call, request)
     opened = await with_retries(call, models=models, attempt=attempt)
     outcome = LLMCall.Outcome.CANCELLED
+    restorer = pii.stream_restorer()
     try:
         async with contextlib.aclosing(_rest(call, opened)) as events:
             async for event in events:
+                if event.kind == "delta":
+                    event = dataclasses.replace(event, text=restorer.feed(event.text))
+                    if not event.text:
+                        continue
                 yield event
+        if held := restorer.flush():
+            yield StreamEvent(kind="delta", text=held)
         outcome = LLMCall.Outcome.OK
     except LLMDeadlineExceeded:
         outcome = LLMCall.Outcome.DEADLINE
@@ -224,9 +241,17 @@ async def stream(
         raise LLMError("the answer was interrupted") from None
     finally:
         await _stream_record(call, opened, outcome)
-    for tool_call in opened.assembly.tool_calls():
+    restored = [_restored(call_, pii) for call_ in opened.assembly.tool_calls()]
+    for tool_call in restored:
         yield StreamEvent(kind="tool_call", tool_call=tool_call)
-    yield StreamEvent(kind="done", completion=_completion(call, opened, models[0]))
+    completion = _completion(call, opened, models[0])
+    completion.text = pii.restore(completion.text)
+    completion.tool_calls = restored
+    yield StreamEvent(kind="done", completion=completion)
+
+
+def _restored(tool_call: ToolCall, pii: PiiScrubber) -> ToolCall:
+    return dataclasses.replace(tool_call, arguments=pii.restore(tool_call.arguments))
 
 
 def _completion(call: Call, opened: _OpenStream, model_requested: str) -> Completion:

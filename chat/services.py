@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db import router, transaction
@@ -26,7 +27,7 @@ from chat.auth import (
     ChatAuthError,
     ChatPrincipal,
 )
-from chat.models import ToolCallAudit
+from chat.models import AgentMessageCost, ToolCallAudit
 
 # Reads, importable from here for the chat engine; they live in chat.selectors.
 from chat.selectors import (
@@ -37,6 +38,7 @@ from chat.selectors import (
     text_tokens_estimate,
 )
 from core.correlation import correlation_id_var
+from governance.budgets import RUB_UNIT, rub_units
 from infrazen.clock import utc_now
 from infrazen.models import ChatMessage, ChatSession, InfraZenUser
 from llm.redact import credentials_scrub
@@ -59,6 +61,7 @@ __all__ = [
     "chat_session_get_or_create",
     "chat_session_open",
     "chat_turn_begin",
+    "message_cost_create",
     "tool_call_audit_attach",
     "tool_call_audit_create",
 ]
@@ -298,6 +301,31 @@ def pack_runs_audit(*, session_id: str, user_id: int, runs: list) -> None:
             correlation_id=("" if correlation_id == "-" else correlation_id)[:64],
         )
         for run in runs
+    )
+
+
+def message_cost_create(
+    *,
+    message_id: int,
+    session_id: str,
+    user_id: int,
+    model: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    cost_usd: Decimal,
+    correlation_id: str,
+) -> AgentMessageCost:
+    """What one answer cost, in tokens, USD and roubles (at USD_RUB_RATE, rounded up)."""
+    return AgentMessageCost.objects.create(
+        message_id=message_id,
+        session_id=session_id,
+        user_id=user_id,
+        model=model[:200],
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        cost_usd=cost_usd,
+        cost_rub=Decimal(rub_units(cost_usd=cost_usd)) / RUB_UNIT,
+        correlation_id=correlation_id[:64],
     )
 
 

@@ -38,7 +38,7 @@ from chat.selectors import (
     text_tokens_estimate,
 )
 from core.correlation import correlation_id_var
-from governance.budgets import RUB_UNIT, rub_units
+from governance.budgets import cost_rub
 from infrazen.clock import utc_now
 from infrazen.models import ChatMessage, ChatSession, InfraZenUser
 from llm.redact import credentials_scrub
@@ -324,7 +324,7 @@ def message_cost_create(
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
         cost_usd=cost_usd,
-        cost_rub=Decimal(rub_units(cost_usd=cost_usd)) / RUB_UNIT,
+        cost_rub=cost_rub(cost_usd=cost_usd),
         correlation_id=correlation_id[:64],
     )
 

@@ -64,6 +64,11 @@ def rub_units(*, cost_usd: Decimal | float) -> int:
     return int((rub * RUB_UNIT).to_integral_value(rounding=ROUND_CEILING))
 
 
+def cost_rub(*, cost_usd: Decimal | float) -> Decimal:
+    """USD → roubles at USD_RUB_RATE, to 1/10,000 ₽ rounded up (the stored ₽ figures)."""
+    return _rub(rub_units(cost_usd=cost_usd))
+
+
 def _rub(units: int) -> Decimal:
     return Decimal(units) / RUB_UNIT
 

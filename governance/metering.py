@@ -61,6 +61,23 @@ class Meter:
         self.tokens += tokens
         self.cost_usd += Decimal(str(cost_usd))
 
+    def add_completion(self, completion: Any) -> None:
+        """What an llm.gateway Completion reports for its whole call (every attempt)."""
+        self.add(
+            tokens=completion.prompt_tokens + completion.completion_tokens,
+            cost_usd=completion.cost_usd,
+        )
+
+
+def model_call_metered_for(
+    policy: Policy | None, *, messages: list[dict[str, Any]], max_tokens: int
+) -> contextlib.AbstractAsyncContextManager[Meter]:
+    """`model_call_metered`, or with no user to charge (policy None) a meter that counts
+    nothing."""
+    if policy is None:
+        return contextlib.nullcontext(Meter())
+    return model_call_metered(policy=policy, messages=messages, max_tokens=max_tokens)
+
 
 @contextlib.asynccontextmanager
 async def model_call_metered(

@@ -8,6 +8,7 @@ import uuid
 from asgiref.sync import sync_to_async
 
 from core.db import db_sync_to_async
+from governance.budgets import cost_rub
 from ops import metrics
 from reports.links import pdf_link
 from reports.models import AgentReport
@@ -35,6 +36,7 @@ def _store(
         prompt_tokens=result.prompt_tokens,
         completion_tokens=result.completion_tokens,
         cost_usd=result.cost_usd,
+        cost_rub=cost_rub(cost_usd=result.cost_usd),
     )
 
 

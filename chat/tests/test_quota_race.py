@@ -16,7 +16,8 @@ from chat.fanout import SESSIONS
 from chat.models import AgentMessageCost
 from chat.services import chat_session_open
 from chat.tests.principals import rec_principal
-from chat.tests.quota_helpers import Listener, budget_settings, spend  # noqa: F401
+from chat.tests.quota_helpers import Listener
+from governance.tests.wiring import budget_settings, spend  # noqa: F401
 from chat.tests.socket_helpers import ANSWER
 from chat.tests.wsclient import answers_settled
 from conftest import make_recommendation, make_resource

@@ -39,9 +39,7 @@ def spend_per_user_model(*, day: date, user_id: int | None = None) -> list[Daily
     """One Moscow day's model spend, per user and per model (the model that answered, or
     the one asked when none did); `user_id`: that user's alone. Ordered by user, model."""
     start, end = moscow_day_bounds(day)
-    rows = LLMCall.objects.filter(
-        created_at__gte=start, created_at__lt=end, user_id__isnull=False
-    )
+    rows = LLMCall.objects.filter(created_at__gte=start, created_at__lt=end, user_id__isnull=False)
     if user_id is not None:
         rows = rows.filter(user_id=user_id)
     grouped = (

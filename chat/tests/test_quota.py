@@ -13,11 +13,11 @@ from channels.db import database_sync_to_async
 from chat import texts
 from chat.models import AgentMessageCost, ToolCallAudit
 from chat.quota import tool_refusal
-from governance.tests.wiring import budget_settings, moved_clock, spend  # noqa: F401
 from chat.tests.socket_helpers import ANSWER, analytics_path, rec_path, session_of, stored_async
 from chat.tests.wsclient import ChatClient, answers_settled, types
 from governance.policy import policy_for_id
 from governance.refusals import LIMIT_QUESTIONS, LIMIT_RUB, LIMIT_TOKENS
+from governance.tests.wiring import spend
 from llm.fake_server import Reply
 from tools import registry
 

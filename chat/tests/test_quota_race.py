@@ -17,7 +17,6 @@ from chat.models import AgentMessageCost
 from chat.services import chat_session_open
 from chat.tests.principals import rec_principal
 from chat.tests.quota_helpers import Listener
-from governance.tests.wiring import budget_settings, spend  # noqa: F401
 from chat.tests.socket_helpers import ANSWER
 from chat.tests.wsclient import answers_settled
 from conftest import make_recommendation, make_resource
@@ -27,6 +26,7 @@ from governance.policy import policy_for_id
 from governance.refusals import LIMIT_RUB
 from governance.store import Charge, Counter
 from governance.tests.backends import BACKENDS, backend_use, store_new
+from governance.tests.wiring import spend
 from infrazen.models import ChatMessage, CloudProvider
 from llm.fake_server import Reply
 from llm.models import LLMCall

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from governance.refusals import LIMIT_RUB, QuotaExceeded
 from governance.moscow import MOSCOW
+from governance.refusals import LIMIT_RUB, QuotaExceeded
 from ops.errors import exception_handler
 
 
 def test_a_refusal_answers_429_with_retry_after_and_the_russian_message():
     now = datetime(2026, 12, 7, 20, 40, tzinfo=MOSCOW)
     refusal = QuotaExceeded(
-        limit=LIMIT_RUB, used=150, allowed=150, resets_at=now + timedelta(hours=3, minutes=20),
+        limit=LIMIT_RUB,
+        used=150,
+        allowed=150,
+        resets_at=now + timedelta(hours=3, minutes=20),
         now=now,
     )
     response = exception_handler(refusal, {"view": None})

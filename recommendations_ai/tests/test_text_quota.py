@@ -10,7 +10,7 @@ import pytest
 
 from governance.budgets import budget_status
 from governance.policy import policy_for_id
-from governance.tests.wiring import budget_settings, spend  # noqa: F401
+from governance.tests.wiring import spend
 from llm.fake_server import Reply
 from recommendations_ai.models import TextGeneration
 from recommendations_ai.tests.conftest import GOOD_DETAILED, GOOD_SHORT
@@ -51,7 +51,9 @@ def test_the_service_cap_gives_the_template_text(service_client, office, alice, 
 def test_a_model_text_stores_its_roubles_and_settles_the_owners_day(
     service_client, office, alice, fake_llm
 ):
-    fake_llm.enqueue(Reply.structured_output(GOOD, prompt_tokens=310, completion_tokens=90, cost=0.02))
+    fake_llm.enqueue(
+        Reply.structured_output(GOOD, prompt_tokens=310, completion_tokens=90, cost=0.02)
+    )
     body = post(service_client, office).json()
     assert body["source"] == "llm"
     generation = TextGeneration.objects.latest("id")

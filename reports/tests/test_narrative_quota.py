@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 
 from governance.budgets import budget_status
 from governance.policy import policy_for_id
-from governance.tests.wiring import budget_settings, spend  # noqa: F401
+from governance.tests.wiring import spend
 from llm.fake_server import Reply
 from reports.models import AgentReport
 from reports.tests.client import render

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 from core.db import db_sync_to_async
 from governance.budgets import budget_estimate, budget_reserve, budget_settle
 from governance.policy import Policy
+from llm.errors import LLMValidationError
 
 # An image costs about this many prompt tokens (a screenshot at OpenAI's "high" detail).
 IMAGE_TOKENS = 1_000
@@ -67,6 +68,26 @@ class Meter:
             tokens=completion.prompt_tokens + completion.completion_tokens,
             cost_usd=completion.cost_usd,
         )
+
+
+async def structured_metered(
+    policy: Policy | None,
+    *,
+    messages: list[dict[str, Any]],
+    max_tokens: int,
+    call: Callable[[], Awaitable[tuple[Any, Any]]],
+) -> tuple[Any, Any]:
+    """`call()` (an llm.gateway.structured call on `messages`) metered: its answer and
+    completion. An answer that failed validation is paid for all the same: its completion
+    settles the reservation before LLMValidationError goes on."""
+    async with model_call_metered_for(policy, messages=messages, max_tokens=max_tokens) as meter:
+        try:
+            answer, completion = await call()
+        except LLMValidationError as exc:
+            meter.add_completion(exc.completion)
+            raise
+        meter.add_completion(completion)
+    return answer, completion
 
 
 def model_call_metered_for(

@@ -22,7 +22,7 @@ from django.db import connections, router, transaction
 
 from core.db import db_sync_to_async, rows_insert
 from governance.budgets import cost_rub
-from governance.metering import model_call_metered_for
+from governance.metering import structured_metered
 from governance.policy import Policy, policy_for_id
 from governance.refusals import QuotaExceeded
 from infrazen import clock
@@ -247,26 +247,25 @@ async def _llm_texts(
         raise LLMError("no time left for the model")
     messages = prompts.text_messages(facts=facts_dict, family=facts.family)
     context = texts_validation_context(facts=facts_dict)
+
     # In this task, not in one of its own as wait_for runs it: no task, waiter or extra
     # turn of the event loop per request. Raises TimeoutError all the same.
-    metered = model_call_metered_for(policy, messages=messages, max_tokens=TEXT_MAX_TOKENS)
-    async with metered as meter:
-        try:
-            async with asyncio.timeout(budget):
-                answer, completion = await gateway.structured(
-                    purpose="recommendation_text",
-                    messages=messages,
-                    response_model=RecommendationTexts,
-                    validation_context=context,
-                    max_validation_retries=1,
-                    max_tokens=TEXT_MAX_TOKENS,
-                    deadline=llm_deadline,
-                    user_id=owner_id,
-                )
-        except LLMValidationError as exc:
-            meter.add_completion(exc.completion)
-            raise
-        meter.add_completion(completion)
+    async def call():
+        async with asyncio.timeout(budget):
+            return await gateway.structured(
+                purpose="recommendation_text",
+                messages=messages,
+                response_model=RecommendationTexts,
+                validation_context=context,
+                max_validation_retries=1,
+                max_tokens=TEXT_MAX_TOKENS,
+                deadline=llm_deadline,
+                user_id=owner_id,
+            )
+
+    answer, completion = await structured_metered(
+        policy, messages=messages, max_tokens=TEXT_MAX_TOKENS, call=call
+    )
     texts = (
         html_sanitize(answer.short_description_html),
         html_sanitize(answer.detailed_description_html),

@@ -17,7 +17,7 @@ from decimal import Decimal
 from pydantic import ValidationInfo, model_validator
 
 from core.db import db_sync_to_async
-from governance.metering import model_call_metered
+from governance.metering import structured_metered
 from governance.policy import Policy, policy_for_id
 from governance.refusals import QuotaExceeded
 from llm import gateway
@@ -119,25 +119,22 @@ async def _model_narrative(
     facts = prompt_facts(snapshot)
     role = ROLES[snapshot.role]
     messages = prompts.narrative_messages(role_label=role.label, focus=role.focus, facts=facts)
-    async with model_call_metered(
-        policy=policy, messages=messages, max_tokens=NARRATIVE_MAX_TOKENS
-    ) as meter:
-        try:
-            answer, completion = await asyncio.wait_for(
-                gateway.structured(
-                    purpose="report_narrative",
-                    messages=messages,
-                    response_model=CheckedNarrative,
-                    validation_context={CONTEXT_KEY: {f["id"] for f in facts}},
-                    max_validation_retries=1,
-                    max_tokens=NARRATIVE_MAX_TOKENS,
-                    deadline=deadline - DEADLINE_RESERVE_S,
-                    user_id=user_id,
-                ),
-                timeout=budget,
-            )
-        except LLMValidationError as exc:
-            meter.add_completion(exc.completion)
-            raise
-        meter.add_completion(completion)
-    return answer, completion
+
+    async def call():
+        return await asyncio.wait_for(
+            gateway.structured(
+                purpose="report_narrative",
+                messages=messages,
+                response_model=CheckedNarrative,
+                validation_context={CONTEXT_KEY: {f["id"] for f in facts}},
+                max_validation_retries=1,
+                max_tokens=NARRATIVE_MAX_TOKENS,
+                deadline=deadline - DEADLINE_RESERVE_S,
+                user_id=user_id,
+            ),
+            timeout=budget,
+        )
+
+    return await structured_metered(
+        policy, messages=messages, max_tokens=NARRATIVE_MAX_TOKENS, call=call
+    )

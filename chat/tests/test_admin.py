@@ -81,3 +81,29 @@ def test_nothing_can_be_added_changed_or_deleted_through_the_admin(staff_client,
     assert ChatSession.objects.get(pk=transcript.pk).status == "active"
     assert ChatMessage.objects.count() == message_count
     assert ToolCallAudit.objects.filter(pk=audit.pk).exists()
+
+
+def test_the_answer_costs_list_shows_tokens_and_roubles_read_only(staff_client, settings):
+    from decimal import Decimal
+
+    from chat.services import message_cost_create
+
+    settings.USD_RUB_RATE = 100.0
+    message_cost_create(
+        message_id=77,
+        session_id="s-1",
+        user_id=7,
+        model="text/primary",
+        prompt_tokens=1000,
+        completion_tokens=200,
+        cost_usd=Decimal("0.0123"),
+        correlation_id="c-1",
+    )
+    url = reverse("admin:chat_agentmessagecost_changelist")
+    response = staff_client.get(url)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    # The admin's Russian locale: a decimal comma.
+    assert "1 message cost" in page and "text/primary" in page and "1,2300" in page
+    assert staff_client.get(reverse("admin:chat_agentmessagecost_add")).status_code == 403

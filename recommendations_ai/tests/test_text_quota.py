@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from prometheus_client import REGISTRY
 
 from governance.budgets import budget_status
 from governance.policy import policy_for_id
@@ -20,6 +21,11 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 GOOD = {"short_description_html": GOOD_SHORT, "detailed_description_html": GOOD_DETAILED}
 
 
+def _refusals(kind: str) -> float:
+    sample = "infrazen_agent_quota_refusals_total"
+    return REGISTRY.get_sample_value(sample, {"kind": kind}) or 0.0
+
+
 def post(client, recommendation):
     body = {"recommendation_id": recommendation.pk}
     return client.post(URL, body, content_type="application/json")
@@ -29,8 +35,10 @@ def test_a_spent_owner_gets_the_template_text_and_the_sync_goes_on(
     service_client, office, alice, fake_llm
 ):
     spend(alice.pk, rub="150")
+    refusals = _refusals("rub_per_day")
     response = post(service_client, office)
     assert response.status_code == 200
+    assert _refusals("rub_per_day") == refusals + 1
     body = response.json()
     assert body["source"] == "template" and body["short_description_html"]
     assert fake_llm.chat_requests() == []

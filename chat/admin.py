@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from chat.models import ChatImage, ToolCallAudit
+from chat.models import AgentMessageCost, ChatImage, ToolCallAudit
 from chat.transcript import transcript_html
 from core.admin import ReadOnlyAdminMixin
 from infrazen.models import ChatMessage, ChatSession
@@ -126,3 +126,23 @@ class ChatImageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     exclude = ("uploader_ip",)
+
+
+@admin.register(AgentMessageCost)
+class AgentMessageCostAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What each chat answer cost (issue 20): tokens, USD, roubles."""
+
+    list_display = (
+        "created_at",
+        "message_id",
+        "user_id",
+        "model",
+        "prompt_tokens",
+        "completion_tokens",
+        "cost_rub",
+        "cost_usd",
+    )
+    list_filter = ("model",)
+    search_fields = ("=user_id", "=session_id", "=message_id", "=correlation_id")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")

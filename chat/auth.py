@@ -20,7 +20,7 @@ import json
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +29,7 @@ from django.conf import settings
 from django.http.request import validate_host
 
 from chat.visitors import visitor_hash
+from governance.policy import Policy, policy_for
 from infrazen.models import ChatSession, InfraZenUser
 from infrazen.selectors import NotFound, recommendation_get, user_get_active
 
@@ -96,6 +97,8 @@ class ChatPrincipal:
     context: dict
     # A demo visitor's hash (chat.visitors): demo sessions are per browser, not per user.
     visitor: str = ""
+    # The user's role policy (governance), built once per connection; None: built per turn.
+    policy: Policy | None = field(default=None, compare=False, repr=False)
 
     @property
     def context_json(self) -> str:
@@ -329,6 +332,7 @@ def _principal(
         context=context,
         # Without a key of its own a demo visitor gets a conversation no one else finds.
         visitor=visitor_hash(visitor or secrets.token_urlsafe(24)) if demo else "",
+        policy=policy_for(user=user),
     )
 
 

@@ -28,6 +28,7 @@ from chat.model_loop import Tools, model_answer, text_stream
 from chat.neutralise import html_neutralise
 from chat.offline import PlannedCall, offline_answer, offline_followup, offline_plan
 from chat.prompt_cache import PROMPTS
+from chat.quota import STATUS_REFUSED
 from chat.running import ANSWERS
 from chat.turns import (
     STATUS_DONE,
@@ -38,11 +39,13 @@ from chat.turns import (
     Checkpoints,
     Turn,
     answer_finish,
+    question_refused,
     turn_begin,
 )
 from core import metrics
 from core.correlation import correlation_id_var
 from core.shutdown import shutting_down
+from governance.refusals import QuotaExceeded
 from infrazen.models import ChatSession
 from llm import gateway
 from llm.errors import LLMDeadlineExceeded, LLMError
@@ -110,7 +113,12 @@ async def question_ask(
     # stored id back. Other tabs always see the question.
     skip_channel = channel_name if client_id is None else None
     await SESSIONS.broadcast(session.pk, asked, skip_channel=skip_channel)
-    answer_start(turn=turn, broadcast=functools.partial(SESSIONS.broadcast, session.pk))
+    broadcast = functools.partial(SESSIONS.broadcast, session.pk)
+    if turn.refusal is not None:
+        ANSWERS.release(session.pk)
+        await question_refused(turn=turn, broadcast=broadcast, client_id=client_id)
+        return None
+    answer_start(turn=turn, broadcast=broadcast)
     return None
 
 
@@ -155,17 +163,16 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
     correlation_id_var.set(turn.correlation_id)
     answer = Answer()
     checkpoints = Checkpoints(turn=turn, answer=answer)
-    status, error_code = STATUS_DONE, None
+    status, error_code, refusal = STATUS_DONE, None, None
     started = time.monotonic()
     broadcast = _first_delta_timed(broadcast, scenario=turn.principal.scenario, started=started)
     # The model calls' accounting rows wait here, to be stored with the answer.
     with gateway.llm_calls_collected() as llm_calls:
         try:
             await broadcast(frames.frame("typing", message_id=turn.answer_id))
-            if gateway.llm_available():
-                await model_answer(turn=turn, answer=answer, broadcast=broadcast)
-            else:
-                await _offline_answer(turn=turn, answer=answer, broadcast=broadcast)
+            await _answer_produce(
+                turn=turn, answer=answer, broadcast=broadcast, llm_calls=llm_calls
+            )
             if not answer.content.strip():
                 raise LLMError("the model returned an empty answer")
         except asyncio.CancelledError:
@@ -173,6 +180,8 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
             interrupted = ANSWERS.cancelled(asyncio.current_task())
             status = STATUS_FAILED if interrupted else STATUS_STOPPED
             error_code = frames.ERROR_RESTART if interrupted else None
+        except QuotaExceeded as refused:
+            status, refusal = STATUS_REFUSED, refused
         except LLMDeadlineExceeded:
             status, error_code = STATUS_FAILED, frames.ERROR_TIMEOUT
         except LLMError as exc:
@@ -194,12 +203,30 @@ async def answer_run(*, turn: Turn, broadcast: Broadcast) -> str:
             stored=lambda: ANSWERS.release_own(turn.session_id, task),
             llm_calls=llm_calls,
             started=started,
+            refusal=refusal,
         )
     )
     metrics.chat_answers.labels(turn.principal.scenario, status).inc()
     if not shutting_down():
         PROMPTS.prefetch(principal=turn.principal, session_id=turn.session_id)
     return status
+
+
+async def _answer_produce(
+    *, turn: Turn, answer: Answer, broadcast: Broadcast, llm_calls: list
+) -> None:
+    """The model's answer, or the offline assistant's: without a model, and when the
+    service's daily cap refuses the model before it has said anything (with that notice).
+    Raises QuotaExceeded for the user's own limits."""
+    if not gateway.llm_available():
+        await _offline_answer(turn=turn, answer=answer, broadcast=broadcast)
+        return
+    try:
+        await model_answer(turn=turn, answer=answer, broadcast=broadcast, llm_calls=llm_calls)
+    except QuotaExceeded as refused:
+        if not refused.service_wide or answer.content.strip():
+            raise
+        await _offline_answer(turn=turn, answer=answer, broadcast=broadcast, notice=refused.message)
 
 
 def _first_delta_timed(broadcast: Broadcast, *, scenario: str, started: float) -> Broadcast:
@@ -217,7 +244,9 @@ def _first_delta_timed(broadcast: Broadcast, *, scenario: str, started: float) -
 
 
 # --- without a language model ---------------------------------------------------------------
-async def _offline_answer(*, turn: Turn, answer: Answer, broadcast: Broadcast) -> None:
+async def _offline_answer(
+    *, turn: Turn, answer: Answer, broadcast: Broadcast, notice: str = ""
+) -> None:
     principal = turn.principal
     plan = offline_plan(
         scenario=principal.scenario,
@@ -243,4 +272,6 @@ async def _offline_answer(*, turn: Turn, answer: Answer, broadcast: Broadcast) -
     await run(offline_followup(plan=plan, results=results), 2)
     answer.model = OFFLINE_MODEL
     text = offline_answer(plan=plan, results=results)
+    if notice:
+        text = f"{notice}\n\n{text}"
     await text_stream(turn=turn, answer=answer, broadcast=broadcast, text=text)

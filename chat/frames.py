@@ -9,9 +9,12 @@ null) and `timestamp` (naive UTC ISO, no `Z`, as InfraZen sends):
   assistant_delta  a piece of the streamed answer: `content`
   tool_call        the model asked for a tool: `call_id`, `name`, `label`, `arguments`
   tool_result      `call_id`, `name`, `ok`, `summary`
-  assistant        the final answer: `content`, `status` (done|stopped|failed), `reply_to`,
-                   `tokens`, `prompt_tokens`, `completion_tokens`, `cost_usd`, `model`
-  error            `code`, `message` (user-facing, never a traceback), `client_id` if known
+  assistant        the final answer: `content`, `status` (done|stopped|failed|refused),
+                   `reply_to`, `tokens`, `prompt_tokens`, `completion_tokens`, `cost_usd`,
+                   `model`, `budget` (the user's day left: `rub_left`, `tokens_left`,
+                   `resets_at`, Moscow ISO; null when unreadable)
+  error            `code`, `message` (user-facing, never a traceback), `client_id` if known;
+                   `quota_exceeded` adds `limit`, `resets_at` and `retry_after_s`
 
 The InfraZen browser client renders system, user, assistant and typing and ignores the rest.
 

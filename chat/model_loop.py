@@ -15,12 +15,15 @@ from pydantic import BaseModel
 from chat import frames, texts
 from chat.neutralise import html_neutralise
 from chat.prompts import ROUND_LIMIT_NOTE
+from chat.quota import meter_rows, stream_model, tool_refusal
 from chat.services import tool_call_audit_create
 from chat.turns import Answer, Broadcast, Turn, conversation
 from core.db import db_sync_to_async
+from governance.metering import model_call_metered
 from infrazen.models import InfraZenUser
 from infrazen.selectors import user_get
 from llm import gateway
+from llm.models import LLMCall
 from tools.base import ToolError
 from tools.registry import TOOLS, openai_tools, result_summary, tool_run
 
@@ -87,7 +90,8 @@ class Tools:
         principal = turn.principal
         started = time.monotonic()
         try:
-            result: BaseModel | ToolError = tool_run(
+            # The user's tool policy and calls-a-minute limit; the model is told a refusal.
+            result: BaseModel | ToolError = tool_refusal(policy=turn.policy, name=name) or tool_run(
                 user=self.user,
                 name=name,
                 arguments_json=arguments_json,
@@ -122,7 +126,11 @@ def _arguments_for_frame(arguments_json: str) -> Any:
         return arguments_json[:500]
 
 
-async def model_answer(*, turn: Turn, answer: Answer, broadcast: Broadcast) -> None:
+async def model_answer(
+    *, turn: Turn, answer: Answer, broadcast: Broadcast, llm_calls: list[LLMCall]
+) -> None:
+    """The model's answer, round by round; each model call is metered against the user's
+    budget (raises QuotaExceeded when a reservation is refused)."""
     if turn.messages is not None:
         messages = list(turn.messages)
     else:
@@ -139,6 +147,7 @@ async def model_answer(*, turn: Turn, answer: Answer, broadcast: Broadcast) -> N
             messages=messages,
             tools=schemas,
             deadline=deadline,
+            llm_calls=llm_calls,
         )
         if not calls:
             return
@@ -159,6 +168,7 @@ async def model_answer(*, turn: Turn, answer: Answer, broadcast: Broadcast) -> N
         messages=messages,
         tools=None,
         deadline=deadline,
+        llm_calls=llm_calls,
     )
     if not answer.content.strip():
         await text_stream(
@@ -177,6 +187,38 @@ async def _model_round(
     messages: list[dict[str, Any]],
     tools: list[dict[str, Any]] | None,
     deadline: float,
+    llm_calls: list[LLMCall],
+) -> tuple[str, list[gateway.ToolCall]]:
+    """One model call, metered: the reservation settles with the rows the gateway recorded
+    for it (every attempt's). Returns its text and the tools it wants."""
+    policy = turn.policy
+    async with model_call_metered(
+        policy=policy, messages=messages, max_tokens=settings.CHAT_MAX_ANSWER_TOKENS
+    ) as meter:
+        recorded = len(llm_calls)
+        try:
+            return await _model_stream(
+                turn=turn,
+                answer=answer,
+                broadcast=broadcast,
+                messages=messages,
+                tools=tools,
+                deadline=deadline,
+                model=stream_model(policy, messages),
+            )
+        finally:
+            meter_rows(meter, llm_calls[recorded:])
+
+
+async def _model_stream(
+    *,
+    turn: Turn,
+    answer: Answer,
+    broadcast: Broadcast,
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]] | None,
+    deadline: float,
+    model: str | None,
 ) -> tuple[str, list[gateway.ToolCall]]:
     """One model call: deltas go out as they come; returns its text and the tools it wants."""
     text: list[str] = []
@@ -185,6 +227,7 @@ async def _model_round(
     events = gateway.stream(
         purpose=f"chat_{turn.principal.scenario}",
         messages=messages,
+        model=model,
         tools=tools,
         tool_choice="auto" if tools else None,
         max_tokens=settings.CHAT_MAX_ANSWER_TOKENS,

@@ -14,6 +14,7 @@ import json
 import logging
 import uuid
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db import DatabaseError, router, transaction
@@ -27,7 +28,7 @@ from chat.auth import (
     ChatAuthError,
     ChatPrincipal,
 )
-from chat.models import ToolCallAudit
+from chat.models import AgentMessageCost, ToolCallAudit
 
 # Reads, importable from here for the chat engine; they live in chat.selectors.
 from chat.selectors import (
@@ -38,6 +39,7 @@ from chat.selectors import (
     text_tokens_estimate,
 )
 from core.correlation import correlation_id_var
+from governance.budgets import cost_rub
 from infrazen.clock import utc_now
 from infrazen.models import ChatMessage, ChatSession, InfraZenUser
 from llm.redact import credentials_scrub
@@ -60,6 +62,7 @@ __all__ = [
     "chat_session_get_or_create",
     "chat_session_open",
     "chat_turn_begin",
+    "message_cost_create",
     "tool_call_audit_attach",
     "tool_call_audit_create",
 ]
@@ -307,6 +310,31 @@ def pack_runs_audit(*, session_id: str, user_id: int, runs: list) -> None:
         ToolCallAudit.objects.bulk_create(rows)
     except DatabaseError:
         logger.exception("context pack audit not stored", extra={"session_id": session_id})
+
+
+def message_cost_create(
+    *,
+    message_id: int,
+    session_id: str,
+    user_id: int,
+    model: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    cost_usd: Decimal,
+    correlation_id: str,
+) -> AgentMessageCost:
+    """What one answer cost, in tokens, USD and roubles (at USD_RUB_RATE, rounded up)."""
+    return AgentMessageCost.objects.create(
+        message_id=message_id,
+        session_id=session_id,
+        user_id=user_id,
+        model=model[:200],
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        cost_usd=cost_usd,
+        cost_rub=cost_rub(cost_usd=cost_usd),
+        correlation_id=correlation_id[:64],
+    )
 
 
 def tool_call_audit_create(

@@ -38,6 +38,8 @@ ROUND_LIMIT_TEXT = (
     "Сформулируйте вопрос точнее, например: «сколько я сэкономлю в месяц?» "
     "или «какие есть альтернативы?»."
 )
+# A tool the user's role may not run (an action tool for a demo user), as the model is told.
+TOOL_NOT_PERMITTED_TEXT = "Это действие недоступно для вашей учётной записи."
 # The label of a tool call whose tool has none of its own.
 TOOL_LABEL_DEFAULT = "Смотрю данные"
 
@@ -45,6 +47,8 @@ TOOL_LABEL_DEFAULT = "Смотрю данные"
 STOPPED_MARKER = "\n\n[ответ остановлен]"
 FAILED_MARKER = "\n\n[ответ прерван из-за ошибки]"
 RESTART_MARKER = "\n\n[ответ прерван: сервис перезапускался]"
+# Stored after the refusal's own text for a question a limit kept from the model (issue 20).
+QUOTA_MARKER = "\n\n[вопрос остался без ответа: исчерпан лимит]"
 TRUNCATION_SUFFIX = "…[обрезано]"
 
 # --- frames the socket cannot take -------------------------------------------------------

@@ -29,6 +29,7 @@ from chat.images import IMAGE_REF, image_question_build, image_user_message
 from chat.neutralise import HtmlStream, html_neutralise
 from chat.prompt_cache import PROMPTS
 from chat.prompts import IMAGES_MISSING_NOTE
+from chat.quota import STATUS_REFUSED, budget_left, chat_policy, refused_content
 from chat.selectors import chat_history_for_model
 from chat.services import (
     FAILED_MARKER,
@@ -38,9 +39,13 @@ from chat.services import (
     chat_answer_mark,
     chat_message_update_content,
     chat_turn_begin,
+    message_cost_create,
 )
 from core.correlation import new_correlation_id
 from core.db import db_sync_to_async
+from governance.budgets import question_admit
+from governance.policy import Policy
+from governance.refusals import QuotaExceeded
 from infrazen.models import ChatMessage, ChatSession
 from llm import gateway
 from llm.models import LLMCall
@@ -74,6 +79,12 @@ class Turn:
     # What the model is sent, built with the rows in one database call (None: offline, or
     # it failed there and the answer builds it again, reporting the failure itself).
     messages: list[dict[str, Any]] | None = None
+    # The user's limits and model (governance); set for every turn turn_prepare builds.
+    policy: Policy | None = None
+    # A question its user's limit kept from the model: stored with this as its answer.
+    refusal: QuotaExceeded | None = None
+    # The refused question's budget left (the final frame's `budget`).
+    budget: dict[str, Any] | None = None
 
 
 @dataclass
@@ -111,8 +122,15 @@ def turn_prepare(*, principal: ChatPrincipal, session: ChatSession, question: st
     """Store the question and the answer's placeholder, and build what the model is sent.
 
     One database call per question: under load every call waits its turn on the one
-    thread all the chat's database work runs on.
+    thread all the chat's database work runs on. A question over its user's
+    questions-a-minute limit is stored with the refusal as its answer (`turn.refusal`).
     """
+    policy = chat_policy(principal)
+    try:
+        question_admit(policy=policy)
+        refusal = None
+    except QuotaExceeded as refused:
+        refusal = refused
     stored_question, placeholder = chat_turn_begin(
         principal=principal, session=session, content=question
     )
@@ -123,7 +141,11 @@ def turn_prepare(*, principal: ChatPrincipal, session: ChatSession, question: st
         answer_id=placeholder.pk,
         question=question,
         correlation_id=new_correlation_id(),
+        policy=policy,
     )
+    if refusal is not None:
+        chat_message_update_content(message=placeholder, content=refused_content(refusal))
+        return replace(turn, refusal=refusal, budget=budget_left(policy))
     if not gateway.llm_available():
         return turn
     try:
@@ -219,17 +241,36 @@ class Checkpoints:
 
 
 def answer_store(
-    *, message: ChatMessage, content: str, tokens: int, llm_calls: list[LLMCall]
-) -> None:
+    *, turn: Turn, answer: Answer, content: str, llm_calls: list[LLMCall]
+) -> dict[str, Any] | None:
+    """Store the answer, its model calls and its cost (sync); the user's budget left."""
+    message = ChatMessage(pk=turn.answer_id, session_id=turn.session_id)
+    tokens = answer.prompt_tokens + answer.completion_tokens
     try:
         chat_message_update_content(message=message, content=content, tokens=tokens)
     finally:
         gateway.llm_calls_save(llm_calls)
+    if tokens or answer.cost_usd:
+        message_cost_create(
+            message_id=turn.answer_id,
+            session_id=turn.session_id,
+            user_id=turn.principal.user_id,
+            model=answer.model,
+            prompt_tokens=answer.prompt_tokens,
+            completion_tokens=answer.completion_tokens,
+            cost_usd=answer.cost_usd,
+            correlation_id=turn.correlation_id,
+        )
+    return budget_left(turn.policy) if turn.policy is not None else None
 
 
-def _final_content(*, answer: Answer, status: str, error_code: str | None) -> str:
+def _final_content(
+    *, answer: Answer, status: str, error_code: str | None, refusal: QuotaExceeded | None
+) -> str:
     # A no-op for the streamed text; the final frame and the row get the same value.
     content = html_neutralise(answer.content.strip())
+    if refusal is not None:
+        return refused_content(refusal, partial=content)
     if status == STATUS_STOPPED:
         return chat_answer_mark(partial=content, marker=STOPPED_MARKER)
     if error_code == frames.ERROR_RESTART:
@@ -250,41 +291,30 @@ async def answer_finish(
     stored: Callable[[], None],
     llm_calls: list[LLMCall],
     started: float,
+    refusal: QuotaExceeded | None = None,
 ) -> None:
-    """Store the answer, then send its final frame (after an `error` frame if it failed);
-    `stored` is called in between: the next question may start the moment a client sees
-    the final frame."""
+    """Store the answer, then send its final frame (after an `error` frame if it failed or
+    a limit refused it); `stored` is called in between: the next question may start the
+    moment a client sees the final frame."""
     await checkpoints.end()
-    content = _final_content(answer=answer, status=status, error_code=error_code)
+    content = _final_content(answer=answer, status=status, error_code=error_code, refusal=refusal)
     tokens = answer.prompt_tokens + answer.completion_tokens
+    budget = None
     try:
-        await db_sync_to_async(answer_store)(
-            message=ChatMessage(pk=turn.answer_id, session_id=turn.session_id),
-            content=content,
-            tokens=tokens,
-            llm_calls=llm_calls,
+        budget = await db_sync_to_async(answer_store)(
+            turn=turn, answer=answer, content=content, llm_calls=llm_calls
         )
     except Exception:
         logger.exception("chat answer could not be stored", extra={"session_id": turn.session_id})
     stored()
-    if error_code is not None:
+    if refusal is not None:
+        await broadcast(refusal_frame(turn=turn, refusal=refusal))
+    elif error_code is not None:
         await broadcast(
             frames.error_frame(error_code, ERROR_MESSAGES[error_code], message_id=turn.answer_id)
         )
     await broadcast(
-        frames.frame(
-            "assistant",
-            message_id=turn.answer_id,
-            content=content,
-            status=status,
-            reply_to=turn.question_id,
-            tokens=tokens,
-            prompt_tokens=answer.prompt_tokens,
-            completion_tokens=answer.completion_tokens,
-            cost_usd=float(answer.cost_usd),
-            model=answer.model or None,
-            tool_calls=answer.tool_calls,
-        )
+        final_frame(turn=turn, answer=answer, content=content, status=status, budget=budget)
     )
     logger.info(
         "chat answer %s",
@@ -296,4 +326,50 @@ async def answer_finish(
             "tool_calls": answer.tool_calls,
             "elapsed_ms": round((time.monotonic() - started) * 1000),
         },
+    )
+
+
+def refusal_frame(
+    *, turn: Turn, refusal: QuotaExceeded, client_id: str | None = None
+) -> dict[str, Any]:
+    """The `error` frame `quota_exceeded`: which limit, when it resets, in Russian."""
+    fields = {"client_id": client_id} if client_id is not None else {}
+    return frames.error_frame(
+        refusal.code, refusal.message, message_id=turn.answer_id, **refusal.fields(), **fields
+    )
+
+
+def final_frame(
+    *, turn: Turn, answer: Answer, content: str, status: str, budget: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The final `assistant` frame: the answer, what it cost, and the day's budget left."""
+    return frames.frame(
+        "assistant",
+        message_id=turn.answer_id,
+        content=content,
+        status=status,
+        reply_to=turn.question_id,
+        tokens=answer.prompt_tokens + answer.completion_tokens,
+        prompt_tokens=answer.prompt_tokens,
+        completion_tokens=answer.completion_tokens,
+        cost_usd=float(answer.cost_usd),
+        model=answer.model or None,
+        tool_calls=answer.tool_calls,
+        budget=budget,
+    )
+
+
+async def question_refused(*, turn: Turn, broadcast: Broadcast, client_id: str | None) -> None:
+    """A question its user's limit refused: stored already, with the refusal as its answer;
+    every tab gets the `error` frame, then the final frame of the unanswered answer."""
+    refusal = turn.refusal
+    await broadcast(refusal_frame(turn=turn, refusal=refusal, client_id=client_id))
+    await broadcast(
+        final_frame(
+            turn=turn,
+            answer=Answer(),
+            content=refused_content(refusal),
+            status=STATUS_REFUSED,
+            budget=turn.budget,
+        )
     )

@@ -16,6 +16,14 @@ class ServiceError(Exception):
         self.message = message
 
 
+class TooManyRequests(ServiceError):
+    """A limit refused the request: try again in `retry_after_s` (the Retry-After header)."""
+
+    http_status = 429
+    code = "too_many_requests"
+    retry_after_s = 60
+
+
 class NotFound(ServiceError):
     """A missing row, or one the acting user may not see: the two look the same."""
 

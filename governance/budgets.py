@@ -64,6 +64,11 @@ def rub_units(*, cost_usd: Decimal | float) -> int:
     return int((rub * RUB_UNIT).to_integral_value(rounding=ROUND_CEILING))
 
 
+def cost_rub(*, cost_usd: Decimal | float) -> Decimal:
+    """USD → roubles at USD_RUB_RATE, to 1/10,000 ₽ rounded up (the stored ₽ figures)."""
+    return _rub(rub_units(cost_usd=cost_usd))
+
+
 def _rub(units: int) -> Decimal:
     return Decimal(units) / RUB_UNIT
 
@@ -187,12 +192,13 @@ class BudgetStatus:
 
 def budget_status(*, policy: Policy) -> BudgetStatus:
     now = moscow_now()
-    store = _store()
     tokens_counter, rub_counter, _ = _counters(user_id=policy.user_id, day=budget_day(now))
+    # One round trip: the chat reads it with every answer, on its one database thread.
+    tokens_used, rub_used = _store().used_many([tokens_counter, rub_counter])
     return BudgetStatus(
-        tokens_used=store.used(tokens_counter),
+        tokens_used=tokens_used,
         tokens_allowed=policy.limits.tokens_per_day,
-        rub_used=_rub(store.used(rub_counter)),
+        rub_used=_rub(rub_used),
         rub_allowed=policy.limits.rub_per_day,
         resets_at=budget_day_end(now),
     )

@@ -91,6 +91,12 @@ def policy_for(*, user: InfraZenUser) -> Policy:
     )
 
 
+def policy_for_id(*, user_id: int) -> Policy:
+    """`policy_for` by InfraZen user id alone (a user gone since: the `user` role's)."""
+    role = InfraZenUser.objects.filter(pk=user_id).values_list("role", flat=True).first()
+    return policy_for(user=InfraZenUser(pk=user_id, role=role or ROLE_USER))
+
+
 def tool_permitted(*, policy: Policy, read_only: bool, confirmed: bool) -> bool:
     """A read-only tool: always. An action tool: only confirmed, and never for demouser."""
     if read_only:

@@ -12,6 +12,7 @@ import math
 from datetime import datetime
 from decimal import Decimal
 
+from core.errors import TooManyRequests
 from ru_format import counted, rub
 
 CODE = "quota_exceeded"
@@ -67,8 +68,11 @@ def _message(*, limit: str, used: Decimal, allowed: Decimal, wait: str, tool: st
     )
 
 
-class QuotaExceeded(Exception):
-    """`used` and `allowed` are in the limit's own unit: tokens, roubles, calls a minute."""
+class QuotaExceeded(TooManyRequests):
+    """`used` and `allowed` are in the limit's own unit: tokens, roubles, calls a minute.
+
+    A TooManyRequests: raised through a REST view, ops.errors answers 429 with Retry-After.
+    """
 
     code = CODE
 

@@ -62,6 +62,9 @@ class BudgetStore(Protocol):
 
     def used(self, counter: Counter) -> int: ...
 
+    def used_many(self, counters: Sequence[Counter]) -> list[int]:
+        """`used` of each counter, in one round trip."""
+
 
 # KEYS: the counters; ARGV: the TTL, then each key's amount and limit in turn.
 RESERVE_SCRIPT = """
@@ -102,6 +105,9 @@ class RedisBudgetStore:
 
     def used(self, counter: Counter) -> int:
         return int(self.client.get(counter.key) or 0)
+
+    def used_many(self, counters: Sequence[Counter]) -> list[int]:
+        return [int(value or 0) for value in self.client.mget([c.key for c in counters])]
 
 
 class DatabaseBudgetStore:
@@ -188,6 +194,11 @@ class DatabaseBudgetStore:
 
     def used(self, counter: Counter) -> int:
         return self._rows([counter]).values_list("used", flat=True).first() or 0
+
+    def used_many(self, counters: Sequence[Counter]) -> list[int]:
+        rows = self._rows(counters).values_list("scope", "subject", "day", "used")
+        found = {(scope, subject, day): used for scope, subject, day, used in rows}
+        return [found.get((c.scope, c.subject, c.day), 0) for c in counters]
 
 
 def _match(counter: Counter) -> Q:

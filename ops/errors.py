@@ -21,7 +21,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import ServiceError
+from core.errors import ServiceError, TooManyRequests
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,12 @@ def error_response(
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, TooManyRequests):
+        return Response(
+            error_body(exc.message, exc.code),
+            status=exc.http_status,
+            headers={"Retry-After": str(exc.retry_after_s)},
+        )
     if isinstance(exc, ServiceError):
         return Response(error_body(exc.message, exc.code), status=exc.http_status)
     response = drf_exception_handler(exc, context)

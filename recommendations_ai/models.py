@@ -31,6 +31,8 @@ class TextGeneration(models.Model):
     prompt_tokens = models.IntegerField(default=0)
     completion_tokens = models.IntegerField(default=0)
     cost_usd = models.DecimalField(max_digits=12, decimal_places=8, default=0)
+    # cost_usd at USD_RUB_RATE when stored (governance.budgets.cost_rub).
+    cost_rub = models.DecimalField(max_digits=12, decimal_places=4, default=0)
     latency_ms = models.FloatField(default=0)
     # "ok", or why the model's answer was not used (the template text was served instead).
     validation = models.TextField(blank=True)

@@ -21,6 +21,10 @@ from django.conf import settings
 from django.db import connections, router, transaction
 
 from core.db import db_sync_to_async, rows_insert
+from governance.budgets import cost_rub
+from governance.metering import structured_metered
+from governance.policy import Policy, policy_for_id
+from governance.refusals import QuotaExceeded
 from infrazen import clock
 from infrazen.models import OptimizationRecommendation
 from llm import gateway
@@ -40,6 +44,7 @@ MODE_AUTO, MODE_TEMPLATE, MODE_LLM = "auto", "template", "llm"
 TEMPLATE_MODEL = "template"
 # Time kept back from the deadline to render the template, store and answer.
 DEADLINE_RESERVE_S = 0.5
+TEXT_MAX_TOKENS = 400
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,8 @@ def _generation(
     owner_id: int | None,
     **accounting,
 ) -> TextGeneration:
+    if "cost_usd" in accounting:
+        accounting["cost_rub"] = cost_rub(cost_usd=accounting["cost_usd"])
     return TextGeneration(
         recommendation_id=recommendation.pk,
         user_id=owner_id,
@@ -198,6 +205,8 @@ class _TextJob:
     cached: TextGeneration | None
     mode: str
     deadline: float
+    # The owner's budgets and limits, for a model call (None: no model call, or no owner).
+    policy: Policy | None = None
 
 
 def _job_prepare(
@@ -208,24 +217,29 @@ def _job_prepare(
     deadline: float,
     force: bool = False,
 ) -> _TextJob:
-    """Facts, cache key and cached text (sync: it reads the DB)."""
+    """Facts, cache key, cached text, and the owner's policy when the model is to be asked
+    (sync: it reads the DB)."""
     facts = facts_build(recommendation=recommendation)
     key = text_cache_key(facts=facts, model=_cache_model(mode))
+    cached = None if force else _cached(key)
+    model_call = mode == MODE_LLM and cached is None and owner_id is not None
     return _TextJob(
         recommendation=recommendation,
         owner_id=owner_id,
         facts=facts,
         key=key,
-        cached=None if force else _cached(key),
+        cached=cached,
         mode=mode,
         deadline=deadline,
+        policy=policy_for_id(user_id=owner_id) if model_call else None,
     )
 
 
 async def _llm_texts(
-    *, facts: RecommendationFacts, owner_id: int | None, deadline: float
+    *, facts: RecommendationFacts, owner_id: int | None, deadline: float, policy: Policy | None
 ) -> tuple[tuple[str, str], dict, str]:
-    """The model's texts, or raises LLMError; also returns accounting and a validation note."""
+    """The model's texts, or raises LLMError (QuotaExceeded: the owner's budget or the
+    service's cap refused the call); also returns accounting and a validation note."""
     facts_dict = facts.as_dict()
     llm_deadline = deadline - DEADLINE_RESERVE_S
     budget = llm_deadline - time.monotonic()
@@ -233,19 +247,25 @@ async def _llm_texts(
         raise LLMError("no time left for the model")
     messages = prompts.text_messages(facts=facts_dict, family=facts.family)
     context = texts_validation_context(facts=facts_dict)
+
     # In this task, not in one of its own as wait_for runs it: no task, waiter or extra
     # turn of the event loop per request. Raises TimeoutError all the same.
-    async with asyncio.timeout(budget):
-        answer, completion = await gateway.structured(
-            purpose="recommendation_text",
-            messages=messages,
-            response_model=RecommendationTexts,
-            validation_context=context,
-            max_validation_retries=1,
-            max_tokens=400,
-            deadline=llm_deadline,
-            user_id=owner_id,
-        )
+    async def call():
+        async with asyncio.timeout(budget):
+            return await gateway.structured(
+                purpose="recommendation_text",
+                messages=messages,
+                response_model=RecommendationTexts,
+                validation_context=context,
+                max_validation_retries=1,
+                max_tokens=TEXT_MAX_TOKENS,
+                deadline=llm_deadline,
+                user_id=owner_id,
+            )
+
+    answer, completion = await structured_metered(
+        policy, messages=messages, max_tokens=TEXT_MAX_TOKENS, call=call
+    )
     texts = (
         html_sanitize(answer.short_description_html),
         html_sanitize(answer.detailed_description_html),
@@ -270,12 +290,16 @@ async def _llm_generation(
     key: str,
     owner_id: int | None,
     deadline: float,
+    policy: Policy | None,
 ) -> tuple[TextGeneration | None, str, dict]:
     """The model's texts as a generation, or None with why it failed and what it cost."""
     try:
         texts, accounting, note = await _llm_texts(
-            facts=facts, owner_id=owner_id, deadline=deadline
+            facts=facts, owner_id=owner_id, deadline=deadline, policy=policy
         )
+    except QuotaExceeded as refusal:
+        # The owner's day or the service's cap: the template text, never a failed sync.
+        return None, f"quota: {refusal.limit}", {"model": TEMPLATE_MODEL}
     except LLMValidationError as exc:
         return None, f"validation: {exc.errors[:900]}", _accounting(exc.completion)
     except (LLMError, TimeoutError) as exc:
@@ -361,6 +385,7 @@ async def _generation_made(job: _TextJob) -> TextGeneration:
             key=job.key,
             owner_id=job.owner_id,
             deadline=job.deadline,
+            policy=job.policy,
         )
         if generation is not None:
             return generation

@@ -30,6 +30,8 @@ class AgentReport(models.Model):
     prompt_tokens = models.IntegerField(default=0)
     completion_tokens = models.IntegerField(default=0)
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    # cost_usd at USD_RUB_RATE when stored (governance.budgets.cost_rub).
+    cost_rub = models.DecimalField(max_digits=12, decimal_places=4, default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

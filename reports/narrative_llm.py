@@ -16,6 +16,10 @@ from decimal import Decimal
 
 from pydantic import ValidationInfo, model_validator
 
+from core.db import db_sync_to_async
+from governance.metering import structured_metered
+from governance.policy import Policy, policy_for_id
+from governance.refusals import QuotaExceeded
 from llm import gateway
 from llm.errors import LLMError, LLMValidationError
 from recommendations_ai.services import MODE_LLM, text_mode
@@ -36,6 +40,7 @@ PROMPT_FACT_PATTERN = re.compile(
     r"|^(service\.[1-3]|provider\.[1-2])\.(monthly|share)$"
 )
 MAX_PROMPT_FACTS = 45
+NARRATIVE_MAX_TOKENS = 900
 DEADLINE_RESERVE_S = 1.5
 
 
@@ -75,47 +80,61 @@ async def narrative_generate(
     # The recommendation texts' rule: AI_TEXT_MODE, auto meaning the model when one is set.
     if text_mode() != MODE_LLM:
         return NarrativeResult(template, "template", note="offline: no model configured")
-    facts = prompt_facts(snapshot)
-    role = ROLES[snapshot.role]
     budget = deadline - DEADLINE_RESERVE_S - time.monotonic()
     if budget <= 0:
         return NarrativeResult(template, "template", note="llm: no time left for the model")
+    policy = await db_sync_to_async(policy_for_id)(user_id=user_id)
     try:
-        answer, completion = await asyncio.wait_for(
+        answer, completion = await _model_narrative(
+            snapshot=snapshot, user_id=user_id, deadline=deadline, budget=budget, policy=policy
+        )
+    except QuotaExceeded as refusal:
+        # The user's day or the service's cap: the template narrative, and why.
+        return NarrativeResult(template, "template", note=f"quota: {refusal.limit}")
+    except LLMValidationError as exc:
+        return NarrativeResult(
+            template, "template", note=f"validation: {exc.errors[:900]}", **_spent(exc.completion)
+        )
+    except (LLMError, TimeoutError) as exc:
+        why = getattr(exc, "message", None) or "deadline reached"
+        return NarrativeResult(template, "template", note=f"llm: {why}")
+    narrative = Narrative.model_validate(answer.model_dump())
+    return NarrativeResult(narrative, "llm", note="ok", **_spent(completion))
+
+
+def _spent(completion) -> dict:
+    return {
+        "model": completion.model or completion.model_requested,
+        "prompt_tokens": completion.prompt_tokens,
+        "completion_tokens": completion.completion_tokens,
+        "cost_usd": completion.cost_usd,
+    }
+
+
+async def _model_narrative(
+    *, snapshot: ReportSnapshot, user_id: int, deadline: float, budget: float, policy: Policy
+):
+    """The model's narrative and its completion, metered against the user's budget: raises
+    QuotaExceeded before the call, LLMError, LLMValidationError or TimeoutError after."""
+    facts = prompt_facts(snapshot)
+    role = ROLES[snapshot.role]
+    messages = prompts.narrative_messages(role_label=role.label, focus=role.focus, facts=facts)
+
+    async def call():
+        return await asyncio.wait_for(
             gateway.structured(
                 purpose="report_narrative",
-                messages=prompts.narrative_messages(
-                    role_label=role.label, focus=role.focus, facts=facts
-                ),
+                messages=messages,
                 response_model=CheckedNarrative,
                 validation_context={CONTEXT_KEY: {f["id"] for f in facts}},
                 max_validation_retries=1,
-                max_tokens=900,
+                max_tokens=NARRATIVE_MAX_TOKENS,
                 deadline=deadline - DEADLINE_RESERVE_S,
                 user_id=user_id,
             ),
             timeout=budget,
         )
-    except LLMValidationError as exc:
-        completion = exc.completion
-        return NarrativeResult(
-            template,
-            "template",
-            note=f"validation: {exc.errors[:900]}",
-            model=completion.model or completion.model_requested,
-            prompt_tokens=completion.prompt_tokens,
-            completion_tokens=completion.completion_tokens,
-            cost_usd=completion.cost_usd,
-        )
-    except (LLMError, TimeoutError) as exc:
-        why = getattr(exc, "message", None) or "deadline reached"
-        return NarrativeResult(template, "template", note=f"llm: {why}")
-    return NarrativeResult(
-        Narrative.model_validate(answer.model_dump()),
-        "llm",
-        note="ok",
-        model=completion.model or completion.model_requested,
-        prompt_tokens=completion.prompt_tokens,
-        completion_tokens=completion.completion_tokens,
-        cost_usd=completion.cost_usd,
+
+    return await structured_metered(
+        policy, messages=messages, max_tokens=NARRATIVE_MAX_TOKENS, call=call
     )

@@ -9,6 +9,7 @@ from asgiref.sync import sync_to_async
 
 from core import metrics
 from core.db import db_sync_to_async
+from governance.budgets import cost_rub
 from reports.links import pdf_link
 from reports.models import AgentReport
 from reports.narrative_llm import narrative_generate
@@ -35,6 +36,7 @@ def _store(
         prompt_tokens=result.prompt_tokens,
         completion_tokens=result.completion_tokens,
         cost_usd=result.cost_usd,
+        cost_rub=cost_rub(cost_usd=result.cost_usd),
     )
 
 

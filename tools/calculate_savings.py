@@ -12,6 +12,8 @@ from tools.base import ArgsModel, Money, money, percent
 NAME = "calculate_savings"
 LABEL = "Считаю экономию"
 SCENARIOS = frozenset({"recommendation", "analytics"})
+# Reads only: no confirmation needed, any role may run it (governance.policy).
+READ_ONLY = True
 
 MONTHS = {"month": 1, "quarter": 3, "year": 12}
 MAX_AMOUNT = 1e9

@@ -31,6 +31,8 @@ from tools.base import ArgsModel, recommendation_for, resource_tags_for
 NAME = "estimate_migration_effort"
 LABEL = "Оцениваю сложность миграции"
 SCENARIOS = frozenset({"recommendation"})
+# Reads only: no confirmation needed, any role may run it (governance.policy).
+READ_ONLY = True
 
 Action = Literal[
     "migrate",

@@ -20,6 +20,8 @@ from tools.estimate_migration_effort import Action, is_heavy, recommendation_act
 NAME = "generate_step_plan"
 LABEL = "Составляю план действий"
 SCENARIOS = frozenset({"recommendation"})
+# Reads only: no confirmation needed, any role may run it (governance.policy).
+READ_ONLY = True
 
 Risk = Literal["low", "medium", "high"]
 

@@ -21,6 +21,8 @@ from tools.daily_series import daily_points
 NAME = "get_analytics_overview"
 LABEL = "Собираю ключевые показатели"
 SCENARIOS = frozenset({"analytics"})
+# Reads only: no confirmation needed, any role may run it (governance.policy).
+READ_ONLY = True
 
 
 class Args(ArgsModel):

@@ -22,6 +22,8 @@ from tools.daily_series import daily_points
 NAME = "get_anomalies"
 LABEL = "Ищу аномалии в расходах"
 SCENARIOS = frozenset({"analytics"})
+# Reads only: no confirmation needed, any role may run it (governance.policy).
+READ_ONLY = True
 
 MAX_ANOMALIES = 8
 METHOD = (

@@ -31,6 +31,8 @@ from tools.daily_series import DayPoint, daily_points
 NAME = "get_cost_trends"
 LABEL = "Строю динамику расходов"
 SCENARIOS = frozenset({"analytics"})
+# Reads only: no confirmation needed, any role may run it (governance.policy).
+READ_ONLY = True
 
 MAX_POINTS = 45
 MAX_PROVIDERS = 6

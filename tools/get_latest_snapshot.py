@@ -17,6 +17,8 @@ from tools.base import ArgsModel, Money, clip, money, resource_for, size_bound
 NAME = "get_latest_snapshot"
 LABEL = "Проверяю последние синхронизации"
 SCENARIOS = frozenset({"recommendation"})
+# Reads only: no confirmation needed, any role may run it (governance.policy).
+READ_ONLY = True
 
 STATES = 5
 COST_FIELDS = frozenset({"effective_cost", "daily_cost"})

@@ -17,6 +17,8 @@ from tools.base import ArgsModel, Money, money, size_bound
 NAME = "get_prices_for_skus"
 LABEL = "Проверяю цены в каталоге"
 SCENARIOS = frozenset({"recommendation"})
+# Reads only: no confirmation needed, any role may run it (governance.policy).
+READ_ONLY = True
 
 MAX_ROWS = 20
 

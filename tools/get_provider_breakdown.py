@@ -18,6 +18,8 @@ from tools.daily_series import latest_point
 NAME = "get_provider_breakdown"
 LABEL = "Разбираю расходы по провайдерам"
 SCENARIOS = frozenset({"analytics"})
+# Reads only: no confirmation needed, any role may run it (governance.policy).
+READ_ONLY = True
 
 
 class Args(ArgsModel):

@@ -18,6 +18,8 @@ from tools.list_top_alternatives import Alternative, own_alternatives
 NAME = "get_recommendation"
 LABEL = "Читаю рекомендацию"
 SCENARIOS = frozenset({"recommendation"})
+# Reads only: no confirmation needed, any role may run it (governance.policy).
+READ_ONLY = True
 
 
 class Args(ArgsModel):

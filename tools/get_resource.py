@@ -16,6 +16,8 @@ from tools.base import ArgsModel, Money, clip, money, resource_for, resource_tag
 NAME = "get_resource"
 LABEL = "Смотрю ресурс"
 SCENARIOS = frozenset({"recommendation"})
+# Reads only: no confirmation needed, any role may run it (governance.policy).
+READ_ONLY = True
 
 USAGE_TAGS = (
     "cpu_avg_usage",

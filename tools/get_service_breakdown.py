@@ -17,6 +17,8 @@ from tools.base import MAX_RESULT_BYTES, ArgsModel, Money, json_size, money, per
 NAME = "get_service_breakdown"
 LABEL = "Разбираю расходы по сервисам"
 SCENARIOS = frozenset({"analytics"})
+# Reads only: no confirmation needed, any role may run it (governance.policy).
+READ_ONLY = True
 
 TOP_RESOURCES = 3
 

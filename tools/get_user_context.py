@@ -11,6 +11,8 @@ from tools.base import ArgsModel, size_bound
 NAME = "get_user_context"
 LABEL = "Уточняю настройки пользователя"
 SCENARIOS = frozenset({"recommendation", "analytics"})
+# Reads only: no confirmation needed, any role may run it (governance.policy).
+READ_ONLY = True
 
 
 class Args(ArgsModel):

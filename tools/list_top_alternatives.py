@@ -24,6 +24,8 @@ from tools.base import ArgsModel, Money, money, percent, recommendation_for, siz
 NAME = "list_top_alternatives"
 LABEL = "Смотрю альтернативы у других провайдеров"
 SCENARIOS = frozenset({"recommendation"})
+# Reads only: no confirmation needed, any role may run it (governance.policy).
+READ_ONLY = True
 
 KNOWN_PROVIDERS = frozenset({"beget", "selectel", "yandex"})
 RAM_TOLERANCE = 0.9

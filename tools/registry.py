@@ -1,6 +1,8 @@
 """The tools the chat model may call: a plain dict of name → module.
 
 Every module has the same shape: NAME, LABEL (what the UI shows while it runs), SCENARIOS,
+READ_ONLY (True: it changes nothing; an action tool would need the user's confirmation and
+a role allowed to act, governance.policy.tool_permitted),
 `Args` (its docstring and field descriptions are the JSON schema), `Result` (with a one-line
 `summary()`) and `run(*, user, args) -> Result`, which is read-only and scoped to `user`.
 Adding a tool = one new module + one line here.

@@ -18,6 +18,8 @@ from tools.base import ArgsModel, clip, size_bound
 NAME = "search_knowledge"
 LABEL = "Ищу в базе знаний FinOps"
 SCENARIOS = frozenset({"recommendation", "analytics"})
+# Reads only: no confirmation needed, any role may run it (governance.policy).
+READ_ONLY = True
 
 EXCERPT_CHARS = 500
 

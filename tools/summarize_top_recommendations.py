@@ -18,6 +18,8 @@ from tools.base import ArgsModel, Money, clip, money, size_bound
 NAME = "summarize_top_recommendations"
 LABEL = "Собираю главные рекомендации"
 SCENARIOS = frozenset({"analytics"})
+# Reads only: no confirmation needed, any role may run it (governance.policy).
+READ_ONLY = True
 
 Status = Literal["pending", "seen", "snoozed", "implemented", "dismissed", "auto_dismissed"]
 

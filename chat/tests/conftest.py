@@ -5,6 +5,7 @@ from channels.layers import channel_layers
 
 from conftest import make_recommendation, make_resource
 from core import shutdown
+from governance.tests.wiring import budget_settings, moved_clock  # noqa: F401 (fixtures)
 from infrazen.models import CloudProvider
 
 # Its asserts (assert_well_formed) report the values, as a test module's do.

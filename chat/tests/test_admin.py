@@ -110,3 +110,29 @@ def test_the_transcript_renders_the_answer_safely_with_its_tool_calls_inline(sta
     assert "<script>x()" not in page and "&lt;script&gt;x()&lt;/script&gt;" in page
     assert "<img src=x" not in page
     assert "<code>get_cost_trends</code> ✓ · 12 мс" in page and "Точек: 30" in page
+
+
+def test_the_answer_costs_list_shows_tokens_and_roubles_read_only(staff_client, settings):
+    from decimal import Decimal
+
+    from chat.services import message_cost_create
+
+    settings.USD_RUB_RATE = 100.0
+    message_cost_create(
+        message_id=77,
+        session_id="s-1",
+        user_id=7,
+        model="text/primary",
+        prompt_tokens=1000,
+        completion_tokens=200,
+        cost_usd=Decimal("0.0123"),
+        correlation_id="c-1",
+    )
+    url = reverse("admin:chat_agentmessagecost_changelist")
+    response = staff_client.get(url)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    # The admin's Russian locale: a decimal comma.
+    assert "1 message cost" in page and "text/primary" in page and "1,2300" in page
+    assert staff_client.get(reverse("admin:chat_agentmessagecost_add")).status_code == 403

@@ -55,6 +55,11 @@ def _limits_out_of_reach(settings):
     settings.CHAT_WS_REPLAYS_PER_MINUTE = 1_000_000.0
     settings.CHAT_WS_REPLAYS_BURST = 1_000_000
     settings.CHAT_WS_FLOOD_CLOSE_AFTER = 1_000_000
+    # And the questions and tool calls a minute (governance; chat/tests/test_quota.py).
+    settings.AGENT_ROLE_LIMITS = {
+        role: {**limits, "questions_per_minute": 1_000_000, "tool_calls_per_minute": 1_000_000}
+        for role, limits in settings.AGENT_ROLE_LIMITS.items()
+    }
 
 
 @pytest.fixture(autouse=True)

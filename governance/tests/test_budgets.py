@@ -242,3 +242,15 @@ def test_a_settle_of_a_counter_without_a_row_creates_it(backend, clock):
 
     assert store.used(present) == 15
     assert store.used(absent) == 7
+
+
+def test_used_many_reads_every_counter_at_once_missing_ones_as_zero(backend, clock):
+    """budget_status's one round trip (the chat reads it with every answer)."""
+    alice = policy(ALICE)
+    reservation = budget_reserve(policy=alice, tokens=700, cost_usd=Decimal("0.03"))
+    tokens, rub, service = _counters(user_id=ALICE, day=reservation.day)
+    nobody, _, _ = _counters(user_id=ALICE + 1, day=reservation.day)
+
+    used = store_new(backend).used_many([rub, nobody, tokens, service])
+
+    assert used == [3 * 10_000, 0, 700, 3 * 10_000]

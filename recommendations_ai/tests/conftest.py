@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import make_recommendation, make_resource
+from governance.tests.wiring import budget_settings  # noqa: F401 (fixtures)
 from infrazen.models import CloudProvider
 
 OFFICE_INSIGHTS = (

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from conftest import make_recommendation, make_resource
+from governance.tests.wiring import budget_settings  # noqa: F401 (fixtures)
 from infrazen.models import CloudProvider, CompleteSync
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)><script>alert(2)</script>"

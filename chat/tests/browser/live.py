@@ -127,6 +127,14 @@ def _environment(*, directory: Path, model: FakeLLMServer, offline: bool) -> dic
         "DEBUG": "false",
         "BROWSER_ADMIN_USERNAME": ADMIN_USERNAME,
         "BROWSER_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        # One live agent serves a whole module of tests asking as alice within a minute:
+        # the per-minute limits (issue 20) have tests of their own (chat/tests/test_quota.py).
+        "AGENT_ROLE_LIMITS_JSON": json.dumps(
+            {
+                role: {"questions_per_minute": 1000, "tool_calls_per_minute": 1000}
+                for role in ("user", "admin", "super_admin", "demouser")
+            }
+        ),
     }
     if offline:
         # `make demo` without a key: the deterministic assistant, no model calls.

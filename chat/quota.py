@@ -1,0 +1,96 @@
+"""The chat's side of the budgets and limits (governance, issue 20).
+
+A question first passes its user's questions-a-minute limit; a refused one is stored with
+its refusal as the answer (`refused_content`), so the replay shows it went unanswered. Each
+model call reserves its estimate and settles with the rows the gateway recorded for it
+(chat.model_loop); each tool call passes its calls-a-minute limit and the role's tool policy
+(`tool_refusal`). The final `assistant` frame shows what is left of the day (`budget_left`).
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError
+from redis.exceptions import RedisError
+
+from chat import texts
+from chat.auth import ChatPrincipal
+from chat.services import chat_answer_mark
+from governance.budgets import budget_status, tool_call_admit
+from governance.metering import Meter
+from governance.policy import Policy, policy_for_id, tool_permitted
+from governance.refusals import QuotaExceeded
+from llm.models import LLMCall
+from tools.base import ToolError
+from tools.registry import TOOLS
+
+logger = logging.getLogger(__name__)
+
+STATUS_REFUSED = "refused"
+
+
+def chat_policy(principal: ChatPrincipal) -> Policy:
+    """The connection's policy, or (a principal built without one) the user's, read now."""
+    return principal.policy or policy_for_id(user_id=principal.user_id)
+
+
+def refused_content(refusal: QuotaExceeded, *, partial: str = "") -> str:
+    """What a refused question's answer row holds: any text streamed before, the refusal,
+    and the marker that says the question went unanswered."""
+    text = f"{partial.rstrip()}\n\n{refusal.message}" if partial.strip() else refusal.message
+    return chat_answer_mark(partial=text, marker=texts.QUOTA_MARKER)
+
+
+def budget_left(policy: Policy) -> dict[str, Any] | None:
+    """The user's budget left today, for the final frame (sync); None when unreadable."""
+    try:
+        status = budget_status(policy=policy)
+    except (RedisError, DatabaseError):
+        logger.warning("budget status unreadable", exc_info=True)
+        return None
+    return {
+        "rub_left": float(max(Decimal(0), status.rub_allowed - status.rub_used)),
+        "tokens_left": max(0, status.tokens_allowed - status.tokens_used),
+        "resets_at": status.resets_at.isoformat(timespec="seconds"),
+    }
+
+
+def tool_refusal(*, policy: Policy, name: str) -> ToolError | None:
+    """Why the user may not run tool `name` now, as the model is told; None: go ahead (sync:
+    it counts the call)."""
+    module = TOOLS.get(name)
+    read_only = getattr(module, "READ_ONLY", False) if module is not None else True
+    if not tool_permitted(policy=policy, read_only=read_only, confirmed=False):
+        return ToolError(texts.TOOL_NOT_PERMITTED_TEXT)
+    try:
+        tool_call_admit(policy=policy, tool=name[:64])
+    except QuotaExceeded as refusal:
+        return ToolError(refusal.message)
+    return None
+
+
+def meter_rows(meter: Meter, rows: list[LLMCall]) -> None:
+    """Tell `meter` what the gateway's rows of one model call report (every attempt's)."""
+    for row in rows:
+        meter.add(
+            tokens=(row.prompt_tokens or 0) + (row.completion_tokens or 0),
+            cost_usd=row.cost_usd or 0,
+        )
+
+
+def stream_model(policy: Policy, messages: list[dict[str, Any]]) -> str | None:
+    """The model a chat call asks for: the demo model for a demo chat (not for images, which
+    need a vision model), else the gateway's own choice."""
+    if not policy.demo or not settings.LLM_MODEL_DEMO:
+        return None
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, list) and any(
+            isinstance(part, dict) and part.get("type") == "image_url" for part in content
+        ):
+            return None
+    return policy.model

@@ -1,0 +1,123 @@
+"""One model call metered against its user's budget: reserve an estimate before, settle with
+what the provider reported after (governance.budgets), whatever happens in between.
+
+    async with model_call_metered(policy=policy, messages=messages, max_tokens=400) as meter:
+        completion = await gateway.structured(...)
+        meter.add(tokens=completion.total_tokens, cost_usd=completion.cost_usd)
+
+Entering raises QuotaExceeded (nothing reserved). Leaving settles with what `meter` was told,
+also on a failure or a cancel: a call that brought nothing back gives its reservation back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from core.db import db_sync_to_async
+from governance.budgets import budget_estimate, budget_reserve, budget_settle
+from governance.policy import Policy
+from llm.errors import LLMValidationError
+
+# An image costs about this many prompt tokens (a screenshot at OpenAI's "high" detail).
+IMAGE_TOKENS = 1_000
+# Tokens the API adds around each message.
+MESSAGE_OVERHEAD_TOKENS = 4
+
+
+def prompt_tokens_estimate(messages: list[dict[str, Any]]) -> int:
+    """A quick upper-leaning estimate of a prompt's tokens: half its characters (o200k takes
+    about three characters of Russian, four of English, per token). No tokenizer: it runs
+    before every model call, and the settle corrects it to the provider's count."""
+    chars, images = 0, 0
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, str):
+            chars += len(content)
+        elif isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict) and part.get("type") == "image_url":
+                    images += 1
+                elif isinstance(part, dict):
+                    chars += len(str(part.get("text", "")))
+        for call in message.get("tool_calls") or ():
+            chars += len(str(call.get("function", {}).get("arguments", "")))
+    overhead = MESSAGE_OVERHEAD_TOKENS * len(messages)
+    return math.ceil(chars / 2) + images * IMAGE_TOKENS + overhead
+
+
+@dataclass
+class Meter:
+    """What a metered call really took, as the provider reported it."""
+
+    tokens: int = 0
+    cost_usd: Decimal = Decimal(0)
+
+    def add(self, *, tokens: int, cost_usd: Decimal | float) -> None:
+        self.tokens += tokens
+        self.cost_usd += Decimal(str(cost_usd))
+
+    def add_completion(self, completion: Any) -> None:
+        """What an llm.gateway Completion reports for its whole call (every attempt)."""
+        self.add(
+            tokens=completion.prompt_tokens + completion.completion_tokens,
+            cost_usd=completion.cost_usd,
+        )
+
+
+async def structured_metered(
+    policy: Policy | None,
+    *,
+    messages: list[dict[str, Any]],
+    max_tokens: int,
+    call: Callable[[], Awaitable[tuple[Any, Any]]],
+) -> tuple[Any, Any]:
+    """`call()` (an llm.gateway.structured call on `messages`) metered: its answer and
+    completion. An answer that failed validation is paid for all the same: its completion
+    settles the reservation before LLMValidationError goes on."""
+    async with model_call_metered_for(policy, messages=messages, max_tokens=max_tokens) as meter:
+        try:
+            answer, completion = await call()
+        except LLMValidationError as exc:
+            meter.add_completion(exc.completion)
+            raise
+        meter.add_completion(completion)
+    return answer, completion
+
+
+def model_call_metered_for(
+    policy: Policy | None, *, messages: list[dict[str, Any]], max_tokens: int
+) -> contextlib.AbstractAsyncContextManager[Meter]:
+    """`model_call_metered`, or with no user to charge (policy None) a meter that counts
+    nothing."""
+    if policy is None:
+        return contextlib.nullcontext(Meter())
+    return model_call_metered(policy=policy, messages=messages, max_tokens=max_tokens)
+
+
+@contextlib.asynccontextmanager
+async def model_call_metered(
+    *, policy: Policy, messages: list[dict[str, Any]], max_tokens: int
+) -> AsyncIterator[Meter]:
+    tokens, cost_usd = budget_estimate(
+        model=policy.model,
+        prompt_tokens=prompt_tokens_estimate(messages),
+        max_output_tokens=max_tokens,
+    )
+    reservation = await db_sync_to_async(budget_reserve)(
+        policy=policy, tokens=tokens, cost_usd=cost_usd
+    )
+    meter = Meter()
+    try:
+        yield meter
+    finally:
+        # Shielded: a cancel (the client went away) must not leave the estimate counted.
+        settle = db_sync_to_async(budget_settle)(
+            reservation=reservation, tokens=meter.tokens, cost_usd=meter.cost_usd
+        )
+        await asyncio.shield(settle)

@@ -34,8 +34,11 @@ LONG_TASK_MS = 50
 OBSERVE = """() => {
     window.longTasks = [];
     new PerformanceObserver((list) => {
-        for (const entry of list.getEntries()) window.longTasks.push(entry.duration);
-    }).observe({type: 'longtask', buffered: true});
+        for (const entry of list.getEntries()) {
+            window.longTasks.push({start: Math.round(entry.startTime), ms: entry.duration});
+        }
+    }).observe({type: 'longtask'});
+    window.askedAt = Math.round(performance.now());
 }"""
 FINAL = "window.widgetLog.frames.some(f => f.type === 'assistant' && f.status)"
 
@@ -82,7 +85,14 @@ def run(*, tokens: int, tokens_per_s: float, workdir: Path) -> dict:
         page.wait_for_function(FINAL, timeout=(tokens / tokens_per_s + 60) * 1000)
         page.wait_for_timeout(500)  # the last paint, and any task it started
         streamed_s = time.monotonic() - started
-        long_tasks = page.evaluate("window.longTasks")
+        long_tasks = [task["ms"] for task in page.evaluate("window.longTasks")]
+        print(
+            "long tasks (start ms after the question, duration):",
+            [
+                (task["start"] - page.evaluate("window.askedAt"), task["ms"])
+                for task in page.evaluate("window.longTasks")
+            ],
+        )
         deltas = page.evaluate(
             "window.widgetLog.frames.filter(f => f.type === 'assistant_delta').length"
         )

@@ -12,6 +12,9 @@
 (function () {
   "use strict";
 
+  // base.js: constants, helpers, the markdown renderer and images (a part of agent-chat.js;
+  // scripts/widget_build.py joins the parts in static/agent-chat/src/)
+
   const DEFAULT_AGENT_URL = "http://127.0.0.1:8001";
   const IMAGE_TYPES = ["image/jpeg", "image/jpg", "image/png", "image/webp", "image/gif"];
   const IMAGE_MAX_BYTES = 5 * 1024 * 1024;
@@ -214,6 +217,8 @@
     if (!response.ok || !data.image_id) throw new Error(data.detail || "Попробуйте другой файл.");
     return data.image_id;
   }
+
+  // chat-ui.js: InfraZen's ChatUI surface (a part of agent-chat.js, see scripts/widget_build.py)
 
   /* ---------- ChatUI: InfraZen's chat-ui.js surface, plus the service's frames ---------- */
 
@@ -540,14 +545,18 @@
       this.clear();
       messages.forEach((message) => this.addMessage(message));
     }
+  }
 
-    /* ---------- the service's frames ---------- */
+  // frames.js: the frames only this service sends (a part of agent-chat.js)
 
+  /* ---------- the service's frames (chat/frames.py): more of ChatUI's methods ---------- */
+
+  Object.assign(ChatUI.prototype, {
     handleFrame(frame) {
       const handler = FRAME_HANDLERS[frame.type];
       if (handler) handler.call(this, frame);
       return Boolean(handler);
-    }
+    },
 
     // The view of a streaming answer: by id, else the one being streamed, else a new one.
     answerView(id) {
@@ -557,7 +566,7 @@
         return this.live;
       }
       return (this.live = this.answerNew(id));
-    }
+    },
 
     answerNew(id) {
       this.hideTyping();
@@ -566,12 +575,12 @@
       const view = { id, node, body: content, tools: null, text: "", md: { sources: [], nodes: [] } };
       if (id != null) this.answers.set(id, view);
       return view;
-    }
+    },
 
     paintSoon(view) {
       this.dirty.add(view);
       if (!this.paintRequest) this.paintRequest = requestAnimationFrame(() => this.paint());
-    }
+    },
 
     paint() {
       this.paintRequest = 0;
@@ -579,18 +588,18 @@
       this.dirty.clear();
       if (this.follow) this.stickToBottom();
       else this.pill.hidden = false;
-    }
+    },
 
     onTyping() {
       this.showTyping();
       this.setRunning(true);
-    }
+    },
 
     onDelta(frame) {
       const view = this.answerView(frame.message_id);
       view.text += plain(frame.content);
       this.paintSoon(view);
-    }
+    },
 
     onToolCall(frame) {
       const view = this.answerView(frame.message_id);
@@ -603,7 +612,7 @@
       chip.append(el("pre", "ac-tool-args", plain(JSON.stringify(frame.arguments || {}, null, 2))));
       this.tools.set(frame.call_id, chip);
       this.scrollToBottom();
-    }
+    },
 
     onToolResult(frame) {
       const chip = this.tools.get(frame.call_id);
@@ -613,7 +622,7 @@
       const summary = plain(frame.summary);
       chip.state.textContent = (frame.ok ? "готово" : "ошибка") + (summary ? ": " + summary : "");
       chip.append(el("div", "ac-tool-head", "Результат"), el("div", "ac-tool-result", summary || "—"));
-    }
+    },
 
     onUser(frame) {
       const mine = frame.client_id != null && this.pending.get(frame.client_id);
@@ -624,7 +633,7 @@
         this.addMessage({ role: "user", content: frame.content, timestamp: frame.timestamp });
       }
       this.shown.add(frame.message_id);
-    }
+    },
 
     onAssistant(frame) {
       const id = frame.message_id;
@@ -632,6 +641,8 @@
       this.shown.add(id);
       const live = Boolean(frame.status);
       const view = live ? this.answerView(id) : this.answers.get(id) || this.answerNew(id);
+      // The final text is whole (deltas missed while reconnecting included); painting it
+      // re-renders only the blocks that differ from what was streamed.
       view.text = plain(frame.content);
       this.dirty.delete(view);
       paintMarkdown(view.body, view.md, view.text);
@@ -647,7 +658,7 @@
         this.announce("Ответ получен. " + view.text);
       }
       this.scrollToBottom();
-    }
+    },
 
     meta(frame) {
       const tokens = Number(frame.tokens || 0);
@@ -655,7 +666,7 @@
       if (frame.cost_usd != null) parts.push("$" + Number(frame.cost_usd).toFixed(4));
       if (frame.model) parts.push(plain(frame.model));
       return el("div", "ac-meta", parts.join(" · "));
-    }
+    },
 
     onError(frame) {
       const mine = frame.client_id != null && this.pending.get(frame.client_id);
@@ -671,8 +682,8 @@
       if (!this.live && !this.pending.size) this.setRunning(false);
       this.notice(frame.code, frame.message);
       this.announce((ERROR_TITLES[frame.code] || ERROR_TITLES.internal_error) + ". " + plain(frame.message));
-    }
-  }
+    },
+  });
 
   const FRAME_HANDLERS = {
     system(frame) { this.addSystemMessage(frame.content || frame.message); },
@@ -684,6 +695,8 @@
     assistant: ChatUI.prototype.onAssistant,
     error: ChatUI.prototype.onError,
   };
+
+  // client.js: RealWebSocketClient and the exports (a part of agent-chat.js)
 
   /* ---------- RealWebSocketClient: InfraZen's chat-websocket.js surface ---------- */
 

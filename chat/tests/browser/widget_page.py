@@ -57,6 +57,8 @@ def axe_source() -> str:
 AXE_RUN = """async (selector) => {
     const result = await axe.run(document.querySelector(selector), {
         resultTypes: ["violations"],
+        // Not the CSSOM preload: it re-fetches the agent's stylesheet by XHR, without CORS.
+        preload: false,
     });
     return result.violations
         .filter((v) => v.impact === "serious" || v.impact === "critical")

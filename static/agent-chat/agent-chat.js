@@ -209,10 +209,12 @@
     return { file: new File([blob], "screenshot.jpg", { type: "image/jpeg" }), width, height };
   }
 
-  async function imageUpload(file) {
+  // With the chat token the image is the user's own at once (README: Screenshots in the chat).
+  async function imageUpload(file, token) {
     const form = new FormData();
     form.append("file", file);
-    const response = await fetch(`${agentUrl()}/v1/chat/upload`, { method: "POST", body: form });
+    const headers = token ? { Authorization: `Bearer ${token}` } : {};
+    const response = await fetch(`${agentUrl()}/v1/chat/upload`, { method: "POST", body: form, headers });
     const data = await response.json().catch(() => ({}));
     if (!response.ok || !data.image_id) throw new Error(data.detail || "Попробуйте другой файл.");
     return data.image_id;
@@ -381,7 +383,8 @@
       try {
         if (image) {
           try {
-            text = `[image:${await imageUpload(image.file)}] ${text || IMAGE_QUESTION}`;
+            const id = await imageUpload(image.file, this.wsClient && this.wsClient.token);
+            text = `[image:${id}] ${text || IMAGE_QUESTION}`;
           } catch (error) {
             this.notice("upload", error.message);
             return;
@@ -456,8 +459,9 @@
       this.isTyping = false;
     }
 
+    // A whole answer at once (InfraZen's mock client, or a stock-style caller).
     receiveMessage(text) {
-      this.hideTyping();
+      this.setRunning(false);
       this.addMessage({ role: "assistant", content: text, timestamp: new Date() });
     }
 

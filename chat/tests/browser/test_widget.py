@@ -11,6 +11,7 @@ errors are told in Russian, it works from the keyboard, and axe finds nothing se
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -246,10 +247,13 @@ def test_a_pasted_screenshot_is_previewed_downscaled_and_uploaded(open_drawer, a
     with drawer.page.expect_response("**/v1/chat/upload") as uploaded:
         drawer.ask("Что на скриншоте?")
     assert uploaded.value.ok
+    # With the chat token: the image is the user's own from the start.
+    assert uploaded.value.request.all_headers()["authorization"].startswith("Bearer ")
     image_id = uploaded.value.json()["image_id"]
     drawer.wait(FINAL)
     assert drawer.frames("user")[-1]["content"] == f"[image:{image_id}] Что на скриншоте?"
     assert not preview.is_visible()
+    assert "image_url" in json.dumps(agent.model.chat_requests()[-1]["messages"])
     bubble = drawer.page.locator(".chat-drawer .chat-message.user").last.inner_text()
     assert "изображение" in bubble and "Что на скриншоте?" in bubble
 

@@ -161,7 +161,8 @@
       try {
         if (image) {
           try {
-            text = `[image:${await imageUpload(image.file)}] ${text || IMAGE_QUESTION}`;
+            const id = await imageUpload(image.file, this.wsClient && this.wsClient.token);
+            text = `[image:${id}] ${text || IMAGE_QUESTION}`;
           } catch (error) {
             this.notice("upload", error.message);
             return;
@@ -236,8 +237,9 @@
       this.isTyping = false;
     }
 
+    // A whole answer at once (InfraZen's mock client, or a stock-style caller).
     receiveMessage(text) {
-      this.hideTyping();
+      this.setRunning(false);
       this.addMessage({ role: "assistant", content: text, timestamp: new Date() });
     }
 

@@ -666,7 +666,9 @@
 
     meta(frame) {
       const tokens = Number(frame.tokens || 0);
-      const parts = [`${tokens.toLocaleString("ru-RU")} ${plural(tokens, "токен", "токена", "токенов")}`];
+      // Not toLocaleString: its first call loads locale data, a long task at a stream's end.
+      const grouped = String(tokens).replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0");
+      const parts = [`${grouped} ${plural(tokens, "токен", "токена", "токенов")}`];
       if (frame.cost_usd != null) parts.push("$" + Number(frame.cost_usd).toFixed(4));
       if (frame.model) parts.push(plain(frame.model));
       return el("div", "ac-meta", parts.join(" · "));

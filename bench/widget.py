@@ -1,11 +1,12 @@
 """The chat widget in Chromium: its size, and the main thread while a long answer streams.
 
 The widget (static/agent-chat/agent-chat.js and .css) gzipped, each and together (limit:
-40 kB). Then the live agent as the browser tests serve it (daphne, the fake model in this
-process) and Debian's Chromium on the stand-in InfraZen page with the drawer
-(chat/tests/browser/infrazen_drawer.html): a 2,000-token markdown answer streamed at 50
-tokens a second, with a PerformanceObserver on the Long Tasks API (every main-thread task
-over 50 ms is one) from before the question until the final frame is painted.
+40 kB). Then the service under daphne (temp SQLite with the demo data, in-memory channel
+layer), the fake model in this process, and Debian's Chromium on the stand-in InfraZen page
+with the drawer (the browser tests' chat/tests/browser/infrazen_drawer.html, read as a
+file): a 2,000-token markdown answer streamed at 50 tokens a second, with a
+PerformanceObserver on the Long Tasks API (every main-thread task over 50 ms is one) from
+before the question until the final frame is painted.
 
     .venv/bin/python bench/widget.py
     .venv/bin/python bench/widget.py --tokens 500 --tokens-per-s 100
@@ -22,13 +23,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lib import ROOT  # noqa: F401  (puts the project root on sys.path)
+from lib import ROOT
+from lib.chat import chat_env, jwt_secret_new
+from lib.django_env import connections_close, django_setup
+from lib.processes import service_start, service_wait_ready
 from lib.results import load_note, results_write
 
-from chat.tests.browser.conftest import CHROMIUM, token_for
-from chat.tests.browser.live import INFRAZEN_ORIGIN, live_agent
-from chat.tests.browser.widget_page import WIDGET_GZIP_LIMIT, drawer_page, widget_gzipped_bytes
-from llm.fake_server import Reply
+from llm.fake_server import FakeLLMServer, Reply
+from scripts.serve import processes_stop
+from scripts.widget_build import GZIP_LIMIT_BYTES, widget_gzipped_bytes
+
+CHROMIUM = "/usr/bin/chromium"
+INFRAZEN_ORIGIN = "http://localhost:5001"
+PAGE = ROOT / "chat" / "tests" / "browser" / "infrazen_drawer.html"
 
 LONG_TASK_MS = 50
 OBSERVE = """() => {
@@ -65,47 +72,41 @@ def answer_text(tokens: int) -> str:
     return " ".join(words[:tokens])
 
 
-def run(*, tokens: int, tokens_per_s: float, workdir: Path) -> dict:
-    from playwright.sync_api import sync_playwright
+def _drawer_open(page, *, base_url: str, rec: int, mint) -> None:
+    """The stand-in page on InfraZen's origin, its token endpoint, and the drawer open."""
+    html = PAGE.read_text().replace("{{AGENT}}", base_url).replace("{{REC}}", str(rec))
+    page.route(
+        f"{INFRAZEN_ORIGIN}/api/chat/token",
+        lambda route: route.fulfill(json={"token": mint(), "expires_in": 86400}),
+    )
+    page.route(
+        f"{INFRAZEN_ORIGIN}/recommendations**",
+        lambda route: route.fulfill(body=html, content_type="text/html"),
+    )
+    page.goto(f"{INFRAZEN_ORIGIN}/recommendations")
+    page.click(".chat-with-finops-btn")
+    page.wait_for_selector(".chat-drawer.active .chat-message.system")
 
-    with live_agent(workdir) as agent, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        context = browser.new_context(permissions=["local-network-access"])
-        page = context.new_page()
-        rec = agent.ids.alice_recommendations[0]
 
-        def token_route(route) -> None:
-            body = route.request.post_data_json or {}
-            token = token_for(
-                user_id=agent.ids.alice,
-                scenario="recommendation",
-                recommendation_id=int(body["recommendation_id"]),
-            )
-            route.fulfill(json={"token": token, "expires_in": 86400})
-
-        page.route(f"{INFRAZEN_ORIGIN}/api/chat/token", token_route)
-        drawer_page(page, agent, rec=rec)
-        page.evaluate(OBSERVE)
-        agent.model.enqueue(Reply.answer(answer_text(tokens), tokens_per_s=tokens_per_s))
-        started = time.monotonic()
-        page.fill("#chat-input", "Расскажи всё подробно")
-        page.press("#chat-input", "Enter")
-        page.wait_for_function(FINAL, timeout=(tokens / tokens_per_s + 60) * 1000)
-        page.wait_for_timeout(500)  # the last paint, and any task it started
-        streamed_s = time.monotonic() - started
-        long_tasks = [task["ms"] for task in page.evaluate("window.longTasks")]
-        script_ms = page.evaluate("window.scriptMs")
-        deltas = page.evaluate(
-            "window.widgetLog.frames.filter(f => f.type === 'assistant_delta').length"
-        )
-        blocks = page.evaluate(
-            "document.querySelectorAll('.chat-message.assistant .ac-block').length"
-        )
-        browser.close()
+def _stream(page, *, tokens: int, tokens_per_s: float, model: FakeLLMServer) -> dict:
+    page.evaluate(OBSERVE)
+    model.enqueue(Reply.answer(answer_text(tokens), tokens_per_s=tokens_per_s))
+    started = time.monotonic()
+    page.fill("#chat-input", "Расскажи всё подробно")
+    page.press("#chat-input", "Enter")
+    page.wait_for_function(FINAL, timeout=(tokens / tokens_per_s + 60) * 1000)
+    page.wait_for_timeout(500)  # the last paint, and any task it started
+    streamed_s = time.monotonic() - started
+    long_tasks = [task["ms"] for task in page.evaluate("window.longTasks")]
+    script_ms = page.evaluate("window.scriptMs")
     return {
         "streamed_s": round(streamed_s, 2),
-        "delta_frames": deltas,
-        "rendered_blocks": blocks,
+        "delta_frames": page.evaluate(
+            "window.widgetLog.frames.filter(f => f.type === 'assistant_delta').length"
+        ),
+        "rendered_blocks": page.evaluate(
+            "document.querySelectorAll('.chat-message.assistant .ac-block').length"
+        ),
         "long_tasks": len(long_tasks),
         "long_task_max_ms": round(max(long_tasks, default=0.0), 1),
         "all_tasks_under_50_ms": not long_tasks,
@@ -114,13 +115,48 @@ def run(*, tokens: int, tokens_per_s: float, workdir: Path) -> dict:
     }
 
 
+def run(*, tokens: int, tokens_per_s: float, workdir: Path) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    secret = jwt_secret_new()
+    database_url = django_setup(db_path=workdir / "bench.sqlite3")
+    from chat.flask_tokens import chat_token_mint_for_tests
+    from infrazen.models import OptimizationRecommendation
+
+    rec, owner = OptimizationRecommendation.objects.values_list(
+        "pk", "resource__provider__user"
+    ).order_by("pk")[0]
+    connections_close()
+
+    def mint() -> str:
+        return chat_token_mint_for_tests(user_id=owner, recommendation_id=rec, secret=secret)
+
+    model = FakeLLMServer().start()
+    env = chat_env(database_url=database_url, secret=secret, model_url=model.base_url, redis_url="")
+    daphne = None
+    try:
+        log = workdir / "daphne.log"
+        daphne, port = service_start(env=env | {"CHAT_ALLOWED_ORIGINS": INFRAZEN_ORIGIN}, log=log)
+        service_wait_ready(daphne, port, log)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+            page = browser.new_context(permissions=["local-network-access"]).new_page()
+            _drawer_open(page, base_url=f"http://127.0.0.1:{port}", rec=rec, mint=mint)
+            figures = _stream(page, tokens=tokens, tokens_per_s=tokens_per_s, model=model)
+            browser.close()
+    finally:
+        if daphne is not None:
+            processes_stop([daphne])
+        model.stop()
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=2000)
     parser.add_argument("--tokens-per-s", type=float, default=50.0)
     args = parser.parse_args()
-    for key in ("DATABASE_URL", "AGENT_DATABASE_URL", "REDIS_URL"):
-        os.environ.pop(key, None)  # the embedded defaults: SQLite, in-memory layer
+    os.environ.pop("REDIS_URL", None)  # the in-memory channel layer
 
     sizes = widget_gzipped_bytes()
     load_before = os.getloadavg()
@@ -129,8 +165,8 @@ def main() -> None:
     load_after = os.getloadavg()
     figures = {
         "gzipped_bytes": sizes,
-        "gzipped_limit_bytes": WIDGET_GZIP_LIMIT,
-        "within_size_limit": sizes["total"] <= WIDGET_GZIP_LIMIT,
+        "gzipped_limit_bytes": GZIP_LIMIT_BYTES,
+        "within_size_limit": sizes["total"] <= GZIP_LIMIT_BYTES,
         "stream": stream,
     }
     notes = [

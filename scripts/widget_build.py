@@ -12,16 +12,26 @@ in; chat/tests/test_widget_bundle.py fails when the bundle is not the parts join
 from __future__ import annotations
 
 import argparse
+import gzip
 import sys
 from pathlib import Path
 
 WIDGET = Path(__file__).resolve().parents[1] / "static" / "agent-chat"
 PARTS = ("base.js", "chat-ui.js", "frames.js", "client.js")
 BUNDLE = WIDGET / "agent-chat.js"
+SERVED = ("agent-chat.js", "agent-chat.css")
+# Issue 21: JS and CSS together, gzipped.
+GZIP_LIMIT_BYTES = 40 * 1024
 
 
 def widget_bundle() -> str:
     return "\n".join((WIDGET / "src" / part).read_text().rstrip("\n") + "\n" for part in PARTS)
+
+
+def widget_gzipped_bytes() -> dict[str, int]:
+    """Each served file's size gzipped (level 9) and the two together, as browsers get them."""
+    sizes = {name: len(gzip.compress((WIDGET / name).read_bytes(), 9)) for name in SERVED}
+    return {**sizes, "total": sum(sizes.values())}
 
 
 def main() -> int:

@@ -20,16 +20,9 @@ from typing import Any
 import pytest
 
 from chat.tests.browser.conftest import WAIT_MS, token_for
-from chat.tests.browser.widget_page import (
-    AXE_RUN,
-    WIDGET_GZIP_LIMIT,
-    axe_source,
-    drawer_page,
-    page_html,
-    sql_execute,
-    widget_gzipped_bytes,
-)
+from chat.tests.browser.widget_page import AXE_RUN, axe_source, drawer_page, page_html, sql_execute
 from llm.fake_server import Reply
+from scripts.widget_build import GZIP_LIMIT_BYTES, widget_gzipped_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -117,7 +110,7 @@ def test_the_widget_is_served_by_the_agent_and_small(agent):
         with urllib.request.urlopen(f"{agent.base_url}/static/agent-chat/{name}") as response:
             assert response.status == 200
             assert kind in response.headers["Content-Type"]
-    assert widget_gzipped_bytes()["total"] <= WIDGET_GZIP_LIMIT
+    assert widget_gzipped_bytes()["total"] <= GZIP_LIMIT_BYTES
 
 
 def test_an_answer_streams_with_tool_chips_and_its_cost(open_drawer, agent):

@@ -8,7 +8,6 @@ of the two stock scripts. axe-core comes from npm on first use and is cached und
 
 from __future__ import annotations
 
-import gzip
 import sqlite3
 import subprocess
 import tarfile
@@ -19,18 +18,9 @@ from urllib.parse import unquote, urlsplit
 from chat.tests.browser.live import INFRAZEN_ORIGIN, ROOT, LiveAgent
 
 PAGE = Path(__file__).with_name("infrazen_drawer.html").read_text()
-WIDGET_DIR = ROOT / "static" / "agent-chat"
-WIDGET_FILES = ("agent-chat.js", "agent-chat.css")
-WIDGET_GZIP_LIMIT = 40 * 1024
 AXE_VERSION = "4.10.3"
 AXE_DIR = ROOT / "var" / "axe-core" / AXE_VERSION
 NPM_TIMEOUT_S = 180
-
-
-def widget_gzipped_bytes() -> dict[str, int]:
-    """Each file's size gzipped (level 9) and the two together, as a browser downloads them."""
-    sizes = {name: len(gzip.compress((WIDGET_DIR / name).read_bytes(), 9)) for name in WIDGET_FILES}
-    return {**sizes, "total": sum(sizes.values())}
 
 
 def axe_source() -> str:

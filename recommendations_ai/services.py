@@ -20,6 +20,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connections, router, transaction
 
+from core import metrics
 from core.db import db_sync_to_async, rows_insert
 from governance.budgets import cost_rub
 from governance.metering import structured_metered
@@ -361,6 +362,8 @@ async def _generate(job: _TextJob) -> TextResult:
             # Cancelled (the client went away) or failed: the model was paid all the same.
             await asyncio.shield(db_sync_to_async(gateway.llm_calls_save)(llm_calls))
             raise
+    # llm, template or cache: the cache's hit ratio in the metrics.
+    metrics.text_generations.labels(generation.source).inc()
     return _result(generation)
 
 

@@ -50,3 +50,31 @@ def test_a_refused_upload_is_counted_by_its_code(client):
 
     assert response.status_code == 422
     assert _sample("infrazen_agent_upload_rejections_total", reason="file_required") == before + 1
+
+
+@pytest.mark.django_db
+def test_every_text_answered_is_counted_by_its_source(client, settings):
+    from demo_data.personas import ALICE_EMAIL
+    from demo_data.seed import demo_seed
+    from infrazen.models import OptimizationRecommendation
+
+    settings.AI_TEXT_MODE = "template"
+    settings.AGENT_ANONYMOUS_NETWORKS = ["127.0.0.1/32"]
+    demo_seed()
+    rec = OptimizationRecommendation.objects.filter(
+        resource__provider__user__email=ALICE_EMAIL
+    ).first()
+    sources = ("llm", "template", "cache")
+    before = {s: _sample("infrazen_agent_text_generations_total", source=s) for s in sources}
+
+    for _ in range(2):
+        response = client.post(
+            "/v1/generate/recommendation-text",
+            {"recommendation_id": rec.pk},
+            content_type="application/json",
+        )
+        assert response.status_code == 200
+
+    after = {s: _sample("infrazen_agent_text_generations_total", source=s) for s in sources}
+    assert after["template"] == before["template"] + 1
+    assert sum(after.values()) == sum(before.values()) + 2

@@ -99,6 +99,8 @@ class ChatPrincipal:
     visitor: str = ""
     # The user's role policy (governance), built once per connection; None: built per turn.
     policy: Policy | None = field(default=None, compare=False, repr=False)
+    # The user's own first and last name: kept from the model (llm.pii) like an email.
+    names: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def context_json(self) -> str:
@@ -333,6 +335,7 @@ def _principal(
         # Without a key of its own a demo visitor gets a conversation no one else finds.
         visitor=visitor_hash(visitor or secrets.token_urlsafe(24)) if demo else "",
         policy=policy_for(user=user),
+        names=tuple(name for name in (user.first_name, user.last_name) if name),
     )
 
 

@@ -234,6 +234,7 @@ async def _model_stream(
         deadline=deadline,
         user_id=turn.principal.user_id,
         correlation_id=turn.correlation_id,
+        pii_names=turn.principal.names,
     )
     try:
         async for event in events:

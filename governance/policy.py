@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from core.db import row_select
 from governance.models import AgentUserLimits
 from infrazen.models import InfraZenUser
 
@@ -50,7 +51,10 @@ class Policy:
 
 def role_limits(*, role: str) -> Limits:
     table = settings.AGENT_ROLE_LIMITS
-    values = table.get(role) or table[ROLE_USER]
+    return _limits(table.get(role) or table[ROLE_USER])
+
+
+def _limits(values: dict) -> Limits:
     return Limits(
         tokens_per_day=int(values["tokens_per_day"]),
         rub_per_day=Decimal(str(values["rub_per_day"])),
@@ -62,17 +66,15 @@ def role_limits(*, role: str) -> Limits:
 def user_limits(*, user_id: int, role: str) -> Limits:
     """The role's limits with the user's own overrides (a field left empty keeps the role's)."""
     limits = role_limits(role=role)
-    override = AgentUserLimits.objects.filter(user_id=user_id).first()
+    names = [field.name for field in fields(Limits)]
+    override = row_select(AgentUserLimits, names, user_id=user_id)
     if override is None:
         return limits
     values = {
-        field.name: getattr(override, field.name)
-        if getattr(override, field.name) is not None
-        else getattr(limits, field.name)
-        for field in fields(Limits)
+        name: getattr(limits, name) if value is None else value
+        for name, value in zip(names, override, strict=True)
     }
-    values["rub_per_day"] = Decimal(values["rub_per_day"])
-    return Limits(**values)
+    return _limits(values)
 
 
 def role_model(*, role: str) -> str:
@@ -93,8 +95,8 @@ def policy_for(*, user: InfraZenUser) -> Policy:
 
 def policy_for_id(*, user_id: int) -> Policy:
     """`policy_for` by InfraZen user id alone (a user gone since: the `user` role's)."""
-    role = InfraZenUser.objects.filter(pk=user_id).values_list("role", flat=True).first()
-    return policy_for(user=InfraZenUser(pk=user_id, role=role or ROLE_USER))
+    row = row_select(InfraZenUser, ["role"], id=user_id)
+    return policy_for(user=InfraZenUser(pk=user_id, role=(row and row[0]) or ROLE_USER))
 
 
 def tool_permitted(*, policy: Policy, read_only: bool, confirmed: bool) -> bool:

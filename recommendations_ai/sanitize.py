@@ -34,21 +34,24 @@ def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
     return None
 
 
+# Built once: nh3.clean builds its sanitizer from the arguments on every call.
+_CLEANER = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    clean_content_tags=set(DROPPED_CONTENT_TAGS),
+    attributes={"span": {"class"}},
+    attribute_filter=_keep_attribute,
+    generic_attribute_prefixes=set(),
+    strip_comments=True,
+    link_rel=None,
+    url_schemes=set(),
+)
+
+
 @functools.lru_cache(maxsize=256)
 def html_sanitize(html_text: str) -> str:
     # Remembered: a model's answer is sanitised by each validator's visible_text and then
     # for storing, the same few strings in a row.
-    cleaned = nh3.clean(
-        html_text,
-        tags=set(ALLOWED_TAGS),
-        clean_content_tags=set(DROPPED_CONTENT_TAGS),
-        attributes={"span": {"class"}},
-        attribute_filter=_keep_attribute,
-        generic_attribute_prefixes=set(),
-        strip_comments=True,
-        link_rel=None,
-        url_schemes=set(),
-    )
+    cleaned = _CLEANER.clean(html_text)
     return cleaned.replace(_NH3_PROVIDER_SPAN, PROVIDER_SPAN)
 
 

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import connections, router, transaction
 
 from core import metrics
-from core.db import db_sync_to_async, rows_insert
+from core.db import db_sync_to_async, row_update, rows_insert
 from governance.budgets import cost_rub
 from governance.metering import structured_metered
 from governance.policy import Policy, policy_for_id
@@ -188,7 +188,9 @@ def _store(
         rows_insert([generation], using=router.db_for_write(TextGeneration))
         # A repeated request for the same text (a cache hit) leaves the row alone.
         if not unchanged:
-            OptimizationRecommendation.objects.filter(pk=generation.recommendation_id).update(
+            row_update(
+                OptimizationRecommendation,
+                generation.recommendation_id,
                 ai_short_description=generation.short_html,
                 ai_detailed_description=generation.detailed_html,
                 ai_generated_at=clock.utc_now(),

@@ -9,6 +9,7 @@ import secrets
 import time
 
 from .django_env import clone_recommendations
+from .limits import UNLIMITED_ENV
 
 QUESTIONS = (
     "Что это за рекомендация?",
@@ -38,7 +39,11 @@ def chat_env(
 ) -> dict[str, str]:
     """The service's environment for a chat benchmark: the model at `model_url`, or the
     offline assistant; the in-memory channel layer unless `redis_url` ("" forces it)."""
-    env = {"DATABASE_URL": database_url, "AGENT_SERVICE_JWT_SECRET": secret}
+    env = {
+        "DATABASE_URL": database_url,
+        "AGENT_SERVICE_JWT_SECRET": secret,
+        **UNLIMITED_ENV,
+    }
     if redis_url is not None:
         env["REDIS_URL"] = redis_url
     if model_url is None:

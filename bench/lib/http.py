@@ -18,6 +18,7 @@ from scripts.serve import processes_stop
 
 from .django_env import clone_recommendations, connections_close, django_setup, temp_database
 from .fake_models import TemplateAnswers, text_model_start
+from .limits import UNLIMITED_ENV
 from .processes import START_TIMEOUT_S, service_pids, service_start
 
 TEXT_URL = "/v1/generate/recommendation-text"
@@ -163,6 +164,7 @@ def text_service(
             "AGENT_SERVICE_TOKEN": TOKEN,
             "AI_TEXT_MODE": "llm",
             "REDIS_URL": "",
+            **UNLIMITED_ENV,
         }
         # Only the REST endpoint is measured; no chat runs across the workers.
         extra = ("--per-process-channel-layer",) if workers > 1 else ()

@@ -1,0 +1,60 @@
+"""core.db.row_select and row_update: the plain statements behind the hottest reads and
+writes answer exactly what the ORM answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from conftest import make_provider, make_recommendation, make_resource
+from core.db import row_select, row_update
+from governance.models import AgentUserLimits
+from infrazen.models import InfraZenUser, OptimizationRecommendation
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def test_row_select_reads_the_columns_of_the_matching_row(alice, bob):
+    assert row_select(InfraZenUser, ["role"], id=alice.pk) == (alice.role,)
+    assert row_select(InfraZenUser, ["email", "role"], id=bob.pk) == (bob.email, bob.role)
+
+
+def test_row_select_of_no_row_is_none(alice):
+    assert row_select(InfraZenUser, ["role"], id=alice.pk + 1000) is None
+    assert row_select(AgentUserLimits, ["tokens_per_day"], user_id=alice.pk) is None
+
+
+def test_row_select_reads_the_agent_database_too(alice):
+    AgentUserLimits.objects.create(user_id=alice.pk, tokens_per_day=7, rub_per_day=Decimal("2.5"))
+    tokens, rub, questions = row_select(
+        AgentUserLimits,
+        ["tokens_per_day", "rub_per_day", "questions_per_minute"],
+        user_id=alice.pk,
+    )
+    assert (tokens, Decimal(str(rub)), questions) == (7, Decimal("2.5"), None)
+
+
+def test_row_update_writes_what_the_orm_update_writes(alice):
+    recommendation = make_recommendation(
+        make_resource(make_provider(alice, "beget", connection_name="rows"), "vm-1")
+    )
+    when = datetime(2026, 12, 7, 10, 30, 15)
+    changed = row_update(
+        OptimizationRecommendation,
+        recommendation.pk,
+        ai_short_description="<strong>кратко</strong>",
+        ai_detailed_description="подробно",
+        ai_generated_at=when,
+    )
+    assert changed == 1
+    recommendation.refresh_from_db()
+    assert recommendation.ai_short_description == "<strong>кратко</strong>"
+    assert recommendation.ai_detailed_description == "подробно"
+    assert recommendation.ai_generated_at == when
+
+
+def test_row_update_of_a_missing_row_changes_nothing(alice):
+    changed = row_update(OptimizationRecommendation, 10**9, ai_short_description="x")
+    assert changed == 0

@@ -15,12 +15,12 @@ import asyncio
 import contextlib
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from core.db import db_sync_to_async
-from governance.budgets import budget_estimate, budget_reserve, budget_settle
+from governance.budgets import Reservation, budget_estimate, budget_reserve, budget_settle
 from governance.policy import Policy
 from llm.errors import LLMValidationError
 
@@ -70,6 +70,21 @@ class Meter:
         )
 
 
+async def structured_counted(
+    meter: Meter, call: Callable[[], Awaitable[tuple[Any, Any]]]
+) -> tuple[Any, Any]:
+    """`call()` (an llm.gateway.structured call): its answer and completion, what it took
+    told to `meter`. An answer that failed validation is paid for all the same: its
+    completion counts before LLMValidationError goes on."""
+    try:
+        answer, completion = await call()
+    except LLMValidationError as exc:
+        meter.add_completion(exc.completion)
+        raise
+    meter.add_completion(completion)
+    return answer, completion
+
+
 async def structured_metered(
     policy: Policy | None,
     *,
@@ -78,16 +93,9 @@ async def structured_metered(
     call: Callable[[], Awaitable[tuple[Any, Any]]],
 ) -> tuple[Any, Any]:
     """`call()` (an llm.gateway.structured call on `messages`) metered: its answer and
-    completion. An answer that failed validation is paid for all the same: its completion
-    settles the reservation before LLMValidationError goes on."""
+    completion; the reservation settles whatever happens."""
     async with model_call_metered_for(policy, messages=messages, max_tokens=max_tokens) as meter:
-        try:
-            answer, completion = await call()
-        except LLMValidationError as exc:
-            meter.add_completion(exc.completion)
-            raise
-        meter.add_completion(completion)
-    return answer, completion
+        return await structured_counted(meter, call)
 
 
 def model_call_metered_for(
@@ -104,20 +112,43 @@ def model_call_metered_for(
 async def model_call_metered(
     *, policy: Policy, messages: list[dict[str, Any]], max_tokens: int
 ) -> AsyncIterator[Meter]:
+    reserved = await db_sync_to_async(reserve_ahead)(
+        policy, messages=messages, max_tokens=max_tokens
+    )
+    try:
+        yield reserved.meter
+    finally:
+        # Shielded: a cancel (the client went away) must not leave the estimate counted.
+        await asyncio.shield(db_sync_to_async(reserved.settle)())
+
+
+@dataclass
+class Reserved:
+    """A model call's reservation and what the call took (`meter`), for a caller that makes
+    its own trips to the database thread: it reserves with the reads before the call
+    (`reserve_ahead`) and settles with the writes after it (`settle`), two trips fewer than
+    model_call_metered. The settle must happen on every path, failures and cancels too."""
+
+    reservation: Reservation
+    meter: Meter = field(default_factory=Meter)
+    settled: bool = False
+
+    def settle(self) -> None:
+        """Correct the reservation to what `meter` was told (sync; never raises; once)."""
+        if self.settled:
+            return
+        self.settled = True
+        budget_settle(
+            reservation=self.reservation, tokens=self.meter.tokens, cost_usd=self.meter.cost_usd
+        )
+
+
+def reserve_ahead(policy: Policy, *, messages: list[dict[str, Any]], max_tokens: int) -> Reserved:
+    """Reserve the estimate of one call on `messages` (sync: the database thread). Raises
+    QuotaExceeded, with nothing reserved."""
     tokens, cost_usd = budget_estimate(
         model=policy.model,
         prompt_tokens=prompt_tokens_estimate(messages),
         max_output_tokens=max_tokens,
     )
-    reservation = await db_sync_to_async(budget_reserve)(
-        policy=policy, tokens=tokens, cost_usd=cost_usd
-    )
-    meter = Meter()
-    try:
-        yield meter
-    finally:
-        # Shielded: a cancel (the client went away) must not leave the estimate counted.
-        settle = db_sync_to_async(budget_settle)(
-            reservation=reservation, tokens=meter.tokens, cost_usd=meter.cost_usd
-        )
-        await asyncio.shield(settle)
+    return Reserved(budget_reserve(policy=policy, tokens=tokens, cost_usd=cost_usd))

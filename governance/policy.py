@@ -84,19 +84,23 @@ def role_model(*, role: str) -> str:
 
 
 def policy_for(*, user: InfraZenUser) -> Policy:
-    role = user.role or ROLE_USER
-    return Policy(
-        user_id=user.pk,
-        role=role,
-        limits=user_limits(user_id=user.pk, role=role),
-        model=role_model(role=role),
-    )
+    return _policy(user_id=user.pk, role=user.role)
 
 
 def policy_for_id(*, user_id: int) -> Policy:
     """`policy_for` by InfraZen user id alone (a user gone since: the `user` role's)."""
     row = row_select(InfraZenUser, ["role"], id=user_id)
-    return policy_for(user=InfraZenUser(pk=user_id, role=(row and row[0]) or ROLE_USER))
+    return _policy(user_id=user_id, role=row[0] if row else None)
+
+
+def _policy(*, user_id: int, role: str | None) -> Policy:
+    role = role or ROLE_USER
+    return Policy(
+        user_id=user_id,
+        role=role,
+        limits=user_limits(user_id=user_id, role=role),
+        model=role_model(role=role),
+    )
 
 
 def tool_permitted(*, policy: Policy, read_only: bool, confirmed: bool) -> bool:

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.conf import settings
@@ -23,8 +23,8 @@ from django.db import connections, router, transaction
 from core import metrics
 from core.db import db_sync_to_async, row_update, rows_insert
 from governance.budgets import cost_rub
-from governance.metering import structured_metered
-from governance.policy import Policy, policy_for_id
+from governance.metering import Meter, Reserved, reserve_ahead, structured_counted
+from governance.policy import policy_for_id
 from governance.refusals import QuotaExceeded
 from infrazen import clock
 from infrazen.models import OptimizationRecommendation
@@ -172,14 +172,19 @@ def _both_databases_atomic() -> Iterator[None]:
         yield
 
 
-def _store(
-    generation: TextGeneration,
-    recommendation: OptimizationRecommendation,
-    llm_calls: list[LLMCall],
-) -> None:
+def _accounts_close(job: _TextJob, llm_calls: list[LLMCall]) -> None:
+    """What the request's model calls cost: their records, and the owner's reservation
+    settled to it (sync)."""
+    if job.reserved is not None:
+        job.reserved.settle()
+    gateway.llm_calls_save(llm_calls)
+
+
+def _store(generation: TextGeneration, job: _TextJob, llm_calls: list[LLMCall]) -> None:
     """Record how the text was made (and what its model calls cost) and write it where the
     InfraZen UI reads it."""
-    gateway.llm_calls_save(llm_calls)
+    _accounts_close(job, llm_calls)
+    recommendation = job.recommendation
     unchanged = (recommendation.ai_short_description, recommendation.ai_detailed_description) == (
         generation.short_html,
         generation.detailed_html,
@@ -208,8 +213,12 @@ class _TextJob:
     cached: TextGeneration | None
     mode: str
     deadline: float
-    # The owner's budgets and limits, for a model call (None: no model call, or no owner).
-    policy: Policy | None = None
+    # What the model is sent (None: no model call).
+    messages: list[dict] | None = None
+    # The owner's reservation for the model call, made with the reads before it and settled
+    # with the text's write (None: no call, no owner, or refused: `refusal`).
+    reserved: Reserved | None = None
+    refusal: QuotaExceeded | None = None
 
 
 def _job_prepare(
@@ -225,8 +234,7 @@ def _job_prepare(
     facts = facts_build(recommendation=recommendation)
     key = text_cache_key(facts=facts, model=_cache_model(mode))
     cached = None if force else _cached(key)
-    model_call = mode == MODE_LLM and cached is None and owner_id is not None
-    return _TextJob(
+    job = _TextJob(
         recommendation=recommendation,
         owner_id=owner_id,
         facts=facts,
@@ -234,21 +242,32 @@ def _job_prepare(
         cached=cached,
         mode=mode,
         deadline=deadline,
-        policy=policy_for_id(user_id=owner_id) if model_call else None,
     )
+    if mode != MODE_LLM or cached is not None:
+        return job
+    messages = prompts.text_messages(facts=facts.as_dict(), family=facts.family)
+    if owner_id is None:
+        return replace(job, messages=messages)
+    try:
+        reserved = reserve_ahead(
+            policy_for_id(user_id=owner_id), messages=messages, max_tokens=TEXT_MAX_TOKENS
+        )
+    except QuotaExceeded as refusal:
+        return replace(job, messages=messages, refusal=refusal)
+    return replace(job, messages=messages, reserved=reserved)
 
 
-async def _llm_texts(
-    *, facts: RecommendationFacts, owner_id: int | None, deadline: float, policy: Policy | None
-) -> tuple[tuple[str, str], dict, str]:
+async def _llm_texts(job: _TextJob) -> tuple[tuple[str, str], dict, str]:
     """The model's texts, or raises LLMError (QuotaExceeded: the owner's budget or the
-    service's cap refused the call); also returns accounting and a validation note."""
-    facts_dict = facts.as_dict()
-    llm_deadline = deadline - DEADLINE_RESERVE_S
+    service's cap refused the call); also returns accounting and a validation note. What
+    the call took goes to the job's reservation, settled by the caller."""
+    if job.refusal is not None:
+        raise job.refusal
+    facts_dict = job.facts.as_dict()
+    llm_deadline = job.deadline - DEADLINE_RESERVE_S
     budget = llm_deadline - time.monotonic()
     if budget <= 0:
         raise LLMError("no time left for the model")
-    messages = prompts.text_messages(facts=facts_dict, family=facts.family)
     context = texts_validation_context(facts=facts_dict)
 
     # In this task, not in one of its own as wait_for runs it: no task, waiter or extra
@@ -257,18 +276,17 @@ async def _llm_texts(
         async with asyncio.timeout(budget):
             return await gateway.structured(
                 purpose="recommendation_text",
-                messages=messages,
+                messages=job.messages,
                 response_model=RecommendationTexts,
                 validation_context=context,
                 max_validation_retries=1,
                 max_tokens=TEXT_MAX_TOKENS,
                 deadline=llm_deadline,
-                user_id=owner_id,
+                user_id=job.owner_id,
             )
 
-    answer, completion = await structured_metered(
-        policy, messages=messages, max_tokens=TEXT_MAX_TOKENS, call=call
-    )
+    meter = job.reserved.meter if job.reserved is not None else Meter()
+    answer, completion = await structured_counted(meter, call)
     texts = (
         html_sanitize(answer.short_description_html),
         html_sanitize(answer.detailed_description_html),
@@ -286,20 +304,10 @@ def _accounting(completion) -> dict:
     }
 
 
-async def _llm_generation(
-    *,
-    recommendation: OptimizationRecommendation,
-    facts: RecommendationFacts,
-    key: str,
-    owner_id: int | None,
-    deadline: float,
-    policy: Policy | None,
-) -> tuple[TextGeneration | None, str, dict]:
+async def _llm_generation(job: _TextJob) -> tuple[TextGeneration | None, str, dict]:
     """The model's texts as a generation, or None with why it failed and what it cost."""
     try:
-        texts, accounting, note = await _llm_texts(
-            facts=facts, owner_id=owner_id, deadline=deadline, policy=policy
-        )
+        texts, accounting, note = await _llm_texts(job)
     except QuotaExceeded as refusal:
         # The owner's day or the service's cap: the template text, never a failed sync.
         return None, f"quota: {refusal.limit}", {"model": TEMPLATE_MODEL}
@@ -309,12 +317,12 @@ async def _llm_generation(
         why = getattr(exc, "message", None) or "deadline reached"
         return None, f"llm: {why}", {"model": settings.LLM_MODEL_TEXT}
     generation = _generation(
-        recommendation=recommendation,
-        facts=facts,
-        key=key,
+        recommendation=job.recommendation,
+        facts=job.facts,
+        key=job.key,
         source=TextGeneration.SOURCE_LLM,
         texts=texts,
-        owner_id=owner_id,
+        owner_id=job.owner_id,
         validation=note,
         **accounting,
     )
@@ -359,10 +367,10 @@ async def _generate(job: _TextJob) -> TextResult:
     with gateway.llm_calls_collected() as llm_calls:
         try:
             generation = await _generation_made(job)
-            await db_sync_to_async(_store)(generation, job.recommendation, llm_calls)
+            await db_sync_to_async(_store)(generation, job, llm_calls)
         except BaseException:
             # Cancelled (the client went away) or failed: the model was paid all the same.
-            await asyncio.shield(db_sync_to_async(gateway.llm_calls_save)(llm_calls))
+            await asyncio.shield(db_sync_to_async(_accounts_close)(job, llm_calls))
             raise
     # llm, template or cache: the cache's hit ratio in the metrics.
     metrics.text_generations.labels(generation.source).inc()
@@ -384,14 +392,7 @@ async def _generation_made(job: _TextJob) -> TextGeneration:
             validation=f"cache of generation {cached.pk}",
         )
     if job.mode == MODE_LLM:
-        generation, why, accounting = await _llm_generation(
-            recommendation=recommendation,
-            facts=facts,
-            key=job.key,
-            owner_id=job.owner_id,
-            deadline=job.deadline,
-            policy=job.policy,
-        )
+        generation, why, accounting = await _llm_generation(job)
         if generation is not None:
             return generation
         logger.warning(

@@ -68,3 +68,22 @@ def test_a_model_text_stores_its_roubles_and_settles_the_owners_day(
     assert generation.cost_rub == Decimal(2) and generation.cost_usd == Decimal("0.02")
     status = budget_status(policy=policy_for_id(user_id=alice.pk))
     assert (status.rub_used, status.tokens_used) == (Decimal(2), 400)
+
+
+def test_a_failing_model_gives_the_reservation_back(service_client, office, alice, fake_llm):
+    fake_llm.enqueue(*[Reply.error(400)] * 4)
+    body = post(service_client, office).json()
+    assert body["source"] == "template"
+    status = budget_status(policy=policy_for_id(user_id=alice.pk))
+    assert (status.rub_used, status.tokens_used) == (Decimal(0), 0)
+
+
+def test_a_cached_text_reserves_nothing(service_client, office, alice, fake_llm):
+    fake_llm.enqueue(
+        Reply.structured_output(GOOD, prompt_tokens=310, completion_tokens=90, cost=0.02)
+    )
+    assert post(service_client, office).json()["source"] == "llm"
+    spent = budget_status(policy=policy_for_id(user_id=alice.pk))
+    assert post(service_client, office).json()["source"] == "cache"
+    again = budget_status(policy=policy_for_id(user_id=alice.pk))
+    assert (again.rub_used, again.tokens_used) == (spent.rub_used, spent.tokens_used)

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Exists, QuerySet
 
 from chat.models import ToolCallAudit
+from core.statements import CompiledQuery
 from infrazen.models import ChatMessage, ChatSession
 from infrazen.selectors import recommendation_list
 
@@ -49,16 +50,39 @@ def chat_history(
 
 def chat_turn_allowed(*, user_id: int, session_id: str, recommendation_id: int | None) -> bool:
     """May this user still ask in this session: the user is active, the session is theirs and,
-    for a recommendation chat, so is the recommendation. One query on primary keys.
+    for a recommendation chat, so is the recommendation. One query on primary keys, compiled
+    once (it runs with every question).
 
     A connection is authorised once, but a socket stays open for hours: a user deactivated
     (or a recommendation moved away) meanwhile must not get another answer.
     """
+    if recommendation_id is None:
+        return _SESSION_ALLOWED.exists(user_id=user_id, session_id=session_id)
+    return _RECOMMENDATION_SESSION_ALLOWED.exists(
+        user_id=user_id, session_id=session_id, recommendation_id=recommendation_id
+    )
+
+
+def _turn_allowed(
+    user_id: int, session_id: str, recommendation_id: int | None = None
+) -> QuerySet[ChatSession]:
     allowed = ChatSession.objects.filter(pk=session_id, user_id=user_id, user__is_active=True)
     if recommendation_id is not None:
         owned = recommendation_list(user_id=user_id, order_by_savings=False)
         allowed = allowed.filter(Exists(owned.filter(pk=recommendation_id)))
-    return allowed.exists()
+    return allowed.values("pk")[:1]
+
+
+# Stand-ins no real row holds (core.statements.CompiledQuery).
+_USER, _SESSION, _RECOMMENDATION = -7_300_001, "\x00session", -7_300_002
+_SESSION_ALLOWED = CompiledQuery(ChatSession, _turn_allowed, user_id=_USER, session_id=_SESSION)
+_RECOMMENDATION_SESSION_ALLOWED = CompiledQuery(
+    ChatSession,
+    _turn_allowed,
+    user_id=_USER,
+    session_id=_SESSION,
+    recommendation_id=_RECOMMENDATION,
+)
 
 
 @functools.cache

@@ -20,11 +20,11 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from asgiref.sync import SyncToAsync, sync_to_async
 from django.conf import settings
-from django.db import close_old_connections, connections, models, router, transaction
+from django.db import close_old_connections, connections, models, transaction
 from django.db.models.sql import InsertQuery
 
 P = ParamSpec("P")
@@ -166,63 +166,3 @@ def rows_insert(rows: Sequence[models.Model], *, using: str) -> None:
         cursor.executemany(statement, params)
     for row in rows:
         row._state.adding, row._state.db = False, using
-
-
-# (model, alias, columns, filters) → the SELECT statement of row_select.
-_select_statements: dict[tuple, str] = {}
-
-
-def row_select(model: type[models.Model], fields: Sequence[str], **equal: Any) -> tuple | None:
-    """The values of `fields` of the first row whose fields equal `equal` (by primary key
-    order), or None: one plain statement, compiled once per process.
-
-    For the few reads every question and text request makes (a user's role, their limits):
-    the ORM builds and compiles a query anew each time, ≈ 0.3 ms of CPU against the read's
-    0.05. Values come back as the database driver returns them (no field conversion), so
-    keep it to plain columns: text, numbers.
-    """
-    using = router.db_for_read(model)
-    key = (model, using, tuple(fields), tuple(equal))
-    statement = _select_statements.get(key)
-    if statement is None:
-        meta, quote = model._meta, connections[using].ops.quote_name
-        columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
-        where = " AND ".join(f"{quote(meta.get_field(name).column)} = %s" for name in equal)
-        # Names from the model's meta, quoted; every value is a parameter.
-        table, order = quote(meta.db_table), quote(meta.pk.column)
-        statement = f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {order} LIMIT 1"  # noqa: S608
-        _select_statements[key] = statement
-    with connections[using].cursor() as cursor:
-        cursor.execute(statement, list(equal.values()))
-        return cursor.fetchone()
-
-
-# (model, alias, fields) → the UPDATE statement of row_update.
-_update_statements: dict[tuple, str] = {}
-
-
-def row_update(model: type[models.Model], pk: Any, **values: Any) -> int:
-    """`model.objects.filter(pk=pk).update(**values)` for plain values, with the statement
-    compiled once per process (the ORM's update builds and compiles ≈ 0.3 ms of CPU a call).
-    Values go through each field's get_db_prep_save as with update(). Returns the rows
-    changed."""
-    using = router.db_for_write(model)
-    connection = connections[using]
-    meta = model._meta
-    key = (model, using, tuple(values))
-    statement = _update_statements.get(key)
-    if statement is None:
-        quote = connection.ops.quote_name
-        assignments = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in values)
-        # Names from the model's meta, quoted; every value is a parameter.
-        table, key_column = quote(meta.db_table), quote(meta.pk.column)
-        statement = f"UPDATE {table} SET {assignments} WHERE {key_column} = %s"  # noqa: S608
-        _update_statements[key] = statement
-    params = [
-        meta.get_field(name).get_db_prep_save(value, connection=connection)
-        for name, value in values.items()
-    ]
-    params.append(meta.pk.get_db_prep_save(pk, connection=connection))
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.rowcount

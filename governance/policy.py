@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from core.db import row_select
+from core.statements import row_select
 from governance.models import AgentUserLimits
 from infrazen.models import InfraZenUser
 

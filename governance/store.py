@@ -133,8 +133,8 @@ class DatabaseBudgetStore:
         connection = connections[self.alias]
         quote = connection.ops.quote_name
         used = quote("used")
-        match = f"({quote('scope')} = %s AND {quote('subject')} = %s AND {quote('day')} = %s)"
-        keys = [[c.scope, c.subject, c.day.isoformat()] for c, _ in amounts]
+        match = _match_sql(quote)
+        keys = [_key(c) for c, _ in amounts]
         case = " ".join(f"WHEN {match} THEN %s" for _ in amounts)
         params = [p for key, (_, amount) in zip(keys, amounts, strict=True) for p in (*key, amount)]
         if limits:
@@ -193,12 +193,31 @@ class DatabaseBudgetStore:
             self._rows_create(deltas)
 
     def used(self, counter: Counter) -> int:
-        return self._rows([counter]).values_list("used", flat=True).first() or 0
+        return self.used_many([counter])[0]
 
     def used_many(self, counters: Sequence[Counter]) -> list[int]:
-        rows = self._rows(counters).values_list("scope", "subject", "day", "used")
-        found = {(scope, subject, day): used for scope, subject, day, used in rows}
-        return [found.get((c.scope, c.subject, c.day), 0) for c in counters]
+        """Written in SQL: the chat reads it with every answer, and the ORM took ~1 ms to
+        build the query."""
+        quote = connections[self.alias].ops.quote_name
+        names = ", ".join(quote(name) for name in ("scope", "subject", "day", "used"))
+        where = " OR ".join(_match_sql(quote) for _ in counters)
+        table = quote(BudgetCounter._meta.db_table)
+        params = [p for c in counters for p in _key(c)]
+        with connections[self.alias].cursor() as cursor:
+            # Names quoted, every value bound as a parameter.
+            cursor.execute(f"SELECT {names} FROM {table} WHERE {where}", params)  # noqa: S608
+            # A date column reads back as a date (MySQL) or its ISO text (SQLite).
+            found = {(scope, subject, str(day)): used for scope, subject, day, used in cursor}
+        return [found.get(tuple(_key(c)), 0) for c in counters]
+
+
+def _match_sql(quote) -> str:
+    """One counter's row: its key's three columns, bound in _key's order."""
+    return f"({quote('scope')} = %s AND {quote('subject')} = %s AND {quote('day')} = %s)"
+
+
+def _key(counter: Counter) -> list:
+    return [counter.scope, counter.subject, counter.day.isoformat()]
 
 
 def _match(counter: Counter) -> Q:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, router, transaction
-from django.db.models import F
 
+from core.statements import row_select, rows_increment
 from ops.models import RateCounter
 
 logger = logging.getLogger(__name__)
@@ -53,8 +53,8 @@ def _redis_hit(*, key: str, window: int, window_s: int) -> int:
 
 
 def _database_hit(*, key: str, window: int) -> int:
-    counters = RateCounter.objects.filter(key=key, window=window)
-    if not counters.update(count=F("count") + 1):
+    # In plain SQL compiled once (core.statements): every chat question counts here.
+    if not rows_increment(RateCounter, "count", key=key, window=window):
         try:
             with transaction.atomic(using=router.db_for_write(RateCounter)):
                 RateCounter.objects.create(key=key, window=window, count=1)
@@ -62,8 +62,9 @@ def _database_hit(*, key: str, window: int) -> int:
             return 1
         except IntegrityError:
             # Another process inserted the window's row first: count on it.
-            counters.update(count=F("count") + 1)
-    return counters.values_list("count", flat=True).first() or 1
+            rows_increment(RateCounter, "count", key=key, window=window)
+    row = row_select(RateCounter, ["count"], key=key, window=window)
+    return row[0] if row else 1
 
 
 def _old_windows_purge(*, window: int) -> None:
@@ -77,8 +78,8 @@ def _redis_count(*, key: str, window: int) -> int:
 
 
 def _database_count(*, key: str, window: int) -> int:
-    counts = RateCounter.objects.filter(key=key, window=window).values_list("count", flat=True)
-    return counts.first() or 0
+    row = row_select(RateCounter, ["count"], key=key, window=window)
+    return row[0] if row else 0
 
 
 def rate_count(*, key: str, window_s: int, now: float | None = None) -> int:

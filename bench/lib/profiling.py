@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -26,13 +27,15 @@ def py_spy_start(pid: int, raw: Path, *, rate: int, flags: tuple[str, ...]) -> s
 
 
 def _samples(sampler: subprocess.Popen, raw: Path) -> Iterator[tuple[list[str], int]]:
-    """Stop the sampler; (frames, count) per line of its raw output, which is removed."""
+    """Stop the sampler; (frames, count) per line of its raw output, which is removed
+    (kept with BENCH_PROFILE_KEEP_RAW=1, for a closer look: py-spy's collapsed stacks)."""
     sampler.send_signal(signal.SIGINT)
     sampler.wait(timeout=60)
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         yield stack.split(";"), int(count)
-    raw.unlink()
+    if not os.environ.get("BENCH_PROFILE_KEEP_RAW"):
+        raw.unlink()
 
 
 def _top(table: dict[str, int], total: int, shown: int, indent: str = "") -> list[str]:

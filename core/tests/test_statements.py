@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from conftest import make_provider, make_recommendation, make_resource
-from core.db import row_select, row_update
+from core.statements import CompiledQuery, row_select, row_update
 from governance.models import AgentUserLimits
 from infrazen.models import InfraZenUser, OptimizationRecommendation
 
@@ -58,3 +58,27 @@ def test_row_update_writes_what_the_orm_update_writes(alice):
 def test_row_update_of_a_missing_row_changes_nothing(alice):
     changed = row_update(OptimizationRecommendation, 10**9, ai_short_description="x")
     assert changed == 0
+
+
+def _active_user(user_id: int, email: str):
+    return InfraZenUser.objects.filter(pk=user_id, email=email, is_active=True).values("pk")[:1]
+
+
+ACTIVE_USER = CompiledQuery(InfraZenUser, _active_user, user_id=-7_300_101, email="\x00email")
+
+
+def test_a_compiled_query_answers_what_the_orm_answers(alice, bob):
+    for user, email in ((alice, alice.email), (bob, alice.email), (bob, bob.email)):
+        expected = _active_user(user.pk, email).exists()
+        assert ACTIVE_USER.exists(user_id=user.pk, email=email) is expected
+    InfraZenUser.objects.filter(pk=bob.pk).update(is_active=False)
+    assert ACTIVE_USER.exists(user_id=bob.pk, email=bob.email) is False
+    assert ACTIVE_USER.rows(user_id=alice.pk, email=alice.email) == [(alice.pk,)]
+
+
+def test_a_placeholder_the_query_does_not_use_is_refused(alice):
+    unused = CompiledQuery(
+        InfraZenUser, lambda user_id: InfraZenUser.objects.filter(pk=1), user_id=-7_300_102
+    )
+    with pytest.raises(ValueError, match="user_id"):
+        unused.exists(user_id=alice.pk)

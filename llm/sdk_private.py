@@ -50,7 +50,9 @@ from __future__ import annotations
 
 import functools
 import json
+import typing
 import weakref
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -71,6 +73,7 @@ from pydantic import BaseModel, ValidationError
 __all__ = [
     "INSTRUCTOR_REASKABLE",
     "IncompleteOutputException",
+    "StreamBody",
     "chat_completion_parse",
     "chat_completion_post",
     "chat_stream_post",
@@ -147,37 +150,53 @@ async def chat_completion_post(client: AsyncOpenAI, body: dict, *, timeout: floa
         return await client.post(
             CHAT_COMPLETIONS, body=body, cast_to=bytes, options={"timeout": timeout}
         )
-    # The transport's timeouts for an httpx2.Timeout(timeout), as the SDK makes it.
-    timeouts = aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout, connect=timeout)
     try:
         with map_aiohttp_exceptions():
-            async with wire.session().request(
-                "POST",
-                wire.url,
-                headers={**wire.headers, _READ_TIMEOUT_HEADER: str(timeout)},
-                data=openapi_dumps(body),
-                # httpx2 follows the redirects in the SDK's path, as many as this.
-                max_redirects=wire.max_redirects,
-                auto_decompress=False,
-                compress=False,
-                timeout=timeouts,
-            ) as response:
+            async with _post(wire, body, timeout=timeout) as response:
                 content = await response.read()
                 status, raw_headers = response.status, response.raw_headers
-    except httpx2.TimeoutException as exc:
-        raise openai.APITimeoutError(request=_request(wire)) from exc
-    except openai.OpenAIError:
-        raise
-    except Exception as exc:
-        # Whatever else the request raised, the SDK's request() wraps it so.
-        raise openai.APIConnectionError(request=_request(wire)) from exc
+    except Exception as exc:  # noqa: BLE001 - raised again as the SDK raises it
+        _raise_as_the_sdk(wire, exc)
     if 200 <= status < 300 and not _encoded(raw_headers):
         return content
-    # httpx2's Response decodes a compressed body, and the SDK makes its errors of one.
+    return _checked(client, wire, status, raw_headers, content).content
+
+
+def _post(wire: _Wire, body: dict, *, timeout: float, headers: dict | None = None):
+    """The request as the SDK's transport sends it: its headers, redirects and timeouts."""
+    # The transport's timeouts for an httpx2.Timeout(timeout), as the SDK makes it.
+    timeouts = aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout, connect=timeout)
+    return wire.session().request(
+        "POST",
+        wire.url,
+        headers={**wire.headers, _READ_TIMEOUT_HEADER: str(timeout), **(headers or {})},
+        data=openapi_dumps(body),
+        # httpx2 follows the redirects in the SDK's path, as many as this.
+        max_redirects=wire.max_redirects,
+        auto_decompress=False,
+        compress=False,
+        timeout=timeouts,
+    )
+
+
+def _raise_as_the_sdk(wire: _Wire, exc: Exception) -> typing.NoReturn:
+    if isinstance(exc, httpx2.TimeoutException):
+        raise openai.APITimeoutError(request=_request(wire)) from exc
+    if isinstance(exc, openai.OpenAIError):
+        raise exc
+    # Whatever else the request raised, the SDK's request() wraps it so.
+    raise openai.APIConnectionError(request=_request(wire)) from exc
+
+
+def _checked(
+    client: AsyncOpenAI, wire: _Wire, status: int, raw_headers: Any, content: bytes
+) -> httpx2.Response:
+    """The answer as httpx2 makes it (a compressed body decoded); a non-2xx one raises the
+    SDK's status error."""
     answer = httpx2.Response(status, headers=raw_headers, content=content, request=_request(wire))
     if not answer.is_success:
         raise client._make_status_error_from_response(answer)
-    return answer.content
+    return answer
 
 
 def _encoded(raw_headers: tuple[tuple[bytes, bytes], ...]) -> bool:
@@ -190,20 +209,75 @@ def _request(wire: _Wire) -> httpx2.Request:
 
 # --- streaming ---------------------------------------------------------------------------
 # The SDK's AsyncStream builds a pydantic ChatCompletionChunk per token (≈ 70 µs each, the
-# largest per-token cost of a chat answer); the chunks are plain JSON, so the stream is read
-# from the SDK's raw response (llm.streaming parses it). The request still goes through the
-# SDK's client: its auth, headers, timeouts and status errors (APIStatusError) are unchanged.
+# largest per-token cost of a chat answer); the chunks are plain JSON, so llm.streaming parses
+# the SSE lines itself. The request goes out on the SDK client's own aiohttp session as the
+# text requests' do (its auth, headers, timeouts and status errors unchanged); a client
+# whose wire is not known yet sends it through the SDK and is read from its raw response.
 _RAW_STREAM = {RAW_RESPONSE_HEADER: "stream"}
+# An SSE body is not worth compressing; asked plain, it is read as it comes.
+_PLAIN = {"Accept-Encoding": "identity"}
 
 
-async def chat_stream_post(client: AsyncOpenAI, body: dict, *, timeout: float) -> httpx2.Response:
-    """The open, unread response to a streamed POST /chat/completions, or the SDK's exception."""
-    return await client.post(
-        CHAT_COMPLETIONS,
-        body=body,
-        cast_to=httpx2.Response,
-        options={"timeout": timeout, "headers": _RAW_STREAM},
-    )
+class StreamBody:
+    """An open streamed answer read straight from aiohttp: its lines, then `aclose`.
+
+    The SDK's path hands each network read through httpx2's stream layers; this reads
+    whatever arrived and splits it into lines (LF or CRLF: every OpenAI-compatible server's
+    line ends; a bare CR is not one here)."""
+
+    def __init__(self, wire: _Wire, request: Any, response: aiohttp.ClientResponse) -> None:
+        self.request = _request(wire)
+        self._context = request
+        self._response = response
+
+    async def aiter_lines(self) -> AsyncIterator[str]:
+        rest = b""
+        with map_aiohttp_exceptions():
+            async for data in self._response.content.iter_any():
+                *lines, rest = (rest + data).split(b"\n")
+                for line in lines:
+                    yield line.rstrip(b"\r").decode()
+        if rest:
+            yield rest.rstrip(b"\r").decode()
+
+    async def aclose(self) -> None:
+        if not self._response.content.at_eof():
+            # Closed mid-answer (a stop, a cancel): the connection goes, and the server sees
+            # the client leave; released after a whole answer, it is kept for the next one.
+            self._response.close()
+        await self._context.__aexit__(None, None, None)
+
+
+async def chat_stream_post(
+    client: AsyncOpenAI, body: dict, *, timeout: float
+) -> httpx2.Response | StreamBody:
+    """The open, unread response to a streamed POST /chat/completions (its `aiter_lines`
+    and `aclose`), or the SDK's exception."""
+    wire = _wire_for(client, timeout=timeout)
+    if wire is None:
+        return await client.post(
+            CHAT_COMPLETIONS,
+            body=body,
+            cast_to=httpx2.Response,
+            options={"timeout": timeout, "headers": _RAW_STREAM},
+        )
+    request = _post(wire, body, timeout=timeout, headers=_PLAIN)
+    try:
+        with map_aiohttp_exceptions():
+            response = await request.__aenter__()
+    except Exception as exc:  # noqa: BLE001 - raised again as the SDK raises it
+        _raise_as_the_sdk(wire, exc)
+    if 200 <= response.status < 300 and not _encoded(response.raw_headers):
+        return StreamBody(wire, request, response)
+    try:
+        with map_aiohttp_exceptions():
+            content = await response.read()
+    except Exception as exc:  # noqa: BLE001 - raised again as the SDK raises it
+        _raise_as_the_sdk(wire, exc)
+    finally:
+        await request.__aexit__(None, None, None)
+    # An error status raises; a 2xx the server compressed all the same is read whole.
+    return _checked(client, wire, response.status, response.raw_headers, content)
 
 
 def chat_completion_parse(body: bytes) -> ChatCompletion | None:

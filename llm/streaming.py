@@ -1,6 +1,6 @@
 """Streamed answers: text deltas as they arrive, then complete tool calls, then `done`.
 
-The SSE body is read as plain JSON chunks from the SDK's raw response
+The SSE body is read as plain JSON chunks, straight from the SDK client's aiohttp session
 (llm.sdk_private.chat_stream_post): the SDK's typed chunks cost ≈ 70 µs each.
 """
 
@@ -36,9 +36,11 @@ from llm.types import Completion, StreamEvent, ToolCall
 logger = logging.getLogger("llm.gateway")
 
 STREAM_OPTIONS = {"include_usage": True}
+# An open streamed answer: its `request`, `aiter_lines()` and `aclose()`.
+StreamResponse = httpx2.Response | sdk_private.StreamBody
 
 
-async def _sse_data(response: httpx2.Response) -> AsyncIterator[str]:
+async def _sse_data(response: StreamResponse) -> AsyncIterator[str]:
     """The `data` of each server-sent event (WHATWG SSE: fields, comments, multi-line data)."""
     data: list[str] = []
     async for line in response.aiter_lines():
@@ -54,7 +56,7 @@ async def _sse_data(response: httpx2.Response) -> AsyncIterator[str]:
         yield "\n".join(data)
 
 
-async def _stream_chunks(response: httpx2.Response) -> AsyncIterator[dict]:
+async def _stream_chunks(response: StreamResponse) -> AsyncIterator[dict]:
     """Chat completion chunks as dicts, until `[DONE]`; an `error` event raises APIError."""
     async for data in _sse_data(response):
         if data.startswith("[DONE]"):
@@ -131,7 +133,7 @@ class _Assembly:
 class _OpenStream:
     """A stream that reached its first text delta (or its end) within one attempt."""
 
-    response: httpx2.Response
+    response: StreamResponse
     chunks: AsyncIterator[dict]
     assembly: _Assembly
     first_events: list[StreamEvent]

@@ -358,7 +358,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "CHAT_UPLOAD_ANONYMOUS": True,
                 "CHAT_UPLOAD_ATTEMPTS_PER_MINUTE": LIMIT_RAISED,
                 "CHAT_UPLOAD_RATE_PER_MINUTE": LIMIT_RAISED,
-                "others": "defaults (agentsite/settings.py)",
+                "others": "defaults (agentsite/settings/)",
             },
             "payloads": {
                 mix: [{"name": p.name, "bytes": len(p.data)} for p in group]

@@ -5,7 +5,8 @@ A refused connection is accepted, then closed with 4401/4403/4404 and a reason, 
 can tell why (InfraZen's agent closed before accepting, which browsers see as a bare 1006).
 Every frame a socket sends passes its FrameLimiter (chat.limits) before it is parsed.
 The consumer is thin: a question or a stop goes to the engine (chat.engine), and the
-session's frames come out through chat.fanout.
+session's frames come out through chat.fanout. It overrides none of Channels' internals; the
+one change to Channels' behaviour it relies on is its base class (chat.channels_seam).
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ import json
 import logging
 from typing import Any
 
-from channels.consumer import get_handler_name
-from channels.generic.websocket import AsyncWebsocketConsumer
-
 from chat import engine, frames
 from chat.auth import CLOSE_FORBIDDEN, ChatAuthError, ChatPrincipal, origin_allowed, token_precheck
+from chat.channels_seam import DirectDispatchConsumer
 from chat.connection import (
     ENDPOINT_ANALYTICS,
     ENDPOINT_RECOMMENDATION,
@@ -43,7 +42,7 @@ logger = logging.getLogger(__name__)
 REASON_ORIGIN = "Origin not allowed"
 
 
-class ChatConsumer(AsyncWebsocketConsumer):
+class ChatConsumer(DirectDispatchConsumer):
     endpoint = ENDPOINT_RECOMMENDATION
 
     principal: ChatPrincipal | None = None
@@ -159,19 +158,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _send(self, frame: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        """Channels' dispatch without its `aclose_old_connections` before every handler.
-
-        That is a hop to the database thread per message, and a question waited for it
-        behind every other socket's database work before its own turn there. This consumer
-        reaches the database only through `db_sync_to_async`, which checks the connection
-        before each call, so the hop did nothing for it.
-        """
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     # --- channel-layer events: what the session's other processes send ----------------------
     async def chat_frame(self, event: dict[str, Any]) -> None:

@@ -90,7 +90,11 @@ class PromptCache:
     def __init__(self) -> None:
         # session id → (built at, system prompt), least recently built first.
         self.entries: OrderedDict[str, tuple[float, str]] = OrderedDict()
-        # Questions build on the database thread, prefetches on the background one.
+        # One method builds a prompt (`prompt`), but on two threads: a question's turn on the
+        # thread-sensitive database thread, a prefetch on the background one (core.db). Their
+        # updates of `entries` (store, move to the end, evict the oldest) must not interleave:
+        # one thread's eviction could pop the key the other is moving to the end (KeyError).
+        # So the lock stays although only one path builds.
         self._lock = threading.Lock()
         # session id → the task preparing its prompt in the background.
         self.prefetching: dict[str, asyncio.Task] = {}

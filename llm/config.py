@@ -1,6 +1,6 @@
 """Which provider, endpoint, key and models a call uses, read from settings at call time.
 
-The presets and their rules are llm.providers (plain data, also used by settings.py at
+The presets and their rules are llm.providers (plain data, also used by the settings at
 startup); this module applies them to Django's settings of this moment, reports the result
 for /v1/readiness, and routes a call that carries images to the vision-capable models.
 """

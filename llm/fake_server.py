@@ -17,6 +17,9 @@ In a test::
 Standalone, for demos and benchmarks::
 
     python -m llm.fake_server --port 8090 --latency-ms 800 --tokens-per-s 50
+
+This module is the server and its HTTP handler; the scripted replies, the wire shapes and
+the demo answers are in `llm/fake/`, and every public name is importable from here.
 """
 
 from __future__ import annotations
@@ -29,103 +32,40 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-DEFAULT_MODEL = "fake/model"
-DEFAULT_TEXT = (
-    "Рекомендуем перенести сервер к провайдеру с более низкой ценой: "
-    "конфигурация та же, а ежемесячная экономия составит несколько тысяч рублей."
+from llm.fake.demo import demo_reply, example_for_schema
+from llm.fake.replies import (
+    DEFAULT_MODEL,
+    DEFAULT_TEXT,
+    Disconnect,
+    ReceivedRequest,
+    Reply,
+    ReplySource,
 )
+from llm.fake.wire import error_body, message_for, stream_chunks, usage_for
+
+# The public names tests and benchmarks import from here, wherever they are defined.
+__all__ = [
+    "DEFAULT_MODEL",
+    "DEFAULT_TEXT",
+    "Disconnect",
+    "FakeLLMServer",
+    "ReceivedRequest",
+    "Reply",
+    "ReplySource",
+    "demo_reply",
+    "example_for_schema",
+    "main",
+]
+
 # A waiting handler notices a client that left at once (its socket turns readable); this is
 # only how soon it notices stop(). Every wake-up costs CPU on the cores a benchmark shares
 # with the service: 20 ms made 50 waiting requests 2,500 wake-ups a second.
 _POLL_S = 0.1
-
-
-@dataclass
-class Reply:
-    """One scripted answer. Build it with the classmethods; fields combine freely."""
-
-    text: str = ""
-    tool_calls: list[dict] | None = None
-    # Answer the forced tool call (Instructor TOOLS mode) with these arguments: a dict is
-    # serialised, a str is sent verbatim (so tests can send invalid JSON).
-    structured: Any = None
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    raw_body: str | None = None
-    raw_content_type: str = "application/json"
-    hang_s: float = 0.0
-    cut_after_chunks: int | None = None
-    model: str | None = None
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    cost: float | None = None
-    finish_reason: str | None = None
-    ttfb_s: float | None = None
-    tokens_per_s: float | None = None
-
-    @classmethod
-    def answer(cls, text: str, **fields: Any) -> Reply:
-        return cls(text=text, **fields)
-
-    @classmethod
-    def calls(cls, tool_calls: list[dict], **fields: Any) -> Reply:
-        """`tool_calls`: [{"name": ..., "arguments": dict | str, "id": optional}]."""
-        return cls(tool_calls=tool_calls, **fields)
-
-    @classmethod
-    def structured_output(cls, arguments: Any, **fields: Any) -> Reply:
-        return cls(structured=arguments, **fields)
-
-    @classmethod
-    def error(
-        cls,
-        status: int,
-        *,
-        retry_after: float | None = None,
-        retry_after_ms: float | None = None,
-        **fields: Any,
-    ) -> Reply:
-        headers = dict(fields.pop("headers", {}))
-        if retry_after is not None:
-            headers["Retry-After"] = f"{retry_after:g}"
-        if retry_after_ms is not None:
-            headers["retry-after-ms"] = f"{retry_after_ms:g}"
-        return cls(status=status, headers=headers, **fields)
-
-    @classmethod
-    def hang(cls, seconds: float, **fields: Any) -> Reply:
-        return cls(hang_s=seconds, **fields)
-
-    @classmethod
-    def raw(cls, body: str, *, content_type: str = "application/json", **fields: Any) -> Reply:
-        return cls(raw_body=body, raw_content_type=content_type, **fields)
-
-    @classmethod
-    def cut(cls, text: str, *, after_chunks: int, **fields: Any) -> Reply:
-        return cls(text=text, cut_after_chunks=after_chunks, **fields)
-
-
-@dataclass
-class ReceivedRequest:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-
-
-@dataclass
-class Disconnect:
-    path: str
-    model: str | None
-    chunks_sent: int
-
-
-ReplySource = Reply | Callable[[dict], Reply | None]
 
 
 @dataclass
@@ -303,7 +243,7 @@ class _Handler(BaseHTTPRequestHandler):
             ]
             self._send_json(200, {"object": "list", "data": data})
         else:
-            self._send_json(404, _error_body(404, "not found"))
+            self._send_json(404, error_body(404, "not found"))
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -314,10 +254,10 @@ class _Handler(BaseHTTPRequestHandler):
             body = None
         self.fake._record(ReceivedRequest("POST", self.path, dict(self.headers), body))
         if not self.path.rstrip("/").endswith("/chat/completions"):
-            self._send_json(404, _error_body(404, "not found"))
+            self._send_json(404, error_body(404, "not found"))
             return
         if not isinstance(body, dict):
-            self._send_json(400, _error_body(400, "invalid JSON body"))
+            self._send_json(400, error_body(400, "invalid JSON body"))
             return
         reply = self.fake._pick(body)
         try:
@@ -335,15 +275,13 @@ class _Handler(BaseHTTPRequestHandler):
         if ttfb:
             self._wait(ttfb, body=body, chunks_sent=0)
         if reply.status != 200:
-            self._send_json(
-                reply.status, _error_body(reply.status, "scripted error"), reply.headers
-            )
+            self._send_json(reply.status, error_body(reply.status, "scripted error"), reply.headers)
             return
         if reply.raw_body is not None:
             self._send_bytes(200, reply.raw_body.encode(), reply.raw_content_type, reply.headers)
             return
-        message = _message_for(body, reply)
-        usage = _usage_for(body, reply, message)
+        message = message_for(body, reply)
+        usage = usage_for(body, reply, message)
         if body.get("stream"):
             self._stream(body, reply, model, message, usage)
         else:
@@ -381,7 +319,7 @@ class _Handler(BaseHTTPRequestHandler):
             "created": int(time.time()),
             "model": model,
         }
-        for sent, chunk in enumerate(_stream_chunks(body, reply, message, usage)):
+        for sent, chunk in enumerate(stream_chunks(body, reply, message, usage)):
             if reply.cut_after_chunks is not None and sent >= reply.cut_after_chunks:
                 # Drop the connection without the terminating chunk: the client sees an
                 # incomplete chunked body, as it would when a proxy dies mid-answer.
@@ -438,172 +376,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
-
-
-def _error_body(status: int, message: str) -> dict:
-    kind = {429: "rate_limit_exceeded", 404: "model_not_found"}.get(status, "api_error")
-    return {"error": {"message": message, "type": kind, "code": status}}
-
-
-def _forced_tool(body: dict) -> dict | None:
-    choice = body.get("tool_choice")
-    if isinstance(choice, dict) and choice.get("type") == "function":
-        name = choice["function"]["name"]
-        for tool in body.get("tools") or []:
-            if tool.get("function", {}).get("name") == name:
-                return tool["function"]
-        return {"name": name, "parameters": {}}
-    return None
-
-
-def _message_for(body: dict, reply: Reply) -> dict:
-    calls = reply.tool_calls
-    if reply.structured is not None:
-        tool = _forced_tool(body) or {"name": "answer"}
-        calls = [{"name": tool["name"], "arguments": reply.structured}]
-    if not calls:
-        return {"role": "assistant", "content": reply.text}
-    return {
-        "role": "assistant",
-        "content": reply.text or None,
-        "tool_calls": [
-            {
-                "id": call.get("id") or f"call_{uuid.uuid4().hex[:10]}",
-                "type": "function",
-                "function": {
-                    "name": call["name"],
-                    "arguments": call["arguments"]
-                    if isinstance(call["arguments"], str)
-                    else json.dumps(call["arguments"], ensure_ascii=False),
-                },
-            }
-            for call in calls
-        ],
-    }
-
-
-def _approx_tokens(text: str) -> int:
-    return max(1, len(text) // 4)
-
-
-def _usage_for(body: dict, reply: Reply, message: dict) -> dict:
-    prompt = reply.prompt_tokens
-    if prompt is None:
-        prompt = _approx_tokens(json.dumps(body.get("messages", []), ensure_ascii=False))
-    completion = reply.completion_tokens
-    if completion is None:
-        completion = _approx_tokens(json.dumps(message, ensure_ascii=False))
-    usage: dict[str, Any] = {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-    }
-    if reply.cost is not None:
-        usage["cost"] = reply.cost  # OpenRouter reports the charge in USD here
-    return usage
-
-
-def _pieces(text: str, size: int) -> Iterator[str]:
-    for start in range(0, len(text), size):
-        yield text[start : start + size]
-
-
-def _stream_chunks(body: dict, reply: Reply, message: dict, usage: dict) -> Iterator[dict | None]:
-    """The SSE payloads in order; None stands for the closing `[DONE]`."""
-
-    def choice(delta: dict, finish: str | None = None) -> dict:
-        return {"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-
-    yield choice({"role": "assistant", "content": ""})
-    for word in _words(message.get("content") or ""):
-        yield choice({"content": word})
-    for index, call in enumerate(message.get("tool_calls") or []):
-        # Like OpenAI: the first delta names the call, later ones carry argument fragments.
-        yield choice(
-            {
-                "tool_calls": [
-                    {
-                        "index": index,
-                        "id": call["id"],
-                        "type": "function",
-                        "function": {"name": call["function"]["name"], "arguments": ""},
-                    }
-                ]
-            }
-        )
-        for fragment in _pieces(call["function"]["arguments"], 12):
-            yield choice({"tool_calls": [{"index": index, "function": {"arguments": fragment}}]})
-    finish = reply.finish_reason or ("tool_calls" if message.get("tool_calls") else "stop")
-    yield choice({}, finish)
-    if (body.get("stream_options") or {}).get("include_usage"):
-        yield {"choices": [], "usage": usage}
-    yield None
-
-
-def _words(text: str) -> Iterator[str]:
-    word = ""
-    for char in text:
-        word += char
-        if char == " ":
-            yield word
-            word = ""
-    if word:
-        yield word
-
-
-# --- plausible answers for demos and benchmarks ------------------------------------------
-def demo_reply(body: dict) -> Reply:
-    """A generic Russian answer, or a schema-valid object when a tool call is forced."""
-    tool = _forced_tool(body)
-    if tool is not None:
-        return Reply(structured=example_for_schema(tool.get("parameters") or {}))
-    return Reply(text=DEFAULT_TEXT)
-
-
-def example_for_schema(schema: dict, *, root: dict | None = None, depth: int = 0) -> Any:
-    """Best effort: an instance of a JSON schema as Pydantic emits it."""
-    root = root or schema
-    if depth > 8:
-        return None
-    if "$ref" in schema:
-        name = schema["$ref"].rsplit("/", 1)[-1]
-        target = (root.get("$defs") or root.get("definitions") or {}).get(name, {})
-        return example_for_schema(target, root=root, depth=depth + 1)
-    if "default" in schema:
-        return schema["default"]
-    if "const" in schema:
-        return schema["const"]
-    if schema.get("enum"):
-        return schema["enum"][0]
-    for key in ("anyOf", "oneOf", "allOf"):
-        if schema.get(key):
-            options = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
-            return example_for_schema(options[0], root=root, depth=depth + 1)
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "null")
-    if kind == "object" or "properties" in schema:
-        return {
-            name: example_for_schema(sub, root=root, depth=depth + 1)
-            for name, sub in (schema.get("properties") or {}).items()
-        }
-    if kind == "array":
-        count = max(1, schema.get("minItems", 1))
-        item = example_for_schema(schema.get("items") or {}, root=root, depth=depth + 1)
-        return [item] * count
-    if kind == "integer":
-        return int(schema.get("minimum", schema.get("exclusiveMinimum", -1) + 1))
-    if kind == "number":
-        return float(schema.get("minimum", 1.0))
-    if kind == "boolean":
-        return True
-    if kind == "null":
-        return None
-    text = "Экономия до 30% при переносе на более дешёвую конфигурацию."
-    min_length = schema.get("minLength", 0)
-    max_length = schema.get("maxLength")
-    text = text.ljust(min_length, ".")
-    return text[:max_length] if max_length else text
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,7 +2,7 @@
 
 Every provider here speaks OpenAI's chat completions protocol, so a preset is only an
 endpoint, the setting its key is read from, and default model names. Plain data and
-functions of plain values: `agentsite/settings.py` uses them at startup to choose the
+functions of plain values: `agentsite/settings/` uses them at startup to choose the
 provider and its models and to refuse a configuration that cannot work, and the gateway
 applies the same rules at call time. Nothing here reads Django's settings.
 

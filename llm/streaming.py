@@ -217,21 +217,13 @@ async def stream(
         max_tokens=max_tokens,
         pii=pii,
     )
-
     attempt = functools.partial(_stream_attempt, call, request)
     opened = await with_retries(call, models=models, attempt=attempt)
     outcome = LLMCall.Outcome.CANCELLED
-    restorer = pii.stream_restorer()
     try:
-        async with contextlib.aclosing(_rest(call, opened)) as events:
+        async with contextlib.aclosing(_restored_rest(call, opened, pii)) as events:
             async for event in events:
-                if event.kind == "delta":
-                    event = dataclasses.replace(event, text=restorer.feed(event.text))
-                    if not event.text:
-                        continue
                 yield event
-        if held := restorer.flush():
-            yield StreamEvent(kind="delta", text=held)
         outcome = LLMCall.Outcome.OK
     except LLMDeadlineExceeded:
         outcome = LLMCall.Outcome.DEADLINE
@@ -243,10 +235,34 @@ async def stream(
         raise LLMError("the answer was interrupted") from None
     finally:
         await _stream_record(call, opened, outcome)
+    async for event in _stream_end(call, opened, pii, model_requested=models[0]):
+        yield event
+
+
+async def _restored_rest(
+    call: Call, opened: _OpenStream, pii: PiiScrubber
+) -> AsyncIterator[StreamEvent]:
+    """The rest of the stream, with personal data put back into the text deltas."""
+    restorer = pii.stream_restorer()
+    async with contextlib.aclosing(_rest(call, opened)) as events:
+        async for event in events:
+            if event.kind == "delta":
+                event = dataclasses.replace(event, text=restorer.feed(event.text))
+                if not event.text:
+                    continue
+            yield event
+    if held := restorer.flush():
+        yield StreamEvent(kind="delta", text=held)
+
+
+async def _stream_end(
+    call: Call, opened: _OpenStream, pii: PiiScrubber, *, model_requested: str
+) -> AsyncIterator[StreamEvent]:
+    """The complete tool calls, then `done`, with personal data restored in both."""
     restored = [_restored(call_, pii) for call_ in opened.assembly.tool_calls()]
     for tool_call in restored:
         yield StreamEvent(kind="tool_call", tool_call=tool_call)
-    completion = _completion(call, opened, models[0])
+    completion = _completion(call, opened, model_requested)
     completion.text = pii.restore(completion.text)
     completion.tool_calls = restored
     yield StreamEvent(kind="done", completion=completion)

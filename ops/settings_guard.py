@@ -1,4 +1,4 @@
-"""The rules `agentsite/settings.py` applies to the environment before Django starts.
+"""The rules `agentsite/settings/` applies to the environment before Django starts.
 
 Plain functions of plain values: settings are read at import time, and a mistake here must
 stop the process with a message naming the key, not start a production service on a

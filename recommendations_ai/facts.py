@@ -16,7 +16,7 @@ import dataclasses
 import functools
 import json
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from infrazen.models import OptimizationRecommendation, ProviderPrice
 from infrazen.values import (
@@ -27,9 +27,14 @@ from infrazen.values import (
     resource_config,
     resource_specs,
 )
+from recommendations_ai.nouns import (
+    CLUSTER_PRODUCTS,
+    RESOURCE_NOUN,
+    TypeNoun,
+    cluster_noun,
+    type_noun,
+)
 from ru_format import rub_round
-
-Gender = Literal["m", "f", "n"]
 
 DAYS_PER_MONTH = 30
 # The product description's rule (§6.1.3): money already spent on an unused resource is worth
@@ -60,98 +65,6 @@ CLUSTER_SOURCES = {
 
 # Values InfraZen writes where it has nothing ("N/A" for an unknown IP, contract §2).
 _EMPTY_TEXTS = frozenset({"", "none", "null", "nan", "n/a", "na", "-", "unknown"})
-
-
-@dataclass(frozen=True, kw_only=True)
-class TypeNoun:
-    """A resource type as a Russian noun in the forms the texts need."""
-
-    nominative: str  # "снапшот", "IP-адрес", "виртуальная машина"
-    genitive: str  # after "при удалении"/"при переносе": "снапшота", "IP-адреса"
-    accusative: str  # object of "можно удалить": "снапшот", "виртуальную машину"
-    subject: str  # sentence start, may be shorter: "Снапшот", "IP"
-    gender: Gender  # drives adjective and pronoun agreement
-
-
-def _noun(
-    nominative: str,
-    genitive: str,
-    gender: Gender,
-    *,
-    accusative: str | None = None,
-    subject: str | None = None,
-) -> TypeNoun:
-    subject = subject or nominative
-    return TypeNoun(
-        nominative=nominative,
-        genitive=genitive,
-        # Inanimate masculine and neuter nouns have accusative = nominative.
-        accusative=accusative or nominative,
-        subject=subject[:1].upper() + subject[1:],
-        gender=gender,
-    )
-
-
-def _cluster_noun(product: str) -> TypeNoun:
-    return _noun(f"кластер {product}", f"кластера {product}", "m")
-
-
-RESOURCE_NOUN = _noun("ресурс", "ресурса", "m")
-CLUSTER_PRODUCTS = {
-    "kubernetes": "Kubernetes",
-    "postgresql": "PostgreSQL",
-    "mysql": "MySQL",
-    "mariadb": "MariaDB",
-    "kafka": "Kafka",
-    "redis": "Redis",
-    "mongodb": "MongoDB",
-    "clickhouse": "ClickHouse",
-}
-_SNAPSHOT = _noun("снапшот", "снапшота", "m")
-_IP = _noun("IP-адрес", "IP-адреса", "m", subject="IP")
-_DISK = _noun("диск", "диска", "m")
-# Keys are resource_type values with "-" normalised to "_" (InfraZen mixes both, contract §2).
-TYPE_NOUNS: dict[str, TypeNoun] = {
-    "server": _noun("сервер", "сервера", "m"),
-    "vm": _noun("виртуальная машина", "виртуальной машины", "f", accusative="виртуальную машину"),
-    "snapshot": _SNAPSHOT,
-    "snapshots": _SNAPSHOT,
-    "disk_snapshot": _SNAPSHOT,
-    "volume_snapshot": _SNAPSHOT,
-    "reserved_ip": _IP,
-    "static_ip": _IP,
-    "elastic_ip": _IP,
-    "floating_ip": _IP,
-    "ip": _IP,
-    "volume": _DISK,
-    "disk": _DISK,
-    "image": _noun("образ", "образа", "m"),
-    "load_balancer": _noun("балансировщик нагрузки", "балансировщика нагрузки", "m"),
-    "container_registry": _noun("реестр контейнеров", "реестра контейнеров", "m"),
-    "dns_zone": _noun("DNS-зона", "DNS-зоны", "f", accusative="DNS-зону"),
-    "database": _noun("база данных", "базы данных", "f", accusative="базу данных"),
-    "message_queue": _noun("очередь сообщений", "очереди сообщений", "f"),
-    "kubernetes_nodegroup": _noun(
-        "группа узлов Kubernetes",
-        "группы узлов Kubernetes",
-        "f",
-        accusative="группу узлов Kubernetes",
-    ),
-    "s3_bucket": _noun("бакет S3", "бакета S3", "m"),
-    "file_storage": _noun("файловое хранилище", "файлового хранилища", "n"),
-    "storage": _noun("хранилище", "хранилища", "n"),
-    "backup": _noun("резервная копия", "резервной копии", "f", accusative="резервную копию"),
-    "domain": _noun("домен", "домена", "m"),
-    "email": _noun("почтовый сервис", "почтового сервиса", "m"),
-    "cloud_service": _noun("облачный сервис", "облачного сервиса", "m"),
-    "network": _noun("сеть", "сети", "f"),
-    **{f"{key}_cluster": _cluster_noun(product) for key, product in CLUSTER_PRODUCTS.items()},
-}
-
-
-def type_noun(resource_type: str | None) -> TypeNoun:
-    key = (resource_type or "").strip().lower().replace("-", "_")
-    return TYPE_NOUNS.get(key, RESOURCE_NOUN)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -376,30 +289,57 @@ def _cluster_kind(source: str | None, resource_type: str | None) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """What one recommendation's facts are read from."""
+
+    rec: OptimizationRecommendation
+    resource: Any
+    metrics: dict
+    insights: dict
+    config: dict
+    specs: Specs | None
+
+
 def facts_build(*, recommendation: OptimizationRecommendation) -> RecommendationFacts:
     """The facts for one recommendation, already scoped to its owner by the caller.
 
     Reads the recommendation, its resource and provider (load them with select_related),
     and at most one row of the global price catalogue.
     """
-    rec = recommendation
-    resource = rec.resource
-    provider = rec.provider or (resource.provider if resource is not None else None)
-    metrics = parse_text_dict(rec.metrics_snapshot, field="metrics_snapshot")
-    insights = parse_text_dict(rec.insights, field="insights")
-    config = resource_config(resource) if resource is not None else {}
+    resource = recommendation.resource
+    rows = _Rows(
+        rec=recommendation,
+        resource=resource,
+        metrics=parse_text_dict(recommendation.metrics_snapshot, field="metrics_snapshot"),
+        insights=parse_text_dict(recommendation.insights, field="insights"),
+        config=resource_config(resource) if resource is not None else {},
+        specs=resource_specs(resource) if resource is not None else None,
+    )
+    common = _common_facts(rows)
+    rec_type = common["recommendation_type"]
+    if rec_type in (TYPE_PRICE_CROSS, TYPE_PRICE_SAME):
+        return _price_facts(rows, common)
+    if rec_type in RIGHTSIZING_TYPES:
+        return _rightsizing_facts(rows, common)
+    if rec_type == STOPPED_TYPE:
+        return StoppedFacts(**common)
+    return _unused_facts(rows, common)
 
-    rec_type = (rec.recommendation_type or "").strip()
-    source = _text(rec.source)
+
+def _common_facts(rows: _Rows) -> dict[str, Any]:
+    """The facts every kind of recommendation has."""
+    rec, resource, metrics, insights = rows.rec, rows.resource, rows.metrics, rows.insights
+    provider = rec.provider or (resource.provider if resource is not None else None)
     resource_type = _text(rec.resource_type) or (
         _text(resource.resource_type) if resource is not None else None
     )
     savings = _money(finite_float(rec.estimated_monthly_savings))
-    specs = resource_specs(resource) if resource is not None else None
-    common: dict[str, Any] = {
+    specs = rows.specs
+    return {
         "recommendation_id": rec.pk,
-        "recommendation_type": rec_type,
-        "source": source,
+        "recommendation_type": (rec.recommendation_type or "").strip(),
+        "source": _text(rec.source),
         "title": _text(rec.title),
         "explanation": _text(insights.get("explanation")),
         "resource_name": _text(rec.resource_name)
@@ -422,52 +362,59 @@ def facts_build(*, recommendation: OptimizationRecommendation) -> Recommendation
         "similarity": _first(metrics.get("similarity"), read=finite_float),
     }
 
-    if rec_type in (TYPE_PRICE_CROSS, TYPE_PRICE_SAME):
-        common |= {
-            "target_monthly": _target_monthly(metrics, insights),
-            "same_provider": rec_type == TYPE_PRICE_SAME,
-            "specs_unknown": insights.get("specs_unknown")
-            if isinstance(insights.get("specs_unknown"), bool)
-            else None,
-        }
-        kind = _cluster_kind(source, resource_type)
-        if kind is None:
-            return PriceCompareFacts(**common)
-        return ClusterPriceCompareFacts(
-            **common
-            | {
-                "type_noun": _cluster_noun(CLUSTER_PRODUCTS[kind]),
-                "cluster_kind": kind,
-                "total_nodes": _first(
-                    insights.get("total_nodes"),
-                    config.get("total_nodes"),
-                    config.get("total_hosts"),
-                    read=_count,
-                ),
-                "total_brokers": _first(insights.get("total_brokers"), read=_count),
-                "total_vcpus": _first(
-                    insights.get("total_vcpus"), config.get("total_vcpus"), read=_count
-                ),
-                "total_ram_gb": _first(insights.get("total_ram_gb"), config.get("total_ram_gb")),
-                "recommended_config": _text(insights.get("recommended_config")),
-                "migration_complexity": _text(insights.get("migration_complexity")),
-            }
-        )
 
-    if rec_type in RIGHTSIZING_TYPES:
-        return RightsizingFacts(
-            **common,
-            cpu_avg_percent=_cpu_percent(metrics, "cpu_avg"),
-            cpu_p95_percent=_cpu_percent(metrics, "cpu_p95"),
-            current_vcpu=_first(
-                metrics.get("current_vcpu"), specs.vcpus if specs else None, read=_positive_int
+def _price_facts(rows: _Rows, common: dict[str, Any]) -> PriceCompareFacts:
+    """A cheaper offer elsewhere or on another plan; a managed cluster's has its parts."""
+    insights, config = rows.insights, rows.config
+    common = common | {
+        "target_monthly": _target_monthly(rows.metrics, insights),
+        "same_provider": common["recommendation_type"] == TYPE_PRICE_SAME,
+        "specs_unknown": insights.get("specs_unknown")
+        if isinstance(insights.get("specs_unknown"), bool)
+        else None,
+    }
+    kind = _cluster_kind(common["source"], common["resource_type"])
+    if kind is None:
+        return PriceCompareFacts(**common)
+    return ClusterPriceCompareFacts(
+        **common
+        | {
+            "type_noun": cluster_noun(CLUSTER_PRODUCTS[kind]),
+            "cluster_kind": kind,
+            "total_nodes": _first(
+                insights.get("total_nodes"),
+                config.get("total_nodes"),
+                config.get("total_hosts"),
+                read=_count,
             ),
-            suggested_reduction=_positive(insights.get("suggested_reduction")),
-        )
+            "total_brokers": _first(insights.get("total_brokers"), read=_count),
+            "total_vcpus": _first(
+                insights.get("total_vcpus"), config.get("total_vcpus"), read=_count
+            ),
+            "total_ram_gb": _first(insights.get("total_ram_gb"), config.get("total_ram_gb")),
+            "recommended_config": _text(insights.get("recommended_config")),
+            "migration_complexity": _text(insights.get("migration_complexity")),
+        }
+    )
 
-    if rec_type == STOPPED_TYPE:
-        return StoppedFacts(**common)
 
+def _rightsizing_facts(rows: _Rows, common: dict[str, Any]) -> RightsizingFacts:
+    metrics, specs = rows.metrics, rows.specs
+    return RightsizingFacts(
+        **common,
+        cpu_avg_percent=_cpu_percent(metrics, "cpu_avg"),
+        cpu_p95_percent=_cpu_percent(metrics, "cpu_p95"),
+        current_vcpu=_first(
+            metrics.get("current_vcpu"), specs.vcpus if specs else None, read=_positive_int
+        ),
+        suggested_reduction=_positive(rows.insights.get("suggested_reduction")),
+    )
+
+
+def _unused_facts(rows: _Rows, common: dict[str, Any]) -> CleanupFacts | GenericFacts:
+    """Something unused to delete (its age, size, address), or a seed action."""
+    metrics, insights, config, resource = rows.metrics, rows.insights, rows.config, rows.resource
+    rec_type = common["recommendation_type"]
     age_days = _first(
         insights.get("age_days"),
         metrics.get("age_days"),
@@ -475,7 +422,7 @@ def facts_build(*, recommendation: OptimizationRecommendation) -> Recommendation
         metrics.get("last_attached_days"),
         read=_count,
     )
-    common |= {
+    common = common | {
         "age_days": age_days,
         "size_gb": _first(insights.get("size_gb"), metrics.get("size_gb"), config.get("size_gb")),
         "ip_address": _first(
@@ -491,6 +438,6 @@ def facts_build(*, recommendation: OptimizationRecommendation) -> Recommendation
         return CleanupFacts(
             **common,
             cleanup_kind=CLEANUP_KINDS[rec_type],
-            wasted_rub=_wasted(savings, age_days),
+            wasted_rub=_wasted(common["savings_monthly"], age_days),
         )
     return GenericFacts(**common, action=rec_type if rec_type in ACTION_TYPES else None)

@@ -2,8 +2,8 @@
 
 These texts are what a card shows when no model is configured or a model's text fails its
 checks, and the formats are the product description's (§6.1.2); its four examples come out
-character for character. All wording lives in the constants below: a change in tone is a
-change here.
+character for character. All wording lives in the constants of recommendations_ai.wording_ru:
+a change in tone is a change there.
 
 Rules every template keeps (§6.1.3): lead with the money; every ₽ amount in <strong>, every
 provider in <span class='provider-name'>; the resource type named concretely in the case the
@@ -17,6 +17,7 @@ import html
 from dataclasses import dataclass, fields
 
 from infrazen.values import Specs
+from recommendations_ai import wording_ru as wording
 from recommendations_ai.facts import (
     WASTE_MIN_AGE_DAYS,
     CleanupFacts,
@@ -39,134 +40,6 @@ from ru_format import (
     short_number,
 )
 
-# --- wording ----------------------------------------------------------------------------------
-
-# Price comparison, server or VM at another provider (the doc's format, verbatim).
-PRICE_SHORT = "{provider} предлагает аналог за {target} вместо текущих {current}"
-PRICE_SHORT_NO_CURRENT = "{provider} предлагает аналог за {target}"
-PRICE_SHORT_NO_PROVIDER = "Есть аналог за {target} вместо текущих {current}"
-PRICE_SHORT_NO_TARGET = "Экономия {savings} при переносе {noun} в {provider}"
-PRICE_SHORT_BARE = "{provider} предлагает более дешёвый аналог"
-PRICE_LEAD = "Экономия {savings} при переносе {noun} {name} в {provider}"
-PRICE_LEAD_NO_SAVINGS = "{object} {name} можно перенести в {provider}"
-PRICE_LEAD_NO_PROVIDER = "Экономия {savings} при переносе {noun} {name} к другому провайдеру"
-PRICE_LEAD_BARE = "{object} {name} можно перенести к другому провайдеру"
-PRICE_CONFIG = "Схожая конфигурация ({specs}) там стоит {target}"
-PRICE_CONFIG_NO_SPECS = "Сопоставимая конфигурация там стоит {target}"
-
-# Price comparison within the same provider: a cheaper plan, not a move.
-SAME_SHORT = "Более дешёвый тариф за {target} вместо текущих {current}"
-SAME_SHORT_NO_CURRENT = "Более дешёвый тариф за {target}"
-SAME_SHORT_NO_TARGET = "Экономия {savings} при переходе на более дешёвый тариф"
-SAME_SHORT_BARE = "Есть более дешёвый тариф с похожей конфигурацией"
-SAME_LEAD = "Экономия {savings} при переводе {noun} {name} на более дешёвый тариф{at}"
-SAME_LEAD_NO_SAVINGS = "{object} {name} можно перевести на более дешёвый тариф{at}"
-SAME_AT_PROVIDER = " в {provider}"
-SAME_CONFIG = "Схожая конфигурация ({specs}) на этом тарифе стоит {target}"
-SAME_CONFIG_NO_SPECS = "Сопоставимая конфигурация на этом тарифе стоит {target}"
-
-# Managed clusters: the same price format, the configuration is the cluster's.
-CLUSTER_CONFIG = "Сопоставимый кластер ({parts}) там стоит {target}"
-CLUSTER_CONFIG_NO_PARTS = "Сопоставимый кластер там стоит {target}"
-CLUSTER_NODES = ("узел", "узла", "узлов")
-CLUSTER_BROKERS = ("брокер", "брокера", "брокеров")
-CLUSTER_COUNT_WITH_CONFIG = "{count} по {config}"
-
-# Rightsizing: a smaller configuration at the same provider; there is no target provider.
-RIGHTSIZING_SHORT = "Экономия {savings} при уменьшении {underused} {noun}"
-RIGHTSIZING_SHORT_NO_SAVINGS = "{underused} {noun_acc} можно уменьшить"
-RIGHTSIZING_LEAD = "Экономия {savings} при уменьшении {noun} {name}{load}."
-RIGHTSIZING_LEAD_NO_SAVINGS = "{object} {name} можно уменьшить{load}."
-RIGHTSIZING_LOAD = ": средняя загрузка CPU {cpu}"
-RIGHTSIZING_LOAD_PEAK = ", в пиках (p95) {peak}"
-RIGHTSIZING_LOAD_VCPU = " при {vcpu} vCPU"
-RIGHTSIZING_VCPU_ONLY = " ({vcpu} vCPU)"
-RIGHTSIZING_COSTS = (
-    "Сейчас {pronoun} обходится в {current}, конфигурация поменьше — около {target}."
-)
-
-# Cleanup of unused snapshots, IPs, disks (and the seed type "cleanup").
-CLEANUP_SHORT = "Экономия {savings} при удалении {unused} {noun}"
-CLEANUP_SHORT_NO_SAVINGS = "{unused} {noun_acc} можно удалить"
-CLEANUP_LEAD = "Экономия {savings} при удалении {noun} {name}."
-CLEANUP_LEAD_NO_SAVINGS = "{unused} {noun_acc} {name} можно удалить."
-CLEANUP_AGE = "{subject} не используется уже {age}{size}"
-CLEANUP_AGE_WITH_NAME = "{subject} {name} не используется уже {age}{size}"
-CLEANUP_SIZE_IN_PARENS = " (размер {size} GB)"
-CLEANUP_WASTED = ", за это время на {it} уже было потрачено {wasted}"
-CLEANUP_SIZE = "Размер {noun} — {size} GB."
-# Without an age the text has no story of its own: the year's figure and the step to take
-# before deleting (what could go wrong and how to avoid it).
-CLEANUP_YEARLY = "За год это {yearly}."
-CLEANUP_NEXT_STEPS = {
-    "снапшот": (
-        "Перед удалением убедитесь, что снапшот не нужен для восстановления: "
-        "удалённый снапшот не вернуть."
-    ),
-    "диск": "Если данные на диске ещё нужны, перед удалением сделайте его снапшот.",
-    "IP-адрес": (
-        "Перед освобождением проверьте, что адрес не указан в DNS-записях и настройках "
-        "клиентов: после удаления он достанется другому владельцу."
-    ),
-}
-CLEANUP_NEXT_STEP = (
-    "Перед удалением убедитесь, что {noun_nom} действительно не используется: удаление необратимо."
-)
-
-# Stopped servers: InfraZen does not know when they stopped, so no age and no waste.
-STOPPED_SHORT = CLEANUP_SHORT
-STOPPED_SHORT_NO_SAVINGS = "{stopped} {noun_acc} можно удалить"
-STOPPED_LEAD = "Экономия {savings} при удалении {stopped} {noun} {name}."
-STOPPED_STATUS = (
-    "{subject} находится в статусе {status} и продолжает потреблять средства на хранение."
-)
-STOPPED_NO_STATUS = (
-    "{subject} находится в остановленном состоянии и продолжает потреблять средства на хранение."
-)
-STOPPED_STATUS_NO_SAVINGS = "{subject} {name} находится в статусе {status}."
-STOPPED_NO_STATUS_NO_SAVINGS = "{subject} {name} находится в остановленном состоянии."
-
-# Seed actions and unknown types. Each action: (with savings, without savings).
-GENERIC_ACTIONS: dict[str | None, tuple[str, str]] = {
-    "shutdown": ("при выключении {noun} {name}", "{object} {name} можно выключить"),
-    "migrate": ("при переносе {noun} {name}{to}", "{object} {name} можно перенести{to}"),
-    "commitment": (
-        "при переходе на долгосрочный тариф для {noun} {name}",
-        "Для {noun} {name} стоит рассмотреть долгосрочный тариф",
-    ),
-    None: ("для {noun} {name}", "{object} {name} можно оптимизировать"),
-}
-GENERIC_TO_PROVIDER = " в {provider}"
-GENERIC_SHORT = "Экономия {savings} {action}"
-GENERIC_SHORT_UNKNOWN = "Возможная экономия {savings} {action}"
-GENERIC_LEAD = "Экономия {savings}{yearly} {action}."
-GENERIC_LEAD_UNKNOWN = "Возможная экономия {savings}{yearly} {action}."
-GENERIC_CURRENT = "Сейчас {pronoun} обходится в {current}."
-# The yearly figure sits next to the monthly one: after a cost sentence it would read as a cost.
-GENERIC_YEARLY = " ({yearly})"
-
-# The sentence-joining rule for the price family: the doc's example has no final period.
-PRICE_SENTENCE_JOIN = ". "
-
-# Adjectives agree with the noun: stem + ending by gender and case.
-ADJECTIVE_ENDINGS = {
-    ("m", "gen"): "ого",
-    ("f", "gen"): "ой",
-    ("n", "gen"): "ого",
-    ("m", "acc"): "ый",  # inanimate
-    ("f", "acc"): "ую",
-    ("n", "acc"): "ое",
-}
-UNUSED = "неиспользуем"
-STOPPED = "остановленн"
-UNDERUSED = "недогруженн"
-PRONOUNS = {"m": "он", "f": "она", "n": "оно"}
-PRONOUNS_AFTER_PREPOSITION = {"m": "него", "f": "неё", "n": "него"}
-
-# Long names would push a text past its length budget; the full name stays in the facts.
-NAME_MAX_CHARS = 60
-ELLIPSIS = "…"
-
 
 @dataclass(frozen=True)
 class RenderedTexts:
@@ -184,8 +57,8 @@ def _escape(text: str) -> str:
 
 def _name(facts: RecommendationFacts) -> str:
     name = facts.resource_name or ""
-    if len(name) > NAME_MAX_CHARS:
-        name = name[: NAME_MAX_CHARS - 1].rstrip() + ELLIPSIS
+    if len(name) > wording.NAME_MAX_CHARS:
+        name = name[: wording.NAME_MAX_CHARS - 1].rstrip() + wording.ELLIPSIS
     return _escape(name)
 
 
@@ -207,7 +80,7 @@ def _real(amount: float | None) -> bool:
 
 
 def _adjective(stem: str, facts: RecommendationFacts, case: str) -> str:
-    return stem + ADJECTIVE_ENDINGS[(facts.type_noun.gender, case)]
+    return stem + wording.ADJECTIVE_ENDINGS[(facts.type_noun.gender, case)]
 
 
 def _one_decimal(value: float) -> str:
@@ -248,12 +121,12 @@ def _fill(template: str, facts: RecommendationFacts, **values: str) -> str:
         noun_acc=noun.accusative,
         object=capitalised(noun.accusative),
         subject=noun.subject,
-        pronoun=PRONOUNS[noun.gender],
-        it=PRONOUNS_AFTER_PREPOSITION[noun.gender],
+        pronoun=wording.PRONOUNS[noun.gender],
+        it=wording.PRONOUNS_AFTER_PREPOSITION[noun.gender],
         **values,
     )
     # A shortened name ends the sentence with its ellipsis: "name…." is a typo in Russian.
-    return text.replace(ELLIPSIS + ".", ELLIPSIS)
+    return text.replace(wording.ELLIPSIS + ".", wording.ELLIPSIS)
 
 
 # --- families ---------------------------------------------------------------------------------
@@ -271,35 +144,35 @@ def _price(facts: PriceCompareFacts) -> RenderedTexts:
         return _same_provider(facts, provider=provider, target=target, current=current)
 
     if has_target and provider:
-        short = PRICE_SHORT if has_current else PRICE_SHORT_NO_CURRENT
+        short = wording.PRICE_SHORT if has_current else wording.PRICE_SHORT_NO_CURRENT
     elif has_target and has_current:
-        short = PRICE_SHORT_NO_PROVIDER
+        short = wording.PRICE_SHORT_NO_PROVIDER
     elif facts.has_savings and provider:
-        short = PRICE_SHORT_NO_TARGET
+        short = wording.PRICE_SHORT_NO_TARGET
     elif provider:
-        short = PRICE_SHORT_BARE
+        short = wording.PRICE_SHORT_BARE
     elif facts.has_savings:
-        short = PRICE_LEAD_NO_PROVIDER.replace(" {name}", "")
+        short = wording.PRICE_LEAD_NO_PROVIDER.replace(" {name}", "")
     else:
-        short = PRICE_LEAD_BARE.replace(" {name}", "")
+        short = wording.PRICE_LEAD_BARE.replace(" {name}", "")
 
     if provider:
-        lead = PRICE_LEAD if facts.has_savings else PRICE_LEAD_NO_SAVINGS
+        lead = wording.PRICE_LEAD if facts.has_savings else wording.PRICE_LEAD_NO_SAVINGS
     else:
-        lead = PRICE_LEAD_NO_PROVIDER if facts.has_savings else PRICE_LEAD_BARE
+        lead = wording.PRICE_LEAD_NO_PROVIDER if facts.has_savings else wording.PRICE_LEAD_BARE
 
     sentences = [lead]
     if has_target:
         if isinstance(facts, ClusterPriceCompareFacts):
             parts = _cluster_parts(facts)
-            sentences.append(CLUSTER_CONFIG if parts else CLUSTER_CONFIG_NO_PARTS)
+            sentences.append(wording.CLUSTER_CONFIG if parts else wording.CLUSTER_CONFIG_NO_PARTS)
         else:
             parts = specs_text(facts.specs)
-            sentences.append(PRICE_CONFIG if parts else PRICE_CONFIG_NO_SPECS)
+            sentences.append(wording.PRICE_CONFIG if parts else wording.PRICE_CONFIG_NO_SPECS)
     else:
         parts = None
         if has_current:
-            sentences.append(GENERIC_CURRENT.rstrip("."))
+            sentences.append(wording.GENERIC_CURRENT.rstrip("."))
 
     values = {
         "provider": provider or "",
@@ -311,7 +184,7 @@ def _price(facts: PriceCompareFacts) -> RenderedTexts:
     }
     return RenderedTexts(
         short_html=_fill(short, facts, **values),
-        detailed_html=_fill(PRICE_SENTENCE_JOIN.join(sentences), facts, **values),
+        detailed_html=_fill(wording.PRICE_SENTENCE_JOIN.join(sentences), facts, **values),
     )
 
 
@@ -320,17 +193,17 @@ def _same_provider(
 ) -> RenderedTexts:
     savings = _money(facts.savings_monthly) if facts.has_savings else ""
     if target:
-        short = SAME_SHORT if current else SAME_SHORT_NO_CURRENT
+        short = wording.SAME_SHORT if current else wording.SAME_SHORT_NO_CURRENT
     else:
-        short = SAME_SHORT_NO_TARGET if facts.has_savings else SAME_SHORT_BARE
-    sentences = [SAME_LEAD if facts.has_savings else SAME_LEAD_NO_SAVINGS]
+        short = wording.SAME_SHORT_NO_TARGET if facts.has_savings else wording.SAME_SHORT_BARE
+    sentences = [wording.SAME_LEAD if facts.has_savings else wording.SAME_LEAD_NO_SAVINGS]
     specs = specs_text(facts.specs)
     if target:
-        sentences.append(SAME_CONFIG if specs else SAME_CONFIG_NO_SPECS)
+        sentences.append(wording.SAME_CONFIG if specs else wording.SAME_CONFIG_NO_SPECS)
     elif current:
-        sentences.append(GENERIC_CURRENT.rstrip("."))
+        sentences.append(wording.GENERIC_CURRENT.rstrip("."))
     values = {
-        "at": SAME_AT_PROVIDER.format(provider=provider) if provider else "",
+        "at": wording.SAME_AT_PROVIDER.format(provider=provider) if provider else "",
         "target": target,
         "current": current,
         "savings": savings,
@@ -338,20 +211,22 @@ def _same_provider(
     }
     return RenderedTexts(
         short_html=_fill(short, facts, **values),
-        detailed_html=_fill(PRICE_SENTENCE_JOIN.join(sentences), facts, **values),
+        detailed_html=_fill(wording.PRICE_SENTENCE_JOIN.join(sentences), facts, **values),
     )
 
 
 def _cluster_parts(facts: ClusterPriceCompareFacts) -> str | None:
     if facts.cluster_kind == "kafka" and facts.total_brokers:
-        count = counted(facts.total_brokers, *CLUSTER_BROKERS)
+        count = counted(facts.total_brokers, *wording.CLUSTER_BROKERS)
     elif facts.total_nodes:
-        count = counted(facts.total_nodes, *CLUSTER_NODES)
+        count = counted(facts.total_nodes, *wording.CLUSTER_NODES)
     else:
         count = None
     parts = []
     if count and facts.recommended_config:
-        parts.append(CLUSTER_COUNT_WITH_CONFIG.format(count=count, config=facts.recommended_config))
+        parts.append(
+            wording.CLUSTER_COUNT_WITH_CONFIG.format(count=count, config=facts.recommended_config)
+        )
     else:
         parts += [part for part in (count, facts.recommended_config) if part]
     if facts.total_vcpus:
@@ -364,78 +239,83 @@ def _cluster_parts(facts: ClusterPriceCompareFacts) -> str | None:
 def _rightsizing(facts: RightsizingFacts) -> RenderedTexts:
     load = ""
     if facts.cpu_avg_percent is not None:
-        load = RIGHTSIZING_LOAD.format(cpu=f"{short_number(facts.cpu_avg_percent)}%")
+        load = wording.RIGHTSIZING_LOAD.format(cpu=f"{short_number(facts.cpu_avg_percent)}%")
         if facts.cpu_p95_percent is not None:
-            load += RIGHTSIZING_LOAD_PEAK.format(peak=f"{short_number(facts.cpu_p95_percent)}%")
+            load += wording.RIGHTSIZING_LOAD_PEAK.format(
+                peak=f"{short_number(facts.cpu_p95_percent)}%"
+            )
         if facts.current_vcpu:
-            load += RIGHTSIZING_LOAD_VCPU.format(vcpu=facts.current_vcpu)
+            load += wording.RIGHTSIZING_LOAD_VCPU.format(vcpu=facts.current_vcpu)
     elif facts.current_vcpu:
-        load = RIGHTSIZING_VCPU_ONLY.format(vcpu=facts.current_vcpu)
+        load = wording.RIGHTSIZING_VCPU_ONLY.format(vcpu=facts.current_vcpu)
 
-    underused = _adjective(UNDERUSED, facts, "gen")
+    underused = _adjective(wording.UNDERUSED, facts, "gen")
     if facts.has_savings:
         short = _fill(
-            RIGHTSIZING_SHORT, facts, savings=_money(facts.savings_monthly), underused=underused
+            wording.RIGHTSIZING_SHORT,
+            facts,
+            savings=_money(facts.savings_monthly),
+            underused=underused,
         )
         sentences = [
-            _fill(RIGHTSIZING_LEAD, facts, savings=_money(facts.savings_monthly), load=load)
+            _fill(wording.RIGHTSIZING_LEAD, facts, savings=_money(facts.savings_monthly), load=load)
         ]
     else:
         short = _fill(
-            RIGHTSIZING_SHORT_NO_SAVINGS,
+            wording.RIGHTSIZING_SHORT_NO_SAVINGS,
             facts,
-            underused=capitalised(_adjective(UNDERUSED, facts, "acc")),
+            underused=capitalised(_adjective(wording.UNDERUSED, facts, "acc")),
         )
-        sentences = [_fill(RIGHTSIZING_LEAD_NO_SAVINGS, facts, load=load)]
+        sentences = [_fill(wording.RIGHTSIZING_LEAD_NO_SAVINGS, facts, load=load)]
 
     current = facts.current_monthly
     if facts.has_savings and _real(current) and _real(current - facts.savings_monthly):
         sentences.append(
             _fill(
-                RIGHTSIZING_COSTS,
+                wording.RIGHTSIZING_COSTS,
                 facts,
                 current=_money(current),
                 target=_money(current - facts.savings_monthly),
             )
         )
     elif _real(current):
-        sentences.append(_fill(GENERIC_CURRENT, facts, current=_money(current)))
+        sentences.append(_fill(wording.GENERIC_CURRENT, facts, current=_money(current)))
     return RenderedTexts(short_html=short, detailed_html=" ".join(sentences))
 
 
 def _cleanup(facts: CleanupFacts) -> RenderedTexts:
     noun = facts.type_noun
-    unused_gen = _adjective(UNUSED, facts, "gen")
-    unused_acc = capitalised(_adjective(UNUSED, facts, "acc"))
+    unused_gen = _adjective(wording.UNUSED, facts, "gen")
+    unused_acc = capitalised(_adjective(wording.UNUSED, facts, "acc"))
     savings = _money(facts.savings_monthly) if facts.has_savings else ""
     if facts.has_savings:
-        short = _fill(CLEANUP_SHORT, facts, savings=savings, unused=unused_gen)
+        short = _fill(wording.CLEANUP_SHORT, facts, savings=savings, unused=unused_gen)
     else:
-        short = _fill(CLEANUP_SHORT_NO_SAVINGS, facts, unused=unused_acc)
+        short = _fill(wording.CLEANUP_SHORT_NO_SAVINGS, facts, unused=unused_acc)
 
     size = _size(facts.size_gb) if facts.size_gb else None
     sentences = []
     if facts.has_savings:
-        sentences.append(_fill(CLEANUP_LEAD, facts, savings=savings))
+        sentences.append(_fill(wording.CLEANUP_LEAD, facts, savings=savings))
     if facts.age_days is not None and facts.age_days > 0:
-        template = CLEANUP_AGE if facts.has_savings else CLEANUP_AGE_WITH_NAME
+        template = wording.CLEANUP_AGE if facts.has_savings else wording.CLEANUP_AGE_WITH_NAME
         sentence = _fill(
             template,
             facts,
             age=days(facts.age_days),
-            size=CLEANUP_SIZE_IN_PARENS.format(size=size) if size else "",
+            size=wording.CLEANUP_SIZE_IN_PARENS.format(size=size) if size else "",
         )
         if facts.age_days > WASTE_MIN_AGE_DAYS and _real(facts.wasted_rub):
-            sentence += _fill(CLEANUP_WASTED, facts, wasted=_total(facts.wasted_rub))
+            sentence += _fill(wording.CLEANUP_WASTED, facts, wasted=_total(facts.wasted_rub))
         sentences.append(sentence + ".")
     else:
         if not facts.has_savings:
-            sentences.append(_fill(CLEANUP_LEAD_NO_SAVINGS, facts, unused=unused_acc))
+            sentences.append(_fill(wording.CLEANUP_LEAD_NO_SAVINGS, facts, unused=unused_acc))
         if size:
-            sentences.append(CLEANUP_SIZE.format(noun=noun.genitive, size=size))
+            sentences.append(wording.CLEANUP_SIZE.format(noun=noun.genitive, size=size))
         if facts.has_savings and _real(facts.savings_yearly):
-            sentences.append(CLEANUP_YEARLY.format(yearly=_total(facts.savings_yearly)))
-        step = CLEANUP_NEXT_STEPS.get(noun.nominative, CLEANUP_NEXT_STEP)
+            sentences.append(wording.CLEANUP_YEARLY.format(yearly=_total(facts.savings_yearly)))
+        step = wording.CLEANUP_NEXT_STEPS.get(noun.nominative, wording.CLEANUP_NEXT_STEP)
         sentences.append(_fill(step, facts))
     return RenderedTexts(short_html=short, detailed_html=" ".join(sentences))
 
@@ -445,37 +325,53 @@ def _stopped(facts: StoppedFacts) -> RenderedTexts:
     if facts.has_savings:
         savings = _money(facts.savings_monthly)
         short = _fill(
-            STOPPED_SHORT, facts, savings=savings, unused=_adjective(UNUSED, facts, "gen")
+            wording.STOPPED_SHORT,
+            facts,
+            savings=savings,
+            unused=_adjective(wording.UNUSED, facts, "gen"),
         )
         lead = _fill(
-            STOPPED_LEAD, facts, savings=savings, stopped=_adjective(STOPPED, facts, "gen")
+            wording.STOPPED_LEAD,
+            facts,
+            savings=savings,
+            stopped=_adjective(wording.STOPPED, facts, "gen"),
         )
-        rest = _fill(STOPPED_STATUS if status else STOPPED_NO_STATUS, facts, status=status or "")
+        rest = _fill(
+            wording.STOPPED_STATUS if status else wording.STOPPED_NO_STATUS,
+            facts,
+            status=status or "",
+        )
         detailed = f"{lead} {rest}"
     else:
         short = _fill(
-            STOPPED_SHORT_NO_SAVINGS, facts, stopped=capitalised(_adjective(STOPPED, facts, "acc"))
+            wording.STOPPED_SHORT_NO_SAVINGS,
+            facts,
+            stopped=capitalised(_adjective(wording.STOPPED, facts, "acc")),
         )
-        template = STOPPED_STATUS_NO_SAVINGS if status else STOPPED_NO_STATUS_NO_SAVINGS
+        template = (
+            wording.STOPPED_STATUS_NO_SAVINGS if status else wording.STOPPED_NO_STATUS_NO_SAVINGS
+        )
         detailed = _fill(template, facts, status=status or "")
     return RenderedTexts(short_html=short, detailed_html=detailed)
 
 
 def _generic(facts: GenericFacts) -> RenderedTexts:
-    with_savings, without_savings = GENERIC_ACTIONS.get(facts.action, GENERIC_ACTIONS[None])
+    with_savings, without_savings = wording.GENERIC_ACTIONS.get(
+        facts.action, wording.GENERIC_ACTIONS[None]
+    )
     to = ""
     if facts.action == "migrate" and facts.target_provider:
-        to = GENERIC_TO_PROVIDER.format(provider=_provider(facts.target_provider))
+        to = wording.GENERIC_TO_PROVIDER.format(provider=_provider(facts.target_provider))
     if facts.has_savings:
         known = facts.action is not None
         savings = _money(facts.savings_monthly)
         yearly = ""
         if _real(facts.savings_yearly):
-            yearly = GENERIC_YEARLY.format(yearly=_money(facts.savings_yearly, "year"))
-        short = (GENERIC_SHORT if known else GENERIC_SHORT_UNKNOWN).format(
+            yearly = wording.GENERIC_YEARLY.format(yearly=_money(facts.savings_yearly, "year"))
+        short = (wording.GENERIC_SHORT if known else wording.GENERIC_SHORT_UNKNOWN).format(
             savings=savings, action=_fill(with_savings.replace(" {name}", ""), facts, to=to)
         )
-        lead = (GENERIC_LEAD if known else GENERIC_LEAD_UNKNOWN).format(
+        lead = (wording.GENERIC_LEAD if known else wording.GENERIC_LEAD_UNKNOWN).format(
             savings=savings, yearly=yearly, action=_fill(with_savings, facts, to=to)
         )
         sentences = [lead]
@@ -488,7 +384,7 @@ def _generic(facts: GenericFacts) -> RenderedTexts:
     if _real(current) and not (
         facts.has_savings and rub_round(current) == rub_round(facts.savings_monthly)
     ):
-        sentences.append(_fill(GENERIC_CURRENT, facts, current=_money(current)))
+        sentences.append(_fill(wording.GENERIC_CURRENT, facts, current=_money(current)))
     return RenderedTexts(short_html=short, detailed_html=" ".join(sentences))
 
 

@@ -75,6 +75,15 @@ def _has(snapshot: ReportSnapshot, *ids: str) -> bool:
 
 def narrative_template(snapshot: ReportSnapshot) -> Narrative:
     """A calm, always-true narrative from the snapshot's facts."""
+    return Narrative(
+        executive_summary=" ".join(_template_summary(snapshot)),
+        highlights=_template_highlights(snapshot),
+        risks=_template_risks(snapshot),
+        next_steps=_template_steps(snapshot),
+    )
+
+
+def _template_summary(snapshot: ReportSnapshot) -> list[str]:
     summary = []
     if _has(snapshot, "cost.monthly", "resources.active"):
         summary.append(
@@ -95,7 +104,10 @@ def narrative_template(snapshot: ReportSnapshot) -> Narrative:
         summary.append(
             f"Каждый день промедления со сценарием «{low.title}» стоит {{{low.delay_daily}}}."
         )
+    return summary
 
+
+def _template_highlights(snapshot: ReportSnapshot) -> list[Highlight]:
     highlights = []
     if snapshot.by_service:
         top = snapshot.by_service[0]
@@ -125,7 +137,10 @@ def narrative_template(snapshot: ReportSnapshot) -> Narrative:
         highlights.append(
             Highlight(title="Данных мало", detail="Отчёт станет подробнее после синхронизаций.")
         )
+    return highlights
 
+
+def _template_risks(snapshot: ReportSnapshot) -> list[str]:
     risks = []
     if snapshot.anomalies:
         risks.append("В суточных расходах есть аномалии: их причины стоит разобрать.")
@@ -135,16 +150,17 @@ def narrative_template(snapshot: ReportSnapshot) -> Narrative:
         risks.append("Подключения без свежей синхронизации: {quality.stale}.")
     if not risks:
         risks.append("Переносы требуют проверки совместимости и окна работ.")
+    return risks
 
+
+def _template_steps(snapshot: ReportSnapshot) -> list[str]:
     steps = [
         f"{item.horizon}: {item.action} (ответственный: {item.owner})."
         for item in snapshot.savings.plan[:4]
     ]
     if not steps:
         steps.append("Проверить подключения и дождаться следующей синхронизации (FinOps).")
-    return Narrative(
-        executive_summary=" ".join(summary), highlights=highlights, risks=risks, next_steps=steps
-    )
+    return steps
 
 
 def _quoted(name: str) -> str:

@@ -27,6 +27,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from testservers import free_port  # scripts/ is on sys.path: this runs as a script
 
@@ -44,7 +45,6 @@ def bootstrap(*, password_file: Path) -> dict:
 
     django.setup()
     from django.conf import settings
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
     for db in settings.DATABASES.values():
@@ -53,6 +53,28 @@ def bootstrap(*, password_file: Path) -> dict:
     call_command("agent_migrate", verbosity=0)
     call_command("infrazen_schema", verbosity=0)
     call_command("seed_demo")
+
+    password = _admin_password(password_file)
+    accounts = console_accounts(password_file.parent / "console-passwords.json")
+    from llm import gateway
+
+    example, chat_paths = _demo_chats()
+    return {
+        "database": f"{db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}",
+        "channel_layer": settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1],
+        "llm": gateway.describe_config(),
+        "chat_paths": chat_paths,
+        "admin_password": password,
+        "example_recommendation_id": example.pk if example else 1,
+        "password_file": password_file,
+        "console_accounts": accounts,
+    }
+
+
+def _admin_password(password_file: Path) -> str | None:
+    """Create the `admin` superuser once; its password, when this checkout still knows it."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
 
     password = None
     if not get_user_model().objects.filter(username=ADMIN_USERNAME).exists():
@@ -74,12 +96,14 @@ def bootstrap(*, password_file: Path) -> dict:
         password_file.chmod(0o600)
     elif password_file.exists():
         password = password_file.read_text().strip()
+    return password
 
-    accounts = console_accounts(password_file.parent / "console-passwords.json")
+
+def _demo_chats() -> tuple[Any, list[str]]:
+    """alice's example recommendation (if seeded) and chat paths with a demo token."""
     from chat.auth import SCENARIO_ANALYTICS, SCENARIO_RECOMMENDATION, chat_token_mint
     from demo_data.personas import ALICE_EMAIL
     from infrazen.models import InfraZenUser, OptimizationRecommendation
-    from llm import gateway
 
     example = OptimizationRecommendation.objects.filter(resource_name="office").first()
     alice = InfraZenUser.objects.get(email=ALICE_EMAIL)
@@ -99,17 +123,7 @@ def bootstrap(*, password_file: Path) -> dict:
         lifetime_s=DEMO_TOKEN_LIFETIME_S,
     )
     chat_paths.append(f"/v1/chat/analytics?token={token}")
-
-    return {
-        "database": f"{db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}",
-        "channel_layer": settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1],
-        "llm": gateway.describe_config(),
-        "chat_paths": chat_paths,
-        "admin_password": password,
-        "example_recommendation_id": example.pk if example else 1,
-        "password_file": password_file,
-        "console_accounts": accounts,
-    }
+    return example, chat_paths
 
 
 def console_accounts(path: Path) -> dict[str, str]:

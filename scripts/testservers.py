@@ -186,36 +186,14 @@ def redis_restart(server: Server) -> None:
 
 
 def start_mariadb(workdir: Path) -> tuple[Server, str]:
-    install_db = _binary("mariadb-install-db", "mysql_install_db")
-    mariadbd = _binary("mariadbd", "mysqld")
     port = free_port()
     datadir = workdir / "mariadb"
     sock_path = workdir / "mariadb.sock"
     log = workdir / "mariadb.log"
     password = secrets.token_hex(12)
 
-    install_log = workdir / "mariadb-install-db.log"
-    with install_log.open("w") as out:
-        init = subprocess.run(
-            [
-                install_db,
-                "--no-defaults",
-                f"--datadir={datadir}",
-                "--auth-root-authentication-method=normal",
-                "--skip-test-db",
-                "--skip-name-resolve",
-                *_as_root_args(),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    if init.returncode != 0:
-        raise _failure(
-            "mariadb", f"mariadb-install-db exited with code {init.returncode}", install_log
-        )
-
+    _mariadb_install(workdir, datadir)
+    mariadbd = _binary("mariadbd", "mysqld")
     command = [
         mariadbd,
         "--no-defaults",
@@ -250,18 +228,7 @@ def start_mariadb(workdir: Path) -> tuple[Server, str]:
 
     try:
         _wait_until(server, ready)
-        # Django creates test_<name> databases, so the user gets everything on *.*.
-        admin = pymysql.connect(unix_socket=str(sock_path), user="root", autocommit=True)
-        with admin.cursor() as cursor:
-            for host in ("127.0.0.1", "localhost"):
-                cursor.execute(f"CREATE USER '{DB_USER}'@'{host}' IDENTIFIED BY %s", (password,))
-                cursor.execute(
-                    f"GRANT ALL PRIVILEGES ON *.* TO '{DB_USER}'@'{host}' WITH GRANT OPTION"
-                )
-            cursor.execute(
-                f"CREATE DATABASE `{DB_NAME}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-            )
-        admin.close()
+        _mariadb_user_create(sock_path, password)
         # Prove that the TCP path the tests use works, with the credentials they get.
         pymysql.connect(
             host="127.0.0.1", port=port, user=DB_USER, password=password, database=DB_NAME
@@ -272,6 +239,48 @@ def start_mariadb(workdir: Path) -> tuple[Server, str]:
             raise server.fail(f"setting up the test user failed: {exc}") from exc
         raise
     return server, f"mysql://{DB_USER}:{password}@127.0.0.1:{port}/{DB_NAME}"
+
+
+def _mariadb_install(workdir: Path, datadir: Path) -> None:
+    """A fresh data directory (mariadb-install-db); its output kept in a log."""
+    install_db = _binary("mariadb-install-db", "mysql_install_db")
+    install_log = workdir / "mariadb-install-db.log"
+    with install_log.open("w") as out:
+        init = subprocess.run(
+            [
+                install_db,
+                "--no-defaults",
+                f"--datadir={datadir}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                "--skip-name-resolve",
+                *_as_root_args(),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    if init.returncode != 0:
+        raise _failure(
+            "mariadb", f"mariadb-install-db exited with code {init.returncode}", install_log
+        )
+
+
+def _mariadb_user_create(sock_path: Path, password: str) -> None:
+    """The tests' user and database, made over the root socket."""
+    import pymysql
+
+    # Django creates test_<name> databases, so the user gets everything on *.*.
+    admin = pymysql.connect(unix_socket=str(sock_path), user="root", autocommit=True)
+    with admin.cursor() as cursor:
+        for host in ("127.0.0.1", "localhost"):
+            cursor.execute(f"CREATE USER '{DB_USER}'@'{host}' IDENTIFIED BY %s", (password,))
+            cursor.execute(f"GRANT ALL PRIVILEGES ON *.* TO '{DB_USER}'@'{host}' WITH GRANT OPTION")
+        cursor.execute(
+            f"CREATE DATABASE `{DB_NAME}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        )
+    admin.close()
 
 
 @contextlib.contextmanager

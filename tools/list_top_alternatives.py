@@ -264,6 +264,16 @@ def _per_node(specs: Specs, nodes: int) -> Specs:
     )
 
 
+def _parity_set(offers: list[Alternative], node_specs: Specs) -> None:
+    """Own offers carry no sizes: read them from the catalogue row of the same SKU."""
+    skus = [offer.sku for offer in offers if offer.sku]
+    rows = {row.provider_sku: row for row in selectors.price_list(skus=skus)} if skus else {}
+    for offer in offers:
+        row = rows.get(offer.sku)
+        if row is not None and not node_specs.is_empty:
+            offer.parity = parity(node_specs, row.cpu_cores, row.ram_gb, row.storage_gb)
+
+
 def run(*, user: InfraZenUser, args: Args) -> Result:
     rec = recommendation_for(user, args.recommendation_id)
     facts = facts_build(recommendation=rec)
@@ -279,15 +289,9 @@ def run(*, user: InfraZenUser, args: Args) -> Result:
         for offer in own_alternatives(rec, current=current, target_monthly=facts.target_monthly)
         if offer.provider not in disabled
     ]
-    # Own offers carry no sizes: read them from the catalogue row of the same SKU.
-    skus = [offer.sku for offer in offers if offer.sku]
-    rows = {row.provider_sku: row for row in selectors.price_list(skus=skus)} if skus else {}
     nodes = _node_count(rec)
     node_specs = _per_node(specs, nodes)
-    for offer in offers:
-        row = rows.get(offer.sku)
-        if row is not None and not node_specs.is_empty:
-            offer.parity = parity(node_specs, row.cpu_cores, row.ram_gb, row.storage_gb)
+    _parity_set(offers, node_specs)
 
     note = None
     own_type = catalogue_type(facts.resource_type or resource.resource_type)

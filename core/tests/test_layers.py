@@ -113,6 +113,16 @@ def test_core_does_not_depend_on_drf_or_the_http_layer():
 
 
 def test_agentsite_is_wiring_only():
-    modules = {path.name for path in (ROOT / "agentsite").glob("*.py")}
+    site = ROOT / "agentsite"
+    modules = {path.name for path in site.glob("*.py")}
+    packages = {path.name for path in site.iterdir() if (path / "__init__.py").exists()}
+    # The settings are a package of sections, one module per concern, with nothing below.
+    below_settings = [
+        path.name
+        for path in (site / "settings").iterdir()
+        if path.is_dir() and path.name != "__pycache__"
+    ]
 
-    assert modules == {"__init__.py", "settings.py", "asgi.py", "urls.py"}
+    assert modules == {"__init__.py", "asgi.py", "urls.py"}
+    assert packages == {"settings"}
+    assert below_settings == []

@@ -21,7 +21,8 @@ from django.conf import settings
 from django.db import connections, router, transaction
 
 from core import metrics
-from core.db import db_sync_to_async, row_update, rows_insert
+from core.db import db_sync_to_async, rows_insert
+from core.statements import row_update
 from governance.budgets import cost_rub
 from governance.metering import Meter, Reserved, reserve_ahead, structured_counted
 from governance.policy import policy_for_id

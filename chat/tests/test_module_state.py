@@ -18,6 +18,8 @@ REGISTRIES = {
 # Module-level calls that build nothing that changes.
 CONSTANT_CALLS = {"ContextVar", "TypeVar", "frozenset", "tuple", "object", "re.compile"}
 CONSTANT_CALLS |= {"logging.getLogger"}
+# A statement compiled on first use and the same for every user, like re.compile's pattern.
+CONSTANT_CALLS |= {"CompiledQuery"}
 MUTATORS = {
     "append",
     "extend",

@@ -39,6 +39,8 @@ from chat.selectors import (
     text_tokens_estimate,
 )
 from core.correlation import correlation_id_var
+from core.db import rows_insert
+from core.statements import row_update
 from governance.budgets import cost_rub
 from infrazen.clock import utc_now
 from infrazen.models import ChatMessage, ChatSession, InfraZenUser
@@ -194,9 +196,10 @@ def chat_message_update_content(
     content = _checked_content(content)
     tokens = _checked_tokens(tokens)
     now = utc_now()
+    # In plain SQL compiled once (core.statements): every answer ends here.
     with transaction.atomic(using=router.db_for_write(ChatMessage)):
-        ChatMessage.objects.filter(pk=message.pk).update(content=content, tokens=tokens)
-        ChatSession.objects.filter(pk=message.session_id).update(last_activity_at=now)
+        row_update(ChatMessage, message.pk, content=content, tokens=tokens)
+        row_update(ChatSession, message.session_id, last_activity_at=now)
     message.content, message.tokens = content, tokens
     return message
 
@@ -242,7 +245,7 @@ def chat_answer_checkpoint(*, message_id: int, content: str) -> None:
     RESTART_MARKER, so a worker killed mid-answer leaves it as an interrupted answer. The
     answer's final write (chat_message_update_content) replaces it; the engine sees that no
     checkpoint lands after that one."""
-    ChatMessage.objects.filter(pk=message_id).update(content=_checked_content(content))
+    row_update(ChatMessage, message_id, content=_checked_content(content))
 
 
 def chat_answer_mark(*, partial: str, marker: str) -> str:
@@ -323,8 +326,9 @@ def message_cost_create(
     cost_usd: Decimal,
     correlation_id: str,
 ) -> AgentMessageCost:
-    """What one answer cost, in tokens, USD and roubles (at USD_RUB_RATE, rounded up)."""
-    return AgentMessageCost.objects.create(
+    """What one answer cost, in tokens, USD and roubles (at USD_RUB_RATE, rounded up); the
+    row is stored without reading its id back."""
+    cost = AgentMessageCost(
         message_id=message_id,
         session_id=session_id,
         user_id=user_id,
@@ -335,6 +339,8 @@ def message_cost_create(
         cost_rub=cost_rub(cost_usd=cost_usd),
         correlation_id=correlation_id[:64],
     )
+    rows_insert([cost], using=router.db_for_write(AgentMessageCost))
+    return cost
 
 
 def tool_call_audit_create(

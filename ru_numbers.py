@@ -46,23 +46,24 @@ class Figure:
     end: int  # past the unit, when there is one
     number: float  # the digits alone: 1.2
     value: float  # with the scale: 1200.0
-    # Half the place of the last digit that carries meaning, scaled: a source value rounded
-    # to what is written lies within this of `value` ("12 000" keeps two digits: ±500).
-    half_unit: float
+    # The place of the last digit that carries meaning, scaled: 0.1 for "8,5", 100 for
+    # "1,2 тыс.", 1000 for "12 000" (trailing zeros may be rounding, to two digits at most).
+    step: float
     kind: str  # money, percent, size, days, count
 
     def matches(self, source: float) -> bool:
-        """`source` rounded the way a person would gives this figure (sign aside)."""
-        tolerance = max(self.half_unit * 1.0001, abs(source) * 0.005)
-        return abs(abs(self.value) - abs(source)) <= tolerance
+        """`source` rounded or cut to this figure's last digit gives it (sign aside):
+        12 345,67 is "12 346", "12 345", "12,3 тыс." or "12 000", never "12 400"."""
+        value, source = abs(self.value), abs(source)
+        slack = 1e-9 * max(1.0, source)  # float noise of derived values
+        return value - self.step / 2 - slack <= source < value + self.step + slack
 
 
-def _half_unit(whole: str, fraction: str | None, scale: float) -> float:
+def _step(whole: str, fraction: str | None, scale: float) -> float:
     if fraction:
-        return 0.5 * 10 ** -len(fraction) * scale
-    # Trailing zeros may be rounding ("12 000" for 12 345), down to two significant digits.
+        return 10 ** -len(fraction) * scale
     zeros = len(whole) - len(whole.rstrip("0"))
-    return 0.5 * 10 ** max(0, min(zeros, len(whole) - 2)) * scale
+    return 10 ** max(0, min(zeros, len(whole) - 2)) * scale
 
 
 def figures_in_text(text: str) -> list[Figure]:
@@ -86,7 +87,7 @@ def figures_in_text(text: str) -> list[Figure]:
                 end=end,
                 number=number,
                 value=number * scale,
-                half_unit=_half_unit(whole, fraction, scale),
+                step=_step(whole, fraction, scale),
                 kind=kind,
             )
         )

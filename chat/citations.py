@@ -190,7 +190,7 @@ def _error(figure: Figure, source: Source) -> float | None:
     candidates = [figure]
     if figure.kind == "percent":
         # A share the data gives as a fraction (0.85), written as a percentage (85 %).
-        share = replace(figure, value=figure.value / 100, half_unit=figure.half_unit / 100)
+        share = replace(figure, value=figure.value / 100, step=figure.step / 100)
         candidates.append(share)
     errors = [
         abs(abs(candidate.value) - abs(value)) / max(abs(value), 1e-9)

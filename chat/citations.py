@@ -5,7 +5,7 @@ A finished answer's figures (₽ amounts, percentages, counts, days, GB; read by
 of the context pack in its system prompt. A figure that matches a source, rounded the way a
 person rounds, is cited to it; one that matches nothing is marked in the text with
 UNVERIFIED_MARK and counted. Simple derived figures match too: a money amount in another
-period (daily × 30, monthly × 12, ...), the sum of the amounts a list gives, a share as a
+period (daily × 30, monthly × 12, ...), the sum of a breakdown's parts, a share as a
 percentage.
 
 Not checked: list numbers ("1. "), dates and times, bare counts up to SMALL_COUNT ("2 шага":
@@ -49,6 +49,9 @@ PACK_PARTS = {
     "providers": "провайдеры",
     "time_range_days": "период, дней",
 }
+# Items of a breakdown carry their share of the whole: theirs are the amounts that add up (a
+# list of alternatives, each instead of the others, does not).
+PART_KEY = "share_percent"
 # Money as a tool gives it ({"amount", "unit", "period"}) or as the pack writes it.
 PER_MONTH = {"day": 30.0, "month": 1.0, "quarter": 1 / 3, "year": 1 / 12}
 _MONEY_TEXT = re.compile(r"(\d+(?:\.\d+)?) RUB/(day|month|quarter|year)")
@@ -145,7 +148,7 @@ def _item_amounts(item: Any) -> Iterator[tuple[float, str]]:
 
 
 def _derived(data: Any) -> Iterator[float]:
-    """Each money amount in the other periods, and the sums of the amounts a list gives."""
+    """Each money amount in the other periods, and the sums of a breakdown's parts."""
     found = _money(data)
     if found is not None:
         yield from _in_periods(*found)
@@ -156,9 +159,10 @@ def _derived(data: Any) -> Iterator[float]:
     elif isinstance(data, list):
         sums: dict[str, float] = {}
         for item in data:
-            for amount, period in _item_amounts(item):
-                sums[period] = sums.get(period, 0.0) + amount
             yield from _derived(item)
+            if isinstance(item, dict) and PART_KEY in item:
+                for amount, period in _item_amounts(item):
+                    sums[period] = sums.get(period, 0.0) + amount
         for period, total in sums.items():
             yield from _in_periods(total, period)
 

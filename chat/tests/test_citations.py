@@ -13,6 +13,11 @@ from chat.citations import (
 from chat.prompts import system_prompt_build
 from ru_numbers import figures_in_text, numbers_in_text
 
+
+def _daily(amount: float) -> dict:
+    return {"amount": amount, "unit": "RUB", "period": "day"}
+
+
 RECOMMENDATION = tool_source(
     tool="get_recommendation",
     label="Рекомендация",
@@ -34,8 +39,8 @@ BREAKDOWN = tool_source(
     summary="3 провайдера",
     data={
         "providers": [
-            {"provider": "yandex", "cost": {"amount": 1000.0, "unit": "RUB", "period": "day"}},
-            {"provider": "selectel", "cost": {"amount": 250.5, "unit": "RUB", "period": "day"}},
+            {"provider": "yandex", "cost": _daily(1000.0), "share_percent": 80.0},
+            {"provider": "selectel", "cost": _daily(250.5), "share_percent": 20.0},
         ]
     },
 )
@@ -113,6 +118,16 @@ def test_numbers_in_names_and_ids_are_cited():
     checked = check("Диск gitdisk-1740816592565 (рекомендация 41).")
     assert checked.unverified == []
     assert checked.citations[0]["figures"] == ["1740816592565", "41"]
+
+
+def test_alternatives_are_not_added_up():
+    alternatives = tool_source(
+        tool="list_top_alternatives",
+        label="Альтернативы",
+        summary="2 варианта",
+        data={"alternatives": [{"savings": _daily(100.0)}, {"savings": _daily(200.0)}]},
+    )
+    assert check("Вместе 300 ₽ в день.", alternatives).unverified == ["300 ₽"]
 
 
 def test_citations_are_numbered_by_first_use_and_grouped_by_source():

@@ -13,6 +13,11 @@ from core.admin import ReadOnlyAdminMixin
 from infrazen.models import ChatMessage, ChatSession
 
 
+def session_link(session_id: str) -> str:
+    url = reverse("admin:infrazen_chatsession_change", args=[session_id])
+    return format_html('<a href="{}">{}</a>', url, session_id)
+
+
 class ChatMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ChatMessage
     fields = ("id", "created_at", "role", "content", "tokens")
@@ -112,8 +117,7 @@ class ToolCallAuditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="session", ordering="session_id")
     def session_link(self, audit: ToolCallAudit) -> str:
-        url = reverse("admin:infrazen_chatsession_change", args=[audit.session_id])
-        return format_html('<a href="{}">{}</a>', url, audit.session_id)
+        return session_link(audit.session_id)
 
 
 @admin.register(ChatImage)
@@ -177,5 +181,4 @@ class AgentMessageFiguresAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="session", ordering="session_id")
     def session_link(self, record: AgentMessageFigures) -> str:
-        url = reverse("admin:infrazen_chatsession_change", args=[record.session_id])
-        return format_html('<a href="{}">{}</a>', url, record.session_id)
+        return session_link(record.session_id)

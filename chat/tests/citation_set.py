@@ -236,24 +236,29 @@ def _as_read(text: str) -> str:
     return figures_in_text(text)[0].text
 
 
+def _found(texts: list[str], named: Counter, miss: str) -> tuple[int, list[str]]:
+    """How many of `texts` the check named (each naming used once), and the misses."""
+    found, misses = 0, []
+    for text in texts:
+        if named[_as_read(text)] > 0:
+            named[_as_read(text)] -= 1
+            found += 1
+        else:
+            misses.append(f"{text!r} {miss}")
+    return found, misses
+
+
 def measure(built: list[Case]) -> Measured:
     measured = Measured()
     for case in built:
         checked = figures_check(text=case.text, sources=case.sources)
         cited = Counter(f for citation in checked.citations for f in citation["figures"])
+        true_cited, true_missed = _found(case.true, cited, "true, not cited")
         unverified = Counter(checked.unverified)
-        for text in case.true:
-            measured.true += 1
-            if cited[_as_read(text)] > 0:
-                cited[_as_read(text)] -= 1
-                measured.true_cited += 1
-            else:
-                measured.misses.append(f"{case.name}: true {text!r} not cited")
-        for text in case.invented:
-            measured.invented += 1
-            if unverified[_as_read(text)] > 0:
-                unverified[_as_read(text)] -= 1
-                measured.invented_marked += 1
-            else:
-                measured.misses.append(f"{case.name}: invented {text!r} not marked")
+        marked, invented_missed = _found(case.invented, unverified, "invented, not marked")
+        measured.true += len(case.true)
+        measured.true_cited += true_cited
+        measured.invented += len(case.invented)
+        measured.invented_marked += marked
+        measured.misses += [f"{case.name}: {miss}" for miss in true_missed + invented_missed]
     return measured

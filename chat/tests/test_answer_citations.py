@@ -22,11 +22,15 @@ HONEST = "Экономия **1 000 ₽/мес**, то есть 12 000 ₽ в г�
 LYING = HONEST + " А за год набежит 987 654 ₽."
 
 
-async def ask(alice, rec, fake_llm, answer: str) -> dict:
-    fake_llm.enqueue(
-        Reply.calls([{"name": "get_recommendation", "arguments": {"recommendation_id": rec.pk}}]),
-        Reply.answer(answer),
-    )
+async def ask(alice, rec, fake_llm, answer: str | None) -> dict:
+    """The final frame of one question; `answer` None: no model, the offline assistant."""
+    if answer is not None:
+        fake_llm.enqueue(
+            Reply.calls(
+                [{"name": "get_recommendation", "arguments": {"recommendation_id": rec.pk}}]
+            ),
+            Reply.answer(answer),
+        )
     client = ChatClient(rec_path(alice, rec))
     await client.connect()
     await client.send({"type": "message", "content": "Сколько сэкономлю?", "client_id": "c-1"})
@@ -81,12 +85,7 @@ async def test_an_answer_without_figures_leaves_no_record(alice, rec, fake_llm):
 
 
 async def test_the_offline_assistant_is_cited_and_never_marked(alice, rec):
-    client = ChatClient(rec_path(alice, rec))
-    await client.connect()
-    await client.send({"type": "message", "content": "Сколько сэкономлю?", "client_id": "c-1"})
-    final = (await client.until("assistant"))[-1]
-    await answers_settled()
-    await client.close()
+    final = await ask(alice, rec, None, None)
 
     assert final["model"] == "offline"
     assert UNVERIFIED_MARK not in final["content"] and final["unverified"] == []

@@ -286,12 +286,18 @@ def answer_store(
 def answer_checked(*, turn: Turn, answer: Answer) -> Checked:
     """The answer's text (neutralised: a no-op for the streamed text) with its figures
     traced to the turn's data, the unverified ones marked."""
-    return figures_check(
-        text=html_neutralise(answer.content.strip()),
-        sources=answer.sources,
-        given=turn.question,
-        mark=not answer.figures_trusted,
-    )
+    text = html_neutralise(answer.content.strip())
+    try:
+        return figures_check(
+            text=text,
+            sources=answer.sources,
+            given=turn.question,
+            mark=not answer.figures_trusted,
+        )
+    except Exception:
+        # The answer is stored and sent whatever the check does: unchecked, not lost.
+        logger.exception("chat answer figures not checked", extra={"session_id": turn.session_id})
+        return Checked(content=text)
 
 
 def _final_content(

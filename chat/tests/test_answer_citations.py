@@ -108,3 +108,17 @@ async def test_the_admin_transcript_counts_and_names_unverified_figures(
         reverse("admin:chat_agentmessagefigures_changelist"), {"unverified": "yes"}
     )
     assert listing.status_code == 200 and str(final["message_id"]) in listing.content.decode()
+
+
+async def test_a_failing_check_leaves_the_answer_stored_and_sent_unchecked(
+    alice, rec, fake_llm, monkeypatch
+):
+    def broken(**_):
+        raise RuntimeError("bug in the check")
+
+    monkeypatch.setattr("chat.turns.figures_check", broken)
+    final = await ask(alice, rec, fake_llm, LYING)
+
+    assert final["status"] == "done" and final["content"] == LYING
+    assert final["citations"] == [] and final["unverified"] == []
+    assert (await ChatMessage.objects.aget(pk=final["message_id"])).content == LYING

@@ -1,5 +1,5 @@
 """How well the chat's figures check (chat.citations, issue 21 §4) tells true figures from
-invented ones, on a fixed set of answers over the demo data (chat/tests/citation_set.py).
+invented ones, on a fixed set of answers over the demo data (demo_data/citation_answers.py).
 
 Each turn's data is real: the context pack and the results of the tools a model would call,
 run as the demo users alice and bob (the analytics chat and the chat about each of their
@@ -39,7 +39,7 @@ def _check_ms(built) -> dict:
 
 def main() -> dict:
     django_setup(db_path=temp_database())
-    from chat.tests.citation_set import cases, measure
+    from demo_data.citation_answers import cases, measure
     from demo_data.personas import ALICE_EMAIL, BOB_EMAIL
     from infrazen.models import InfraZenUser
 
@@ -67,7 +67,7 @@ def main() -> dict:
         parameters={"dataset": "demo_seed", "users": ["alice", "bob"]},
         figures=figures,
         notes=[
-            "The set: chat/tests/citation_set.py; the same set is asserted by "
+            "The set: demo_data/citation_answers.py; the same set is asserted by "
             "chat/tests/test_citations_measure.py.",
             "An invented figure is the true value times a factor (1.37, 0.58, 2.6, 4.3, "
             "0.21), written the same way, kept only when no number of the turn's data (nor "

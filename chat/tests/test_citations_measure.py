@@ -1,4 +1,4 @@
-"""The figures check on a fixed set of answers over the demo data (chat.tests.citation_set):
+"""The figures check on a fixed set of answers over the demo data (demo_data.citation_answers):
 every invented figure is marked, at least 95 % of the true ones are cited (issue 21 §4).
 bench/citations.py measures the same set and writes the figures."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from chat.tests.citation_set import cases, measure
+from demo_data.citation_answers import cases, measure
 from demo_data.personas import ALICE_EMAIL, BOB_EMAIL
 from demo_data.seed import demo_seed
 from infrazen.models import InfraZenUser

@@ -18,7 +18,8 @@ null) and `timestamp` (naive UTC ISO, no `Z`, as InfraZen sends):
                    `context:<part>` for the context pack), `label`, `summary`, `figures`
                    (as written in `content`)}]; `unverified`: the figures that matched no
                    data, as written (each marked " (не проверено)" in `content`). Both []
-                   for an answer without figures, a refused one and the history replay.
+                   for an answer without figures, a question refused before its answer
+                   and the history replay.
   error            `code`, `message` (user-facing, never a traceback), `client_id` if known;
                    `quota_exceeded` adds `limit`, `resets_at` and `retry_after_s`
 

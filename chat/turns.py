@@ -336,12 +336,9 @@ async def answer_finish(
     a limit refused it); `stored` is called in between: the next question may start the
     moment a client sees the final frame."""
     await checkpoints.end()
-    checked = answer_checked(turn=turn, answer=answer) if refusal is None else None
+    checked = answer_checked(turn=turn, answer=answer)
     content = _final_content(
-        content=checked.content if checked else html_neutralise(answer.content.strip()),
-        status=status,
-        error_code=error_code,
-        refusal=refusal,
+        content=checked.content, status=status, error_code=error_code, refusal=refusal
     )
     tokens = answer.prompt_tokens + answer.completion_tokens
     budget = None

@@ -7,10 +7,15 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from chat.models import AgentMessageCost, ChatImage, ToolCallAudit
+from chat.models import AgentMessageCost, AgentMessageFigures, ChatImage, ToolCallAudit
 from chat.transcript import transcript_html
 from core.admin import ReadOnlyAdminMixin
 from infrazen.models import ChatMessage, ChatSession
+
+
+def session_link(session_id: str) -> str:
+    url = reverse("admin:infrazen_chatsession_change", args=[session_id])
+    return format_html('<a href="{}">{}</a>', url, session_id)
 
 
 class ChatMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -112,8 +117,7 @@ class ToolCallAuditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="session", ordering="session_id")
     def session_link(self, audit: ToolCallAudit) -> str:
-        url = reverse("admin:infrazen_chatsession_change", args=[audit.session_id])
-        return format_html('<a href="{}">{}</a>', url, audit.session_id)
+        return session_link(audit.session_id)
 
 
 @admin.register(ChatImage)
@@ -146,3 +150,35 @@ class AgentMessageCostAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("=user_id", "=session_id", "=message_id", "=correlation_id")
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
+
+
+class UnverifiedFilter(admin.SimpleListFilter):
+    """Answers with a figure that matched none of their data, or all traced."""
+
+    title = "не проверено"
+    parameter_name = "unverified"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "есть непроверенные цифры"), ("no", "все цифры с источником"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(unverified__gt=0)
+        if self.value() == "no":
+            return queryset.filter(unverified=0)
+        return queryset
+
+
+@admin.register(AgentMessageFigures)
+class AgentMessageFiguresAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """How each chat answer's figures were traced to its data (issue 21 §4)."""
+
+    list_display = ("created_at", "message_id", "user_id", "cited", "unverified", "session_link")
+    list_filter = (UnverifiedFilter,)
+    search_fields = ("=user_id", "=session_id", "=message_id")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+
+    @admin.display(description="session", ordering="session_id")
+    def session_link(self, record: AgentMessageFigures) -> str:
+        return session_link(record.session_id)

@@ -271,6 +271,7 @@ async def _offline_answer(
     # Calls that need the first results' figures (calculate_savings needs the costs).
     await run(offline_followup(plan=plan, results=results), 2)
     answer.model = OFFLINE_MODEL
+    answer.figures_trusted = True
     text = offline_answer(plan=plan, results=results)
     if notice:
         text = f"{notice}\n\n{text}"

@@ -13,6 +13,13 @@ null) and `timestamp` (naive UTC ISO, no `Z`, as InfraZen sends):
                    `reply_to`, `tokens`, `prompt_tokens`, `completion_tokens`, `cost_usd`,
                    `model`, `budget` (the user's day left: `rub_left`, `tokens_left`,
                    `resets_at`, Moscow ISO; null when unreadable)
+                   `citations`: where its figures come from (chat.citations), one per
+                   source in order of first use: [{`n`, `tool` (a tool's name, or
+                   `context:<part>` for the context pack), `label`, `summary`, `figures`
+                   (as written in `content`)}]; `unverified`: the figures that matched no
+                   data, as written (each marked " (не проверено)" in `content`). Both []
+                   for an answer without figures, a question refused before its answer
+                   and the history replay.
   error            `code`, `message` (user-facing, never a traceback), `client_id` if known;
                    `quota_exceeded` adds `limit`, `resets_at` and `retry_after_s`
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from pydantic import BaseModel
 
 from chat import frames, texts
+from chat.citations import pack_sources, tool_source
 from chat.neutralise import html_neutralise
 from chat.prompts import ROUND_LIMIT_NOTE
 from chat.quota import meter_rows, stream_model, tool_refusal
@@ -69,6 +70,16 @@ class Tools:
             name=name, arguments_json=arguments_json, arguments=arguments, round_number=round_number
         )
         ok = not isinstance(result, ToolError)
+        summary = result_summary(result) if ok else str(result)[:120]
+        if ok:
+            self.answer.sources.append(
+                tool_source(
+                    tool=name[:64],
+                    label=getattr(module, "LABEL", texts.TOOL_LABEL_DEFAULT),
+                    summary=summary,
+                    data=result.model_dump(mode="json"),
+                )
+            )
         await self.broadcast(
             frames.frame(
                 "tool_result",
@@ -77,7 +88,7 @@ class Tools:
                 name=html_neutralise(name[:64]),
                 ok=ok,
                 # Summaries quote the user's own data (resource names), which may hold markup.
-                summary=html_neutralise(result_summary(result) if ok else str(result)[:120]),
+                summary=html_neutralise(summary),
             )
         )
         return result
@@ -135,6 +146,8 @@ async def model_answer(
         messages = list(turn.messages)
     else:
         messages = await db_sync_to_async(conversation)(turn)
+    if messages and messages[0]["role"] == "system":
+        answer.sources.extend(pack_sources(messages[0]["content"]))
     tools = Tools(turn=turn, answer=answer, broadcast=broadcast)
     schemas = openai_tools(turn.principal.scenario)
     deadline = gateway.deadline_in(settings.CHAT_ANSWER_DEADLINE_S)

@@ -101,3 +101,29 @@ class AgentMessageCost(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.message_id}: {self.cost_rub} ₽"
+
+
+class AgentMessageFigures(models.Model):
+    """How one chat answer's figures were traced to its data (issue 21 §4, chat.citations):
+    how many were cited and which matched nothing (marked "не проверено" in the text).
+
+    Written with the answer when it holds figures to check; ids are plain columns as above.
+    """
+
+    message_id = models.BigIntegerField(unique=True)
+    session_id = models.CharField(max_length=36, db_index=True)
+    user_id = models.IntegerField(db_index=True)
+    cited = models.PositiveIntegerField(default=0)
+    unverified = models.PositiveIntegerField(default=0)
+    # The final frame's `citations` and the unverified figures as written.
+    citations = models.JSONField(default=list)
+    unverified_figures = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=clock.utc_now, db_index=True)
+
+    class Meta:
+        db_table = "agent_message_figures"
+        verbose_name = "message figures"
+        verbose_name_plural = "message figures"
+
+    def __str__(self) -> str:
+        return f"message {self.message_id}: {self.cited} cited, {self.unverified} unverified"

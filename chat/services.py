@@ -15,7 +15,7 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError, router, transaction
 from django.db.models import F
@@ -28,7 +28,7 @@ from chat.auth import (
     ChatAuthError,
     ChatPrincipal,
 )
-from chat.models import AgentMessageCost, ToolCallAudit
+from chat.models import AgentMessageCost, AgentMessageFigures, ToolCallAudit
 
 # Reads, importable from here for the chat engine; they live in chat.selectors.
 from chat.selectors import (
@@ -45,6 +45,9 @@ from governance.budgets import cost_rub
 from infrazen.clock import utc_now
 from infrazen.models import ChatMessage, ChatSession, InfraZenUser
 from llm.redact import credentials_scrub
+
+if TYPE_CHECKING:
+    from chat.citations import Checked
 
 __all__ = [
     "FAILED_MARKER",
@@ -341,6 +344,21 @@ def message_cost_create(
     )
     rows_insert([cost], using=router.db_for_write(AgentMessageCost))
     return cost
+
+
+def message_figures_create(
+    *, message_id: int, session_id: str, user_id: int, checked: Checked
+) -> AgentMessageFigures:
+    """How one answer's figures were traced (chat.citations): the cited and the unverified."""
+    return AgentMessageFigures.objects.create(
+        message_id=message_id,
+        session_id=session_id,
+        user_id=user_id,
+        cited=checked.cited,
+        unverified=len(checked.unverified),
+        citations=checked.citations,
+        unverified_figures=checked.unverified,
+    )
 
 
 def tool_call_audit_create(

@@ -1,6 +1,7 @@
 """A chat session as the admin shows it: the messages in order, what the model wrote made
 safe (every data string escaped; only **bold** and line breaks become markup), each answer's
-tool calls inline with their arguments, outcome, latency and result."""
+tool calls inline with their arguments, outcome, latency and result, and how its figures were
+traced to its data (chat.citations): how many were cited, which were not verified."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import re
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from chat.models import ToolCallAudit
+from chat.models import AgentMessageFigures, ToolCallAudit
 from infrazen.models import ChatMessage, ChatSession
 
 BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
@@ -42,18 +43,36 @@ def _calls(audits: list[ToolCallAudit]) -> SafeString:
     )
 
 
+def _figures(record: AgentMessageFigures | None) -> SafeString:
+    if record is None:
+        return mark_safe("")
+    unverified = ", ".join(record.unverified_figures)
+    return format_html(
+        '<div class="transcript-figures"><small>Цифры: с источником {}, не проверено {}{}'
+        "</small></div>",
+        record.cited,
+        record.unverified,
+        f": {unverified}" if unverified else "",
+    )
+
+
 def transcript_html(*, session: ChatSession) -> SafeString:
     messages = list(ChatMessage.objects.filter(session_id=session.pk).order_by("created_at", "id"))
     audits: dict[int, list[ToolCallAudit]] = {}
     for audit in ToolCallAudit.objects.filter(session_id=session.pk, message_id__isnull=False):
         audits.setdefault(audit.message_id, []).append(audit)
+    figures = {
+        record.message_id: record
+        for record in AgentMessageFigures.objects.filter(session_id=session.pk)
+    }
     parts = [
         format_html(
-            '<div class="transcript-message {}"><b>{}</b> <small>{}</small><div>{}</div>{}</div>',
+            '<div class="transcript-message {}"><b>{}</b> <small>{}</small><div>{}</div>{}{}</div>',
             message.role,
             ROLES.get(message.role, message.role),
             message.created_at.strftime("%d.%m.%Y %H:%M:%S UTC") if message.created_at else "",
             markdown_safe(message.content),
+            _figures(figures.get(message.pk)),
             format_html("<ul>{}</ul>", _calls(audits[message.pk])) if message.pk in audits else "",
         )
         for message in messages

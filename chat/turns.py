@@ -25,6 +25,7 @@ from django.conf import settings
 
 from chat import frames, texts
 from chat.auth import ChatPrincipal
+from chat.citations import Checked, Source, figures_check
 from chat.images import IMAGE_REF, image_question_build, image_user_message
 from chat.neutralise import HtmlStream, html_neutralise
 from chat.prompt_cache import PROMPTS
@@ -40,6 +41,7 @@ from chat.services import (
     chat_message_update_content,
     chat_turn_begin,
     message_cost_create,
+    message_figures_create,
 )
 from core.correlation import new_correlation_id
 from core.db import db_sync_to_async
@@ -99,6 +101,10 @@ class Answer:
     tool_calls: int = 0
     # Text is kept and sent HTML-neutralised (chat.neutralise), piece by piece.
     html: HtmlStream = field(default_factory=HtmlStream)
+    # The turn's data its figures are traced to (chat.citations); the offline assistant
+    # writes its figures from that data itself, so they are cited but never marked.
+    sources: list[Source] = field(default_factory=list)
+    figures_trusted: bool = False
 
     def add_text(self, piece: str) -> str:
         """Keep a piece of the answer; returns it as it is sent and stored."""
@@ -241,9 +247,15 @@ class Checkpoints:
 
 
 def answer_store(
-    *, turn: Turn, answer: Answer, content: str, llm_calls: list[LLMCall]
+    *,
+    turn: Turn,
+    answer: Answer,
+    content: str,
+    llm_calls: list[LLMCall],
+    checked: Checked | None = None,
 ) -> dict[str, Any] | None:
-    """Store the answer, its model calls and its cost (sync); the user's budget left."""
+    """Store the answer, its model calls, its cost and how its figures were traced (sync);
+    the user's budget left."""
     message = ChatMessage(pk=turn.answer_id, session_id=turn.session_id)
     tokens = answer.prompt_tokens + answer.completion_tokens
     try:
@@ -261,14 +273,41 @@ def answer_store(
             cost_usd=answer.cost_usd,
             correlation_id=turn.correlation_id,
         )
+    if checked is not None and (checked.citations or checked.unverified):
+        message_figures_create(
+            message_id=turn.answer_id,
+            session_id=turn.session_id,
+            user_id=turn.principal.user_id,
+            checked=checked,
+        )
     return budget_left(turn.policy) if turn.policy is not None else None
 
 
+def answer_checked(*, turn: Turn, answer: Answer) -> Checked:
+    """The answer's text (neutralised: a no-op for the streamed text) with its figures
+    traced to the turn's data, the unverified ones marked."""
+    text = html_neutralise(answer.content.strip())
+    try:
+        return figures_check(
+            text=text,
+            sources=answer.sources,
+            given=turn.question,
+            mark=not answer.figures_trusted,
+        )
+    except Exception:
+        # The answer is stored and sent whatever the check does: unchecked, not lost.
+        logger.exception("chat answer figures not checked", extra={"session_id": turn.session_id})
+        return Checked(content=text)
+
+
 def _final_content(
-    *, answer: Answer, status: str, error_code: str | None, refusal: QuotaExceeded | None
+    *,
+    content: str,
+    status: str,
+    error_code: str | None,
+    refusal: QuotaExceeded | None,
 ) -> str:
-    # A no-op for the streamed text; the final frame and the row get the same value.
-    content = html_neutralise(answer.content.strip())
+    # The final frame and the row get the same value.
     if refusal is not None:
         return refused_content(refusal, partial=content)
     if status == STATUS_STOPPED:
@@ -297,12 +336,15 @@ async def answer_finish(
     a limit refused it); `stored` is called in between: the next question may start the
     moment a client sees the final frame."""
     await checkpoints.end()
-    content = _final_content(answer=answer, status=status, error_code=error_code, refusal=refusal)
+    checked = answer_checked(turn=turn, answer=answer)
+    content = _final_content(
+        content=checked.content, status=status, error_code=error_code, refusal=refusal
+    )
     tokens = answer.prompt_tokens + answer.completion_tokens
     budget = None
     try:
         budget = await db_sync_to_async(answer_store)(
-            turn=turn, answer=answer, content=content, llm_calls=llm_calls
+            turn=turn, answer=answer, content=content, llm_calls=llm_calls, checked=checked
         )
     except Exception:
         logger.exception("chat answer could not be stored", extra={"session_id": turn.session_id})
@@ -314,7 +356,14 @@ async def answer_finish(
             frames.error_frame(error_code, ERROR_MESSAGES[error_code], message_id=turn.answer_id)
         )
     await broadcast(
-        final_frame(turn=turn, answer=answer, content=content, status=status, budget=budget)
+        final_frame(
+            turn=turn,
+            answer=answer,
+            content=content,
+            status=status,
+            budget=budget,
+            checked=checked,
+        )
     )
     logger.info(
         "chat answer %s",
@@ -340,9 +389,16 @@ def refusal_frame(
 
 
 def final_frame(
-    *, turn: Turn, answer: Answer, content: str, status: str, budget: dict[str, Any] | None
+    *,
+    turn: Turn,
+    answer: Answer,
+    content: str,
+    status: str,
+    budget: dict[str, Any] | None,
+    checked: Checked | None = None,
 ) -> dict[str, Any]:
-    """The final `assistant` frame: the answer, what it cost, and the day's budget left."""
+    """The final `assistant` frame: the answer, what it cost, the day's budget left, and
+    where its figures come from."""
     return frames.frame(
         "assistant",
         message_id=turn.answer_id,
@@ -356,6 +412,8 @@ def final_frame(
         model=answer.model or None,
         tool_calls=answer.tool_calls,
         budget=budget,
+        citations=checked.citations if checked else [],
+        unverified=checked.unverified if checked else [],
     )
 
 

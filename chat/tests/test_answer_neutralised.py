@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chat.citations import UNVERIFIED_MARK
 from chat.flask_tokens import chat_token_mint_for_tests
 from chat.neutralise import ZERO_WIDTH_SPACE, HtmlStream, html_neutralise
 from chat.tests.wsclient import ChatClient, answers_settled
@@ -26,6 +27,11 @@ HOSTILE = [
     "Итого: **1 000 ₽**.\n<svg/onload=alert(1)> и </p><iframe src=javascript:alert(1)>",
     "<!-- x --><?php ?> a< b <\u200bc <<script>",
 ]
+
+
+def marked(answer: str) -> str:
+    """The answer as the final frame has it: its one invented figure marked (chat.citations)."""
+    return answer.replace("1 000 ₽", "1 000 ₽" + UNVERIFIED_MARK)
 
 
 def strings(value) -> list[str]:
@@ -89,8 +95,10 @@ async def test_a_hostile_answer_is_neutralised_in_every_frame_and_in_the_row(
             assert not TAG_START.search(text), frame
     final = got[-1]
     deltas = "".join(f["content"] for f in got if f["type"] == "assistant_delta")
-    assert deltas.strip() == final["content"]
-    assert final["content"].replace(ZERO_WIDTH_SPACE, "") == answer.replace(ZERO_WIDTH_SPACE, "")
+    assert marked(deltas.strip()) == final["content"]
+    assert final["content"].replace(ZERO_WIDTH_SPACE, "") == marked(answer).replace(
+        ZERO_WIDTH_SPACE, ""
+    )
     row = await ChatMessage.objects.aget(pk=final["message_id"])
     assert row.content == final["content"]
     await client.close()

@@ -52,13 +52,13 @@ async def test_infrazen_client_gets_system_typing_and_one_final_answer(alice, re
 
 
 async def test_analytics_endpoint_serves_the_infrazen_client(alice, fake_llm):
-    fake_llm.enqueue(Reply.answer("Расходы за 30 дней стабильны."))
+    fake_llm.enqueue(Reply.answer("Расходы за 7 дней стабильны."))
     client = ChatClient(analytics_path(alice, days=7))
     system = await client.connect()
     assert system["scenario"] == "analytics"
     await client.ask("Как меняются расходы?")
     final = (await client.until("assistant"))[-1]
-    assert final["content"] == "Расходы за 30 дней стабильны."
+    assert final["content"] == "Расходы за 7 дней стабильны."
     await answers_settled()
     await client.close()
     session = await ChatSession.objects.aget(pk=system["session_id"])

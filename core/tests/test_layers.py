@@ -13,7 +13,8 @@
       ops                  HTTP edges: service auth, error responses, logs, daphne integration
       llm                  the model seam
       infrazen             InfraZen's tables, tenant-scoped selectors, stored values
-      core, ru_format      errors, correlation id, shutdown, database plumbing; Russian format
+      core, ru_format,     errors, correlation id, shutdown, database plumbing; Russian
+      ru_numbers           format, and figures read back from Russian text
 
 A module may import its own package and the packages of lower layers. Tests may import
 anything, and nothing outside tests imports a test module. `core` never imports DRF.
@@ -24,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = [
-    {"core", "ru_format"},
+    {"core", "ru_format", "ru_numbers"},
     {"infrazen"},
     {"llm"},
     {"ops"},

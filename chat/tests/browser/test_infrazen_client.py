@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
+from chat.citations import UNVERIFIED_MARK
 from chat.neutralise import html_neutralise
 from chat.tests.browser.conftest import token_for
 from chat.tests.browser.live import FOREIGN_ORIGIN
@@ -22,8 +23,10 @@ from llm.fake_server import Reply
 pytestmark = pytest.mark.browser
 
 ANSWER = "Экономия составит **1 200 ₽/мес**.\nШаг 1: <b>снимок</b> перед удалением."
-# What the service sends of it: no `<` can open a tag in a client that renders raw.
-SENT = html_neutralise(ANSWER)
+# What the service sends of it: no `<` can open a tag in a client that renders raw, and the
+# figure no data of the turn gives is marked (chat.citations): the stock client shows it too.
+MARKED = "1 200 ₽/мес" + UNVERIFIED_MARK
+SENT = html_neutralise(ANSWER).replace("1 200 ₽/мес", MARKED)
 
 
 def _answered(count: int = 1) -> str:
@@ -55,7 +58,7 @@ def test_the_stock_client_chats_about_a_recommendation(open_tab, agent):
     assert tab.frames("assistant")[-1]["content"] == SENT
     # chat-ui.js renders it: **bold** → <strong>, newlines → <br>, the rest escaped.
     bubble = tab.page.inner_html(".bubble.assistant >> nth=-1")
-    assert "<strong>1 200 ₽/мес</strong>" in bubble
+    assert f"<strong>{MARKED}</strong>" in bubble
     # Shown as the model wrote it (the zero-width space after `<` is invisible).
     assert "<br>" in bubble and "&lt;\u200bb&gt;снимок&lt;\u200b/b&gt;" in bubble
     assert not tab.page.is_visible("#typing")

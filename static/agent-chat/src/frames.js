@@ -102,6 +102,7 @@
         view.node.classList.add("ac-" + frame.status);
         view.node.append(el("div", "ac-note", frame.status === "stopped" ? "Ответ остановлен" : "Ответ прерван"));
       }
+      this.sources(view, frame);
       if (frame.tokens != null || frame.cost_usd != null) view.node.append(this.meta(frame));
       if (view === this.live || live) {
         this.live = null;
@@ -109,6 +110,28 @@
         this.announce("Ответ получен. " + view.text);
       }
       this.scrollToBottom();
+    },
+
+    // Where the answer's figures come from (chat/citations.py): an [n] chip per source that
+    // opens its summary, and the figures that matched no data.
+    sources(view, frame) {
+      const cites = Array.isArray(frame.citations) ? frame.citations : [];
+      const unverified = Array.isArray(frame.unverified) ? frame.unverified : [];
+      if (!cites.length && !unverified.length) return;
+      const row = view.node.appendChild(el("div", "ac-cites"));
+      for (const cite of cites) {
+        const chip = row.appendChild(el("details", "ac-cite"));
+        const label = plain(cite.label);
+        const head = chip.appendChild(el("summary", null, `[${Number(cite.n)}]`));
+        head.setAttribute("aria-label", `Источник ${Number(cite.n)}: ${label}`);
+        chip.append(
+          el("div", "ac-cite-body", `${label}: ${plain(cite.summary)}`),
+          el("div", "ac-cite-figures", "Цифры: " + (cite.figures || []).map(plain).join(", "))
+        );
+      }
+      if (unverified.length) {
+        row.append(el("div", "ac-unverified", "Не найдено в данных: " + unverified.map(plain).join(", ")));
+      }
     },
 
     meta(frame) {

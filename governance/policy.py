@@ -42,6 +42,8 @@ class Policy:
     role: str
     limits: Limits
     model: str
+    # The user's own first and last name: kept from the model (llm.pii) like an email.
+    names: tuple[str, ...] = ()
 
     @property
     def demo(self) -> bool:
@@ -88,13 +90,22 @@ def policy_for(*, user: InfraZenUser) -> Policy:
         role=role,
         limits=user_limits(user_id=user.pk, role=role),
         model=role_model(role=role),
+        names=tuple(name for name in (user.first_name, user.last_name) if name),
     )
 
 
 def policy_for_id(*, user_id: int) -> Policy:
     """`policy_for` by InfraZen user id alone (a user gone since: the `user` role's)."""
-    role = InfraZenUser.objects.filter(pk=user_id).values_list("role", flat=True).first()
-    return policy_for(user=InfraZenUser(pk=user_id, role=role or ROLE_USER))
+    row = (
+        InfraZenUser.objects.filter(pk=user_id)
+        .values_list("role", "first_name", "last_name")
+        .first()
+    )
+    role, first_name, last_name = row or (None, None, None)
+    user = InfraZenUser(
+        pk=user_id, role=role or ROLE_USER, first_name=first_name, last_name=last_name
+    )
+    return policy_for(user=user)
 
 
 def tool_permitted(*, policy: Policy, read_only: bool, confirmed: bool) -> bool:

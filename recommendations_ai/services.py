@@ -221,9 +221,15 @@ def _job_prepare(
     """Facts, cache key, cached text, and the owner's policy when the model is to be asked
     (sync: it reads the DB)."""
     facts = facts_build(recommendation=recommendation)
-    key = text_cache_key(facts=facts, model=_cache_model(mode))
+    owned = mode == MODE_LLM and owner_id is not None
+    # The owner's role picks the model (a demo owner's LLM_MODEL_DEMO, as in the chat) and a
+    # text is cached under its model: with a demo model set, the policy comes first.
+    policy = policy_for_id(user_id=owner_id) if owned and settings.LLM_MODEL_DEMO else None
+    key = text_cache_key(facts=facts, model=policy.model if policy else _cache_model(mode))
     cached = None if force else _cached(key)
-    model_call = mode == MODE_LLM and cached is None and owner_id is not None
+    model_call = owned and cached is None
+    if model_call and policy is None:
+        policy = policy_for_id(user_id=owner_id)
     return _TextJob(
         recommendation=recommendation,
         owner_id=owner_id,
@@ -232,7 +238,7 @@ def _job_prepare(
         cached=cached,
         mode=mode,
         deadline=deadline,
-        policy=policy_for_id(user_id=owner_id) if model_call else None,
+        policy=policy if model_call else None,
     )
 
 
@@ -262,6 +268,8 @@ async def _llm_texts(
                 max_tokens=TEXT_MAX_TOKENS,
                 deadline=llm_deadline,
                 user_id=owner_id,
+                model=policy.model if policy else None,
+                pii_names=policy.names if policy else (),
             )
 
     answer, completion = await structured_metered(
@@ -305,7 +313,8 @@ async def _llm_generation(
         return None, f"validation: {exc.errors[:900]}", _accounting(exc.completion)
     except (LLMError, TimeoutError) as exc:
         why = getattr(exc, "message", None) or "deadline reached"
-        return None, f"llm: {why}", {"model": settings.LLM_MODEL_TEXT}
+        model = policy.model if policy else settings.LLM_MODEL_TEXT
+        return None, f"llm: {why}", {"model": model}
     generation = _generation(
         recommendation=recommendation,
         facts=facts,

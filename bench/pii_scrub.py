@@ -12,48 +12,21 @@ scrub adds) and of wall time.
 
 from __future__ import annotations
 
-import json
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from lib.django_env import django_setup, temp_database
-from lib.results import results_write, summary
+from lib.pii_payloads import ANALYTICS_TOOLS, ANSWER, HISTORY, QUESTION, tool_content
+from lib.results import results_write, summary, wall_and_cpu_ms
 
 RUNS = 400
 TARGET_MS = 1.0
-QUESTION = "Почему сервер office стоит 5,610 ₽/мес и как сэкономить? Пишите на alice@itlab.ru"
-HISTORY = [
-    "Какие ресурсы дороже всего в этом месяце?",
-    "Самые дорогие: сервер office (5,610 ₽/мес, 4 vCPU, 8 GB), база db-main (3 200 ₽/мес) "
-    "и диск backup-01 (1 234,56 ₽/мес). Вместе 10 044,56 ₽/мес, это 62% расходов.",
-    "Алиса, а что с IP 95.213.4.18 и 10.0.0.5? Мой телефон +7 (912) 345-67-89.",
-    "Адрес 95.213.4.18 привязан к серверу office с 12.03.2024; внутренний 10.0.0.5 бесплатен.",
-]
-ANALYTICS_TOOLS = (
-    "get_user_context",
-    "get_analytics_overview",
-    "get_service_breakdown",
-    "summarize_top_recommendations",
-)
-ANSWER = (
-    "[имя 1], сервер office стоит 5,610 ₽/мес. Переход на 2 vCPU сэкономит 2 300 ₽/мес (41%). "
-    "Уведомление уйдёт на [email 1], а номер [телефон 1] останется в профиле. "
-) * 3
 
 
 def _times(function, runs: int = RUNS) -> tuple[list[float], list[float]]:
-    """Wall and CPU (this thread's) ms per run: on a shared machine the wall clock also
-    counts the time other processes held the core."""
-    wall, cpu = [], []
-    for _ in range(runs):
-        started, started_cpu = time.perf_counter(), time.thread_time()
-        function()
-        cpu.append((time.thread_time() - started_cpu) * 1000)
-        wall.append((time.perf_counter() - started) * 1000)
-    return wall, cpu
+    return wall_and_cpu_ms(function, runs)
 
 
 def _figures(wall: list[float], cpu: list[float]) -> dict:
@@ -62,14 +35,6 @@ def _figures(wall: list[float], cpu: list[float]) -> dict:
 
 def _ms(function, runs: int = RUNS) -> dict:
     return _figures(*_times(function, runs))
-
-
-def _tool_content(user, name: str) -> str:
-    """A tool's result as the chat engine shows it to the model."""
-    from tools.registry import tool_run
-
-    result = tool_run(user=user, name=name, arguments_json="{}", scenario="analytics")
-    return json.dumps({"ok": True, "data": result.model_dump(mode="json")}, ensure_ascii=False)
 
 
 def _payloads(user) -> dict[str, list[list[str]]]:
@@ -86,7 +51,7 @@ def _payloads(user) -> dict[str, list[list[str]]]:
             user=user, scenario="recommendation", recommendation_id=recs[0].pk, context={}
         )
     )
-    tools = [_tool_content(user, name) for name in ANALYTICS_TOOLS]
+    tools = [tool_content(user, name) for name in ANALYTICS_TOOLS]
     turn = [analytics, *HISTORY, QUESTION]
     return {
         "question": [[QUESTION]],

@@ -24,6 +24,7 @@ from django.db import DatabaseError
 from redis.exceptions import RedisError
 
 from core import metrics
+from governance.models import BudgetCounter
 from governance.moscow import budget_day, budget_day_end, moscow_now
 from governance.policy import Policy
 from governance.refusals import (
@@ -211,6 +212,18 @@ def service_spend_today_rub() -> Decimal:
 
 def service_cap_reached() -> bool:
     return service_spend_today_rub() >= Decimal(str(settings.AGENT_DAILY_CAP_RUB))
+
+
+def budget_counters_purge(*, keep_days: int | None = None) -> int:
+    """Delete the database's budget counters of Moscow days more than `keep_days` (default
+    AGENT_BUDGET_COUNTERS_KEEP_DAYS) before today; how many went. The spend view reads the
+    model calls' rows, not these. Redis needs none: a key expires REDIS_TTL_S after its last
+    use."""
+    keep = settings.AGENT_BUDGET_COUNTERS_KEEP_DAYS if keep_days is None else keep_days
+    oldest_kept = budget_day(moscow_now()) - timedelta(days=keep)
+    counters = BudgetCounter.objects.using(DatabaseBudgetStore().alias)
+    deleted, _ = counters.filter(day__lt=oldest_kept).delete()
+    return deleted
 
 
 def _per_minute(*, key: str, limit: int, kind: str, tool: str = "") -> None:

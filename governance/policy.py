@@ -43,6 +43,8 @@ class Policy:
     role: str
     limits: Limits
     model: str
+    # The user's own first and last name: kept from the model (llm.pii) like an email.
+    names: tuple[str, ...] = ()
 
     @property
     def demo(self) -> bool:
@@ -84,22 +86,26 @@ def role_model(*, role: str) -> str:
 
 
 def policy_for(*, user: InfraZenUser) -> Policy:
-    return _policy(user_id=user.pk, role=user.role)
+    return _policy(
+        user_id=user.pk, role=user.role, names=(user.first_name or "", user.last_name or "")
+    )
 
 
 def policy_for_id(*, user_id: int) -> Policy:
     """`policy_for` by InfraZen user id alone (a user gone since: the `user` role's)."""
-    row = row_select(InfraZenUser, ["role"], id=user_id)
-    return _policy(user_id=user_id, role=row[0] if row else None)
+    row = row_select(InfraZenUser, ["role", "first_name", "last_name"], id=user_id)
+    role, first_name, last_name = row or (None, None, None)
+    return _policy(user_id=user_id, role=role, names=(first_name or "", last_name or ""))
 
 
-def _policy(*, user_id: int, role: str | None) -> Policy:
+def _policy(*, user_id: int, role: str | None, names: tuple[str, ...]) -> Policy:
     role = role or ROLE_USER
     return Policy(
         user_id=user_id,
         role=role,
         limits=user_limits(user_id=user_id, role=role),
         model=role_model(role=role),
+        names=tuple(name for name in names if name),
     )
 
 

@@ -13,7 +13,7 @@ from llm import sdk_private
 from llm.accounting import Call, cost_source, ms_since, usage_fields
 from llm.models import LLMCall
 from llm.pii import PiiScrubber
-from llm.redact import credentials_scrub, messages_scrub
+from llm.redact import TextFunction, credentials_scrub, messages_scrub
 from llm.retry import AttemptFailed
 from llm.types import ToolCall
 
@@ -28,13 +28,9 @@ def request_build(
     pii: PiiScrubber | None = None,
 ) -> dict:
     # Every prompt passes here (or structured()'s converter): the one place secrets pasted
-    # into free text are kept from the model, and with `pii` personal data too (secrets
-    # first: a secret is dropped, never restored).
-    def text(value: str) -> str:
-        return pii.scrub(credentials_scrub(value))
-
+    # into free text are kept from the model, and with `pii` personal data too.
     request: dict[str, Any] = {
-        "messages": messages_scrub(messages, text if pii is not None else None),
+        "messages": messages_scrub(messages, outgoing_text(pii)),
         "temperature": temperature,
         "max_tokens": max_tokens,
     }
@@ -43,6 +39,19 @@ def request_build(
     if tool_choice is not None:
         request["tool_choice"] = tool_choice
     return request
+
+
+def outgoing_text(pii: PiiScrubber | None) -> TextFunction | None:
+    """What is done to each string of a prompt: secrets dropped (the default, None), then
+    with `pii` personal data swapped for placeholders (secrets first: a secret is dropped,
+    never restored)."""
+    if pii is None:
+        return None
+
+    def text(value: str) -> str:
+        return pii.scrub(credentials_scrub(value))
+
+    return text
 
 
 def tool_calls_of(message: Any) -> list[ToolCall]:

@@ -8,16 +8,18 @@ import asyncio
 import platform
 from typing import Any, TypeVar
 
+from django.conf import settings
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 
 from llm import sdk_private
 from llm.accounting import Call, call_start
 from llm.clients import http_client
-from llm.completion import completion_attempt, tool_calls_of
+from llm.completion import completion_attempt, outgoing_text, tool_calls_of
 from llm.config import models_for, wants_vision
 from llm.errors import LLMValidationError
 from llm.models import LLMCall
+from llm.pii import PiiScrubber
 from llm.redact import messages_scrub
 from llm.retry import with_retries
 from llm.types import Completion
@@ -53,6 +55,7 @@ async def structured(
     correlation_id: str | None = None,
     vision: bool = False,
     validation_context: dict | None = None,
+    pii_names: tuple[str, ...] = (),
 ) -> tuple[M, Completion]:
     """A validated `response_model` instance, through Instructor's TOOLS mode (a forced
     tool call whose arguments are the object).
@@ -63,20 +66,25 @@ async def structured(
     reaches the model's validators as `info.context`, so one model class can check answers
     against per-call data. Raises LLMValidationError when the last answer still does not
     validate, LLMUnavailable / LLMDeadlineExceeded otherwise.
+
+    Personal data never reaches the model (llm.pii), as in `stream`: it goes out as
+    placeholders, restored in the answer before the validators see it (a fact-lock compares
+    the real values) and scrubbed again in a re-ask (its error may quote them).
     """
     call = call_start(
         purpose=purpose, deadline=deadline, user_id=user_id, correlation_id=correlation_id
     )
     models = models_for(model=model, vision=vision or wants_vision(messages))
     handlers, parse_model, tool = sdk_private.instructor_tools(response_model)
+    pii = PiiScrubber(names=pii_names, public_ips=settings.PII_SCRUB_PUBLIC_IPS)
     # The re-ask extends the message list: a copy, so the caller's list stays as it was.
     request = {
         **tool,
-        "messages": handlers.message_converter(messages_scrub(messages)),
+        "messages": handlers.message_converter(messages_scrub(messages, outgoing_text(pii))),
         "temperature": temperature,
         "max_tokens": max_tokens,
     }
-    asking = _Asking(call, models, handlers, parse_model, validation_context)
+    asking = _Asking(call, models, handlers, parse_model, validation_context, pii)
     try:
         return await asking.answer(request, reasks=max(0, max_validation_retries))
     except sdk_private.IncompleteOutputException:
@@ -101,12 +109,14 @@ class _Asking:
         handlers: Any,
         parse_model: type[M],
         validation_context: dict | None,
+        pii: PiiScrubber,
     ) -> None:
         self.call = call
         self.models = models
         self.handlers = handlers
         self.parse_model = parse_model
         self.validation_context = validation_context
+        self.pii = pii
         self.last_response: ChatCompletion | None = None
 
     async def answer(self, request: dict, *, reasks: int) -> tuple[Any, Completion]:
@@ -118,12 +128,11 @@ class _Asking:
             )
 
         for asked in range(reasks + 1):
-            response = self.last_response = await with_retries(
-                call, models=self.models, attempt=attempt
-            )
+            response = await with_retries(call, models=self.models, attempt=attempt)
+            self.last_response = _restored(response, self.pii)
             try:
                 answer = self.handlers.response_parser(
-                    response=response,
+                    response=self.last_response,
                     response_model=self.parse_model,
                     validation_context=self.validation_context,
                     strict=True,
@@ -138,9 +147,11 @@ class _Asking:
                         errors=str(exc),
                         completion=self.completion(),
                     ) from None
+                # The model's own (scrubbed) answer goes back, and the error scrubbed.
                 request = self.handlers.reask_handler(
                     kwargs=request, response=response, exception=exc
                 )
+                request["messages"] = messages_scrub(request["messages"], outgoing_text(self.pii))
                 continue
             await call.flush_pending(LLMCall.Outcome.OK)
             return answer, self.completion()
@@ -166,3 +177,18 @@ class _Asking:
             model_requested=model_requested,
             finish_reason=choice.finish_reason,
         )
+
+
+def _restored(response: ChatCompletion, pii: PiiScrubber) -> ChatCompletion:
+    """The answer with the placeholders `pii` issued put back (a copy; the model's own one
+    is what a re-ask replays)."""
+    if not pii.issued or not response.choices:
+        return response
+    restored = response.model_copy(deep=True)
+    message = restored.choices[0].message
+    if message.content:
+        message.content = pii.restore(message.content)
+    for tool_call in message.tool_calls or ():
+        if tool_call.type == "function" and tool_call.function.arguments:
+            tool_call.function.arguments = pii.restore(tool_call.function.arguments)
+    return restored

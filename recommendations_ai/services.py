@@ -25,7 +25,7 @@ from core.db import db_sync_to_async, rows_insert
 from core.statements import row_update
 from governance.budgets import cost_rub
 from governance.metering import Meter, Reserved, reserve_ahead, structured_counted
-from governance.policy import policy_for_id
+from governance.policy import Policy, policy_for_id
 from governance.refusals import QuotaExceeded
 from infrazen import clock
 from infrazen.models import OptimizationRecommendation
@@ -216,6 +216,8 @@ class _TextJob:
     deadline: float
     # What the model is sent (None: no model call).
     messages: list[dict] | None = None
+    # The owner's budgets, limits, model and names, for a model call (None: no owner).
+    policy: Policy | None = None
     # The owner's reservation for the model call, made with the reads before it and settled
     # with the text's write (None: no call, no owner, or refused: `refusal`).
     reserved: Reserved | None = None
@@ -233,7 +235,11 @@ def _job_prepare(
     """Facts, cache key, cached text, and the owner's policy when the model is to be asked
     (sync: it reads the DB)."""
     facts = facts_build(recommendation=recommendation)
-    key = text_cache_key(facts=facts, model=_cache_model(mode))
+    owned = mode == MODE_LLM and owner_id is not None
+    # The owner's role picks the model (a demo owner's LLM_MODEL_DEMO, as in the chat) and a
+    # text is cached under its model: with a demo model set, the policy comes first.
+    policy = policy_for_id(user_id=owner_id) if owned and settings.LLM_MODEL_DEMO else None
+    key = text_cache_key(facts=facts, model=policy.model if policy else _cache_model(mode))
     cached = None if force else _cached(key)
     job = _TextJob(
         recommendation=recommendation,
@@ -249,13 +255,12 @@ def _job_prepare(
     messages = prompts.text_messages(facts=facts.as_dict(), family=facts.family)
     if owner_id is None:
         return replace(job, messages=messages)
+    job = replace(job, messages=messages, policy=policy or policy_for_id(user_id=owner_id))
     try:
-        reserved = reserve_ahead(
-            policy_for_id(user_id=owner_id), messages=messages, max_tokens=TEXT_MAX_TOKENS
-        )
+        reserved = reserve_ahead(job.policy, messages=messages, max_tokens=TEXT_MAX_TOKENS)
     except QuotaExceeded as refusal:
-        return replace(job, messages=messages, refusal=refusal)
-    return replace(job, messages=messages, reserved=reserved)
+        return replace(job, refusal=refusal)
+    return replace(job, reserved=reserved)
 
 
 async def _llm_texts(job: _TextJob) -> tuple[tuple[str, str], dict, str]:
@@ -284,6 +289,8 @@ async def _llm_texts(job: _TextJob) -> tuple[tuple[str, str], dict, str]:
                 max_tokens=TEXT_MAX_TOKENS,
                 deadline=llm_deadline,
                 user_id=job.owner_id,
+                model=job.policy.model if job.policy else None,
+                pii_names=job.policy.names if job.policy else (),
             )
 
     meter = job.reserved.meter if job.reserved is not None else Meter()
@@ -316,7 +323,8 @@ async def _llm_generation(job: _TextJob) -> tuple[TextGeneration | None, str, di
         return None, f"validation: {exc.errors[:900]}", _accounting(exc.completion)
     except (LLMError, TimeoutError) as exc:
         why = getattr(exc, "message", None) or "deadline reached"
-        return None, f"llm: {why}", {"model": settings.LLM_MODEL_TEXT}
+        model = job.policy.model if job.policy else settings.LLM_MODEL_TEXT
+        return None, f"llm: {why}", {"model": model}
     generation = _generation(
         recommendation=job.recommendation,
         facts=job.facts,

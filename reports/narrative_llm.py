@@ -131,6 +131,8 @@ async def _model_narrative(
                 max_tokens=NARRATIVE_MAX_TOKENS,
                 deadline=deadline - DEADLINE_RESERVE_S,
                 user_id=user_id,
+                model=policy.model,
+                pii_names=policy.names,
             ),
             timeout=budget,
         )

@@ -44,3 +44,6 @@ LLM_MODEL_DEMO = env.str("LLM_MODEL_DEMO", default="")
 AGENT_DAILY_CAP_RUB = env.float("AGENT_DAILY_CAP_RUB", default=3000.0)
 # Providers report USD (OpenRouter per call); budgets are in roubles.
 USD_RUB_RATE = env.float("USD_RUB_RATE", default=90.0)
+# Days of budget counters the database keeps before today (`manage.py budget_counters_purge`,
+# daily); Redis keys expire on their own.
+AGENT_BUDGET_COUNTERS_KEEP_DAYS = env.int("AGENT_BUDGET_COUNTERS_KEEP_DAYS", default=35)

@@ -10,6 +10,7 @@ import platform
 import statistics
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +24,18 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
     return ordered[rank - 1]
+
+
+def wall_and_cpu_ms(function: Callable[[], object], runs: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU (this thread's) ms per run: on a shared machine the wall clock also
+    counts the time other processes held the core."""
+    wall, cpu = [], []
+    for _ in range(runs):
+        started, started_cpu = time.perf_counter(), time.thread_time()
+        function()
+        cpu.append((time.thread_time() - started_cpu) * 1000)
+        wall.append((time.perf_counter() - started) * 1000)
+    return wall, cpu
 
 
 def summary(values: list[float]) -> dict[str, float]:

@@ -66,6 +66,7 @@ def test_the_service_runs_the_launcher_and_outlasts_the_drain():
         ("images-purge", "chat_images_purge"),
         ("archive-idle", "chat_archive_idle"),
         ("backfill", "backfill --stale"),
+        ("budgets-purge", "budget_counters_purge"),
     ],
 )
 def test_each_timer_runs_its_command(name, command):

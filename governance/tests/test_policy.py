@@ -13,7 +13,7 @@ import pytest
 
 from conftest import make_user
 from governance.models import AgentUserLimits
-from governance.policy import Limits, policy_for, role_limits, tool_permitted
+from governance.policy import Limits, policy_for, policy_for_id, role_limits, tool_permitted
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +60,15 @@ def test_demouser_gets_the_demo_limits_and_the_demo_model(demo):
     assert policy.demo
     assert policy.limits == Limits(50_000, Decimal(30), 5, 15)
     assert policy.model == "text/cheap"
+
+
+def test_the_policy_by_id_carries_the_role_model_and_the_users_own_name(demo):
+    anna = make_user("anna@example.com", first_name="Анна", last_name="Петрова")
+
+    assert policy_for_id(user_id=anna.pk).names == ("Анна", "Петрова")
+    assert policy_for_id(user_id=demo.pk).model == "text/cheap"
+    assert policy_for_id(user_id=demo.pk).names == ()
+    assert policy_for_id(user_id=999_999).role == "user"
 
 
 def test_without_a_demo_model_demouser_gets_the_text_model(demo, settings):

@@ -30,9 +30,13 @@ GOOD_DETAILED = (
 @pytest.fixture
 def office(alice):
     """The product description's price example, as the rule engine stores it."""
-    yandex = CloudProvider.objects.get(user=alice, provider_type="yandex")
+    return office_make(CloudProvider.objects.get(user=alice, provider_type="yandex"))
+
+
+def office_make(provider: CloudProvider):
+    """The `office` fixture's server and offer, in any user's connection."""
     resource = make_resource(
-        yandex, "office", daily_cost=187.01, effective_cost=187.01, provider_config=OFFICE_CONFIG
+        provider, "office", daily_cost=187.01, effective_cost=187.01, provider_config=OFFICE_CONFIG
     )
     return make_recommendation(
         resource,

@@ -1,0 +1,206 @@
+"""What governance adds to one chat question and to one text request, all of it together:
+the quota checks, the personal-data scrub and restore, and the metric updates, as the service
+makes them (bench/governance_overhead.py runs these in a configured Django process).
+
+A chat question here is the common shape: a question with one tool round, so two model
+requests (each reserved and settled), one tool call (its calls-a-minute window), the answer
+streamed back through the scrubber's restorer in small deltas, and the final frame's budget
+read. A text request: the owner's policy, one structured call (reserved and settled), its
+FACTS scrubbed and the answer restored. The model, the tools and the database writes the
+service makes anyway are not timed: only what issue 20 adds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from itertools import cycle
+
+from .pii_payloads import ANSWER, HISTORY, QUESTION, tool_content
+from .results import wall_and_cpu_ms
+
+MODEL = "openai/gpt-4o-mini"
+MAX_TOKENS = 500
+DELTA_CHARS = 12
+# What the fake provider reports for each request: tokens and USD.
+USAGE = {"prompt": 1500, "completion": 180, "cost_usd": Decimal("0.00061")}
+
+
+def _ms(function: Callable[[], object], runs: int) -> dict[str, list[float]]:
+    wall, cpu = wall_and_cpu_ms(function, runs)
+    return {"wall": wall, "cpu": cpu}
+
+
+def _metered(policy, messages: list[dict]) -> None:
+    """One model request's reservation and settle (governance.metering, synchronously)."""
+    from governance.budgets import budget_estimate, budget_reserve, budget_settle
+    from governance.metering import prompt_tokens_estimate
+
+    tokens, cost_usd = budget_estimate(
+        model=policy.model,
+        prompt_tokens=prompt_tokens_estimate(messages),
+        max_output_tokens=MAX_TOKENS,
+    )
+    reservation = budget_reserve(policy=policy, tokens=tokens, cost_usd=cost_usd)
+    budget_settle(
+        reservation=reservation,
+        tokens=USAGE["prompt"] + USAGE["completion"],
+        cost_usd=USAGE["cost_usd"],
+    )
+
+
+def _model_metrics(purpose: str) -> None:
+    """What llm.accounting counts for one answered request."""
+    from core import metrics
+
+    metrics.model_requests.labels(MODEL, purpose, "ok").inc()
+    metrics.model_tokens.labels(MODEL, "prompt").inc(USAGE["prompt"])
+    metrics.model_tokens.labels(MODEL, "completion").inc(USAGE["completion"])
+    metrics.model_cost.labels(MODEL, "provider").inc(float(USAGE["cost_usd"]) * 90)
+
+
+def _chat_quota(policy) -> None:
+    from governance.budgets import budget_status, question_admit, tool_call_admit
+
+    question_admit(policy=policy)
+    tool_call_admit(policy=policy, tool="get_service_breakdown")
+    budget_status(policy=policy)
+
+
+def _chat_metrics() -> None:
+    from core import metrics
+
+    for _ in range(2):
+        _model_metrics("chat")
+    metrics.tool_calls.labels("get_service_breakdown", "ok").inc()
+    metrics.tool_duration.labels("get_service_breakdown").observe(0.004)
+    metrics.chat_first_delta.labels("analytics").observe(0.31)
+    metrics.chat_answers.labels("analytics", "done").inc()
+
+
+def _chat_scrub(rounds: list[list[str]], names: tuple[str, ...]) -> None:
+    """A fresh scrubber per turn; each round resends the conversation so far."""
+    from llm.pii import PiiScrubber
+
+    scrubber, sent = PiiScrubber(names=names), []
+    for added in rounds:
+        sent += added
+        for text in sent:
+            scrubber.scrub(text)
+    scrubber.restore_data({"time_range_days": 30})
+    restorer = scrubber.stream_restorer()
+    for start in range(0, len(ANSWER), DELTA_CHARS):
+        restorer.feed(ANSWER[start : start + DELTA_CHARS])
+    restorer.flush()
+
+
+def chat_question_parts(*, user, policy, runs: int) -> dict[str, dict[str, list[float]]]:
+    """ms per chat question: each part alone, and all of them together."""
+    from chat.context import context_pack_build, context_pack_json
+
+    pack = context_pack_json(
+        pack=context_pack_build(user=user, scenario="analytics", recommendation_id=None, context={})
+    )
+    result = tool_content(user, "get_service_breakdown")
+    turn = [pack, *HISTORY, QUESTION]
+    rounds = [turn, [json.dumps({"time_range_days": 30}), result]]
+    requests = [
+        [{"role": "user", "content": text} for text in turn],
+        [{"role": "user", "content": text} for text in turn + rounds[1]],
+    ]
+    names = policy.names or (user.first_name, user.last_name)
+
+    def quota() -> None:
+        _chat_quota(policy)
+        for messages in requests:
+            _metered(policy, messages)
+
+    def scrub() -> None:
+        _chat_scrub(rounds, names)
+
+    def together() -> None:
+        quota()
+        scrub()
+        _chat_metrics()
+
+    return {
+        "quota": _ms(quota, runs),
+        "scrub": _ms(scrub, runs),
+        "metrics": _ms(_chat_metrics, runs),
+        "total": _ms(together, runs),
+    }
+
+
+def _structured_answer(facts_message: str, scrubber) -> object:
+    """The model's structured answer, as the SDK parses it, quoting the prompt's placeholders."""
+    from openai.types.chat import ChatCompletion
+
+    placeholders = " ".join(sorted(set(scrubber.issued))) or "office"
+    arguments = json.dumps(
+        {
+            "short_description_html": f"Экономия <strong>261 ₽/мес</strong> {placeholders}",
+            "detailed_description_html": f"{placeholders}: " + facts_message[:300],
+        },
+        ensure_ascii=False,
+    )
+    call = {"id": "c1", "type": "function", "function": {"name": "T", "arguments": arguments}}
+    message = {"role": "assistant", "content": None, "tool_calls": [call]}
+    return ChatCompletion.model_validate(
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": MODEL,
+            "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+        }
+    )
+
+
+def text_request_parts(*, user, runs: int) -> dict[str, dict[str, list[float]]]:
+    """ms per text request (its owner's policy, one structured call), pooled over the demo
+    user's recommendations: each part alone, and all of them together."""
+    from core import metrics
+    from governance.policy import policy_for_id
+    from infrazen.models import OptimizationRecommendation
+    from llm.pii import PiiScrubber
+    from llm.structured import _restored
+    from recommendations_ai import prompts
+    from recommendations_ai.facts import facts_build
+
+    messages = []
+    for rec in OptimizationRecommendation.objects.filter(resource__provider__user=user):
+        facts = facts_build(recommendation=rec)
+        messages.append(prompts.text_messages(facts=facts.as_dict(), family=facts.family))
+    names = (user.first_name, user.last_name)
+    answers = []
+    for request in messages:
+        scrubber = PiiScrubber(names=names)
+        answers.append(_structured_answer(scrubber.scrub(request[1]["content"]), scrubber))
+    requests = cycle(list(zip(messages, answers, strict=True)))
+
+    def quota() -> None:
+        _metered(policy_for_id(user_id=user.pk), next(requests)[0])
+
+    def scrub() -> None:
+        request, answer = next(requests)
+        scrubber = PiiScrubber(names=names)
+        for message in request:
+            scrubber.scrub(message["content"])
+        _restored(answer, scrubber)
+
+    def count() -> None:
+        _model_metrics("recommendation_text")
+        metrics.text_generations.labels("llm").inc()
+
+    def together() -> None:
+        quota()
+        scrub()
+        count()
+
+    return {
+        "quota": _ms(quota, runs),
+        "scrub": _ms(scrub, runs),
+        "metrics": _ms(count, runs),
+        "total": _ms(together, runs),
+    }

@@ -40,7 +40,13 @@ def _drawer(request) -> dict:
     return {"agent_url": request.build_absolute_uri(get_script_prefix()), "token_url": token_url}
 
 
+# The widget's template sets one style attribute (its hidden status bar); style attributes
+# only, never a <style> element or a script.
+WIDGET_CSP = {"style-src-attr": ["'unsafe-inline'"]}
+
+
 @login_required
+@csp_update(WIDGET_CSP)
 def recommendations(request):
     user = console_user(request)
     cards = pages.recommendation_cards(user=user)
@@ -49,6 +55,7 @@ def recommendations(request):
 
 
 @login_required
+@csp_update(WIDGET_CSP)
 def analytics(request):
     user = console_user(request)
     data = pages.analytics(user=user)

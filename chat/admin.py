@@ -11,10 +11,13 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from chat.models import AgentMessageCost, ChatImage, ToolCallAudit
-from chat.transcript import transcript_html
+from chat.transcript import ROLES, transcript_html
 from core.admin import ReadOnlyAdminMixin, column, titled
 from infrazen.models import ChatMessage, ChatSession
 from llm.models import LLMCall
+
+SCENARIOS = {"recommendation": "рекомендация", "analytics": "аналитика"}
+STATUSES = {"active": "активна", "archived": "в архиве"}
 
 
 def model_calls_url(correlation_ids: list[str]) -> str:
@@ -30,7 +33,7 @@ class ChatMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
     fields = (
         column("id", "№"),
         column("created_at", "Когда"),
-        column("role", "Кто"),
+        column("role", "Кто", values=ROLES),
         column("content", "Текст, как сохранён"),
         column("tokens", "Токены"),
         "cost",
@@ -73,10 +76,10 @@ class ChatMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
 SESSION_FIELDS = (
     column("id", "Сессия"),
     column("user", "Пользователь"),
-    column("scenario", "Сценарий"),
+    column("scenario", "Сценарий", values=SCENARIOS),
     column("recommendation", "Рекомендация"),
     column("context", "Контекст"),
-    column("status", "Статус"),
+    column("status", "Статус", values=STATUSES),
     column("message_count", "Сообщений"),
     column("created_at", "Начата"),
     column("last_activity_at", "Последняя активность"),
@@ -88,11 +91,11 @@ class ChatSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         column("id", "Сессия"),
         column("user", "Пользователь"),
-        column("scenario", "Сценарий"),
+        column("scenario", "Сценарий", values=SCENARIOS),
         column("recommendation", "Рекомендация"),
         column("message_count", "Сообщений"),
         column("last_activity_at", "Последняя активность"),
-        column("status", "Статус"),
+        column("status", "Статус", values=STATUSES),
     )
     list_filter = (titled("scenario", "сценарий"), titled("status", "статус"))
     search_fields = ("id", "user__email")

@@ -22,16 +22,20 @@ class ReadOnlyAdminMixin:
         return False
 
 
-def column(field: str, label: str, *, boolean: bool = False) -> Callable[[Any], Any]:
+def column(
+    field: str, label: str, *, boolean: bool = False, values: dict[str, str] | None = None
+) -> Callable[[Any], Any]:
     """A model field under a Russian label, for `list_display`, `fields` and `readonly_fields`.
 
     The models keep their verbose names: InfraZen's tables and the migrations of ours are not
-    changed for a label. A field with choices shows its label, as the field itself would.
+    changed for a label. A field with choices shows its label, as the field itself would;
+    `values` names stored codes (InfraZen's enums have no choices).
     """
 
     def show(obj: Any) -> Any:
         display = getattr(obj, f"get_{field}_display", None)
-        return display() if display else getattr(obj, field)
+        value = display() if display else getattr(obj, field)
+        return values.get(value, value) if values else value
 
     show.__name__ = field
     show.short_description = label  # type: ignore[attr-defined]

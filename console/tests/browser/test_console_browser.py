@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from chat.tests.browser.live import ADMIN_PASSWORD, ADMIN_USERNAME
 from chat.tests.browser.widget_page import AXE_RUN, axe_source, sql_execute
 from demo_data.personas import ALICE_EMAIL, BOB_EMAIL
 from llm.fake_server import Reply
@@ -155,3 +156,33 @@ def test_markup_in_the_data_and_the_answer_renders_as_text(console_tab, console_
     page.goto(f"{console_agent.base_url}/console/analytics/")
     assert page.locator("main img, main script").count() == 0
     assert HOSTILE in page.locator("main").inner_text()
+
+
+def test_staff_follow_a_console_chat_to_its_cost_and_model_calls(console_tab, console_agent):
+    console_agent.model.enqueue(Reply.answer("Ответ для журнала.", cost=0.0123))
+    tab = console_tab(ALICE_EMAIL)
+    page = tab.page
+    _open_card(tab, 2)
+    session_id = page.evaluate("window.consoleLog.frames.find(f => f.type === 'system').session_id")
+    _ask(tab, "Вопрос для журнала")
+    wait(page, FINAL, WAIT_MS)
+
+    page.goto(f"{console_agent.base_url}/console/")
+    page.click("header.top form button")
+    page.wait_for_url("**/console/login/")
+    page.goto(f"{console_agent.base_url}/admin/infrazen/chatsession/{session_id}/change/")
+    page.fill("#id_username", ADMIN_USERNAME)
+    page.fill("#id_password", ADMIN_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"**/admin/infrazen/chatsession/{session_id}/change/")
+    assert "InfraZen · FinOps-ассистент" in page.inner_text("#header")
+    content = page.inner_text("#content")
+    assert "Вопрос для журнала" in content and "стоимость ответа" in content.lower()
+    assert "₽ ·" in content and "object (" not in content
+    tab.screenshot("admin-session")
+
+    page.click("text=вызовов модели:")
+    page.wait_for_url("**/admin/llm/llmcall/**")
+    rows = page.locator("#result_list tbody tr")
+    assert rows.count() >= 1
+    assert str(console_agent.ids.alice) in rows.first.inner_text()

@@ -75,7 +75,26 @@
   closeButton.addEventListener("click", close);
   overlay.addEventListener("click", close);
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && !drawer.hidden) close();
+    if (drawer.hidden) return;
+    if (event.key === "Escape") close();
+    else if (event.key === "Tab") keepFocusInside(event);
   });
+
+  // A modal drawer: Tab and Shift+Tab go round its own controls, not the page behind it.
+  function keepFocusInside(event) {
+    const focusable = [...drawer.querySelectorAll("button, textarea, input, summary, [tabindex='0']")]
+      .filter((node) => !node.disabled && !node.hidden && node.offsetParent !== null);
+    if (!focusable.length) return;
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    const inside = drawer.contains(document.activeElement);
+    if (event.shiftKey && (document.activeElement === first || !inside)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (document.activeElement === last || !inside)) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
   window.consoleChat = { getClient: () => client };
 })();

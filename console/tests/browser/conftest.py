@@ -32,7 +32,9 @@ for email in (ALICE_EMAIL, BOB_EMAIL):
 """
 
 
-@pytest.fixture(scope="session")
+# Per module: stopped before the widget's tests start their own live agent, whose fresh
+# MariaDB database (pass 2) has the same name.
+@pytest.fixture(scope="module")
 def console_agent(tmp_path_factory) -> Iterator[LiveAgent]:
     saved = os.environ.get("CONSOLE_ENABLED")
     # live_agent hands this process's environment on to daphne.

@@ -74,6 +74,10 @@ def test_a_card_opens_the_drawer_chat_and_its_answer_streams_in(console_tab, con
     assert final.split() == WORDS.split()
     sent = str(console_agent.model.chat_requests()[-1]["messages"])
     assert "Что даст эта рекомендация?" in sent
+    inside = "document.getElementById('chat-drawer').contains(document.activeElement)"
+    for key in ["Tab"] * 20 + ["Shift+Tab"] * 5:
+        page.keyboard.press(key)
+        assert page.evaluate(inside), key
     page.keyboard.press("Escape")
     assert page.locator("#chat-drawer").is_hidden()
     assert page.evaluate("document.activeElement.dataset.recommendationId") == str(rec)
@@ -126,8 +130,7 @@ def test_markup_in_the_data_and_the_answer_renders_as_text(console_tab, console_
     sql_execute(
         console_agent,
         "UPDATE optimization_recommendations SET title = ?, resource_name = ? "
-        "WHERE id IN (SELECT r.id FROM optimization_recommendations r "
-        "JOIN cloud_providers p ON p.id = r.provider_id WHERE p.user_id = ?)",
+        "WHERE provider_id IN (SELECT id FROM cloud_providers WHERE user_id = ?)",
         (HOSTILE, HOSTILE, bob),
     )
     sql_execute(

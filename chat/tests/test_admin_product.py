@@ -109,3 +109,47 @@ def test_the_header_is_infrazens_and_leads_to_the_console(staff_client, settings
     assert 'href="/console/">Консоль</a>' in page
     settings.CONSOLE_ENABLED = False
     assert "Консоль</a>" not in staff_client.get(reverse("admin:index")).content.decode()
+
+
+def test_markup_in_the_data_shows_as_text_on_every_admin_page(staff_client, alice):
+    from chat.models import ToolCallAudit
+    from chat.tests.principals import rec_principal
+    from conftest import make_recommendation, make_resource
+    from infrazen.models import CloudProvider
+
+    hostile = "<img src=x onerror=alert(1)>"
+    provider = CloudProvider.objects.filter(user=alice).first()
+    rec = make_recommendation(make_resource(provider, hostile), recommendation_type=hostile)
+    session = chat_session_get_or_create(principal=rec_principal(alice, rec))
+    answer = chat_message_create(session=session, role="assistant", content="<script>x()</script>")
+    ToolCallAudit.objects.create(
+        session_id=session.pk,
+        message_id=answer.pk,
+        user_id=alice.pk,
+        tool="get_recommendation",
+        arguments={"name": hostile},
+        result=f"Ресурс {hostile}",
+        round=1,
+        correlation_id="turn-x",
+    )
+    LLMCall.objects.create(
+        purpose="chat",
+        provider="fake",
+        model_requested=hostile,
+        outcome="ok",
+        correlation_id="turn-x",
+    )
+
+    pages = [
+        staff_client.get(reverse("admin:infrazen_chatsession_changelist")),
+        staff_client.get(reverse("admin:infrazen_chatsession_change", args=[session.pk])),
+        staff_client.get(reverse("admin:chat_toolcallaudit_changelist")),
+        staff_client.get(reverse("admin:llm_llmcall_changelist")),
+    ]
+
+    for n, page in enumerate(pages):
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert "<img src=x" not in html and "<script>x()" not in html
+        # The audit list shows no arguments or results: the others show the name as text.
+        assert "&lt;img src=x onerror=alert(1)&gt;" in html or n == 2

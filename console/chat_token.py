@@ -21,6 +21,8 @@ from infrazen.selectors import NotFound, recommendation_get
 # The widget fetches a new token on every (re)connect: an hour is plenty.
 TOKEN_LIFETIME_S = 3600
 MAX_TIME_RANGE_DAYS = 365
+# InfraZen's ids are MySQL INT columns: a larger number names no recommendation.
+ID_MAX = 2**31 - 1
 
 
 def _refused(message: str, status: int = 400) -> JsonResponse:
@@ -46,6 +48,8 @@ def _claims(*, user_id: int, body: dict) -> dict | JsonResponse:
         if recommendation_id is None or recommendation_id <= 0:
             return _refused("recommendation_id must be an integer")
         try:
+            if recommendation_id > ID_MAX:
+                raise NotFound("out of range")
             recommendation_get(user_id=user_id, recommendation_id=recommendation_id)
         except NotFound:
             return _refused("Recommendation not found", status=404)

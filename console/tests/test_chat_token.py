@@ -83,9 +83,10 @@ def test_someone_elses_recommendation_is_a_404_like_a_missing_one(seeded):
         alice, {"scenario": "recommendation", "recommendation_id": seeded["bob_rec"].pk}
     )
     missing = _post(alice, {"scenario": "recommendation", "recommendation_id": 2**31 - 1})
+    huge = _post(alice, {"scenario": "recommendation", "recommendation_id": 10**30})
 
-    assert foreign.status_code == missing.status_code == 404
-    assert foreign.json() == missing.json() == {"error": "Recommendation not found"}
+    assert foreign.status_code == missing.status_code == huge.status_code == 404
+    assert foreign.json() == missing.json() == huge.json() == {"error": "Recommendation not found"}
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ BENCHMARKS = (
     "upload_exhaustion",
     "replay_flood",
     "reports",
+    "console",
     "governance_overhead",
 )
 

@@ -5,6 +5,7 @@ from django.apps import AppConfig
 
 class ChatConfig(AppConfig):
     name = "chat"
+    verbose_name = "Чат"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from console import views
+from console.chat_token import chat_token
 
 app_name = "console"
 
@@ -18,4 +19,5 @@ urlpatterns = [
     path("analytics/", views.analytics, name="analytics"),
     path("reports/", views.reports, name="reports"),
     path("reports/<uuid:report_uuid>/", views.report, name="report"),
+    path("chat/token/", chat_token, name="chat_token"),
 ]

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from console import pages
@@ -30,20 +31,42 @@ def root(request):
     return RootApi.as_view()(request)
 
 
+def _drawer(request) -> dict:
+    """What the chat drawer's script needs: the service's address (its sockets and uploads)
+    and the console's token endpoint, for the user a staff member picked too."""
+    token_url = reverse("console:chat_token")
+    if request.GET.get("user"):
+        token_url += "?" + urlencode({"user": request.GET["user"]})
+    return {"agent_url": request.build_absolute_uri(get_script_prefix()), "token_url": token_url}
+
+
+# The widget's template sets one style attribute (its hidden status bar); style attributes
+# only, never a <style> element or a script.
+WIDGET_CSP = {"style-src-attr": ["'unsafe-inline'"]}
+
+
 @login_required
+@csp_update(WIDGET_CSP)
 def recommendations(request):
     user = console_user(request)
     cards = pages.recommendation_cards(user=user)
-    context = {"user": user, "cards": cards, "page": "recommendations"}
+    context = {"user": user, "cards": cards, "page": "recommendations", "drawer": _drawer(request)}
     return render(request, "console/recommendations.html", context)
 
 
 @login_required
+@csp_update(WIDGET_CSP)
 def analytics(request):
     user = console_user(request)
     data = pages.analytics(user=user)
     chart = trend_chart(points=data["days"], anomalies=data["anomalies"].anomalies)
-    context = {"user": user, "page": "analytics", "chart": chart, **data}
+    context = {
+        "user": user,
+        "page": "analytics",
+        "chart": chart,
+        "drawer": _drawer(request),
+        **data,
+    }
     return render(request, "console/analytics.html", context)
 
 

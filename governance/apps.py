@@ -5,6 +5,7 @@ from django.apps import AppConfig
 
 class GovernanceConfig(AppConfig):
     name = "governance"
+    verbose_name = "Лимиты и расходы"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

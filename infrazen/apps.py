@@ -5,4 +5,5 @@ from django.apps import AppConfig
 
 class InfrazenConfig(AppConfig):
     name = "infrazen"
+    verbose_name = "InfraZen"
     default_auto_field = "django.db.models.BigAutoField"

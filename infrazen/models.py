@@ -417,6 +417,12 @@ class ChatMessage(models.Model):
             models.Index(fields=["session", "created_at"], name="ix_chat_messages_session_created")
         ]
 
+    def __str__(self) -> str:
+        # The admin shows this above each message of a transcript.
+        when = self.created_at.strftime("%d.%m.%Y %H:%M:%S") if self.created_at else ""
+        role = {"user": "пользователь", "assistant": "ассистент", "system": "система"}
+        return f"№{self.pk} · {role.get(self.role, self.role)} · {when}"
+
 
 class GeneratedReport(InfraZenModel):
     user = models.ForeignKey(InfraZenUser, on_delete=CASCADE, related_name="reports")

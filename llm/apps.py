@@ -9,6 +9,7 @@ logger = logging.getLogger(__name__)
 
 class LLMConfig(AppConfig):
     name = "llm"
+    verbose_name = "Вызовы моделей"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -4,7 +4,8 @@
 # support for python3, Pango and DejaVu fonts for WeasyPrint's PDFs (Cyrillic), and
 # poppler-utils (pdftotext) for the tests that read the PDFs back, and the deploy kit's real
 # parts: nginx, openssl (a test certificate), systemd (systemd-analyze verify) and curl
-# (deploy/README.md's health check), and Prometheus' promtool (the alerting rules' tests).
+# (deploy/README.md's health check), Prometheus' promtool (the alerting rules' tests), and npm
+# (axe-core for the browser tests' accessibility checks, `npm pack` into var/axe-core/).
 # Does nothing when everything is there.
 #   scripts/ensure_system_packages.sh [package ...]   (default: all of them)
 set -euo pipefail
@@ -13,7 +14,7 @@ set -euo pipefail
 export PATH="$PATH:/usr/sbin:/usr/local/sbin:/sbin"
 
 wanted=("$@")
-[ ${#wanted[@]} -gt 0 ] || wanted=(mariadb-server redis-server chromium python3-venv libpangoft2-1.0-0 fonts-dejavu-core poppler-utils nginx openssl systemd curl prometheus)
+[ ${#wanted[@]} -gt 0 ] || wanted=(mariadb-server redis-server chromium python3-venv libpangoft2-1.0-0 fonts-dejavu-core poppler-utils nginx openssl systemd curl prometheus npm)
 
 have() { command -v "$1" >/dev/null 2>&1; }
 installed() {
@@ -29,6 +30,7 @@ installed() {
     systemd) have systemd-analyze ;;
     curl) have curl ;;
     prometheus) have promtool ;;
+    npm) have npm ;;
     *) echo "ensure_system_packages: unknown package $1" >&2; return 1 ;;
   esac
 }

@@ -47,7 +47,7 @@ def test_a_session_page_shows_its_transcript_oldest_first_and_its_tool_calls(
     assert response.status_code == 200
     page = response.content.decode()
     assert page.index("Первый вопрос") < page.index("Первый ответ")
-    assert "1 tool calls" in page
+    assert "вызовов инструментов моделью: 1" in page
     assert f"?session_id={transcript.pk}" in page
 
 

@@ -105,3 +105,26 @@ def test_in_production_only_staff_and_staff_may_pick_a_user(client, seeded, sett
     page = staff.get("/console/", {"user": seeded["bob"].pk})
 
     assert page.status_code == 200 and seeded["bob"].email in page.content.decode()
+
+
+def test_the_chart_geometry_is_not_localised(client, seeded):
+    # The Russian locale writes 720,0: an SVG attribute the browser refuses.
+    page = _signed_in(client, ALICE_EMAIL).get("/console/analytics/").content.decode()
+
+    assert 'viewBox="0 0 720.0 220.0"' in page
+    points = page.split('<polyline points="')[1].split('"')[0]
+    assert "," in points and all(p.count(",") == 1 for p in points.split())
+
+
+def test_the_pages_with_a_chat_carry_the_drawer_and_the_widget(client, seeded):
+    alice = _signed_in(client, ALICE_EMAIL)
+
+    for path in ("/console/", "/console/analytics/"):
+        page = alice.get(path)
+        html = page.content.decode()
+        assert 'id="chat-drawer"' in html and "agent-chat/agent-chat.js" in html, path
+        assert 'data-token-url="/console/chat/token/"' in html
+        assert "style-src-attr 'unsafe-inline'" in page["Content-Security-Policy"]
+    reports = alice.get("/console/reports/")
+    assert 'id="chat-drawer"' not in reports.content.decode()
+    assert "unsafe-inline" not in reports["Content-Security-Policy"]

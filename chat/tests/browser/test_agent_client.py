@@ -261,7 +261,7 @@ def test_the_admin_shows_a_browser_chat_and_its_tool_calls(open_tab, agent):
     # Read-only: no save button on a transcript.
     assert staff.locator("input[name=_save]").count() == 0
 
-    staff.click("text=1 tool calls")
+    staff.click("text=вызовов инструментов моделью: 1")
     staff.wait_for_url("**/admin/chat/toolcallaudit/**")
     rows = staff.locator("#result_list tbody tr")
     assert rows.count() == 1

@@ -76,33 +76,6 @@ class ChatImage(models.Model):
         return f"{self.id} ({self.mime}, {self.width}×{self.height})"
 
 
-class AgentMessageCost(models.Model):
-    """What one chat answer cost (issue 20): InfraZen's chat_messages has no place for it.
-
-    Written with the answer (chat.turns.answer_store); ids are plain columns as above.
-    """
-
-    message_id = models.BigIntegerField(unique=True)
-    session_id = models.CharField(max_length=36, db_index=True)
-    user_id = models.IntegerField(db_index=True)
-    model = models.CharField(max_length=200, blank=True)
-    prompt_tokens = models.IntegerField(default=0)
-    completion_tokens = models.IntegerField(default=0)
-    cost_usd = models.DecimalField(max_digits=12, decimal_places=8, default=0)
-    # cost_usd at USD_RUB_RATE when the answer was stored.
-    cost_rub = models.DecimalField(max_digits=12, decimal_places=4, default=0)
-    correlation_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(default=clock.utc_now, db_index=True)
-
-    class Meta:
-        db_table = "agent_message_costs"
-        verbose_name = "message cost"
-        indexes = [models.Index(fields=["user_id", "created_at"], name="agent_msgcost_user_time")]
-
-    def __str__(self) -> str:
-        return f"message {self.message_id}: {self.cost_rub} ₽"
-
-
 class ChatImageReading(models.Model):
     """What the vision model read from one pasted image, kept after the image expires.
 
@@ -133,3 +106,30 @@ class ChatImageReading(models.Model):
 
     def __str__(self) -> str:
         return f"image {self.image_id} of message {self.message_id}"
+
+
+class AgentMessageCost(models.Model):
+    """What one chat answer cost (issue 20): InfraZen's chat_messages has no place for it.
+
+    Written with the answer (chat.turns.answer_store); ids are plain columns as above.
+    """
+
+    message_id = models.BigIntegerField(unique=True)
+    session_id = models.CharField(max_length=36, db_index=True)
+    user_id = models.IntegerField(db_index=True)
+    model = models.CharField(max_length=200, blank=True)
+    prompt_tokens = models.IntegerField(default=0)
+    completion_tokens = models.IntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=8, default=0)
+    # cost_usd at USD_RUB_RATE when the answer was stored.
+    cost_rub = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=clock.utc_now, db_index=True)
+
+    class Meta:
+        db_table = "agent_message_costs"
+        verbose_name = "message cost"
+        indexes = [models.Index(fields=["user_id", "created_at"], name="agent_msgcost_user_time")]
+
+    def __str__(self) -> str:
+        return f"message {self.message_id}: {self.cost_rub} ₽"

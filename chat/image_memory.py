@@ -26,8 +26,13 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from chat.image_prompts import READING_MISSING_NOTE, READING_NOTE, READING_QUESTION
-from chat.image_vision import image_look
-from chat.images import IMAGE_REF, chat_image_claim, image_data_url, image_id_parse
+from chat.images import (
+    IMAGE_REF,
+    chat_image_claim,
+    chat_image_owned_get,
+    image_data_url,
+    image_id_parse,
+)
 from chat.models import ChatImageReading
 from chat.quota import chat_policy
 from core.db import db_sync_to_async
@@ -35,6 +40,7 @@ from governance.refusals import QuotaExceeded
 from llm import gateway
 from llm.errors import LLMError
 from llm.models import LLMCall
+from tools.vision import image_look, screenshots_visible
 
 if TYPE_CHECKING:  # chat.turns builds the history with readings_in_history
     from chat.turns import Turn
@@ -142,22 +148,37 @@ async def readings_capture(*, turn: Turn) -> None:
         logger.exception("chat image reading failed", extra={"session_id": turn.session_id})
 
 
+class OwnedScreenshots:
+    """The chat's lookup lent to the tools (tools.vision.Screenshots): the user's own live
+    images only, read without claiming an unclaimed one."""
+
+    def data_url(self, *, user_id: int, image_id: str) -> str | None:
+        parsed = image_id_parse(image_id)
+        image = chat_image_owned_get(image_id=parsed, user_id=user_id) if parsed else None
+        return image_data_url(image) if image is not None else None
+
+
+OWNED_SCREENSHOTS = OwnedScreenshots()
+
+
 @contextlib.asynccontextmanager
-async def readings_alongside(*, turn: Turn) -> AsyncIterator[None]:
-    """Read the question's images while the block (the model's answer) runs; the readings
-    are stored before the block's end is passed on, so the next question has them. A block
-    that fails or is cancelled cancels the readings."""
-    if not IMAGE_REF.search(turn.question):
-        yield
-        return
-    task = asyncio.create_task(readings_capture(turn=turn))
-    try:
-        yield
-    except BaseException:
-        task.cancel()
-        await asyncio.wait({task})
-        raise
-    await task
+async def images_in_answer(*, turn: Turn) -> AsyncIterator[None]:
+    """While the block (the model's answer) runs, its tools may look at the user's images,
+    and the question's images are read; the readings are stored before the block's end is
+    passed on, so the next question has them. A block that fails or is cancelled cancels
+    the readings."""
+    with screenshots_visible(OWNED_SCREENSHOTS):
+        if not IMAGE_REF.search(turn.question):
+            yield
+            return
+        task = asyncio.create_task(readings_capture(turn=turn))
+        try:
+            yield
+        except BaseException:
+            task.cancel()
+            await asyncio.wait({task})
+            raise
+        await task
 
 
 # --- later turns and the transcript ---------------------------------------------------------

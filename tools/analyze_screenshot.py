@@ -2,14 +2,15 @@
 with a new question (issue 21 §3).
 
 The image must be the acting user's own and still live (CHAT_IMAGE_TTL_S): a foreign,
-expired or unknown id gives the same ToolError. The look is one vision call through the
-gateway (chat.image_vision): metered against the user's budget and sent with the user's
-personal data as placeholders, like the chat's own calls. Without a language model the tool
+expired or unknown id gives the same ToolError (the chat lends its lookup while it answers,
+tools.vision.screenshots_visible). The look is one vision call through the gateway
+(tools.vision): metered against the user's budget and sent with the user's personal data as
+placeholders, like the chat's own calls. Without a language model the tool
 answers `status="unavailable"` with a reason code instead.
 
 Tools run synchronously on the chat's database thread; the model call is made from there
 through `async_to_sync`, on the event loop, so that thread waits for the look (bounded by
-chat.image_vision.LOOK_DEADLINE_S). An async seam for tools would free it.
+tools.vision.LOOK_DEADLINE_S). An async seam for tools would free it.
 """
 
 from __future__ import annotations
@@ -19,14 +20,13 @@ from typing import Literal
 from asgiref.sync import async_to_sync
 from pydantic import BaseModel, Field
 
-from chat.image_vision import image_look
-from chat.images import chat_image_owned_get, image_data_url, image_id_parse
 from governance.policy import policy_for
 from governance.refusals import QuotaExceeded
 from infrazen.models import InfraZenUser
 from llm import gateway
 from llm.errors import LLMError
 from tools.base import ArgsModel, ToolError, clip
+from tools.vision import image_look, screenshot_data_url
 
 NAME = "analyze_screenshot"
 LABEL = "Смотрю скриншот"
@@ -70,9 +70,7 @@ class Result(BaseModel):
 
 def _image_url(*, user: InfraZenUser, image_id: str) -> str:
     """The user's own live image as a data URL; anything else is the same ToolError."""
-    parsed = image_id_parse(image_id)
-    image = chat_image_owned_get(image_id=parsed, user_id=user.pk) if parsed else None
-    url = image_data_url(image) if image is not None else None
+    url = screenshot_data_url(user_id=user.pk, image_id=image_id)
     if url is None:
         raise ToolError(MISSING)
     return url

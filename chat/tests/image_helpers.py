@@ -7,9 +7,10 @@ import io
 
 from PIL import Image
 
-from chat.image_prompts import READING_QUESTION, VISION_SYSTEM
+from chat.image_prompts import READING_QUESTION
 from chat.images import chat_image_upload
 from chat.models import ChatImage
+from tools.prompts import VISION_SYSTEM
 
 READING = "График 1: расходы за ноябрь, пик 12 400 ₽ 14.11. График 2: трафик, 3,2 ТБ за месяц."
 
@@ -27,7 +28,7 @@ def image_store(*, user_id: int | None, color: str = "red") -> ChatImage:
 
 
 def is_look(body: dict) -> bool:
-    """A request of chat.image_vision (a reading or analyze_screenshot), not an answer."""
+    """A request of tools.vision (a reading or analyze_screenshot), not an answer."""
     messages = body.get("messages") or []
     return bool(messages) and messages[0].get("content") == VISION_SYSTEM
 

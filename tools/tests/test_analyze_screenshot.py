@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from chat.image_memory import OWNED_SCREENSHOTS
 from chat.models import ChatImage
 from chat.tests.image_helpers import image_store, is_look
 from governance.budgets import budget_status
@@ -18,6 +19,7 @@ from llm.models import LLMCall
 from tools import analyze_screenshot
 from tools.base import ToolError
 from tools.registry import tool_run
+from tools.vision import screenshots_visible
 
 NAME = analyze_screenshot.NAME
 SEEN = "На втором графике трафик: 3,2 ТБ за ноябрь."
@@ -27,6 +29,13 @@ SEEN = "На втором графике трафик: 3,2 ТБ за ноябр�
 def uploads(settings, tmp_path):
     settings.CHAT_UPLOAD_DIR = tmp_path / "uploads"
     settings.CHAT_IMAGE_TTL_S = 3600
+
+
+@pytest.fixture(autouse=True)
+def chat_lookup():
+    """The chat lends its image lookup while it answers (chat.image_memory)."""
+    with screenshots_visible(OWNED_SCREENSHOTS):
+        yield
 
 
 def analyze(user, image_id, question: str = "что на втором графике?"):
@@ -92,3 +101,10 @@ def test_a_failing_vision_model_is_a_clear_tool_error(alice, fake_llm):
     image = image_store(user_id=alice.pk)
     fake_llm.route(Reply.error(400), when=is_look)
     assert refusal(alice, image.pk) == analyze_screenshot.FAILED
+
+
+def test_outside_an_answer_no_image_is_visible(alice, fake_llm, chat_lookup):
+    image = image_store(user_id=alice.pk)
+    with screenshots_visible(None):
+        assert refusal(alice, image.pk) == analyze_screenshot.MISSING
+    assert fake_llm.chat_requests() == []

@@ -1,22 +1,55 @@
-"""One look of the vision model at one of the user's screenshots, with one question.
+"""The vision model's looks at the user's pasted screenshots, for the chat's tools and its
+image memory (chat.image_memory).
 
-Used for the reading stored with a pasted image (chat.image_memory) and by the chat tool
-`analyze_screenshot`. Like the chat's own model calls it is metered against the user's budget
-(governance.metering: reserve an estimate, settle with what the provider reported) and goes
-through the gateway's stream, which sends the user's personal data as placeholders.
+A look is one vision call about one image with one question. Like the chat's own model
+calls it is metered against the user's budget (governance.metering: reserve an estimate,
+settle with what the provider reported) and goes through the gateway's stream, which sends
+the user's personal data as placeholders.
+
+The images live with the chat (chat.images), a layer above the tools: the chat lends its
+lookup for the span of an answer (`screenshots_visible`), as `lookups_shared` spans a pack.
+Outside such a span no image is visible, so a tool run elsewhere finds none.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Protocol
 
-from chat.image_prompts import VISION_SYSTEM
 from governance.metering import model_call_metered
 from governance.policy import Policy
 from llm import gateway
+from tools.prompts import VISION_SYSTEM
 
 LOOK_MAX_TOKENS = 500
 LOOK_DEADLINE_S = 60.0
+
+
+class Screenshots(Protocol):
+    def data_url(self, *, user_id: int, image_id: str) -> str | None:
+        """The user's own live image as a data URL; None for anything else (sync: DB, disk)."""
+
+
+_VISIBLE: ContextVar[Screenshots | None] = ContextVar("tools_screenshots", default=None)
+
+
+@contextmanager
+def screenshots_visible(screenshots: Screenshots | None) -> Iterator[None]:
+    """Within this block (and the tasks and threads it starts) tools may see images."""
+    token = _VISIBLE.set(screenshots)
+    try:
+        yield
+    finally:
+        _VISIBLE.reset(token)
+
+
+def screenshot_data_url(*, user_id: int, image_id: str) -> str | None:
+    """The user's own live image as a data URL, where the caller lent its lookup."""
+    screenshots = _VISIBLE.get()
+    return screenshots.data_url(user_id=user_id, image_id=image_id) if screenshots else None
 
 
 @dataclass(frozen=True)

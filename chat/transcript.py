@@ -11,7 +11,7 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from chat.image_memory import readings_by_message
-from chat.models import ChatImageReading, ToolCallAudit
+from chat.models import ToolCallAudit
 from infrazen.models import ChatMessage, ChatSession
 
 BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
@@ -43,30 +43,38 @@ def _calls(audits: list[ToolCallAudit]) -> SafeString:
     )
 
 
-def _readings(readings: list[ChatImageReading]) -> SafeString:
-    """What the vision model read from the message's images: it outlives the images."""
-    return format_html_join(
-        "",
-        '<div class="transcript-reading"><small>изображение {} прочитано: {}</small></div>',
-        ((reading.position, reading.text) for reading in readings),
-    )
-
-
 def transcript_html(*, session: ChatSession) -> SafeString:
     messages = list(ChatMessage.objects.filter(session_id=session.pk).order_by("created_at", "id"))
     audits: dict[int, list[ToolCallAudit]] = {}
     for audit in ToolCallAudit.objects.filter(session_id=session.pk, message_id__isnull=False):
         audits.setdefault(audit.message_id, []).append(audit)
-    readings = readings_by_message(session_id=session.pk)
     parts = [
         format_html(
             '<div class="transcript-message {}"><b>{}</b> <small>{}</small><div>{}</div>{}</div>',
             message.role,
             ROLES.get(message.role, message.role),
             message.created_at.strftime("%d.%m.%Y %H:%M:%S UTC") if message.created_at else "",
-            markdown_safe(message.content) + _readings(readings.get(message.pk, [])),
+            markdown_safe(message.content),
             format_html("<ul>{}</ul>", _calls(audits[message.pk])) if message.pk in audits else "",
         )
         for message in messages
     ]
+    parts = _with_readings(parts, messages=messages, session_id=session.pk)
     return mark_safe("".join(parts)) if parts else mark_safe("<p>Сообщений нет.</p>")  # noqa: S308
+
+
+def _with_readings(
+    parts: list[SafeString], *, messages: list[ChatMessage], session_id: str
+) -> list[SafeString]:
+    """Each message followed by what the vision model read from its images: the readings
+    outlive the images (chat.image_memory)."""
+    readings = readings_by_message(session_id=session_id)
+    return [
+        part
+        + format_html_join(
+            "",
+            '<div class="transcript-reading"><small>изображение {} прочитано: {}</small></div>',
+            ((reading.position, reading.text) for reading in readings.get(message.pk, [])),
+        )
+        for part, message in zip(parts, messages, strict=True)
+    ]

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from chat import frames, texts
 from chat.auth import ChatAuthError, ChatPrincipal
 from chat.fanout import SESSIONS
+from chat.image_memory import images_in_answer
 from chat.model_loop import Tools, model_answer, text_stream
 from chat.neutralise import html_neutralise
 from chat.offline import PlannedCall, offline_answer, offline_followup, offline_plan
@@ -222,7 +223,9 @@ async def _answer_produce(
         await _offline_answer(turn=turn, answer=answer, broadcast=broadcast)
         return
     try:
-        await model_answer(turn=turn, answer=answer, broadcast=broadcast, llm_calls=llm_calls)
+        # Pasted screenshots are read for later turns while the model answers.
+        async with images_in_answer(turn=turn):
+            await model_answer(turn=turn, answer=answer, broadcast=broadcast, llm_calls=llm_calls)
     except QuotaExceeded as refused:
         if not refused.service_wide or answer.content.strip():
             raise

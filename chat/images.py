@@ -263,11 +263,21 @@ def chat_image_claim(*, image_id: uuid.UUID, user_id: int) -> ChatImage | None:
     return live.filter(user_id=user_id).first()
 
 
+def chat_image_owned_get(*, image_id: uuid.UUID, user_id: int) -> ChatImage | None:
+    """A live image of `user_id`'s, read only (an unclaimed one is nobody's yet): a
+    foreign, expired or vanished image is None, like an unknown one."""
+    image = _live(now=utc_now()).filter(pk=image_id, user_id=user_id).first()
+    if image is None or not _file_of(image).is_file():
+        return None
+    return image
+
+
 def image_age_seconds(*, image: ChatImage) -> int:
     return max(0, int((utc_now() - image.created_at).total_seconds()))
 
 
-def _data_url(image: ChatImage) -> str | None:
+def image_data_url(image: ChatImage) -> str | None:
+    """The image as a data URL for a model request; None when unreadable or too big now."""
     try:
         data = _file_of(image).read_bytes()
     except OSError:
@@ -294,7 +304,7 @@ def image_question_build(*, user_id: int, content: str) -> ImageQuestion:
         image = None
         if image_id is not None and position < settings.CHAT_IMAGE_MAX_PER_MESSAGE:
             image = chat_image_claim(image_id=image_id, user_id=user_id)
-        url = _data_url(image) if image is not None else None
+        url = image_data_url(image) if image is not None else None
         if url is None:
             missing.append(ref)
         else:

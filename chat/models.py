@@ -76,6 +76,38 @@ class ChatImage(models.Model):
         return f"{self.id} ({self.mime}, {self.width}×{self.height})"
 
 
+class ChatImageReading(models.Model):
+    """What the vision model read from one pasted image, kept after the image expires.
+
+    Written once per image, with the user message it came with (chat.image_memory); later
+    turns of the session get it as text in their history. Ids are plain columns: the image
+    row is purged after CHAT_IMAGE_TTL_S, the reading stays with the transcript.
+    """
+
+    image_id = models.UUIDField(db_index=True)
+    # The user chat_messages row the image came with.
+    message_id = models.BigIntegerField(db_index=True)
+    session_id = models.CharField(max_length=36, db_index=True)
+    user_id = models.IntegerField(db_index=True)
+    # 1-based place of the image among the message's images.
+    position = models.PositiveSmallIntegerField(default=1)
+    text = models.TextField()
+    model = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=clock.utc_now)
+
+    class Meta:
+        db_table = "agent_chat_image_readings"
+        verbose_name = "image reading"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id", "image_id"], name="agent_imagereading_message_image"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"image {self.image_id} of message {self.message_id}"
+
+
 class AgentMessageCost(models.Model):
     """What one chat answer cost (issue 20): InfraZen's chat_messages has no place for it.
 

@@ -11,6 +11,7 @@ import re
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from chat.image_memory import readings_by_message
 from chat.models import AgentMessageFigures, ToolCallAudit
 from infrazen.models import ChatMessage, ChatSession
 
@@ -77,4 +78,22 @@ def transcript_html(*, session: ChatSession) -> SafeString:
         )
         for message in messages
     ]
+    parts = _with_readings(parts, messages=messages, session_id=session.pk)
     return mark_safe("".join(parts)) if parts else mark_safe("<p>Сообщений нет.</p>")  # noqa: S308
+
+
+def _with_readings(
+    parts: list[SafeString], *, messages: list[ChatMessage], session_id: str
+) -> list[SafeString]:
+    """Each message followed by what the vision model read from its images: the readings
+    outlive the images (chat.image_memory)."""
+    readings = readings_by_message(session_id=session_id)
+    return [
+        part
+        + format_html_join(
+            "",
+            '<div class="transcript-reading"><small>изображение {} прочитано: {}</small></div>',
+            ((reading.position, reading.text) for reading in readings.get(message.pk, [])),
+        )
+        for part, message in zip(parts, messages, strict=True)
+    ]

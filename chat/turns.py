@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 
-from chat import frames, texts
+from chat import frames, image_memory, texts
 from chat.auth import ChatPrincipal
 from chat.citations import Checked, Source, figures_check
 from chat.images import IMAGE_REF, image_question_build, image_user_message
@@ -183,6 +183,10 @@ def conversation(turn: Turn) -> list[dict[str, Any]]:
     ]
     if history and history[-1] == {"role": "user", "content": turn.question}:
         history = history[:-1]
+    # Earlier screenshots may be gone: their refs become what was read from them.
+    history = image_memory.readings_in_history(
+        history, session_id=turn.session_id, user_id=turn.principal.user_id
+    )
     return [{"role": "system", "content": system}, *history, _question_message(turn)]
 
 

@@ -27,6 +27,7 @@ from core.errors import NotFound
 from infrazen.models import InfraZenUser
 from llm.redact import credentials_scrub
 from tools import (
+    analyze_screenshot,
     calculate_savings,
     estimate_migration_effort,
     generate_step_plan,
@@ -65,6 +66,7 @@ TOOLS: dict[str, ModuleType] = {
         get_anomalies,
         summarize_top_recommendations,
         search_knowledge,
+        analyze_screenshot,
     )
 }
 

@@ -11,6 +11,7 @@ from channels.db import database_sync_to_async
 
 from chat import engine, turns
 from chat.models import ToolCallAudit
+from chat.tests.image_helpers import READING, answer_requests, is_reading
 from chat.tests.socket_helpers import ANSWER, analytics_path, rec_path, session_of, stored_async
 from chat.tests.wsclient import ChatClient, answers_settled, types
 from conftest import make_recommendation, make_resource
@@ -188,6 +189,7 @@ async def test_a_pasted_screenshot_goes_to_the_vision_model(
     image = await database_sync_to_async(chat_image_upload)(
         file=buffer, size=len(buffer.getvalue()), user_id=None, uploader_ip="127.0.0.1"
     )
+    fake_llm.route(Reply.answer(READING), when=is_reading)
     fake_llm.enqueue(Reply.answer("На скриншоте счёт за месяц."), Reply.answer("Понял."))
     client = ChatClient(rec_path(alice, rec))
     await client.connect()
@@ -195,7 +197,7 @@ async def test_a_pasted_screenshot_goes_to_the_vision_model(
     await client.ask(f"[image:{image.pk}] что на скриншоте?")
     assert (await client.until("assistant"))[-1]["status"] == "done"
     await answers_settled()
-    request = fake_llm.chat_requests()[0]
+    request = answer_requests(fake_llm)[0]
     assert request["model"] == "vision/primary"
     parts = request["messages"][-1]["content"]
     assert parts[0] == {"type": "text", "text": "что на скриншоте?"}
@@ -208,7 +210,7 @@ async def test_a_pasted_screenshot_goes_to_the_vision_model(
     await client.ask(f"[image:{uuid.uuid4()}] а это?")
     await client.until("assistant")
     await answers_settled()
-    last = fake_llm.chat_requests()[1]["messages"][-1]
+    last = answer_requests(fake_llm)[1]["messages"][-1]
     assert last["role"] == "user" and isinstance(last["content"], str)
     assert last["content"].startswith("а это?") and "недоступных для анализа" in last["content"]
     await client.close()

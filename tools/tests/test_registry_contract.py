@@ -70,6 +70,10 @@ def example_arguments(name: str, user: InfraZenUser) -> list[dict]:
             {"query": "перенос сервера в Selectel", "limit": 5},
             {"query": "zzz"},
         ],
+        # Without a model (these tests): the reason code, before any lookup.
+        "analyze_screenshot": [
+            {"image_id": "0b3f8c1e-2d4a-4f6b-9c8d-7e6f5a4b3c2d", "question": "что на графике?"}
+        ],
         "summarize_top_recommendations": [
             {"limit": 10, "statuses": ["pending", "seen", "dismissed", "implemented"]},
             {},

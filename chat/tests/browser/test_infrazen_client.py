@@ -18,6 +18,7 @@ from chat.citations import UNVERIFIED_MARK
 from chat.neutralise import html_neutralise
 from chat.tests.browser.conftest import token_for
 from chat.tests.browser.live import FOREIGN_ORIGIN
+from chat.tests.image_helpers import READING, answer_requests, is_reading
 from llm.fake_server import Reply
 
 pytestmark = pytest.mark.browser
@@ -130,6 +131,7 @@ def _png() -> bytes:
 
 
 def test_a_screenshot_from_the_stock_client_reaches_the_model(open_tab, agent):
+    agent.model.route(Reply.answer(READING), when=is_reading)
     agent.model.enqueue(Reply.answer("На скриншоте красный прямоугольник."))
     rec = agent.ids.alice_recommendations[2]
     tab = open_tab(query=f"scenario=recommendation&rec={rec}")
@@ -147,7 +149,7 @@ def test_a_screenshot_from_the_stock_client_reaches_the_model(open_tab, agent):
     image_id = uploads[0]["data"]["image_id"]
     sent = tab.page.locator(".bubble.user").last.inner_text()
     assert sent == f"[image:{image_id}] Что на скриншоте?"
-    question = _last_user_text(agent.model.chat_requests()[-1])
+    question = _last_user_text(answer_requests(agent.model)[-1])
     parts = {part["type"]: part for part in question}
     assert parts["text"]["text"].startswith("Что на скриншоте?")
     assert parts["image_url"]["image_url"]["url"].startswith("data:image/")

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from chat.image_prompts import READING_NOTE
 from chat.neutralise import html_neutralise
 from chat.prompts import DATA_CLOSE, DATA_OPEN
 from ru_numbers import KIND_COUNT, Figure, figures_in_text, numbers_in_data
@@ -114,6 +115,33 @@ def pack_sources(system_prompt: str) -> list[Source]:
         )
         for key, part in pack.items()
         if key not in PACK_SKIPPED
+    ]
+
+
+# What the vision model read from a screenshot earlier in the session (chat.image_memory
+# writes it into the history as READING_NOTE): figures quoted from it are the image's.
+SCREENSHOT_TOOL = "screenshot"
+SCREENSHOT_LABEL = "Скриншот"
+_READING = re.compile(
+    re.escape(READING_NOTE)
+    .replace(re.escape("{position}"), r"(?P<position>\d+)")
+    .replace(re.escape("{image_id}"), r"[0-9a-f-]{36}")
+    .replace(re.escape("{reading}"), r"(?P<reading>[^\]]*)")
+)
+
+
+def reading_sources(messages: Sequence[dict[str, Any]]) -> list[Source]:
+    """The screenshots' readings in the conversation's user messages, one source each."""
+    return [
+        Source(
+            tool=SCREENSHOT_TOOL,
+            label=SCREENSHOT_LABEL,
+            summary=_clip(f"Изображение {match['position']}: {match['reading']}"),
+            data=match["reading"],
+        )
+        for message in messages
+        if message.get("role") == "user" and isinstance(message.get("content"), str)
+        for match in _READING.finditer(message["content"])
     ]
 
 

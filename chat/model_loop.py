@@ -13,13 +13,13 @@ from django.conf import settings
 from pydantic import BaseModel
 
 from chat import frames, texts
-from chat.citations import pack_sources, tool_source
+from chat.citations import pack_sources, reading_sources, tool_source
 from chat.neutralise import html_neutralise
 from chat.prompts import ROUND_LIMIT_NOTE
 from chat.quota import meter_rows, stream_model, tool_refusal
 from chat.services import tool_call_audit_create
 from chat.turns import Answer, Broadcast, Turn, conversation
-from core.db import db_sync_to_async
+from core.db import db_sync_to_async, db_waiting
 from governance.metering import model_call_metered
 from infrazen.models import InfraZenUser
 from infrazen.selectors import user_get
@@ -66,7 +66,9 @@ class Tools:
                 arguments=arguments,
             )
         )
-        result = await db_sync_to_async(self._execute)(
+        # A tool that waits on a model (analyze_screenshot) runs off the database thread.
+        run = db_waiting if getattr(module, "WAITS_ON_MODEL", False) else db_sync_to_async
+        result = await run(self._execute)(
             name=name, arguments_json=arguments_json, arguments=arguments, round_number=round_number
         )
         ok = not isinstance(result, ToolError)
@@ -148,6 +150,7 @@ async def model_answer(
         messages = await db_sync_to_async(conversation)(turn)
     if messages and messages[0]["role"] == "system":
         answer.sources.extend(pack_sources(messages[0]["content"]))
+    answer.sources.extend(reading_sources(messages))
     tools = Tools(turn=turn, answer=answer, broadcast=broadcast)
     schemas = openai_tools(turn.principal.scenario)
     deadline = gateway.deadline_in(settings.CHAT_ANSWER_DEADLINE_S)

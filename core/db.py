@@ -127,6 +127,27 @@ def db_background(function: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     return call
 
 
+# Threads for calls that wait on something slow besides the database (a tool that asks the
+# vision model): on the one thread-sensitive thread they would hold every chat's reads and
+# writes for as long. Each keeps its own connection, as that thread does.
+_WAITING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="db-waiting")
+
+
+def db_waiting(function: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """`function` on a thread of its own, for sync work that reads and writes the database
+    and also waits a long time on something else (the event loop, through async_to_sync).
+    With an in-memory SQLite database it runs on the thread-sensitive thread instead."""
+
+    @functools.wraps(function)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        if _shares_a_memory_database():
+            return await db_sync_to_async(function)(*args, **kwargs)
+        run = sync_to_async(_run_keeping, thread_sensitive=False, executor=_WAITING)
+        return await run(function, *args, **kwargs)
+
+    return call
+
+
 # (model, alias) → the INSERT statement of one row of every column but the automatic key.
 _insert_statements: dict[tuple[type[models.Model], str], str] = {}
 

@@ -8,9 +8,10 @@ tools.vision.screenshots_visible). The look is one vision call through the gatew
 placeholders, like the chat's own calls. Without a language model the tool
 answers `status="unavailable"` with a reason code instead.
 
-Tools run synchronously on the chat's database thread; the model call is made from there
-through `async_to_sync`, on the event loop, so that thread waits for the look (bounded by
-tools.vision.LOOK_DEADLINE_S). An async seam for tools would free it.
+Tools run synchronously; the model call is made through `async_to_sync`, on the event
+loop, and the tool's thread waits for the look (bounded by tools.vision.LOOK_DEADLINE_S).
+WAITS_ON_MODEL puts it on a thread of its own (core.db.db_waiting), not on the chat's one
+database thread, which every other answer's reads and writes would queue behind.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ LABEL = "Смотрю скриншот"
 SCENARIOS = frozenset({"recommendation", "analytics"})
 # Reads only: no confirmation needed, any role may run it (governance.policy).
 READ_ONLY = True
+# It waits on the vision model: the chat runs it off its database thread.
+WAITS_ON_MODEL = True
 
 PURPOSE = "chat_analyze_screenshot"
 ANSWER_CHARS = 1500

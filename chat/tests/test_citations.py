@@ -167,3 +167,24 @@ def test_summaries_with_markup_are_neutralised_in_the_citation():
     source = tool_source(tool="get_resource", label="Ресурс", summary="<img src=x>", data={"n": 77})
     checked = figures_check(text="Ресурс 77 ГБ.", sources=[source])
     assert checked.citations[0]["summary"] == "<\u200bimg src=x>"
+
+
+def test_a_figure_read_from_an_earlier_screenshot_is_cited_to_it():
+    from chat.citations import SCREENSHOT_TOOL, reading_sources
+    from chat.image_prompts import READING_NOTE
+
+    note = READING_NOTE.format(
+        position=2,
+        image_id="0b9c3f0e-8f2a-4c3e-9a55-2f4f1c7d9e11",
+        reading="График 2: трафик 3,2 ТБ за ноябрь.",
+    )
+    history = [
+        {"role": "system", "content": "без данных"},
+        {"role": "user", "content": f"Что на скриншоте? {note}"},
+        {"role": "assistant", "content": "На графике трафик 99 ТБ."},  # not a source
+    ]
+    sources = reading_sources(history)
+    assert [source.tool for source in sources] == [SCREENSHOT_TOOL]
+    checked = figures_check(text="Трафик был 3,2 ТБ, а не 7,5 ТБ.", sources=sources)
+    assert [c["tool"] for c in checked.citations] == [SCREENSHOT_TOOL]
+    assert len(checked.unverified) == 1 and "7,5" in checked.unverified[0]

@@ -116,15 +116,7 @@ def db_background(function: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     For reads only, which may run while the thread-sensitive thread writes. With an
     in-memory SQLite database it runs on the thread-sensitive thread instead.
     """
-
-    @functools.wraps(function)
-    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
-        if _shares_a_memory_database():
-            return await db_sync_to_async(function)(*args, **kwargs)
-        run = sync_to_async(_run_keeping, thread_sensitive=False, executor=_BACKGROUND)
-        return await run(function, *args, **kwargs)
-
-    return call
+    return _on(_BACKGROUND, function)
 
 
 # Threads for calls that wait on something slow besides the database (a tool that asks the
@@ -137,12 +129,15 @@ def db_waiting(function: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     """`function` on a thread of its own, for sync work that reads and writes the database
     and also waits a long time on something else (the event loop, through async_to_sync).
     With an in-memory SQLite database it runs on the thread-sensitive thread instead."""
+    return _on(_WAITING, function)
 
+
+def _on(executor: ThreadPoolExecutor, function: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     @functools.wraps(function)
     async def call(*args: P.args, **kwargs: P.kwargs) -> R:
         if _shares_a_memory_database():
             return await db_sync_to_async(function)(*args, **kwargs)
-        run = sync_to_async(_run_keeping, thread_sensitive=False, executor=_WAITING)
+        run = sync_to_async(_run_keeping, thread_sensitive=False, executor=executor)
         return await run(function, *args, **kwargs)
 
     return call

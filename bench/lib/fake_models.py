@@ -47,6 +47,24 @@ def facts_payload(body: dict) -> str | None:
     return None
 
 
+def _as_sent(recommendation, messages: list[dict]) -> list[dict]:
+    """The text request's messages as the model receives them: personal data (the owner's
+    name, public IPs, ...) replaced by placeholders (llm.structured), numbered alike on every
+    request."""
+    from django.conf import settings
+
+    from governance.policy import policy_for_id
+    from llm.completion import outgoing_text
+    from llm.pii import PiiScrubber
+    from llm.redact import messages_scrub
+    from recommendations_ai.selectors import recommendation_for_service_get
+
+    _, owner_id = recommendation_for_service_get(recommendation_id=recommendation.pk)
+    names = policy_for_id(user_id=owner_id).names if owner_id is not None else ()
+    pii = PiiScrubber(names=names, public_ips=settings.PII_SCRUB_PUBLIC_IPS)
+    return messages_scrub(messages, outgoing_text(pii))
+
+
 class TemplateAnswers:
     """A reply callable for FakeLLMServer that answers each request with a valid text.
 
@@ -68,7 +86,7 @@ class TemplateAnswers:
         for rec in recommendations:
             facts = facts_build(recommendation=rec)
             messages = prompts.text_messages(facts=facts.as_dict(), family=facts.family)
-            payload = facts_payload({"messages": messages})
+            payload = facts_payload({"messages": _as_sent(rec, messages)})
             rendered = texts_render(facts=facts)
             self.ids[payload] = rec.pk
             self.by_payload[payload] = {

@@ -158,16 +158,13 @@ class OwnedScreenshots:
         return image_data_url(image) if image is not None else None
 
 
-OWNED_SCREENSHOTS = OwnedScreenshots()
-
-
 @contextlib.asynccontextmanager
 async def images_in_answer(*, turn: Turn) -> AsyncIterator[None]:
     """While the block (the model's answer) runs, its tools may look at the user's images,
     and the question's images are read; the readings are stored before the block's end is
     passed on, so the next question has them. A block that fails or is cancelled cancels
     the readings."""
-    with screenshots_visible(OWNED_SCREENSHOTS):
+    with screenshots_visible(OwnedScreenshots()):
         if not IMAGE_REF.search(turn.question):
             yield
             return

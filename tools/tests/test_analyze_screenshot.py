@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from chat.image_memory import OWNED_SCREENSHOTS
+from chat.image_memory import OwnedScreenshots
 from chat.models import ChatImage
 from chat.tests.image_helpers import image_store, is_look
 from governance.budgets import budget_status
@@ -34,7 +34,7 @@ def uploads(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def chat_lookup():
     """The chat lends its image lookup while it answers (chat.image_memory)."""
-    with screenshots_visible(OWNED_SCREENSHOTS):
+    with screenshots_visible(OwnedScreenshots()):
         yield
 
 

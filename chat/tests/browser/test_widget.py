@@ -22,6 +22,7 @@ import pytest
 
 from chat.tests.browser.conftest import WAIT_MS, token_for
 from chat.tests.browser.widget_page import AXE_RUN, axe_source, drawer_page, page_html, sql_execute
+from chat.tests.image_helpers import READING, answer_requests, is_reading
 from llm.fake_server import Reply
 from scripts.widget_build import GZIP_LIMIT_BYTES, widget_gzipped_bytes
 
@@ -270,6 +271,30 @@ def test_a_pasted_screenshot_is_previewed_downscaled_and_uploaded(open_drawer, a
     assert "image_url" in json.dumps(agent.model.chat_requests()[-1]["messages"])
     bubble = drawer.page.locator(".chat-drawer .chat-message.user").last.inner_text()
     assert "изображение" in bubble and "Что на скриншоте?" in bubble
+
+
+def test_a_screenshot_is_still_known_two_questions_later(open_drawer, agent):
+    agent.model.route(Reply.answer(READING), when=is_reading)
+    agent.model.enqueue(
+        Reply.answer("На скриншоте два графика."),
+        Reply.answer("Пожалуйста."),
+        Reply.answer("На втором графике трафик: 3,2 ТБ за месяц."),
+    )
+    drawer = open_drawer(rec_index=10)
+    drawer.page.evaluate(PASTE_SCREENSHOT)
+    drawer.page.locator(".ac-preview").wait_for(state="visible")
+    for number, question in enumerate(("Что на скриншоте?", "Спасибо!", "А что на втором?"), 1):
+        drawer.ask(question)
+        drawer.wait(
+            "window.widgetLog.frames.filter(f => f.type === 'assistant' && f.status).length"
+            f" >= {number}"
+        )
+    # The third question's request carries what was read from the image, not the image.
+    sent = json.dumps(answer_requests(agent.model)[-1]["messages"], ensure_ascii=False)
+    assert "3,2 ТБ" in sent and "image_url" not in sent
+    assert drawer.texts(f"{ANSWER} .chat-message-content")[-1].startswith(
+        "На втором графике трафик: 3,2 ТБ"
+    )
 
 
 HOSTILE = "<img src=x onerror=alert(1)>"

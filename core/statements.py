@@ -121,7 +121,7 @@ class CompiledQuery:
         params = [values[slots[i]] if i in slots else p for i, p in enumerate(params)]
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
-            return cursor.fetchall()
+            return list(cursor.fetchall())
 
     def exists(self, **values: Any) -> bool:
         return bool(self.rows(**values))

@@ -121,7 +121,6 @@ async def _read_one(*, turn: Turn, image: ImageToRead) -> None:
                 question=READING_QUESTION,
                 policy=turn.policy or await db_sync_to_async(chat_policy)(turn.principal),
                 purpose=PURPOSE,
-                pii_names=turn.principal.names,
                 correlation_id=turn.correlation_id,
             )
             text, model = look.text, look.model

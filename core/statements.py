@@ -15,8 +15,22 @@ from typing import Any
 from django.db import connections, models, router
 from django.db.models import QuerySet
 
-# (model, alias, columns, filters) → the SELECT statement of row_select.
-_select_statements: dict[tuple, str] = {}
+# (kind, model, alias, names...) → its statement, built on first use.
+_statements: dict[tuple, str] = {}
+
+
+def _statement(key: tuple, using: str, build: Callable[[Any, Callable[[str], str]], str]) -> str:
+    """The statement of `key`, built once per process by `build(meta, quote)`: the model's
+    names quoted, every value left to a parameter."""
+    statement = _statements.get(key)
+    if statement is None:
+        statement = _statements[key] = build(key[1]._meta, connections[using].ops.quote_name)
+    return statement
+
+
+def _equal(meta, quote, names: Sequence[str], joiner: str) -> str:
+    """`column = %s` for each field of `names`, joined."""
+    return joiner.join(f"{quote(meta.get_field(name).column)} = %s" for name in names)
 
 
 def row_select(model: type[models.Model], fields: Sequence[str], **equal: Any) -> tuple | None:
@@ -29,23 +43,17 @@ def row_select(model: type[models.Model], fields: Sequence[str], **equal: Any) -
     keep it to plain columns: text, numbers.
     """
     using = router.db_for_read(model)
-    key = (model, using, tuple(fields), tuple(equal))
-    statement = _select_statements.get(key)
-    if statement is None:
-        meta, quote = model._meta, connections[using].ops.quote_name
+
+    def build(meta, quote) -> str:
         columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
-        where = " AND ".join(f"{quote(meta.get_field(name).column)} = %s" for name in equal)
-        # Names from the model's meta, quoted; every value is a parameter.
         table, order = quote(meta.db_table), quote(meta.pk.column)
-        statement = f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {order} LIMIT 1"  # noqa: S608
-        _select_statements[key] = statement
+        where = _equal(meta, quote, list(equal), " AND ")
+        return f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {order} LIMIT 1"  # noqa: S608
+
+    statement = _statement(("select", model, using, tuple(fields), tuple(equal)), using, build)
     with connections[using].cursor() as cursor:
         cursor.execute(statement, list(equal.values()))
         return cursor.fetchone()
-
-
-# (model, alias, fields) → the UPDATE statement of row_update.
-_update_statements: dict[tuple, str] = {}
 
 
 def row_update(model: type[models.Model], pk: Any, **values: Any) -> int:
@@ -56,15 +64,13 @@ def row_update(model: type[models.Model], pk: Any, **values: Any) -> int:
     using = router.db_for_write(model)
     connection = connections[using]
     meta = model._meta
-    key = (model, using, tuple(values))
-    statement = _update_statements.get(key)
-    if statement is None:
-        quote = connection.ops.quote_name
-        assignments = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in values)
-        # Names from the model's meta, quoted; every value is a parameter.
+
+    def build(meta, quote) -> str:
+        assignments = _equal(meta, quote, list(values), ", ")
         table, key_column = quote(meta.db_table), quote(meta.pk.column)
-        statement = f"UPDATE {table} SET {assignments} WHERE {key_column} = %s"  # noqa: S608
-        _update_statements[key] = statement
+        return f"UPDATE {table} SET {assignments} WHERE {key_column} = %s"  # noqa: S608
+
+    statement = _statement(("update", model, using, tuple(values)), using, build)
     params = [
         meta.get_field(name).get_db_prep_save(value, connection=connection)
         for name, value in values.items()
@@ -72,6 +78,23 @@ def row_update(model: type[models.Model], pk: Any, **values: Any) -> int:
     params.append(meta.pk.get_db_prep_save(pk, connection=connection))
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
+        return cursor.rowcount
+
+
+def rows_increment(model: type[models.Model], field: str, by: int = 1, **equal: Any) -> int:
+    """`model.objects.filter(**equal).update(field=F(field) + by)`, compiled once per
+    process; the rows changed."""
+    using = router.db_for_write(model)
+
+    def build(meta, quote) -> str:
+        column = quote(meta.get_field(field).column)
+        where = _equal(meta, quote, list(equal), " AND ")
+        table = quote(meta.db_table)
+        return f"UPDATE {table} SET {column} = {column} + %s WHERE {where}"  # noqa: S608
+
+    statement = _statement(("increment", model, using, field, tuple(equal)), using, build)
+    with connections[using].cursor() as cursor:
+        cursor.execute(statement, [by, *equal.values()])
         return cursor.rowcount
 
 
@@ -125,26 +148,3 @@ class CompiledQuery:
 
     def exists(self, **values: Any) -> bool:
         return bool(self.rows(**values))
-
-
-# (model, alias, field, filters) → the UPDATE statement of rows_increment.
-_increment_statements: dict[tuple, str] = {}
-
-
-def rows_increment(model: type[models.Model], field: str, by: int = 1, **equal: Any) -> int:
-    """`model.objects.filter(**equal).update(field=F(field) + by)`, compiled once per
-    process; the rows changed."""
-    using = router.db_for_write(model)
-    key = (model, using, field, tuple(equal))
-    statement = _increment_statements.get(key)
-    if statement is None:
-        meta, quote = model._meta, connections[using].ops.quote_name
-        column = quote(meta.get_field(field).column)
-        where = " AND ".join(f"{quote(meta.get_field(name).column)} = %s" for name in equal)
-        # Names from the model's meta, quoted; every value is a parameter.
-        table = quote(meta.db_table)
-        statement = f"UPDATE {table} SET {column} = {column} + %s WHERE {where}"  # noqa: S608
-        _increment_statements[key] = statement
-    with connections[using].cursor() as cursor:
-        cursor.execute(statement, [by, *equal.values()])
-        return cursor.rowcount

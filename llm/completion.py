@@ -30,7 +30,7 @@ def request_build(
     # Every prompt passes here (or structured()'s converter): the one place secrets pasted
     # into free text are kept from the model, and with `pii` personal data too.
     request: dict[str, Any] = {
-        "messages": messages_scrub(messages, outgoing_text(pii)),
+        "messages": messages_outgoing(messages, pii),
         "temperature": temperature,
         "max_tokens": max_tokens,
     }
@@ -39,6 +39,12 @@ def request_build(
     if tool_choice is not None:
         request["tool_choice"] = tool_choice
     return request
+
+
+def messages_outgoing(messages: list[dict], pii: PiiScrubber | None) -> list[dict]:
+    """`messages` as the model receives them: secrets dropped and, with `pii`, personal data
+    as placeholders (outgoing_text on every string)."""
+    return messages_scrub(messages, outgoing_text(pii))
 
 
 def outgoing_text(pii: PiiScrubber | None) -> TextFunction | None:

@@ -15,12 +15,11 @@ from pydantic import BaseModel
 from llm import sdk_private
 from llm.accounting import Call, call_start
 from llm.clients import http_client
-from llm.completion import completion_attempt, outgoing_text, tool_calls_of
+from llm.completion import completion_attempt, messages_outgoing, tool_calls_of
 from llm.config import models_for, wants_vision
 from llm.errors import LLMValidationError
 from llm.models import LLMCall
 from llm.pii import PiiScrubber
-from llm.redact import messages_scrub
 from llm.retry import with_retries
 from llm.types import Completion
 
@@ -80,7 +79,7 @@ async def structured(
     # The re-ask extends the message list: a copy, so the caller's list stays as it was.
     request = {
         **tool,
-        "messages": handlers.message_converter(messages_scrub(messages, outgoing_text(pii))),
+        "messages": handlers.message_converter(messages_outgoing(messages, pii)),
         "temperature": temperature,
         "max_tokens": max_tokens,
     }
@@ -151,7 +150,7 @@ class _Asking:
                 request = self.handlers.reask_handler(
                     kwargs=request, response=response, exception=exc
                 )
-                request["messages"] = messages_scrub(request["messages"], outgoing_text(self.pii))
+                request["messages"] = messages_outgoing(request["messages"], self.pii)
                 continue
             await call.flush_pending(LLMCall.Outcome.OK)
             return answer, self.completion()

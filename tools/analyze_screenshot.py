@@ -86,14 +86,12 @@ def run(*, user: InfraZenUser, args: Args) -> Result:
             image_id=args.image_id, question=question, status="unavailable", reason=REASON_NO_MODEL
         )
     url = _image_url(user=user, image_id=args.image_id.lower())
-    names = tuple(name for name in (user.first_name, user.last_name) if name)
     try:
         look = async_to_sync(image_look)(
             data_url=url,
             question=question,
             policy=policy_for(user=user),
             purpose=PURPOSE,
-            pii_names=names,
         )
     except QuotaExceeded as refused:
         raise ToolError(refused.message) from None

@@ -79,11 +79,11 @@ async def image_look(
     question: str,
     policy: Policy,
     purpose: str,
-    pii_names: tuple[str, ...] = (),
     correlation_id: str | None = None,
 ) -> Look:
     """Ask the vision model `question` about the image (a data URL). Raises QuotaExceeded
-    when the user's budget refuses the call, LLMError when the model fails."""
+    when the user's budget refuses the call, LLMError when the model fails. The user's own
+    name (`policy.names`) goes out as a placeholder, like the rest of their personal data."""
     messages = look_messages(data_url=data_url, question=question)
     text: list[str] = []
     completion: gateway.Completion | None = None
@@ -98,7 +98,7 @@ async def image_look(
             deadline=gateway.deadline_in(LOOK_DEADLINE_S),
             user_id=policy.user_id,
             correlation_id=correlation_id,
-            pii_names=pii_names,
+            pii_names=policy.names,
         )
         try:
             async for event in events:

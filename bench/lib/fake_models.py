@@ -54,15 +54,14 @@ def _as_sent(recommendation, messages: list[dict]) -> list[dict]:
     from django.conf import settings
 
     from governance.policy import policy_for_id
-    from llm.completion import outgoing_text
+    from llm.completion import messages_outgoing
     from llm.pii import PiiScrubber
-    from llm.redact import messages_scrub
     from recommendations_ai.selectors import recommendation_for_service_get
 
     _, owner_id = recommendation_for_service_get(recommendation_id=recommendation.pk)
     names = policy_for_id(user_id=owner_id).names if owner_id is not None else ()
     pii = PiiScrubber(names=names, public_ips=settings.PII_SCRUB_PUBLIC_IPS)
-    return messages_scrub(messages, outgoing_text(pii))
+    return messages_outgoing(messages, pii)
 
 
 class TemplateAnswers:

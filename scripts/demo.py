@@ -191,8 +191,9 @@ def banner(info: dict, port: int) -> str:
 
 
 def daphne_command(port: int) -> list[str]:
-    daphne = Path(sys.executable).with_name("daphne")
-    return [str(daphne), "-b", "127.0.0.1", "-p", str(port), "agentsite.asgi:application"]
+    # ops.daphne.run (its daphne_command, spelled out: this script does not import the project).
+    run = [sys.executable, "-m", "ops.daphne.run"]
+    return [*run, "-b", "127.0.0.1", "-p", str(port), "agentsite.asgi:application"]
 
 
 def serve() -> int:

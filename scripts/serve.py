@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: scripts/ is on the path, the project is not
     sys.path.insert(0, str(ROOT))
 
+from ops.daphne.run import daphne_command  # noqa: E402
 from scripts.workers import APPLICATION, Supervisor, processes_stop, say  # noqa: E402
 
 BACKLOG = 1024
@@ -68,7 +69,7 @@ def agent_command(
     script for several (they need REDIS_URL). `extra`: more daphne options."""
     where = ["-b", host, "-p", str(port), *extra]
     if workers == 1:
-        return [str(Path(sys.executable).with_name("daphne")), *where, app]
+        return [*daphne_command(), *where, app]
     if app != APPLICATION:
         raise ValueError("several workers serve agentsite.asgi:application only")
     return [sys.executable, str(Path(__file__).resolve()), "--workers", str(workers), *where]

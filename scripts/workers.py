@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ops.daphne.handoff import HANDOFF_SIGNAL, READY_FD_ENV
+from ops.daphne.run import daphne_command as daphne_run_command
 from ops.logging import JsonFormatter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,8 +62,7 @@ def say(message: str) -> None:
 
 
 def daphne_command(fd: int, extra: list[str]) -> list[str]:
-    daphne = Path(sys.executable).with_name("daphne")
-    return [str(daphne), "--fd", str(fd), *extra, APPLICATION]
+    return [*daphne_run_command(), "--fd", str(fd), *extra, APPLICATION]
 
 
 def processes_stop(children: list[subprocess.Popen], *, timeout: float = STOP_TIMEOUT_S) -> None:

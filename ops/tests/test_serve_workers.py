@@ -64,6 +64,8 @@ def test_two_workers_serve_one_port_and_stop_with_the_parent(tmp_path):
         assert body is not None and body["status"] == "healthy"
         workers = children_of(parent.pid)
         assert len(workers) == 2
+        # Each worker serves on uvloop's event loop (ops/daphne/run.py), once it has started.
+        assert all(_loads(pid, "/uvloop/loop.", timeout=30) for pid in workers)
 
         parent.send_signal(signal.SIGTERM)
         assert parent.wait(timeout=20) == 0
@@ -73,6 +75,16 @@ def test_two_workers_serve_one_port_and_stop_with_the_parent(tmp_path):
         if parent.poll() is None:
             parent.kill()
             parent.wait()
+
+
+def _loads(pid: int, library: str, *, timeout: float) -> bool:
+    """Whether process `pid` has `library` mapped within `timeout` seconds."""
+    until = time.monotonic() + timeout
+    while library not in Path(f"/proc/{pid}/maps").read_text():
+        if time.monotonic() > until:
+            return False
+        time.sleep(0.2)
+    return True
 
 
 def _state(pid: int) -> str:

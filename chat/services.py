@@ -39,7 +39,7 @@ from chat.selectors import (
     text_tokens_estimate,
 )
 from core.correlation import correlation_id_var
-from core.db import rows_insert
+from core.db import row_insert, rows_insert
 from core.statements import row_update
 from governance.budgets import cost_rub
 from infrazen.clock import utc_now
@@ -177,11 +177,20 @@ def chat_message_create(
 def _message_insert(
     *, session: ChatSession, role: str, content: str, tokens: int | None, now: datetime
 ) -> ChatMessage:
+    message = _message_new(session=session, role=role, content=content, tokens=tokens, now=now)
+    message.save(force_insert=True)
+    return message
+
+
+def _message_new(
+    *, session: ChatSession, role: str, content: str, tokens: int | None, now: datetime
+) -> ChatMessage:
+    """A message checked and built, not stored yet."""
     if role not in ROLES:
         raise ValueError(f"unknown chat role {role!r}")
     content = _checked_content(content)
     tokens = _checked_tokens(tokens)
-    return ChatMessage.objects.create(
+    return ChatMessage(
         session_id=session.pk, role=role, content=content, tokens=tokens, created_at=now
     )
 
@@ -232,14 +241,18 @@ def chat_turn_begin(
         raise ChatAuthError(CLOSE_FORBIDDEN, REASON_USER_NOT_ALLOWED)
     tokens = text_tokens_estimate(text=content)
     now = utc_now()
-    with transaction.atomic(using=router.db_for_write(ChatMessage)):
-        question = _message_insert(
-            session=session, role=ROLE_USER, content=content, tokens=tokens, now=now
+    using = router.db_for_write(ChatMessage)
+    # In plain SQL compiled once (core.db, core.statements): every question starts here.
+    with transaction.atomic(using=using):
+        question = row_insert(
+            _message_new(session=session, role=ROLE_USER, content=content, tokens=tokens, now=now),
+            using=using,
         )
-        answer = _message_insert(
+        placeholder = _message_new(
             session=session, role=ROLE_ASSISTANT, content=PENDING_MARKER, tokens=None, now=now
         )
-        _session_count(session=session, added=2, now=now)
+        answer = row_insert(placeholder, using=using)
+        row_update(ChatSession, session.pk, added={"message_count": 2}, last_activity_at=now)
     return question, answer
 
 

@@ -158,6 +158,37 @@ def rows_insert(rows: Sequence[models.Model], *, using: str) -> None:
     """
     if not rows:
         return
+    prepared = _insert_prepared(rows, using=using)
+    if prepared is None:
+        type(rows[0])._base_manager.using(using).bulk_create(rows)
+        return
+    statement, params = prepared
+    # Several rows go in together or not at all, as with bulk_create.
+    with transaction.atomic(using=using, savepoint=False), connections[using].cursor() as cursor:
+        cursor.executemany(statement, params)
+    for row in rows:
+        row._state.adding, row._state.db = False, using
+
+
+def row_insert(row: models.Model, *, using: str) -> models.Model:
+    """INSERT one new row as rows_insert does, and give it the id the database chose (for
+    the rows a caller goes on to use, such as a chat question and its answer's placeholder).
+    Without signals; a value that is an expression takes the ORM's save."""
+    prepared = _insert_prepared([row], using=using)
+    if prepared is None:
+        row.save(using=using, force_insert=True)
+        return row
+    statement, (params,) = prepared
+    with connections[using].cursor() as cursor:
+        cursor.execute(statement, params)
+        row.pk = cursor.lastrowid
+    row._state.adding, row._state.db = False, using
+    return row
+
+
+def _insert_prepared(rows: Sequence[models.Model], *, using: str) -> tuple[str, list] | None:
+    """The one-row INSERT statement of the rows' model (compiled once per process) and each
+    row's parameters; None when a value is an expression, which needs the ORM's compiler."""
     model = type(rows[0])
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.generated and f is not meta.auto_field]
@@ -166,8 +197,7 @@ def rows_insert(rows: Sequence[models.Model], *, using: str) -> None:
     compiler = query.get_compiler(using=using)
     values = [[compiler.pre_save_val(f, row) for f in fields] for row in rows]
     if any(hasattr(value, "resolve_expression") for row in values for value in row):
-        model._base_manager.using(using).bulk_create(rows)
-        return
+        return None
     statement = _insert_statements.get((model, using))
     if statement is None:
         query.insert_values(fields, rows[:1])
@@ -177,8 +207,4 @@ def rows_insert(rows: Sequence[models.Model], *, using: str) -> None:
         [compiler.prepare_value(field, value) for field, value in zip(fields, row, strict=True)]
         for row in values
     ]
-    # Several rows go in together or not at all, as with bulk_create.
-    with transaction.atomic(using=using, savepoint=False), connections[using].cursor() as cursor:
-        cursor.executemany(statement, params)
-    for row in rows:
-        row._state.adding, row._state.db = False, using
+    return statement, params

@@ -1,5 +1,5 @@
-"""core.db.row_select and row_update: the plain statements behind the hottest reads and
-writes answer exactly what the ORM answers."""
+"""core.statements (row_select, row_update) and core.db.row_insert: the plain statements
+behind the hottest reads and writes answer exactly what the ORM answers."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import router
 
 from conftest import make_provider, make_recommendation, make_resource
+from core.db import row_insert
 from core.statements import CompiledQuery, row_select, row_update
 from governance.models import AgentUserLimits
-from infrazen.models import InfraZenUser, OptimizationRecommendation
+from infrazen.models import ChatMessage, ChatSession, InfraZenUser, OptimizationRecommendation
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -58,6 +60,35 @@ def test_row_update_writes_what_the_orm_update_writes(alice):
 def test_row_update_of_a_missing_row_changes_nothing(alice):
     changed = row_update(OptimizationRecommendation, 10**9, ai_short_description="x")
     assert changed == 0
+
+
+def test_row_update_adds_to_the_fields_it_is_given_and_sets_the_others(alice):
+    session = ChatSession.objects.create(id="s-added", user_id=alice.pk, message_count=3)
+    when = datetime(2026, 12, 7, 11, 0, 0)
+    changed = row_update(ChatSession, session.pk, added={"message_count": 2}, last_activity_at=when)
+    assert changed == 1
+    session.refresh_from_db()
+    assert (session.message_count, session.last_activity_at) == (5, when)
+    row_update(ChatSession, session.pk, added={"message_count": -1})
+    session.refresh_from_db()
+    assert session.message_count == 4
+
+
+def test_row_insert_stores_the_row_and_gives_it_its_id(alice):
+    session = ChatSession.objects.create(id="s-insert", user_id=alice.pk, scenario="analytics")
+    when = datetime(2026, 12, 7, 11, 0, 0)
+    first = row_insert(
+        ChatMessage(session_id=session.pk, role="user", content="вопрос", created_at=when),
+        using=router.db_for_write(ChatMessage),
+    )
+    second = row_insert(
+        ChatMessage(session_id=session.pk, role="assistant", content="ответ", created_at=when),
+        using=router.db_for_write(ChatMessage),
+    )
+    assert second.pk > first.pk and not first._state.adding
+    stored = ChatMessage.objects.get(pk=first.pk)
+    assert (stored.role, stored.content, stored.created_at) == ("user", "вопрос", when)
+    assert ChatMessage.objects.get(pk=second.pk).content == "ответ"
 
 
 def _active_user(user_id: int, email: str):

@@ -224,7 +224,7 @@ async def _answer_produce(
         return
     try:
         # Pasted screenshots are read for later turns while the model answers.
-        async with images_in_answer(turn=turn):
+        async with images_in_answer(turn=turn, answer=answer):
             await model_answer(turn=turn, answer=answer, broadcast=broadcast, llm_calls=llm_calls)
     except QuotaExceeded as refused:
         if not refused.service_wide or answer.content.strip():

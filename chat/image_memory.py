@@ -10,7 +10,8 @@ reading in place of its `[image:<id>]` ref; the admin transcript shows it under 
 The purge deletes images, never readings.
 
 Reading costs one vision call per image, metered against the user's budget like the answer's
-own calls; an image already read (pasted again) is not read again. A refused or failed
+own calls and added to the answer's cost; an image already read (pasted again) is not read
+again. A refused or failed
 reading leaves no row: the history then says the image could not be read.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -43,7 +45,7 @@ from llm.models import LLMCall
 from tools.vision import image_look, screenshots_visible
 
 if TYPE_CHECKING:  # chat.turns builds the history with readings_in_history
-    from chat.turns import Turn
+    from chat.turns import Answer, Turn
 
 logger = logging.getLogger(__name__)
 
@@ -158,12 +160,14 @@ class OwnedScreenshots:
 
 
 @contextlib.asynccontextmanager
-async def images_in_answer(*, turn: Turn) -> AsyncIterator[None]:
+async def images_in_answer(*, turn: Turn, answer: Answer) -> AsyncIterator[None]:
     """While the block (the model's answer) runs, its tools may look at the user's images,
     and the question's images are read; the readings are stored before the block's end is
     passed on, so the next question has them. A block that fails or is cancelled cancels
-    the readings."""
-    with screenshots_visible(OwnedScreenshots()):
+    the readings. Every look (a reading, analyze_screenshot) adds its cost to `answer`'s:
+    the answer's cost row holds every model call of its turn."""
+    paid = functools.partial(answer.add_usage, answered=False)
+    with screenshots_visible(OwnedScreenshots(), paid=paid):
         if not IMAGE_REF.search(turn.question):
             yield
             return

@@ -38,6 +38,7 @@ from chat.selectors import (
     chat_turn_allowed,
     text_tokens_estimate,
 )
+from core import metrics
 from core.correlation import correlation_id_var
 from core.db import row_insert, rows_insert
 from core.statements import row_update
@@ -307,9 +308,17 @@ def _as_text(value: Any) -> str:
 
 def pack_runs_audit(*, session_id: str, user_id: int, runs: list) -> None:
     """The context pack's tool runs (chat.context.PackRun) as audit rows of round 0, with the
-    correlation id of the turn or prefetch that built the pack: one INSERT. An audit that
-    cannot be written is logged; the prompt it belongs to is built all the same."""
+    correlation id of the turn or prefetch that built the pack: one INSERT; and in the tool
+    call metrics, origin `context` (a run that refused: `refused`, as a model's call would).
+    An audit that cannot be written is logged; the prompt it belongs to is built all the same."""
     correlation_id = correlation_id_var.get()
+    for run in runs:
+        metrics.tool_call_count(
+            tool=run.tool,
+            outcome="ok" if run.ok else "refused",
+            origin=metrics.ORIGIN_CONTEXT,
+            seconds=run.latency_ms / 1000,
+        )
     rows = [
         ToolCallAudit(
             session_id=str(session_id)[:36],

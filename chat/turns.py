@@ -112,11 +112,14 @@ class Answer:
         self.text.append(piece)
         return piece
 
-    def add_usage(self, completion: gateway.Completion) -> None:
+    def add_usage(self, completion: gateway.Completion, *, answered: bool = True) -> None:
+        """`answered`: the call wrote the answer (its model is the answer's); a look at an
+        image (chat.image_memory) adds its cost only."""
         self.prompt_tokens += completion.prompt_tokens
         self.completion_tokens += completion.completion_tokens
         self.cost_usd += completion.cost_usd
-        self.model = completion.model
+        if answered or not self.model:
+            self.model = completion.model
 
     @property
     def content(self) -> str:

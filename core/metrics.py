@@ -52,8 +52,13 @@ chat_first_delta = Histogram(
     ["scenario"],
     buckets=SLOW_BUCKETS,
 )
-tool_calls = Counter(f"{PREFIX}_tool_calls", "Tool calls", ["tool", "outcome"])
-tool_duration = Histogram(f"{PREFIX}_tool_call_duration_seconds", "Tool call duration", ["tool"])
+# A tool call's origin: the answer's tool rounds (the model's calls, or the offline
+# assistant's; audited from round 1) or the context pack's reads (chat.context; round 0).
+ORIGIN_MODEL, ORIGIN_CONTEXT = "model", "context"
+tool_calls = Counter(f"{PREFIX}_tool_calls", "Tool calls", ["tool", "outcome", "origin"])
+tool_duration = Histogram(
+    f"{PREFIX}_tool_call_duration_seconds", "Tool call duration", ["tool", "origin"]
+)
 model_requests = Counter(
     f"{PREFIX}_model_requests", "Requests to a model", ["model", "purpose", "outcome"]
 )
@@ -103,6 +108,12 @@ def _scrape_hooks_run() -> None:
             hook()
         except Exception:  # a scrape must answer whatever one source does; logged
             logger.exception("a metrics scrape hook failed")
+
+
+def tool_call_count(*, tool: str, outcome: str, origin: str, seconds: float) -> None:
+    """One tool call: counted by tool, outcome (ok, refused, error) and origin, and timed."""
+    tool_calls.labels(tool, outcome, origin).inc()
+    tool_duration.labels(tool, origin).observe(seconds)
 
 
 def exposition() -> bytes:

@@ -22,13 +22,13 @@ from django.db import connections, router, transaction
 
 from core import metrics
 from core.db import db_sync_to_async, rows_insert
-from core.statements import row_update
+from core.statements import row_select, row_update
 from governance.budgets import cost_rub
 from governance.metering import Meter, Reserved, reserve_ahead, structured_counted
-from governance.policy import Policy, policy_for_id
+from governance.policy import ROLE_USER, Policy, policy_for_id, role_model
 from governance.refusals import QuotaExceeded
 from infrazen import clock
-from infrazen.models import OptimizationRecommendation
+from infrazen.models import InfraZenUser, OptimizationRecommendation
 from llm import gateway
 from llm.errors import LLMError, LLMValidationError
 from llm.models import LLMCall
@@ -80,6 +80,13 @@ def text_generation_prepare() -> None:
 def _cache_model(mode: str) -> str:
     """The model a text of this mode is cached under."""
     return settings.LLM_MODEL_TEXT if mode == MODE_LLM else TEMPLATE_MODEL
+
+
+def _owner_model(owner_id: int) -> str:
+    """The model the owner's role picks (governance.policy.role_model; a user gone since:
+    the `user` role's), from the role alone: one column, no limits read."""
+    row = row_select(InfraZenUser, ["role"], id=owner_id)
+    return role_model(role=row[0] if row else ROLE_USER)
 
 
 def text_cache_key(*, facts: RecommendationFacts, model: str) -> str:
@@ -237,9 +244,10 @@ def _job_prepare(
     facts = facts_build(recommendation=recommendation)
     owned = mode == MODE_LLM and owner_id is not None
     # The owner's role picks the model (a demo owner's LLM_MODEL_DEMO, as in the chat) and a
-    # text is cached under its model: with a demo model set, the policy comes first.
-    policy = policy_for_id(user_id=owner_id) if owned and settings.LLM_MODEL_DEMO else None
-    key = text_cache_key(facts=facts, model=policy.model if policy else _cache_model(mode))
+    # text is cached under its model: with a demo model set, the role is read for the key;
+    # the rest of the policy (limits, names) only when the model is to be asked.
+    model = _owner_model(owner_id) if owned and settings.LLM_MODEL_DEMO else _cache_model(mode)
+    key = text_cache_key(facts=facts, model=model)
     cached = None if force else _cached(key)
     job = _TextJob(
         recommendation=recommendation,
@@ -255,7 +263,7 @@ def _job_prepare(
     messages = prompts.text_messages(facts=facts.as_dict(), family=facts.family)
     if owner_id is None:
         return replace(job, messages=messages)
-    job = replace(job, messages=messages, policy=policy or policy_for_id(user_id=owner_id))
+    job = replace(job, messages=messages, policy=policy_for_id(user_id=owner_id))
     try:
         reserved = reserve_ahead(job.policy, messages=messages, max_tokens=TEXT_MAX_TOKENS)
     except QuotaExceeded as refusal:

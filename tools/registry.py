@@ -119,8 +119,8 @@ def tool_run(
     *, user: InfraZenUser, name: str, arguments_json: str, scenario: str | None = None
 ) -> BaseModel:
     """Validate the model's arguments and run one tool as `user` (sync: it reads the DB).
-    Counted and timed by tool and outcome (core.metrics): ok, refused (a ToolError the model
-    is told about), error (anything else)."""
+    Counted and timed by tool and outcome (core.metrics, origin `model`): ok, refused (a
+    ToolError the model is told about), error (anything else)."""
     label = name if name in TOOLS else "unknown"
     started = time.perf_counter()
     outcome = "error"
@@ -132,8 +132,12 @@ def tool_run(
         outcome = "refused"
         raise
     finally:
-        metrics.tool_calls.labels(label, outcome).inc()
-        metrics.tool_duration.labels(label).observe(time.perf_counter() - started)
+        metrics.tool_call_count(
+            tool=label,
+            outcome=outcome,
+            origin=metrics.ORIGIN_MODEL,
+            seconds=time.perf_counter() - started,
+        )
 
 
 def _tool_run(

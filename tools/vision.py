@@ -8,12 +8,13 @@ the user's personal data as placeholders.
 
 The images live with the chat (chat.images), a layer above the tools: the chat lends its
 lookup for the span of an answer (`screenshots_visible`), as `lookups_shared` spans a pack.
-Outside such a span no image is visible, so a tool run elsewhere finds none.
+Outside such a span no image is visible, so a tool run elsewhere finds none. Within it, the
+chat is also told what each look cost (`paid`), so the answer's cost holds its looks too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -33,16 +34,24 @@ class Screenshots(Protocol):
         """The user's own live image as a data URL; None for anything else (sync: DB, disk)."""
 
 
+# Told what each look cost (its Completion): the chat adds it to the answer's cost.
+Paid = Callable[[gateway.Completion], None]
+
 _VISIBLE: ContextVar[Screenshots | None] = ContextVar("tools_screenshots", default=None)
+_PAID: ContextVar[Paid | None] = ContextVar("tools_looks_paid", default=None)
 
 
 @contextmanager
-def screenshots_visible(screenshots: Screenshots | None) -> Iterator[None]:
-    """Within this block (and the tasks and threads it starts) tools may see images."""
-    token = _VISIBLE.set(screenshots)
+def screenshots_visible(
+    screenshots: Screenshots | None, *, paid: Paid | None = None
+) -> Iterator[None]:
+    """Within this block (and the tasks and threads it starts) tools may see images, and
+    each look's cost is given to `paid`."""
+    token, paid_token = _VISIBLE.set(screenshots), _PAID.set(paid)
     try:
         yield
     finally:
+        _PAID.reset(paid_token)
         _VISIBLE.reset(token)
 
 
@@ -58,6 +67,12 @@ class Look:
 
     text: str
     model: str = ""
+
+
+def _look_paid(completion: gateway.Completion) -> None:
+    paid = _PAID.get()
+    if paid is not None:
+        paid(completion)
 
 
 def look_messages(*, data_url: str, question: str) -> list[dict]:
@@ -107,6 +122,7 @@ async def image_look(
                 elif event.kind == "done":
                     completion = event.completion
                     meter.add_completion(completion)
+                    _look_paid(completion)
         finally:
             await events.aclose()
     return Look(text="".join(text).strip(), model=completion.model if completion else "")

@@ -56,6 +56,23 @@ def test_the_rules_use_only_metrics_the_service_exports_or_prometheus_makes():
     assert used <= exported
 
 
+def test_the_rules_aggregate_only_by_labels_their_metric_has():
+    text = (PROMETHEUS / "alerts.yml").read_text()
+    labels = {
+        collector._name: set(collector._labelnames)
+        | ({"le"} if collector._type == "histogram" else set())
+        for collector in vars(metrics).values()
+        if hasattr(collector, "_name") and hasattr(collector, "_labelnames")
+    }
+    grouped = re.findall(
+        r"by \(([\w, ]+)\) \(\w+\((infrazen_agent_\w+?)(?:_total|_bucket)?[\[{]", text
+    )
+
+    assert grouped
+    for names, metric in grouped:
+        assert {name.strip() for name in names.split(",")} <= labels[metric], metric
+
+
 def test_the_scrape_config_example_is_valid(tmp_path):
     config = tmp_path / "prometheus.yml"
     rules = tmp_path / "infrazen-agent-alerts.yml"

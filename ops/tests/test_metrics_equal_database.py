@@ -1,7 +1,7 @@
 """After a scripted workload across two workers, one scrape of /metrics holds exactly what the
 database recorded: model requests, their tokens and roubles, and the texts answered; after a
-chat workload (questions with a tool call each) the chat answers, the tool calls and each
-answer's tokens and roubles too."""
+chat workload (questions with a tool call each) the chat answers, the tool calls (the model's
+and the context pack's, by origin) and each answer's tokens and roubles too."""
 
 from __future__ import annotations
 
@@ -217,10 +217,11 @@ def test_after_a_chat_workload_the_scraped_counters_equal_the_database_rows(tmp_
     with sqlite3.connect(database) as db:
         _model_calls_match(text, db)
         answers = db.execute("SELECT COUNT(*) FROM chat_messages WHERE role = 'assistant'")
-        # The model's own calls (round 1 on); the context pack's reads (round 0) are audited,
-        # not counted as tool calls.
-        tool_calls = db.execute("SELECT COUNT(*) FROM agent_tool_calls WHERE round > 0")
-        tool_calls = tool_calls.fetchone()[0]
+        # The model's own calls (round 1 on) and the context pack's reads (round 0), each
+        # counted under its origin.
+        tool_calls, pack_reads, pack_ok = db.execute(
+            "SELECT SUM(round > 0), SUM(round = 0), SUM(round = 0 AND ok) FROM agent_tool_calls"
+        ).fetchone()
         costs = db.execute(
             "SELECT COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_rub)"
             " FROM agent_message_costs"
@@ -228,8 +229,12 @@ def test_after_a_chat_workload_the_scraped_counters_equal_the_database_rows(tmp_
         answered = answers.fetchone()[0]
     assert _families(text, "infrazen_agent_chat_answers_total") == answered == 2 * len(sessions)
     assert _families(text, "infrazen_agent_chat_answers_total", status="done") == answered
-    assert _families(text, "infrazen_agent_tool_calls_total") == tool_calls == answered
-    assert _families(text, "infrazen_agent_tool_calls_total", outcome="ok") == tool_calls
+    calls = functools.partial(_families, text, "infrazen_agent_tool_calls_total")
+    assert calls(origin="model") == tool_calls == answered
+    assert calls(origin="model", outcome="ok") == tool_calls
+    assert calls(origin="context") == pack_reads > 0
+    assert calls(origin="context", outcome="ok") == pack_ok
+    assert calls() == tool_calls + pack_reads
     # Each answer's own cost row sums to what the model metrics counted.
     assert costs[0] == answered
     assert _value(text, "infrazen_agent_model_tokens_total", kind="prompt") == costs[1]

@@ -5,10 +5,14 @@ that model: a role changed since gets its own model's text, not the cache (issue
 from __future__ import annotations
 
 import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
 
 from conftest import make_provider
+from governance.policy import policy_for_id
 from infrazen.models import InfraZenUser
 from llm.fake_server import Reply
+from recommendations_ai import services
 from recommendations_ai.tests.conftest import GOOD_DETAILED, GOOD_SHORT, office_make
 from reports.tests.client import render
 
@@ -64,6 +68,32 @@ def test_a_text_is_cached_under_its_model_not_served_to_another_role(
     assert body["source"] == "llm" and body["model"] == "text/primary"
     assert post(service_client, office)["model"] == "text/primary"
     assert len(demo_model.chat_requests()) == 2
+
+
+def test_a_cached_text_reads_no_policy(service_client, demo, demo_model, monkeypatch):
+    demo_model.enqueue(GOOD)
+    office = _office_of(demo)
+    assert post(service_client, office)["source"] == "llm"
+    policies = []
+
+    def policy_read(**fields):
+        policies.append(fields)
+        return policy_for_id(**fields)
+
+    monkeypatch.setattr(services, "policy_for_id", policy_read)
+    with CaptureQueriesContext(connections["default"]) as queries:
+        body = post(service_client, office)
+
+    # The owner's role picks the cache key; limits and names are read for a model call only.
+    assert body["source"] == "cache" and body["model"] == "text/demo"
+    assert policies == []
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert any("agent_text_generations" in sql for sql in statements)
+    assert not any("agent_user_limits" in sql for sql in statements)
+    demo_model.enqueue(GOOD)
+    InfraZenUser.objects.filter(pk=demo.pk).update(role="user")
+    assert post(service_client, office)["source"] == "llm"
+    assert policies == [{"user_id": demo.pk}]
 
 
 def test_without_a_demo_model_a_demo_owner_gets_the_text_model(

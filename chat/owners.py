@@ -12,6 +12,8 @@ replayed as stored, it would end the answer in the tab before the answer's final
           ASK_TIMEOUT_S: the answer runs, so the replay leaves its row out and says `typing`,
           and the socket gets the rest live, as on the answer's own worker. No reply: its
           worker is gone (or it has ended), and the row is replayed as it is stored.
+  stop    a `stop` reaches the answer's process through the same group, also when no socket
+          of the session is left there to hear it in the session's group.
 
 A killed worker's listener dies with it, so its answers read as interrupted at once, with no
 key to expire. The socket's frames from the session's group wait while it is being replayed
@@ -31,6 +33,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from chat.fanout import SESSIONS
+from chat.layers import PROCESS_ID
+from chat.running import ANSWERS
 from chat.texts import RESTART_MARKER
 from infrazen.clock import utc_now
 from infrazen.models import ChatMessage
@@ -46,6 +50,7 @@ ASK_AGE_MARGIN_S = 60.0
 
 EVENT_ASK = "chat.owner_ask"
 EVENT_HERE = "chat.owner_here"
+EVENT_STOP = "chat.stop"
 
 
 def owner_group(session_id: str) -> str:
@@ -69,18 +74,30 @@ def answer_listen(*, session_id: str, answer_id: int, answer: asyncio.Task) -> N
 async def _listen(layer: Any, *, session_id: str, answer_id: int) -> None:
     channel = await layer.new_channel()
     group = owner_group(session_id)
-    await layer.group_join(group, channel)
     try:
+        await layer.group_join(group, channel)
         while True:
             event = await layer.receive(channel)
-            if event.get("type") != EVENT_ASK or not event.get("reply_to"):
-                continue
-            if event.get("origin"):
-                SESSIONS.listener_add(session_id, event["origin"])
-            await layer.reply(event["reply_to"], {"type": EVENT_HERE, "answer_id": answer_id})
+            if event.get("type") == EVENT_STOP:
+                # The session's sockets here heard it themselves (chat.consumers).
+                if event.get("origin") != PROCESS_ID and session_id not in SESSIONS.local:
+                    ANSWERS.stop(session_id)
+            elif event.get("type") == EVENT_ASK and event.get("reply_to"):
+                if event.get("origin"):
+                    SESSIONS.listener_add(session_id, event["origin"])
+                reply = {"type": EVENT_HERE, "answer_id": answer_id}
+                await layer.reply(event["reply_to"], reply)
     finally:
         SESSIONS.listeners_forget(session_id)
         await layer.group_leave(group, channel)
+
+
+def answer_stop_elsewhere(session_id: str) -> None:
+    """A stop for the session's answer, to its process even when no socket there hears it
+    (the tab that asked has reconnected to another process)."""
+    layer = get_channel_layer()
+    if _shared(layer):
+        layer.publish(owner_group(session_id), {"type": EVENT_STOP})
 
 
 # --- a replay in another process ------------------------------------------------------------

@@ -18,7 +18,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from chat import owners
 from chat.fanout import SESSIONS, group_name
 from chat.layers import RedisFanOut
-from chat.services import RESTART_MARKER
+from chat.services import RESTART_MARKER, STOPPED_MARKER
 from chat.tests.socket_helpers import rec_path
 from chat.tests.wsclient import ChatClient, answers_settled, types
 from infrazen.clock import utc_now
@@ -189,3 +189,24 @@ async def test_the_answers_process_says_it_runs_it_and_sends_its_deltas_to_the_a
     assert session_id not in SESSIONS.remote
     assert not await owners.running_elsewhere(session_id=session_id, answer_id=answer_id)
     await layer.group_discard(group_name(session_id), watcher)
+
+
+async def test_a_stop_from_another_process_reaches_an_answer_no_socket_here_hears(
+    alice, rec, fake_llm, settings
+):
+    _layer_use(settings)
+    layer = get_channel_layer()
+    fake_llm.enqueue(Reply.answer("слово " * 400, tokens_per_s=40))
+    client = ChatClient(rec_path(alice, rec))
+    await client.connect()
+    await client.ask("Расскажи подробно")
+    answer_id = (await client.until("assistant_delta"))[-1]["message_id"]
+    session_id = (await ChatMessage.objects.aget(pk=answer_id)).session_id
+    # Its tab went to another worker, and pressed Stop there.
+    await client.close()
+    started = time.monotonic()
+    stop = {"type": owners.EVENT_STOP, "origin": "worker-b"}
+    await layer.group_send(owners.owner_group(session_id), stop)
+    await answers_settled(timeout=3)
+    assert time.monotonic() - started < 2
+    assert (await ChatMessage.objects.aget(pk=answer_id)).content.endswith(STOPPED_MARKER)

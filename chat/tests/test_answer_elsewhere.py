@@ -149,7 +149,8 @@ async def test_only_a_young_checkpoint_may_be_streamed_elsewhere(alice, rec, set
     assert not owners.may_run_elsewhere(rows[young[1]])
 
 
-async def test_one_process_asks_no_one(alice, rec):
+async def test_one_process_asks_no_one(alice, rec, settings):
+    _layer_use(settings, "chat.layers.ChatInMemoryChannelLayer")
     session_id, _, answer_id = await _turn_stored(alice, rec)
     started = time.monotonic()
     assert not await owners.running_elsewhere(session_id=session_id, answer_id=answer_id)

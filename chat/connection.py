@@ -104,7 +104,7 @@ async def replay_frames(
     history = await db_sync_to_async(chat_history)(session=session, limit=limit, after_id=after)
     running = ANSWERS.running_id(session.pk)
     elsewhere = None
-    if running is None and history and may_run_elsewhere(history[-1]):
+    if not ANSWERS.running(session.pk) and history and may_run_elsewhere(history[-1]):
         if await running_elsewhere(session_id=session.pk, answer_id=history[-1].pk):
             running = elsewhere = history[-1].pk
         else:

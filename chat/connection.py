@@ -13,11 +13,13 @@ absent, and the client is told with a `bad_frame` error after the `system` frame
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 from chat import frames, texts
 from chat.auth import ChatPrincipal, chat_connection_authorize, chat_session_authorize
+from chat.owners import may_run_elsewhere, running_elsewhere
 from chat.running import ANSWERS
 from chat.selectors import HISTORY_LIMIT, HISTORY_MAX_LIMIT, chat_history
 from chat.services import chat_session_get_or_create
@@ -85,14 +87,31 @@ def handshake_visitor(scope: dict, query: dict[str, str]) -> tuple[str, list]:
     return key, [visitor_cookie_header(key=key, secure=secure)]
 
 
+@dataclass(frozen=True)
+class Replay:
+    """A replay's frames, and the id of the answer it found streaming in another process."""
+
+    frames: list[dict[str, Any]]
+    elsewhere: int | None = None
+
+
 async def replay_frames(
     *, session: ChatSession, after: int | None, greet: bool, after_invalid: bool = False
-) -> list[dict[str, Any]]:
+) -> Replay:
     """The session's stored messages (newer than `after`) as frames, after the `system`
-    frame when `greet`, and `typing` when an answer is running here."""
+    frame when `greet`, and `typing` when an answer is running, here or elsewhere."""
     limit = HISTORY_LIMIT if after is None else HISTORY_MAX_LIMIT
     history = await db_sync_to_async(chat_history)(session=session, limit=limit, after_id=after)
     running = ANSWERS.running_id(session.pk)
+    elsewhere = None
+    if not ANSWERS.running(session.pk) and history and may_run_elsewhere(history[-1]):
+        if await running_elsewhere(session_id=session.pk, answer_id=history[-1].pk):
+            running = elsewhere = history[-1].pk
+        else:
+            # Its answer may have ended while we asked: its row as it is now.
+            history = await db_sync_to_async(chat_history)(
+                session=session, limit=limit, after_id=after
+            )
     if running is not None:
         # Its row holds a checkpoint (what was streamed, marked interrupted, for a
         # worker killed mid-answer); this socket gets the answer live instead.
@@ -113,4 +132,6 @@ async def replay_frames(
     replay.extend(frames.message_frame(message) for message in history)
     if ANSWERS.running(session.pk):
         replay.append(frames.frame("typing"))
-    return replay
+    elif elsewhere is not None:
+        replay.append(frames.frame("typing", message_id=elsewhere))
+    return Replay(frames=replay, elsewhere=elsewhere)

@@ -129,7 +129,9 @@ class ChatConsumer(DirectDispatchConsumer):
         replay = await replay_frames(
             session=self.session, after=after, greet=greet, after_invalid=after_invalid
         )
-        for frame in replay:
+        if replay.elsewhere is not None:
+            self.answer_elsewhere = replay.elsewhere
+        for frame in replay.frames:
             await self._send(frame)
 
     async def _refuse(self, refused: Refusal) -> None:

@@ -28,6 +28,7 @@ from chat.image_memory import images_in_answer
 from chat.model_loop import Tools, model_answer, text_stream
 from chat.neutralise import html_neutralise
 from chat.offline import PlannedCall, offline_answer, offline_followup, offline_plan
+from chat.owners import answer_listen, answer_stop_elsewhere
 from chat.prompt_cache import PROMPTS
 from chat.quota import STATUS_REFUSED
 from chat.running import ANSWERS
@@ -128,16 +129,20 @@ def answer_stop(session_id: str) -> None:
     another worker)."""
     ANSWERS.stop(session_id)
     SESSIONS.to_other_processes(session_id, {"type": "chat.stop"})
+    answer_stop_elsewhere(session_id)
 
 
 def answer_start(*, turn: Turn, broadcast: Broadcast) -> asyncio.Task:
     """Run the answer as its own task; the session is released when it ends."""
     deliver = _delivery(broadcast, session_id=turn.session_id)
-    return ANSWERS.start(
+    task = ANSWERS.start(
         session_id=turn.session_id,
         answer_id=turn.answer_id,
         run=answer_run(turn=turn, broadcast=deliver),
     )
+    # A tab of the session that reconnects to another process asks whether it runs.
+    answer_listen(session_id=turn.session_id, answer_id=turn.answer_id, answer=task)
+    return task
 
 
 def _delivery(broadcast: Broadcast, *, session_id: str) -> Broadcast:

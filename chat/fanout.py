@@ -116,6 +116,17 @@ class SessionSockets:
         if event.get("ask") and socket is next(iter(sockets)):
             self._presence_say(session_id, present=True)
 
+    def listener_add(self, session_id: str, origin: str) -> None:
+        """Another process asked for the answer running here (chat.owners): it holds a
+        socket of the session, though no socket here heard its presence."""
+        self.remote.setdefault(session_id, set()).add(origin)
+
+    def listeners_forget(self, session_id: str) -> None:
+        """The answer running here has ended: without a socket here to hear presence news,
+        the set would go stale (as in `leave`)."""
+        if session_id not in self.local:
+            self.remote.pop(session_id, None)
+
     def _presence_say(self, session_id: str, *, present: bool, ask: bool = False) -> None:
         """Tell the session's other processes that this one holds a socket of it (or no
         longer does); `ask`: those holding one answer, so this process knows them too."""

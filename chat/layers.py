@@ -6,6 +6,8 @@ chat needs of a layer that only reaches sockets in other processes.
   group_join   group_add / group_discard that never fail a socket
   group_leave
   receive      (Redis) kept alive through read errors
+  reply        (Redis) an event to one channel, at once
+  shared       whether other processes share the layer (False for the in-memory one)
 
 This process's own sockets get their frames directly (chat.fanout), so the layer only ever
 carries frames to other processes. When Redis fails (unreachable, its connection pool
@@ -48,6 +50,9 @@ def skippable(event: dict[str, Any]) -> bool:
 class ChatInMemoryChannelLayer(InMemoryChannelLayer):
     """The embedded default: one process, so there is no one to publish to."""
 
+    # The answers running in this process are all there are (chat.owners asks no one).
+    shared = False
+
     def publish(self, group: str, event: dict[str, Any]) -> None:
         return None
 
@@ -61,6 +66,9 @@ class ChatInMemoryChannelLayer(InMemoryChannelLayer):
 class RedisFanOut:
     """What the chat adds to a Redis channel layer (a mixin, so a test can put a Redis
     layer that misbehaves underneath)."""
+
+    # Other processes may run a session's answer (chat.owners asks them).
+    shared = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -96,6 +104,10 @@ class RedisFanOut:
 
     async def group_leave(self, group: str, channel: str) -> None:
         await self._guarded("group_discard", group, self.group_discard(group, channel))
+
+    async def reply(self, channel: str, event: dict[str, Any]) -> None:
+        """An event to one channel, at once (an answer to what that channel asked)."""
+        await self._guarded("send", channel, self.send(channel, {**event, "origin": PROCESS_ID}))
 
     async def _guarded(self, operation: str, group: str, call: Any) -> None:
         """A Redis that hangs is given up on after LAYER_CALL_TIMEOUT_S, well before the

@@ -12,7 +12,6 @@ errors are told in Russian, it works from the keyboard, and axe finds nothing se
 from __future__ import annotations
 
 import json
-import os
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -186,14 +185,6 @@ def test_stop_ends_the_answer_within_a_second_and_keeps_it(open_drawer, agent):
     assert not drawer.page.is_visible(".ac-stop")
 
 
-@pytest.mark.xfail(
-    bool(os.environ.get("REDIS_URL")),
-    reason="known bug (issue 18 note, item 4): with several workers a tab that reconnects "
-    "mid-answer may land on a worker that is not streaming it, and that worker's replay "
-    "shows the answer's checkpoint as ended before the live deltas; needs a cross-process "
-    "'answer running' signal that a killed worker's answers lose at once",
-    strict=False,
-)
 def test_a_socket_killed_mid_answer_resumes_with_every_piece_once(open_drawer, agent):
     agent.model.enqueue(Reply.answer(LONG_ANSWER, tokens_per_s=40))
     drawer = open_drawer(rec_index=2)

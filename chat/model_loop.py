@@ -3,6 +3,7 @@ to CHAT_MAX_TOOL_ROUNDS, every piece of text and every tool event sent as it com
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
@@ -20,7 +21,7 @@ from chat.quota import meter_rows, stream_model, tool_refusal
 from chat.services import tool_call_audit_create
 from chat.turns import Answer, Broadcast, Turn, conversation
 from core.db import db_sync_to_async, db_waiting
-from governance.metering import model_call_metered
+from governance.metering import reserve_ahead
 from infrazen.models import InfraZenUser
 from infrazen.selectors import user_get
 from llm import gateway
@@ -206,24 +207,30 @@ async def _model_round(
     llm_calls: list[LLMCall],
 ) -> tuple[str, list[gateway.ToolCall]]:
     """One model call, metered: the reservation settles with the rows the gateway recorded
-    for it (every attempt's). Returns its text and the tools it wants."""
+    for it (every attempt's), whatever happens. Returns its text and the tools it wants."""
     policy = turn.policy
-    async with model_call_metered(
-        policy=policy, messages=messages, max_tokens=settings.CHAT_MAX_ANSWER_TOKENS
-    ) as meter:
-        recorded = len(llm_calls)
-        try:
-            return await _model_stream(
-                turn=turn,
-                answer=answer,
-                broadcast=broadcast,
-                messages=messages,
-                tools=tools,
-                deadline=deadline,
-                model=stream_model(policy, messages),
-            )
-        finally:
-            meter_rows(meter, llm_calls[recorded:])
+    reserved = await db_sync_to_async(reserve_ahead)(
+        policy, messages=messages, max_tokens=settings.CHAT_MAX_ANSWER_TOKENS
+    )
+    recorded = len(llm_calls)
+    calls = None
+    try:
+        text, calls = await _model_stream(
+            turn=turn,
+            answer=answer,
+            broadcast=broadcast,
+            messages=messages,
+            tools=tools,
+            deadline=deadline,
+            model=stream_model(policy, messages),
+        )
+        return text, calls
+    finally:
+        meter_rows(reserved.meter, llm_calls[recorded:])
+        # Shielded: a cancel (the client went away) must not leave the estimate counted. The
+        # answer's last settle reads its budget (the final frame's) in the same trip.
+        settle = db_sync_to_async(functools.partial(reserved.settle, status=not calls))
+        answer.budget = await asyncio.shield(settle())
 
 
 async def _model_stream(

@@ -20,8 +20,9 @@ from redis.exceptions import RedisError
 from chat import texts
 from chat.auth import ChatPrincipal
 from chat.services import chat_answer_mark
-from governance.budgets import budget_status, tool_call_admit
+from governance.budgets import BudgetStatus, budget_status, tool_call_admit
 from governance.metering import Meter
+from governance.moscow import moscow_now
 from governance.policy import Policy, policy_for_id, tool_permitted
 from governance.refusals import QuotaExceeded
 from llm.models import LLMCall
@@ -45,13 +46,15 @@ def refused_content(refusal: QuotaExceeded, *, partial: str = "") -> str:
     return chat_answer_mark(partial=text, marker=texts.QUOTA_MARKER)
 
 
-def budget_left(policy: Policy) -> dict[str, Any] | None:
-    """The user's budget left today, for the final frame (sync); None when unreadable."""
-    try:
-        status = budget_status(policy=policy)
-    except (RedisError, DatabaseError):
-        logger.warning("budget status unreadable", exc_info=True)
-        return None
+def budget_left(policy: Policy, status: BudgetStatus | None = None) -> dict[str, Any] | None:
+    """The user's budget left today, for the final frame (sync): `status` (the answer's last
+    settle reported it) while its day lasts, else read now; None when unreadable."""
+    if status is None or status.resets_at <= moscow_now():
+        try:
+            status = budget_status(policy=policy)
+        except (RedisError, DatabaseError):
+            logger.warning("budget status unreadable", exc_info=True)
+            return None
     return {
         "rub_left": float(max(Decimal(0), status.rub_allowed - status.rub_used)),
         "tokens_left": max(0, status.tokens_allowed - status.tokens_used),

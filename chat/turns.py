@@ -45,7 +45,7 @@ from chat.services import (
 )
 from core.correlation import new_correlation_id
 from core.db import db_sync_to_async
-from governance.budgets import question_admit
+from governance.budgets import BudgetStatus, question_admit
 from governance.policy import Policy
 from governance.refusals import QuotaExceeded
 from infrazen.models import ChatMessage, ChatSession
@@ -105,6 +105,9 @@ class Answer:
     # writes its figures from that data itself, so they are cited but never marked.
     sources: list[Source] = field(default_factory=list)
     figures_trusted: bool = False
+    # The user's budget after the answer's last settle, when it reported one (the final
+    # frame's `budget` without reading it again).
+    budget: BudgetStatus | None = None
 
     def add_text(self, piece: str) -> str:
         """Keep a piece of the answer; returns it as it is sent and stored."""
@@ -284,7 +287,7 @@ def answer_store(
             user_id=turn.principal.user_id,
             checked=checked,
         )
-    return budget_left(turn.policy) if turn.policy is not None else None
+    return budget_left(turn.policy, answer.budget) if turn.policy is not None else None
 
 
 def answer_checked(*, turn: Turn, answer: Answer) -> Checked:

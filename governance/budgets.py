@@ -26,7 +26,7 @@ from redis.exceptions import RedisError
 from core import metrics
 from governance.models import BudgetCounter
 from governance.moscow import budget_day, budget_day_end, moscow_now
-from governance.policy import Policy
+from governance.policy import Limits, Policy
 from governance.refusals import (
     LIMIT_QUESTIONS,
     LIMIT_RUB,
@@ -57,6 +57,19 @@ class Reservation:
     tokens: int
     rub_units: int
     store: str
+    # The user's limits when reserved: a settle reports what is left of them.
+    limits: Limits | None = None
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    """What a user has used today, for showing: `resets_at` is the next Moscow midnight."""
+
+    tokens_used: int
+    tokens_allowed: int
+    rub_used: Decimal
+    rub_allowed: Decimal
+    resets_at: datetime
 
 
 def rub_units(*, cost_usd: Decimal | float) -> int:
@@ -138,11 +151,23 @@ def budget_reserve(*, policy: Policy, tokens: int, cost_usd: Decimal | float) ->
             service_counter: (LIMIT_SERVICE, _rub(cap_units)),
         }[refused.counter]
         raise _refusal(charge=refused, limit=limit, allowed=allowed, store=store, now=now)
-    return Reservation(user_id=policy.user_id, day=day, tokens=tokens, rub_units=units, store=store)
+    return Reservation(
+        user_id=policy.user_id,
+        day=day,
+        tokens=tokens,
+        rub_units=units,
+        store=store,
+        limits=policy.limits,
+    )
 
 
-def budget_settle(*, reservation: Reservation, tokens: int, cost_usd: Decimal | float) -> None:
-    """Correct the reservation to what the call really took (up or down), on its own day.
+def budget_settle(
+    *, reservation: Reservation, tokens: int, cost_usd: Decimal | float, status: bool = False
+) -> BudgetStatus | None:
+    """Correct the reservation to what the call really took (up or down), on its own day;
+    the user's budget status after it, from the same round trip: Redis's settle returns the
+    counters, the database reads them only when asked (`status`). None when unknown: not
+    read, a reservation of a day already over, or a failed settle.
 
     Never raises: a settle lost to a failing store leaves the estimate counted.
     """
@@ -151,15 +176,21 @@ def budget_settle(*, reservation: Reservation, tokens: int, cost_usd: Decimal | 
         user_id=reservation.user_id, day=reservation.day
     )
     try:
-        _store(reservation.store).adjust(
+        used = _store(reservation.store).adjust(
             [
                 (tokens_counter, tokens - reservation.tokens),
                 (rub_counter, units - reservation.rub_units),
                 (service_counter, units - reservation.rub_units),
-            ]
+            ],
+            read=status,
         )
     except (RedisError, DatabaseError) as exc:  # the answer is done; its estimate stays
         logger.warning("budget settle failed, the estimate stays: %s", type(exc).__name__)
+        return None
+    now = moscow_now()
+    if used is None or reservation.limits is None or reservation.day != budget_day(now):
+        return None
+    return _status(limits=reservation.limits, tokens_used=used[0], rub_used=used[1], now=now)
 
 
 def budget_estimate(
@@ -175,32 +206,25 @@ def budget_estimate(
     return tokens, (prompt_tokens * usd_in + max_output_tokens * usd_out) / 1_000_000
 
 
-def budget_release(*, reservation: Reservation) -> None:
+def budget_release(*, reservation: Reservation) -> BudgetStatus | None:
     """Give the whole reservation back: the call was never made or cost nothing."""
-    budget_settle(reservation=reservation, tokens=0, cost_usd=0)
-
-
-@dataclass(frozen=True)
-class BudgetStatus:
-    """What a user has used today, for showing: `resets_at` is the next Moscow midnight."""
-
-    tokens_used: int
-    tokens_allowed: int
-    rub_used: Decimal
-    rub_allowed: Decimal
-    resets_at: datetime
+    return budget_settle(reservation=reservation, tokens=0, cost_usd=0)
 
 
 def budget_status(*, policy: Policy) -> BudgetStatus:
     now = moscow_now()
     tokens_counter, rub_counter, _ = _counters(user_id=policy.user_id, day=budget_day(now))
-    # One round trip: the chat reads it with every answer, on its one database thread.
+    # One round trip (a chat answer's final frame takes its settle's status instead).
     tokens_used, rub_used = _store().used_many([tokens_counter, rub_counter])
+    return _status(limits=policy.limits, tokens_used=tokens_used, rub_used=rub_used, now=now)
+
+
+def _status(*, limits: Limits, tokens_used: int, rub_used: int, now: datetime) -> BudgetStatus:
     return BudgetStatus(
         tokens_used=tokens_used,
-        tokens_allowed=policy.limits.tokens_per_day,
+        tokens_allowed=limits.tokens_per_day,
         rub_used=_rub(rub_used),
-        rub_allowed=policy.limits.rub_per_day,
+        rub_allowed=limits.rub_per_day,
         resets_at=budget_day_end(now),
     )
 

@@ -20,7 +20,13 @@ from decimal import Decimal
 from typing import Any
 
 from core.db import db_sync_to_async
-from governance.budgets import Reservation, budget_estimate, budget_reserve, budget_settle
+from governance.budgets import (
+    BudgetStatus,
+    Reservation,
+    budget_estimate,
+    budget_reserve,
+    budget_settle,
+)
 from governance.policy import Policy
 from llm.errors import LLMValidationError
 
@@ -133,13 +139,17 @@ class Reserved:
     meter: Meter = field(default_factory=Meter)
     settled: bool = False
 
-    def settle(self) -> None:
-        """Correct the reservation to what `meter` was told (sync; never raises; once)."""
+    def settle(self, *, status: bool = False) -> BudgetStatus | None:
+        """Correct the reservation to what `meter` was told (sync; never raises; once): the
+        user's budget status after it, when known (budget_settle's `status`)."""
         if self.settled:
-            return
+            return None
         self.settled = True
-        budget_settle(
-            reservation=self.reservation, tokens=self.meter.tokens, cost_usd=self.meter.cost_usd
+        return budget_settle(
+            reservation=self.reservation,
+            tokens=self.meter.tokens,
+            cost_usd=self.meter.cost_usd,
+            status=status,
         )
 
 

@@ -57,8 +57,12 @@ class BudgetStore(Protocol):
         """Add every charge, or none and return the first (in the order given) whose counter
         is at its limit."""
 
-    def adjust(self, deltas: Sequence[tuple[Counter, int]]) -> None:
-        """Add each delta (negative gives back) to its counter, unchecked."""
+    def adjust(
+        self, deltas: Sequence[tuple[Counter, int]], *, read: bool = False
+    ) -> list[int] | None:
+        """Add each delta (negative gives back) to its counter, unchecked; each counter's
+        `used` after it, from the same round trip (Redis's script always returns them; the
+        database reads them only with `read`, else None)."""
 
     def used(self, counter: Counter) -> int: ...
 
@@ -78,6 +82,15 @@ for i = 1, #KEYS do
 end
 return 0
 """
+# KEYS: the counters; ARGV: the TTL, then each key's delta. Returns each key's value after.
+SETTLE_SCRIPT = """
+local used = {}
+for i = 1, #KEYS do
+  used[i] = redis.call('INCRBY', KEYS[i], ARGV[i + 1])
+  redis.call('EXPIRE', KEYS[i], ARGV[1])
+end
+return used
+"""
 
 
 class RedisBudgetStore:
@@ -88,6 +101,7 @@ class RedisBudgetStore:
     def __init__(self, url: str) -> None:
         self.client = redis_client(url)
         self._reserve = self.client.register_script(RESERVE_SCRIPT)
+        self._settle = self.client.register_script(SETTLE_SCRIPT)
 
     def reserve(self, charges: Sequence[Charge]) -> Charge | None:
         args: list[int] = [REDIS_TTL_S]
@@ -96,12 +110,11 @@ class RedisBudgetStore:
         refused = int(self._reserve(keys=[c.counter.key for c in charges], args=args))
         return charges[refused - 1] if refused else None
 
-    def adjust(self, deltas: Sequence[tuple[Counter, int]]) -> None:
-        with self.client.pipeline(transaction=True) as pipe:
-            for counter, delta in deltas:
-                pipe.incrby(counter.key, delta)
-                pipe.expire(counter.key, REDIS_TTL_S)
-            pipe.execute()
+    def adjust(self, deltas: Sequence[tuple[Counter, int]], *, read: bool = False) -> list[int]:
+        """One script: Redis runs it alone, and it returns every counter's value after."""
+        keys = [counter.key for counter, _ in deltas]
+        used = self._settle(keys=keys, args=[REDIS_TTL_S, *(delta for _, delta in deltas)])
+        return [int(value) for value in used]
 
     def used(self, counter: Counter) -> int:
         return int(self.client.get(counter.key) or 0)
@@ -186,11 +199,14 @@ class DatabaseBudgetStore:
                     return at_limit
         return charges[0]  # counters that moved under every try: refuse rather than loop
 
-    def adjust(self, deltas: Sequence[tuple[Counter, int]]) -> None:
-        deltas = [(c, n) for c, n in deltas if n]
-        if deltas and self._add(deltas) < len(deltas):
+    def adjust(
+        self, deltas: Sequence[tuple[Counter, int]], *, read: bool = False
+    ) -> list[int] | None:
+        changed = [(c, n) for c, n in deltas if n]
+        if changed and self._add(changed) < len(changed):
             # Rows are never deleted within their day: one missing now was missing then.
-            self._rows_create(deltas)
+            self._rows_create(changed)
+        return self.used_many([c for c, _ in deltas]) if read else None
 
     def used(self, counter: Counter) -> int:
         return self.used_many([counter])[0]
@@ -224,5 +240,11 @@ def _match(counter: Counter) -> Q:
     return Q(scope=counter.scope, subject=counter.subject, day=counter.day)
 
 
+@functools.lru_cache(maxsize=4)
+def _redis_store(url: str) -> RedisBudgetStore:
+    """One store (its client and scripts) per URL and process."""
+    return RedisBudgetStore(url)
+
+
 def budget_store(redis_url: str) -> BudgetStore:
-    return RedisBudgetStore(redis_url) if redis_url else DatabaseBudgetStore()
+    return _redis_store(redis_url) if redis_url else DatabaseBudgetStore()

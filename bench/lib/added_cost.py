@@ -3,11 +3,12 @@ the quota checks, the personal-data scrub and restore, and the metric updates, a
 makes them (bench/governance_overhead.py runs these in a configured Django process).
 
 A chat question here is the common shape: a question with one tool round, so two model
-requests (each reserved and settled), one tool call (its calls-a-minute window), the answer
-streamed back through the scrubber's restorer in small deltas, and the final frame's budget
-read. A text request: the owner's policy, one structured call (reserved and settled), its
-FACTS scrubbed and the answer restored. The model, the tools and the database writes the
-service makes anyway are not timed: only what issue 20 adds.
+requests (each reserved and settled; the last settle reports the final frame's budget, read in
+its own round trip), one tool call (its calls-a-minute window), the answer streamed back
+through the scrubber's restorer in small deltas. A text request: the owner's policy, one
+structured call (reserved and settled), its FACTS scrubbed and the answer restored. The
+model, the tools and the database writes the service makes anyway are not timed: only what
+issue 20 adds.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ def _ms(function: Callable[[], object], runs: int) -> dict[str, list[float]]:
     return {"wall": wall, "cpu": cpu}
 
 
-def _metered(policy, messages: list[dict]) -> None:
-    """One model request's reservation and settle (governance.metering, synchronously)."""
+def _metered(policy, messages: list[dict], *, status: bool = False) -> None:
+    """One model request's reservation and settle (governance.metering, synchronously);
+    `status`: the settle reports the user's budget after it (a chat answer's last)."""
     from governance.budgets import budget_estimate, budget_reserve, budget_settle
     from governance.metering import prompt_tokens_estimate
 
@@ -47,6 +49,7 @@ def _metered(policy, messages: list[dict]) -> None:
         reservation=reservation,
         tokens=USAGE["prompt"] + USAGE["completion"],
         cost_usd=USAGE["cost_usd"],
+        status=status,
     )
 
 
@@ -61,11 +64,10 @@ def _model_metrics(purpose: str) -> None:
 
 
 def _chat_quota(policy) -> None:
-    from governance.budgets import budget_status, question_admit, tool_call_admit
+    from governance.budgets import question_admit, tool_call_admit
 
     question_admit(policy=policy)
     tool_call_admit(policy=policy, tool="get_service_breakdown")
-    budget_status(policy=policy)
 
 
 def _chat_metrics() -> None:
@@ -113,8 +115,8 @@ def chat_question_parts(*, user, policy, runs: int) -> dict[str, dict[str, list[
 
     def quota() -> None:
         _chat_quota(policy)
-        for messages in requests:
-            _metered(policy, messages)
+        _metered(policy, requests[0])
+        _metered(policy, requests[1], status=True)
 
     def scrub() -> None:
         _chat_scrub(rounds, names)

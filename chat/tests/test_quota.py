@@ -217,3 +217,26 @@ async def test_the_user_token_budget_refuses_with_its_own_text(alice, rec, fake_
     error = next(f for f in got if f["type"] == "error")
     assert error["limit"] == LIMIT_TOKENS
     assert error["message"].startswith("Дневной лимит токенов модели исчерпан: 200,000 из 200,000.")
+
+
+async def test_the_final_frame_takes_the_budget_from_the_last_settle(
+    alice, rec, fake_llm, monkeypatch
+):
+    """No read of its own: the answer's last settle reported the budget in its trip."""
+    from chat import quota
+
+    def unread(**_):
+        raise AssertionError("the final frame read the budget again")
+
+    monkeypatch.setattr(quota, "budget_status", unread)
+    call = {"name": "get_recommendation", "arguments": {"recommendation_id": rec.pk}}
+    usage = {"prompt_tokens": 100, "completion_tokens": 10, "cost": 0.01}
+    fake_llm.enqueue(Reply.calls([call], **usage), Reply.answer(ANSWER, **usage))
+    client = ChatClient(rec_path(alice, rec))
+    await client.connect()
+    final = (await _asked(client, "Подробнее?"))[-1]
+    await client.close()
+
+    left = final["budget"]
+    assert final["status"] == "done"
+    assert (left["rub_left"], left["tokens_left"]) == (148.0, 200_000 - 220)

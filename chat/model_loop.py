@@ -21,7 +21,8 @@ from chat.quota import meter_rows, stream_model, tool_refusal
 from chat.services import tool_call_audit_create
 from chat.turns import Answer, Broadcast, Turn, conversation
 from core.db import db_sync_to_async, db_waiting
-from governance.metering import reserve_ahead
+from governance.metering import Reserved, reserve_ahead
+from governance.refusals import QuotaExceeded
 from infrazen.models import InfraZenUser
 from infrazen.selectors import user_get
 from llm import gateway
@@ -165,6 +166,7 @@ async def model_answer(
             tools=schemas,
             deadline=deadline,
             llm_calls=llm_calls,
+            reserved=turn.first_call if number == 1 else None,
         )
         if not calls:
             return
@@ -205,13 +207,19 @@ async def _model_round(
     tools: list[dict[str, Any]] | None,
     deadline: float,
     llm_calls: list[LLMCall],
+    reserved: Reserved | QuotaExceeded | None = None,
 ) -> tuple[str, list[gateway.ToolCall]]:
     """One model call, metered: the reservation settles with the rows the gateway recorded
-    for it (every attempt's), whatever happens. Returns its text and the tools it wants."""
+    for it (every attempt's), whatever happens. `reserved`: made already on `messages` (the
+    first call's, with the question), or the budget's refusal of it. Returns its text and
+    the tools it wants."""
     policy = turn.policy
-    reserved = await db_sync_to_async(reserve_ahead)(
-        policy, messages=messages, max_tokens=settings.CHAT_MAX_ANSWER_TOKENS
-    )
+    if isinstance(reserved, QuotaExceeded):
+        raise reserved
+    if reserved is None:
+        reserved = await db_sync_to_async(reserve_ahead)(
+            policy, messages=messages, max_tokens=settings.CHAT_MAX_ANSWER_TOKENS
+        )
     recorded = len(llm_calls)
     calls = None
     try:

@@ -15,6 +15,7 @@ outlasts Redis counts from what the database holds, never refuses for Redis alon
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
@@ -36,7 +37,14 @@ from governance.refusals import (
     QuotaExceeded,
 )
 from governance.store import BudgetStore, Charge, Counter, DatabaseBudgetStore, budget_store
-from ops.ratelimit import rate_hit
+from ops.ratelimit import (
+    RateDecision,
+    rate_decision,
+    rate_hit,
+    rate_hit_database,
+    redis_window_key,
+    window_ttl_s,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -133,32 +141,89 @@ def budget_reserve(*, policy: Policy, tokens: int, cost_usd: Decimal | float) ->
     it by at most one reservation. `limit` LIMIT_SERVICE: the service's cap, answer offline.
     """
     now = moscow_now()
-    day = budget_day(now)
-    units = rub_units(cost_usd=cost_usd)
-    cap_units = int(Decimal(str(settings.AGENT_DAILY_CAP_RUB)) * RUB_UNIT)
-    user_rub_units = int(policy.limits.rub_per_day * RUB_UNIT)
-    tokens_counter, rub_counter, service_counter = _counters(user_id=policy.user_id, day=day)
-    charges = [
-        Charge(tokens_counter, tokens, policy.limits.tokens_per_day),
-        Charge(rub_counter, units, user_rub_units),
-        Charge(service_counter, units, cap_units),
-    ]
+    charges = _charges(policy=policy, tokens=tokens, cost_usd=cost_usd, day=budget_day(now))
     refused, store = _reserve(charges)
     if refused is not None:
-        limit, allowed = {
-            tokens_counter: (LIMIT_TOKENS, Decimal(policy.limits.tokens_per_day)),
-            rub_counter: (LIMIT_RUB, policy.limits.rub_per_day),
-            service_counter: (LIMIT_SERVICE, _rub(cap_units)),
-        }[refused.counter]
-        raise _refusal(charge=refused, limit=limit, allowed=allowed, store=store, now=now)
+        raise _budget_refusal(policy=policy, refused=refused, store=store, now=now)
+    return _reservation(policy=policy, charges=charges, store=store)
+
+
+def _charges(*, policy: Policy, tokens: int, cost_usd: Decimal | float, day: date) -> list[Charge]:
+    """A model call's estimate as charges: the user's tokens, the user's ₽, the service's ₽."""
+    units = rub_units(cost_usd=cost_usd)
+    tokens_counter, rub_counter, service_counter = _counters(user_id=policy.user_id, day=day)
+    return [
+        Charge(tokens_counter, tokens, policy.limits.tokens_per_day),
+        Charge(rub_counter, units, int(policy.limits.rub_per_day * RUB_UNIT)),
+        Charge(service_counter, units, _cap_units()),
+    ]
+
+
+def _cap_units() -> int:
+    return int(Decimal(str(settings.AGENT_DAILY_CAP_RUB)) * RUB_UNIT)
+
+
+def _budget_refusal(*, policy: Policy, refused: Charge, store: str, now: datetime) -> QuotaExceeded:
+    """Why `refused` (one of _charges') was refused: which limit, what is used of it."""
+    if refused.counter.scope == SCOPE_TOKENS:
+        limit, allowed = LIMIT_TOKENS, Decimal(policy.limits.tokens_per_day)
+    elif refused.counter.subject == SERVICE:
+        limit, allowed = LIMIT_SERVICE, _rub(_cap_units())
+    else:
+        limit, allowed = LIMIT_RUB, policy.limits.rub_per_day
+    return _refusal(charge=refused, limit=limit, allowed=allowed, store=store, now=now)
+
+
+def _reservation(*, policy: Policy, charges: list[Charge], store: str) -> Reservation:
+    tokens, rub, _ = charges
     return Reservation(
         user_id=policy.user_id,
-        day=day,
-        tokens=tokens,
-        rub_units=units,
+        day=tokens.counter.day,
+        tokens=tokens.amount,
+        rub_units=rub.amount,
         store=store,
         limits=policy.limits,
     )
+
+
+def question_admit_reserve(
+    *, policy: Policy, tokens: int, cost_usd: Decimal | float
+) -> Reservation | QuotaExceeded:
+    """`question_admit`, then the first model call's `budget_reserve`: on Redis in one round
+    trip (one script counts the same window as question_admit, then checks and adds as
+    budget_reserve). Raises QuotaExceeded when the questions-a-minute limit refuses (nothing
+    reserved); returns the budget's refusal (nothing reserved; the chat raises it where it
+    would call the model, as before) or the reservation."""
+    if not settings.REDIS_URL:
+        question_admit(policy=policy)
+        try:
+            return budget_reserve(policy=policy, tokens=tokens, cost_usd=cost_usd)
+        except QuotaExceeded as refused:
+            return refused
+    now, clock = moscow_now(), time.time()
+    charges = _charges(policy=policy, tokens=tokens, cost_usd=cost_usd, day=budget_day(now))
+    key, limit = _question_key(policy), policy.limits.questions_per_minute
+    try:
+        count, refused = budget_store(settings.REDIS_URL).window_hit_reserve(
+            window_key=redis_window_key(key=key, window=int(clock // MINUTE_S)),
+            window_ttl_s=window_ttl_s(MINUTE_S),
+            window_limit=limit,
+            charges=charges,
+        )
+        store = "redis"
+    except RedisError as exc:
+        # As question_admit and budget_reserve do: the database counts while Redis is away.
+        logger.warning("question on Redis failed, counting in the database: %s", type(exc).__name__)
+        count = rate_hit_database(key=key, limit=limit, window_s=MINUTE_S, now=clock).count
+        database = DatabaseBudgetStore()
+        refused = database.reserve(charges) if count <= limit else None
+        store = database.name
+    decision = rate_decision(count=count, limit=limit, window_s=MINUTE_S, now=clock)
+    if not decision.allowed:
+        raise _per_minute_refusal(decision, kind=LIMIT_QUESTIONS)
+    if refused is not None:
+        return _budget_refusal(policy=policy, refused=refused, store=store, now=now)
+    return _reservation(policy=policy, charges=charges, store=store)
 
 
 def budget_settle(
@@ -252,24 +317,31 @@ def budget_counters_purge(*, keep_days: int | None = None) -> int:
 
 def _per_minute(*, key: str, limit: int, kind: str, tool: str = "") -> None:
     decision = rate_hit(key=key, limit=limit, window_s=MINUTE_S)
-    if decision.allowed:
-        return
+    if not decision.allowed:
+        raise _per_minute_refusal(decision, kind=kind, tool=tool)
+
+
+def _per_minute_refusal(decision: RateDecision, *, kind: str, tool: str = "") -> QuotaExceeded:
     metrics.quota_refusals.labels(kind).inc()
     now = moscow_now()
-    raise QuotaExceeded(
+    return QuotaExceeded(
         limit=kind,
         used=decision.count,
-        allowed=limit,
+        allowed=decision.limit,
         resets_at=now + timedelta(seconds=decision.retry_after_s),
         now=now,
         tool=tool,
     )
 
 
+def _question_key(policy: Policy) -> str:
+    return f"governance:q:{policy.user_id}"
+
+
 def question_admit(*, policy: Policy) -> None:
     """Count one question of the user's this minute, or raise QuotaExceeded."""
     _per_minute(
-        key=f"governance:q:{policy.user_id}",
+        key=_question_key(policy),
         limit=policy.limits.questions_per_minute,
         kind=LIMIT_QUESTIONS,
     )

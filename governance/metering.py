@@ -26,8 +26,10 @@ from governance.budgets import (
     budget_estimate,
     budget_reserve,
     budget_settle,
+    question_admit_reserve,
 )
 from governance.policy import Policy
+from governance.refusals import QuotaExceeded
 from llm.errors import LLMValidationError
 
 # An image costs about this many prompt tokens (a screenshot at OpenAI's "high" detail).
@@ -156,9 +158,26 @@ class Reserved:
 def reserve_ahead(policy: Policy, *, messages: list[dict[str, Any]], max_tokens: int) -> Reserved:
     """Reserve the estimate of one call on `messages` (sync: the database thread). Raises
     QuotaExceeded, with nothing reserved."""
-    tokens, cost_usd = budget_estimate(
+    tokens, cost_usd = _estimate(policy, messages=messages, max_tokens=max_tokens)
+    return Reserved(budget_reserve(policy=policy, tokens=tokens, cost_usd=cost_usd))
+
+
+def question_reserve_ahead(
+    policy: Policy, *, messages: list[dict[str, Any]], max_tokens: int
+) -> Reserved | QuotaExceeded:
+    """Admit a question (its questions-a-minute window) and reserve its first call on
+    `messages`, in one round trip on Redis (governance.budgets.question_admit_reserve; sync).
+    Raises QuotaExceeded for the questions-a-minute limit; the budget's refusal comes back."""
+    tokens, cost_usd = _estimate(policy, messages=messages, max_tokens=max_tokens)
+    admitted = question_admit_reserve(policy=policy, tokens=tokens, cost_usd=cost_usd)
+    return admitted if isinstance(admitted, QuotaExceeded) else Reserved(admitted)
+
+
+def _estimate(
+    policy: Policy, *, messages: list[dict[str, Any]], max_tokens: int
+) -> tuple[int, Decimal]:
+    return budget_estimate(
         model=policy.model,
         prompt_tokens=prompt_tokens_estimate(messages),
         max_output_tokens=max_tokens,
     )
-    return Reserved(budget_reserve(policy=policy, tokens=tokens, cost_usd=cost_usd))

@@ -82,6 +82,24 @@ for i = 1, #KEYS do
 end
 return 0
 """
+# A question's rate window and its first reservation at once. KEYS: ops.ratelimit's window
+# key, then the counters; ARGV: the window's TTL and limit, the counters' TTL, then each
+# counter's amount and limit in turn. Returns the window's count and, only when the window
+# admitted the hit, the refused counter's number as RESERVE_SCRIPT (else 0).
+WINDOW_RESERVE_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+if count > tonumber(ARGV[2]) then return {count, 0} end
+for i = 2, #KEYS do
+  local used = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if used >= tonumber(ARGV[2 * i + 1]) then return {count, i - 1} end
+end
+for i = 2, #KEYS do
+  redis.call('INCRBY', KEYS[i], ARGV[2 * i])
+  redis.call('EXPIRE', KEYS[i], ARGV[3])
+end
+return {count, 0}
+"""
 # KEYS: the counters; ARGV: the TTL, then each key's delta. Returns each key's value after.
 SETTLE_SCRIPT = """
 local used = {}
@@ -102,6 +120,7 @@ class RedisBudgetStore:
         self.client = redis_client(url)
         self._reserve = self.client.register_script(RESERVE_SCRIPT)
         self._settle = self.client.register_script(SETTLE_SCRIPT)
+        self._window_reserve = self.client.register_script(WINDOW_RESERVE_SCRIPT)
 
     def reserve(self, charges: Sequence[Charge]) -> Charge | None:
         args: list[int] = [REDIS_TTL_S]
@@ -109,6 +128,20 @@ class RedisBudgetStore:
             args += [charge.amount, charge.limit]
         refused = int(self._reserve(keys=[c.counter.key for c in charges], args=args))
         return charges[refused - 1] if refused else None
+
+    def window_hit_reserve(
+        self, *, window_key: str, window_ttl_s: int, window_limit: int, charges: Sequence[Charge]
+    ) -> tuple[int, Charge | None]:
+        """One script: count a hit in a rate window (ops.ratelimit's key and TTL) and, when
+        the window's count is still within `window_limit`, `reserve` the charges. The
+        window's count after the hit, and the refused charge (None: reserved, or nothing
+        tried when the window refused the hit)."""
+        args: list[int] = [window_ttl_s, window_limit, REDIS_TTL_S]
+        for charge in charges:
+            args += [charge.amount, charge.limit]
+        keys = [window_key, *(c.counter.key for c in charges)]
+        count, refused = (int(n) for n in self._window_reserve(keys=keys, args=args))
+        return count, charges[refused - 1] if refused else None
 
     def adjust(self, deltas: Sequence[tuple[Counter, int]], *, read: bool = False) -> list[int]:
         """One script: Redis runs it alone, and it returns every counter's value after."""

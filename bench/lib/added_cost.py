@@ -3,9 +3,10 @@ the quota checks, the personal-data scrub and restore, and the metric updates, a
 makes them (bench/governance_overhead.py runs these in a configured Django process).
 
 A chat question here is the common shape: a question with one tool round, so two model
-requests (each reserved and settled; the last settle reports the final frame's budget, read in
-its own round trip), one tool call (its calls-a-minute window), the answer streamed back
-through the scrubber's restorer in small deltas. A text request: the owner's policy, one
+requests (the first reserved with the question's admission in one round trip; each settled,
+the last settle reporting the final frame's budget in its own round trip), one tool call (its
+calls-a-minute window), the answer streamed back through the scrubber's restorer in small
+deltas. A text request: the owner's policy, one
 structured call (reserved and settled), its FACTS scrubbed and the answer restored. The
 model, the tools and the database writes the service makes anyway are not timed: only what
 issue 20 adds.
@@ -33,24 +34,18 @@ def _ms(function: Callable[[], object], runs: int) -> dict[str, list[float]]:
     return {"wall": wall, "cpu": cpu}
 
 
-def _metered(policy, messages: list[dict], *, status: bool = False) -> None:
-    """One model request's reservation and settle (governance.metering, synchronously);
-    `status`: the settle reports the user's budget after it (a chat answer's last)."""
-    from governance.budgets import budget_estimate, budget_reserve, budget_settle
-    from governance.metering import prompt_tokens_estimate
+def _settled(reserved, *, status: bool = False) -> None:
+    """A model request's settle with what the fake provider reported (Reserved.settle);
+    `status`: it reports the user's budget after it (a chat answer's last)."""
+    reserved.meter.add(tokens=USAGE["prompt"] + USAGE["completion"], cost_usd=USAGE["cost_usd"])
+    reserved.settle(status=status)
 
-    tokens, cost_usd = budget_estimate(
-        model=policy.model,
-        prompt_tokens=prompt_tokens_estimate(messages),
-        max_output_tokens=MAX_TOKENS,
-    )
-    reservation = budget_reserve(policy=policy, tokens=tokens, cost_usd=cost_usd)
-    budget_settle(
-        reservation=reservation,
-        tokens=USAGE["prompt"] + USAGE["completion"],
-        cost_usd=USAGE["cost_usd"],
-        status=status,
-    )
+
+def _metered(policy, messages: list[dict]) -> None:
+    """One model request's reservation and settle (governance.metering, synchronously)."""
+    from governance.metering import reserve_ahead
+
+    _settled(reserve_ahead(policy, messages=messages, max_tokens=MAX_TOKENS))
 
 
 def _model_metrics(purpose: str) -> None:
@@ -63,11 +58,17 @@ def _model_metrics(purpose: str) -> None:
     metrics.model_cost.labels(MODEL, "provider").inc(float(USAGE["cost_usd"]) * 90)
 
 
-def _chat_quota(policy) -> None:
-    from governance.budgets import question_admit, tool_call_admit
+def _chat_quota(policy, requests: list[list[dict]]) -> None:
+    """As chat.turns and chat.model_loop make them: the question's admission with the first
+    request's reservation (one Redis script), its settle, the tool call's window, the second
+    request's reservation and its settle, which reports the final frame's budget."""
+    from governance.budgets import tool_call_admit
+    from governance.metering import question_reserve_ahead, reserve_ahead
 
-    question_admit(policy=policy)
+    _settled(question_reserve_ahead(policy, messages=requests[0], max_tokens=MAX_TOKENS))
     tool_call_admit(policy=policy, tool="get_service_breakdown")
+    second = reserve_ahead(policy, messages=requests[1], max_tokens=MAX_TOKENS)
+    _settled(second, status=True)
 
 
 def _chat_metrics() -> None:
@@ -114,9 +115,7 @@ def chat_question_parts(*, user, policy, runs: int) -> dict[str, dict[str, list[
     names = policy.names or (user.first_name, user.last_name)
 
     def quota() -> None:
-        _chat_quota(policy)
-        _metered(policy, requests[0])
-        _metered(policy, requests[1], status=True)
+        _chat_quota(policy, requests)
 
     def scrub() -> None:
         _chat_scrub(rounds, names)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
@@ -236,26 +237,78 @@ def budget_settle(
 
     Never raises: a settle lost to a failing store leaves the estimate counted.
     """
+    deltas = _settle_deltas(reservation=reservation, tokens=tokens, cost_usd=cost_usd)
+    try:
+        used = _store(reservation.store).adjust(deltas, read=status)
+    except (RedisError, DatabaseError) as exc:  # the answer is done; its estimate stays
+        logger.warning("budget settle failed, the estimate stays: %s", type(exc).__name__)
+        return None
+    return _settled_status(reservation, used)
+
+
+def _settle_deltas(
+    *, reservation: Reservation, tokens: int, cost_usd: Decimal | float
+) -> list[tuple[Counter, int]]:
     units = rub_units(cost_usd=cost_usd)
     tokens_counter, rub_counter, service_counter = _counters(
         user_id=reservation.user_id, day=reservation.day
     )
-    try:
-        used = _store(reservation.store).adjust(
-            [
-                (tokens_counter, tokens - reservation.tokens),
-                (rub_counter, units - reservation.rub_units),
-                (service_counter, units - reservation.rub_units),
-            ],
-            read=status,
-        )
-    except (RedisError, DatabaseError) as exc:  # the answer is done; its estimate stays
-        logger.warning("budget settle failed, the estimate stays: %s", type(exc).__name__)
-        return None
+    return [
+        (tokens_counter, tokens - reservation.tokens),
+        (rub_counter, units - reservation.rub_units),
+        (service_counter, units - reservation.rub_units),
+    ]
+
+
+def _settled_status(reservation: Reservation, used: list[int] | None) -> BudgetStatus | None:
+    """The status from a settle's counters after it (None: not read, or not today's)."""
     now = moscow_now()
     if used is None or reservation.limits is None or reservation.day != budget_day(now):
         return None
     return _status(limits=reservation.limits, tokens_used=used[0], rub_used=used[1], now=now)
+
+
+def budget_settle_admit(
+    *,
+    reservation: Reservation,
+    tokens: int,
+    cost_usd: Decimal | float,
+    policy: Policy,
+    tools: Sequence[str],
+) -> tuple[BudgetStatus | None, list[QuotaExceeded | None]]:
+    """`budget_settle`, and `tool_call_admit` of each of `tools` in turn (the calls a model
+    call asked for), in one round trip on Redis (one script): the status when known (as
+    budget_settle's), and each tool's refusal (None: admitted). The settle never raises; the
+    tools' windows raise what tool_call_admit would (a failing database)."""
+    if not tools or reservation.store != "redis" or not settings.REDIS_URL:
+        settled = budget_settle(reservation=reservation, tokens=tokens, cost_usd=cost_usd)
+        return settled, tool_calls_admit(policy=policy, tools=tools)
+    clock = time.time()
+    keys = [_tool_key(policy, tool) for tool in tools]
+    limit = policy.limits.tool_calls_per_minute
+    try:
+        used, counts = budget_store(settings.REDIS_URL).adjust_hit(
+            _settle_deltas(reservation=reservation, tokens=tokens, cost_usd=cost_usd),
+            window_keys=[redis_window_key(key=k, window=int(clock // MINUTE_S)) for k in keys],
+            window_ttl_s=window_ttl_s(MINUTE_S),
+        )
+    except RedisError as exc:
+        # The answer goes on: its estimate stays (as budget_settle), the database counts the
+        # tools (as tool_call_admit).
+        logger.warning("budget settle failed, the estimate stays: %s", type(exc).__name__)
+        used = None
+        counts = [
+            rate_hit_database(key=k, limit=limit, window_s=MINUTE_S, now=clock).count for k in keys
+        ]
+    refusals: list[QuotaExceeded | None] = []
+    for tool, count in zip(tools, counts, strict=True):
+        decision = rate_decision(count=count, limit=limit, window_s=MINUTE_S, now=clock)
+        refusals.append(
+            None
+            if decision.allowed
+            else _per_minute_refusal(decision, kind=LIMIT_TOOL_CALLS, tool=tool)
+        )
+    return _settled_status(reservation, used), refusals
 
 
 def budget_estimate(
@@ -347,11 +400,27 @@ def question_admit(*, policy: Policy) -> None:
     )
 
 
+def _tool_key(policy: Policy, tool: str) -> str:
+    return f"governance:tool:{tool}:{policy.user_id}"
+
+
 def tool_call_admit(*, policy: Policy, tool: str) -> None:
     """Count one call of `tool` by the user this minute, or raise QuotaExceeded."""
     _per_minute(
-        key=f"governance:tool:{tool}:{policy.user_id}",
+        key=_tool_key(policy, tool),
         limit=policy.limits.tool_calls_per_minute,
         kind=LIMIT_TOOL_CALLS,
         tool=tool,
     )
+
+
+def tool_calls_admit(*, policy: Policy, tools: Sequence[str]) -> list[QuotaExceeded | None]:
+    """`tool_call_admit` of each of `tools` in turn: each one's refusal (None: admitted)."""
+    refusals: list[QuotaExceeded | None] = []
+    for tool in tools:
+        try:
+            tool_call_admit(policy=policy, tool=tool)
+            refusals.append(None)
+        except QuotaExceeded as refused:
+            refusals.append(refused)
+    return refusals

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -26,7 +26,9 @@ from governance.budgets import (
     budget_estimate,
     budget_reserve,
     budget_settle,
+    budget_settle_admit,
     question_admit_reserve,
+    tool_calls_admit,
 )
 from governance.policy import Policy
 from governance.refusals import QuotaExceeded
@@ -152,6 +154,24 @@ class Reserved:
             tokens=self.meter.tokens,
             cost_usd=self.meter.cost_usd,
             status=status,
+        )
+
+
+    def settle_admitting(
+        self, *, policy: Policy, tools: Sequence[str]
+    ) -> tuple[BudgetStatus | None, list[QuotaExceeded | None]]:
+        """`settle`, and the calls-a-minute admission of each of `tools` (the calls the model
+        asked for), in one round trip on Redis (budget_settle_admit): the status when known,
+        and each tool's refusal (None: admitted)."""
+        if self.settled:
+            return None, tool_calls_admit(policy=policy, tools=tools)
+        self.settled = True
+        return budget_settle_admit(
+            reservation=self.reservation,
+            tokens=self.meter.tokens,
+            cost_usd=self.meter.cost_usd,
+            policy=policy,
+            tools=tools,
         )
 
 

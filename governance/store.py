@@ -100,14 +100,22 @@ for i = 2, #KEYS do
 end
 return {count, 0}
 """
-# KEYS: the counters; ARGV: the TTL, then each key's delta. Returns each key's value after.
+# A settle, and hits in rate windows with it (the tools a model call asks for). KEYS: the
+# counters, then ops.ratelimit's window keys; ARGV: the counters' TTL, then each counter's
+# delta, then the windows' TTL. Returns each key's value after: used, then the windows' counts.
 SETTLE_SCRIPT = """
-local used = {}
+local n = #ARGV - 2
+local after = {}
 for i = 1, #KEYS do
-  used[i] = redis.call('INCRBY', KEYS[i], ARGV[i + 1])
-  redis.call('EXPIRE', KEYS[i], ARGV[1])
+  if i <= n then
+    after[i] = redis.call('INCRBY', KEYS[i], ARGV[i + 1])
+    redis.call('EXPIRE', KEYS[i], ARGV[1])
+  else
+    after[i] = redis.call('INCR', KEYS[i])
+    redis.call('EXPIRE', KEYS[i], ARGV[#ARGV])
+  end
 end
-return used
+return after
 """
 
 
@@ -145,9 +153,21 @@ class RedisBudgetStore:
 
     def adjust(self, deltas: Sequence[tuple[Counter, int]], *, read: bool = False) -> list[int]:
         """One script: Redis runs it alone, and it returns every counter's value after."""
-        keys = [counter.key for counter, _ in deltas]
-        used = self._settle(keys=keys, args=[REDIS_TTL_S, *(delta for _, delta in deltas)])
-        return [int(value) for value in used]
+        return self.adjust_hit(deltas, window_keys=(), window_ttl_s=0)[0]
+
+    def adjust_hit(
+        self,
+        deltas: Sequence[tuple[Counter, int]],
+        *,
+        window_keys: Sequence[str],
+        window_ttl_s: int,
+    ) -> tuple[list[int], list[int]]:
+        """`adjust`, and a hit in each rate window (ops.ratelimit's keys and TTL), in one
+        script: the counters' values after, and the windows' counts after their hits."""
+        keys = [*(counter.key for counter, _ in deltas), *window_keys]
+        args = [REDIS_TTL_S, *(delta for _, delta in deltas), window_ttl_s]
+        after = [int(value) for value in self._settle(keys=keys, args=args)]
+        return after[: len(deltas)], after[len(deltas) :]
 
     def used(self, counter: Counter) -> int:
         return int(self.client.get(counter.key) or 0)

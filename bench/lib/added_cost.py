@@ -3,10 +3,10 @@ the quota checks, the personal-data scrub and restore, and the metric updates, a
 makes them (bench/governance_overhead.py runs these in a configured Django process).
 
 A chat question here is the common shape: a question with one tool round, so two model
-requests (the first reserved with the question's admission in one round trip; each settled,
-the last settle reporting the final frame's budget in its own round trip), one tool call (its
-calls-a-minute window), the answer streamed back through the scrubber's restorer in small
-deltas. A text request: the owner's policy, one
+requests (the first reserved with the question's admission in one round trip, settled with
+its tool call's calls-a-minute admission in one; the second settled reporting the final
+frame's budget in its own round trip), the answer streamed back through the scrubber's
+restorer in small deltas. A text request: the owner's policy, one
 structured call (reserved and settled), its FACTS scrubbed and the answer restored. The
 model, the tools and the database writes the service makes anyway are not timed: only what
 issue 20 adds.
@@ -34,18 +34,17 @@ def _ms(function: Callable[[], object], runs: int) -> dict[str, list[float]]:
     return {"wall": wall, "cpu": cpu}
 
 
-def _settled(reserved, *, status: bool = False) -> None:
-    """A model request's settle with what the fake provider reported (Reserved.settle);
-    `status`: it reports the user's budget after it (a chat answer's last)."""
+def _used(reserved):
+    """`reserved` told what the fake provider reported for its request."""
     reserved.meter.add(tokens=USAGE["prompt"] + USAGE["completion"], cost_usd=USAGE["cost_usd"])
-    reserved.settle(status=status)
+    return reserved
 
 
 def _metered(policy, messages: list[dict]) -> None:
     """One model request's reservation and settle (governance.metering, synchronously)."""
     from governance.metering import reserve_ahead
 
-    _settled(reserve_ahead(policy, messages=messages, max_tokens=MAX_TOKENS))
+    _used(reserve_ahead(policy, messages=messages, max_tokens=MAX_TOKENS)).settle()
 
 
 def _model_metrics(purpose: str) -> None:
@@ -60,15 +59,16 @@ def _model_metrics(purpose: str) -> None:
 
 def _chat_quota(policy, requests: list[list[dict]]) -> None:
     """As chat.turns and chat.model_loop make them: the question's admission with the first
-    request's reservation (one Redis script), its settle, the tool call's window, the second
-    request's reservation and its settle, which reports the final frame's budget."""
-    from governance.budgets import tool_call_admit
+    request's reservation (one Redis script); its settle with the tool call's admission (one
+    script); the second request's reservation; its settle, reporting the final frame's
+    budget."""
+    from chat.quota import round_settle
     from governance.metering import question_reserve_ahead, reserve_ahead
 
-    _settled(question_reserve_ahead(policy, messages=requests[0], max_tokens=MAX_TOKENS))
-    tool_call_admit(policy=policy, tool="get_service_breakdown")
+    first = question_reserve_ahead(policy, messages=requests[0], max_tokens=MAX_TOKENS)
+    round_settle(_used(first), policy=policy, names=["get_service_breakdown"])
     second = reserve_ahead(policy, messages=requests[1], max_tokens=MAX_TOKENS)
-    _settled(second, status=True)
+    round_settle(_used(second), policy=policy, names=None)
 
 
 def _chat_metrics() -> None:

@@ -16,7 +16,6 @@ from governance.budgets import (
     question_admit_reserve,
 )
 from governance.refusals import LIMIT_QUESTIONS, LIMIT_RUB, LIMIT_SERVICE, QuotaExceeded
-from governance.tests.backends import BACKENDS, backend_use
 from governance.tests.helpers import policy
 from ops.ratelimit import rate_count
 
@@ -24,12 +23,6 @@ pytestmark = pytest.mark.django_db
 
 ALICE = 8021
 QUESTION_KEY = f"governance:q:{ALICE}"
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request, settings) -> str:
-    backend_use(request.param, settings)
-    return request.param
 
 
 def _asked() -> int:

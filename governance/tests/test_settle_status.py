@@ -10,18 +10,12 @@ import pytest
 
 from governance.budgets import budget_reserve, budget_settle, budget_status
 from governance.store import budget_store
-from governance.tests.backends import BACKENDS, backend_use
+from governance.tests.backends import backend_use
 from governance.tests.helpers import policy
 
 pytestmark = pytest.mark.django_db
 
 ALICE = 8011
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request, settings) -> str:
-    backend_use(request.param, settings)
-    return request.param
 
 
 def test_the_status_a_settle_reports_is_budget_status_after_it(backend, clock):

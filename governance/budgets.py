@@ -10,6 +10,10 @@ what the call could cost. Questions and tool calls a minute are ops.ratelimit's 
 windows, shared by every worker the same way. While Redis fails, reservations are counted in
 the database (as ops.ratelimit does), each settled where it was reserved: a budget that
 outlasts Redis counts from what the database holds, never refuses for Redis alone.
+
+The chat's trips are few: on Redis a question's window and its first call's reservation are
+one script (`question_admit_reserve`), a settle returns the user's status after it and admits
+the tools the call asked for in the same script (`budget_settle_admit`).
 """
 
 from __future__ import annotations

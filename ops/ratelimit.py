@@ -7,7 +7,8 @@ before the attempt and counts after it fails). Every attempt counts,
 refused ones included: a client sending hostile uploads pays for each one it tries, not just
 for those that were stored. Counting is atomic in both backends (Redis INCR; an UPDATE of
 `count + 1` in the database, with the row inserted on its window's first hit), so concurrent
-workers never lose a hit.
+workers never lose a hit. governance.budgets counts the chat's questions and tool calls in
+these same windows (`redis_window_key`, `window_ttl_s`) from its own Redis scripts.
 """
 
 from __future__ import annotations

@@ -159,8 +159,11 @@ def main() -> dict:
         "question: question_admit + pair (the policy built once per chat connection); "
         "question_with_policy: policy_for + question_admit + pair.",
         "chat_question_added_ms: everything issue 20 adds to a chat question with one tool "
-        "round, timed together (total) and by part: quota = question_admit + tool_call_admit + "
-        "the final frame's budget_status + two model requests' estimate, reserve and settle; "
+        "round, timed together (total) and by part: quota = the question's admission with the "
+        "first request's estimate and reservation (question_reserve_ahead: one Redis script), "
+        "its settle with the tool call's calls-a-minute admission (chat.quota.round_settle: one "
+        "script), the second request's estimate and reservation, and its settle (which reports "
+        "the final frame's budget in its own round trip); "
         "scrub = a fresh PiiScrubber over the analytics pack, four history messages and the "
         "question, resent with a tool's arguments and result in the second request, and the "
         "answer restored in 12-character deltas; metrics = two model requests' counters, the "

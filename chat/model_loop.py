@@ -3,6 +3,7 @@ to CHAT_MAX_TOOL_ROUNDS, every piece of text and every tool event sent as it com
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
@@ -16,11 +17,12 @@ from chat import frames, texts
 from chat.citations import pack_sources, reading_sources, tool_source
 from chat.neutralise import html_neutralise
 from chat.prompts import ROUND_LIMIT_NOTE
-from chat.quota import meter_rows, stream_model, tool_refusal
+from chat.quota import meter_rows, round_settle, stream_model, tool_refusal
 from chat.services import tool_call_audit_create
 from chat.turns import Answer, Broadcast, Turn, conversation
 from core.db import db_sync_to_async, db_waiting
-from governance.metering import model_call_metered
+from governance.metering import Reserved, reserve_ahead
+from governance.refusals import QuotaExceeded
 from infrazen.models import InfraZenUser
 from infrazen.selectors import user_get
 from llm import gateway
@@ -50,8 +52,17 @@ class Tools:
         return user_get(user_id=self.turn.principal.user_id)
 
     async def call(
-        self, *, call_id: str, name: str, arguments_json: str, round_number: int
+        self,
+        *,
+        call_id: str,
+        name: str,
+        arguments_json: str,
+        round_number: int,
+        admitted: bool = False,
+        refusal: ToolError | None = None,
     ) -> BaseModel | ToolError:
+        """Frame, run and audit one call; `admitted`: its policy and calls-a-minute limit
+        were checked already (with its model call's settle), `refusal` what they said."""
         turn = self.turn
         module = TOOLS.get(name)
         self.answer.tool_calls += 1
@@ -69,7 +80,12 @@ class Tools:
         # A tool that waits on a model (analyze_screenshot) runs off the database thread.
         run = db_waiting if getattr(module, "WAITS_ON_MODEL", False) else db_sync_to_async
         result = await run(self._execute)(
-            name=name, arguments_json=arguments_json, arguments=arguments, round_number=round_number
+            name=name,
+            arguments_json=arguments_json,
+            arguments=arguments,
+            round_number=round_number,
+            admitted=admitted,
+            refusal=refusal,
         )
         ok = not isinstance(result, ToolError)
         summary = result_summary(result) if ok else str(result)[:120]
@@ -96,7 +112,14 @@ class Tools:
         return result
 
     def _execute(
-        self, *, name: str, arguments_json: str, arguments: Any, round_number: int
+        self,
+        *,
+        name: str,
+        arguments_json: str,
+        arguments: Any,
+        round_number: int,
+        admitted: bool,
+        refusal: ToolError | None,
     ) -> BaseModel | ToolError:
         """Run one tool as the connection's user and audit it (sync: it reads the database)."""
         turn = self.turn
@@ -104,7 +127,9 @@ class Tools:
         started = time.monotonic()
         try:
             # The user's tool policy and calls-a-minute limit; the model is told a refusal.
-            result: BaseModel | ToolError = tool_refusal(policy=turn.policy, name=name) or tool_run(
+            if not admitted:
+                refusal = tool_refusal(policy=turn.policy, name=name)
+            result: BaseModel | ToolError = refusal or tool_run(
                 user=self.user,
                 name=name,
                 arguments_json=arguments_json,
@@ -156,7 +181,7 @@ async def model_answer(
     deadline = gateway.deadline_in(settings.CHAT_ANSWER_DEADLINE_S)
     rounds = settings.CHAT_MAX_TOOL_ROUNDS
     for number in range(1, rounds + 1):
-        text, calls = await _model_round(
+        text, calls, refusals = await _model_round(
             turn=turn,
             answer=answer,
             broadcast=broadcast,
@@ -164,13 +189,19 @@ async def model_answer(
             tools=schemas,
             deadline=deadline,
             llm_calls=llm_calls,
+            reserved=turn.first_call if number == 1 else None,
         )
         if not calls:
             return
         messages.append(_assistant_tool_message(text=text, calls=calls))
-        for call in calls:
+        for index, call in enumerate(calls):
             result = await tools.call(
-                call_id=call.id, name=call.name, arguments_json=call.arguments, round_number=number
+                call_id=call.id,
+                name=call.name,
+                arguments_json=call.arguments,
+                round_number=number,
+                admitted=refusals is not None,
+                refusal=refusals[index] if refusals is not None else None,
             )
             messages.append(
                 {"role": "tool", "tool_call_id": call.id, "content": _tool_content(result)}
@@ -204,26 +235,41 @@ async def _model_round(
     tools: list[dict[str, Any]] | None,
     deadline: float,
     llm_calls: list[LLMCall],
-) -> tuple[str, list[gateway.ToolCall]]:
+    reserved: Reserved | QuotaExceeded | None = None,
+) -> tuple[str, list[gateway.ToolCall], list[ToolError | None] | None]:
     """One model call, metered: the reservation settles with the rows the gateway recorded
-    for it (every attempt's). Returns its text and the tools it wants."""
+    for it (every attempt's), whatever happens. `reserved`: made already on `messages` (the
+    first call's, with the question), or the budget's refusal of it. Returns its text, the
+    tools it wants and what their admissions said (chat.quota.round_settle's, made with the
+    settle)."""
     policy = turn.policy
-    async with model_call_metered(
-        policy=policy, messages=messages, max_tokens=settings.CHAT_MAX_ANSWER_TOKENS
-    ) as meter:
-        recorded = len(llm_calls)
-        try:
-            return await _model_stream(
-                turn=turn,
-                answer=answer,
-                broadcast=broadcast,
-                messages=messages,
-                tools=tools,
-                deadline=deadline,
-                model=stream_model(policy, messages),
-            )
-        finally:
-            meter_rows(meter, llm_calls[recorded:])
+    if isinstance(reserved, QuotaExceeded):
+        raise reserved
+    if reserved is None:
+        reserved = await db_sync_to_async(reserve_ahead)(
+            policy, messages=messages, max_tokens=settings.CHAT_MAX_ANSWER_TOKENS
+        )
+    recorded = len(llm_calls)
+    calls = None
+    try:
+        text, calls = await _model_stream(
+            turn=turn,
+            answer=answer,
+            broadcast=broadcast,
+            messages=messages,
+            tools=tools,
+            deadline=deadline,
+            model=stream_model(policy, messages),
+        )
+    finally:
+        meter_rows(reserved.meter, llm_calls[recorded:])
+        # Shielded: a cancel (the client went away) must not leave the estimate counted. The
+        # tools asked for are admitted in the same trip; the answer's last settle reads its
+        # budget (the final frame's).
+        names = [call.name for call in calls] if calls else None
+        settle = functools.partial(round_settle, reserved, policy=policy, names=names)
+        answer.budget, refusals = await asyncio.shield(db_sync_to_async(settle)())
+    return text, calls, refusals
 
 
 async def _model_stream(

@@ -20,8 +20,9 @@ from redis.exceptions import RedisError
 from chat import texts
 from chat.auth import ChatPrincipal
 from chat.services import chat_answer_mark
-from governance.budgets import budget_status, tool_call_admit
-from governance.metering import Meter
+from governance.budgets import BudgetStatus, budget_status, tool_call_admit
+from governance.metering import Meter, Reserved
+from governance.moscow import moscow_now
 from governance.policy import Policy, policy_for_id, tool_permitted
 from governance.refusals import QuotaExceeded
 from llm.models import LLMCall
@@ -45,13 +46,15 @@ def refused_content(refusal: QuotaExceeded, *, partial: str = "") -> str:
     return chat_answer_mark(partial=text, marker=texts.QUOTA_MARKER)
 
 
-def budget_left(policy: Policy) -> dict[str, Any] | None:
-    """The user's budget left today, for the final frame (sync); None when unreadable."""
-    try:
-        status = budget_status(policy=policy)
-    except (RedisError, DatabaseError):
-        logger.warning("budget status unreadable", exc_info=True)
-        return None
+def budget_left(policy: Policy, status: BudgetStatus | None = None) -> dict[str, Any] | None:
+    """The user's budget left today, for the final frame (sync): `status` (the answer's last
+    settle reported it) while its day lasts, else read now; None when unreadable."""
+    if status is None or status.resets_at <= moscow_now():
+        try:
+            status = budget_status(policy=policy)
+        except (RedisError, DatabaseError):
+            logger.warning("budget status unreadable", exc_info=True)
+            return None
     return {
         "rub_left": float(max(Decimal(0), status.rub_allowed - status.rub_used)),
         "tokens_left": max(0, status.tokens_allowed - status.tokens_used),
@@ -62,15 +65,48 @@ def budget_left(policy: Policy) -> dict[str, Any] | None:
 def tool_refusal(*, policy: Policy, name: str) -> ToolError | None:
     """Why the user may not run tool `name` now, as the model is told; None: go ahead (sync:
     it counts the call)."""
-    module = TOOLS.get(name)
-    read_only = getattr(module, "READ_ONLY", False) if module is not None else True
-    if not tool_permitted(policy=policy, read_only=read_only, confirmed=False):
+    if not _permitted(policy=policy, name=name):
         return ToolError(texts.TOOL_NOT_PERMITTED_TEXT)
     try:
         tool_call_admit(policy=policy, tool=name[:64])
     except QuotaExceeded as refusal:
         return ToolError(refusal.message)
     return None
+
+
+def _permitted(*, policy: Policy, name: str) -> bool:
+    module = TOOLS.get(name)
+    read_only = getattr(module, "READ_ONLY", False) if module is not None else True
+    return tool_permitted(policy=policy, read_only=read_only, confirmed=False)
+
+
+def round_settle(
+    reserved: Reserved, *, policy: Policy, names: list[str] | None
+) -> tuple[BudgetStatus | None, list[ToolError | None] | None]:
+    """Settle a model call's reservation and admit the tools it asks for (`names`), in one
+    round trip on Redis (sync; the settle never raises). The budget after it, when known (the
+    database reads it only for the answer's last call, the one that asks for none), and what
+    the model is told instead of each tool's result (tool_refusal's; None: run it), or None
+    when the admissions failed: each tool is admitted as it runs."""
+    if not names:
+        return reserved.settle(status=True), []
+    permitted = [_permitted(policy=policy, name=name) for name in names]
+    tools = [name[:64] for name, ok in zip(names, permitted, strict=True) if ok]
+    try:
+        status, refusals = reserved.settle_admitting(policy=policy, tools=tools)
+    except (RedisError, DatabaseError):
+        logger.warning("tool calls not admitted with the settle", exc_info=True)
+        return None, None
+    admitted = iter(refusals)
+    told = [
+        _told(next(admitted)) if ok else ToolError(texts.TOOL_NOT_PERMITTED_TEXT)
+        for ok in permitted
+    ]
+    return status, told
+
+
+def _told(refusal: QuotaExceeded | None) -> ToolError | None:
+    return None if refusal is None else ToolError(refusal.message)
 
 
 def meter_rows(meter: Meter, rows: list[LLMCall]) -> None:

@@ -45,7 +45,8 @@ from chat.services import (
 )
 from core.correlation import new_correlation_id
 from core.db import db_sync_to_async
-from governance.budgets import question_admit
+from governance.budgets import BudgetStatus, question_admit
+from governance.metering import Reserved, question_reserve_ahead
 from governance.policy import Policy
 from governance.refusals import QuotaExceeded
 from infrazen.models import ChatMessage, ChatSession
@@ -87,6 +88,10 @@ class Turn:
     refusal: QuotaExceeded | None = None
     # The refused question's budget left (the final frame's `budget`).
     budget: dict[str, Any] | None = None
+    # The first model call's reservation on `messages`, made with the question's admission
+    # (chat.model_loop settles it; answer_finish gives it back if the model is never called),
+    # or the budget's refusal of it, raised where the model would have been called.
+    first_call: Reserved | QuotaExceeded | None = None
 
 
 @dataclass
@@ -105,6 +110,9 @@ class Answer:
     # writes its figures from that data itself, so they are cited but never marked.
     sources: list[Source] = field(default_factory=list)
     figures_trusted: bool = False
+    # The user's budget after the answer's last settle, when it reported one (the final
+    # frame's `budget` without reading it again).
+    budget: BudgetStatus | None = None
 
     def add_text(self, piece: str) -> str:
         """Keep a piece of the answer; returns it as it is sent and stored."""
@@ -128,18 +136,14 @@ class Answer:
 
 # --- the question -----------------------------------------------------------------------------
 def turn_prepare(*, principal: ChatPrincipal, session: ChatSession, question: str) -> Turn:
-    """Store the question and the answer's placeholder, and build what the model is sent.
+    """Store the question and the answer's placeholder, build what the model is sent, and
+    admit the question with its first model call's reservation.
 
     One database call per question: under load every call waits its turn on the one
     thread all the chat's database work runs on. A question over its user's
     questions-a-minute limit is stored with the refusal as its answer (`turn.refusal`).
     """
     policy = chat_policy(principal)
-    try:
-        question_admit(policy=policy)
-        refusal = None
-    except QuotaExceeded as refused:
-        refusal = refused
     stored_question, placeholder = chat_turn_begin(
         principal=principal, session=session, content=question
     )
@@ -152,16 +156,40 @@ def turn_prepare(*, principal: ChatPrincipal, session: ChatSession, question: st
         correlation_id=new_correlation_id(),
         policy=policy,
     )
-    if refusal is not None:
+    messages = None
+    if gateway.llm_available():
+        try:
+            messages = conversation(turn)
+        except Exception:
+            logger.warning("chat conversation not built with the turn", exc_info=True)
+    try:
+        first_call = _question_admit(policy, messages)
+    except QuotaExceeded as refusal:
         chat_message_update_content(message=placeholder, content=refused_content(refusal))
         return replace(turn, refusal=refusal, budget=budget_left(policy))
-    if not gateway.llm_available():
-        return turn
-    try:
-        return replace(turn, messages=conversation(turn))
-    except Exception:
-        logger.warning("chat conversation not built with the turn", exc_info=True)
-    return turn
+    return replace(turn, messages=messages, first_call=first_call)
+
+
+def _question_admit(
+    policy: Policy, messages: list[dict[str, Any]] | None
+) -> Reserved | QuotaExceeded | None:
+    """Count the question in its user's questions-a-minute window (raises QuotaExceeded) and,
+    with the model's messages built, reserve the first model call in the same round trip."""
+    if messages is None:
+        question_admit(policy=policy)
+        return None
+    return question_reserve_ahead(
+        policy, messages=messages, max_tokens=settings.CHAT_MAX_ANSWER_TOKENS
+    )
+
+
+async def turn_first_call_release(turn: Turn) -> None:
+    """Give back the first model call's reservation if the model was never called (the
+    answer stopped, failed or went offline before it); settled once whatever the path."""
+    reserved = turn.first_call
+    if isinstance(reserved, Reserved) and not reserved.settled:
+        # Shielded: a cancel must not leave the estimate counted.
+        await asyncio.shield(db_sync_to_async(reserved.settle)())
 
 
 async def turn_begin(*, principal: ChatPrincipal, session: ChatSession, question: str) -> Turn:
@@ -287,7 +315,7 @@ def answer_store(
             user_id=turn.principal.user_id,
             checked=checked,
         )
-    return budget_left(turn.policy) if turn.policy is not None else None
+    return budget_left(turn.policy, answer.budget) if turn.policy is not None else None
 
 
 def answer_checked(*, turn: Turn, answer: Answer) -> Checked:
@@ -341,7 +369,9 @@ async def answer_finish(
 ) -> None:
     """Store the answer, then send its final frame (after an `error` frame if it failed or
     a limit refused it); `stored` is called in between: the next question may start the
-    moment a client sees the final frame."""
+    moment a client sees the final frame. A first model call never made gives its
+    reservation back first."""
+    await turn_first_call_release(turn)
     await checkpoints.end()
     checked = answer_checked(turn=turn, answer=answer)
     content = _final_content(

@@ -10,11 +10,17 @@ what the call could cost. Questions and tool calls a minute are ops.ratelimit's 
 windows, shared by every worker the same way. While Redis fails, reservations are counted in
 the database (as ops.ratelimit does), each settled where it was reserved: a budget that
 outlasts Redis counts from what the database holds, never refuses for Redis alone.
+
+The chat's trips are few: on Redis a question's window and its first call's reservation are
+one script (`question_admit_reserve`), a settle returns the user's status after it and admits
+the tools the call asked for in the same script (`budget_settle_admit`).
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
@@ -26,7 +32,7 @@ from redis.exceptions import RedisError
 from core import metrics
 from governance.models import BudgetCounter
 from governance.moscow import budget_day, budget_day_end, moscow_now
-from governance.policy import Policy
+from governance.policy import Limits, Policy
 from governance.refusals import (
     LIMIT_QUESTIONS,
     LIMIT_RUB,
@@ -36,7 +42,14 @@ from governance.refusals import (
     QuotaExceeded,
 )
 from governance.store import BudgetStore, Charge, Counter, DatabaseBudgetStore, budget_store
-from ops.ratelimit import rate_hit
+from ops.ratelimit import (
+    RateDecision,
+    rate_decision,
+    rate_hit,
+    rate_hit_database,
+    redis_window_key,
+    window_ttl_s,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +70,19 @@ class Reservation:
     tokens: int
     rub_units: int
     store: str
+    # The user's limits when reserved: a settle reports what is left of them.
+    limits: Limits | None = None
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    """What a user has used today, for showing: `resets_at` is the next Moscow midnight."""
+
+    tokens_used: int
+    tokens_allowed: int
+    rub_used: Decimal
+    rub_allowed: Decimal
+    resets_at: datetime
 
 
 def rub_units(*, cost_usd: Decimal | float) -> int:
@@ -120,46 +146,173 @@ def budget_reserve(*, policy: Policy, tokens: int, cost_usd: Decimal | float) ->
     it by at most one reservation. `limit` LIMIT_SERVICE: the service's cap, answer offline.
     """
     now = moscow_now()
-    day = budget_day(now)
-    units = rub_units(cost_usd=cost_usd)
-    cap_units = int(Decimal(str(settings.AGENT_DAILY_CAP_RUB)) * RUB_UNIT)
-    user_rub_units = int(policy.limits.rub_per_day * RUB_UNIT)
-    tokens_counter, rub_counter, service_counter = _counters(user_id=policy.user_id, day=day)
-    charges = [
-        Charge(tokens_counter, tokens, policy.limits.tokens_per_day),
-        Charge(rub_counter, units, user_rub_units),
-        Charge(service_counter, units, cap_units),
-    ]
+    charges = _charges(policy=policy, tokens=tokens, cost_usd=cost_usd, day=budget_day(now))
     refused, store = _reserve(charges)
     if refused is not None:
-        limit, allowed = {
-            tokens_counter: (LIMIT_TOKENS, Decimal(policy.limits.tokens_per_day)),
-            rub_counter: (LIMIT_RUB, policy.limits.rub_per_day),
-            service_counter: (LIMIT_SERVICE, _rub(cap_units)),
-        }[refused.counter]
-        raise _refusal(charge=refused, limit=limit, allowed=allowed, store=store, now=now)
-    return Reservation(user_id=policy.user_id, day=day, tokens=tokens, rub_units=units, store=store)
+        raise _budget_refusal(policy=policy, refused=refused, store=store, now=now)
+    return _reservation(policy=policy, charges=charges, store=store)
 
 
-def budget_settle(*, reservation: Reservation, tokens: int, cost_usd: Decimal | float) -> None:
-    """Correct the reservation to what the call really took (up or down), on its own day.
+def _charges(*, policy: Policy, tokens: int, cost_usd: Decimal | float, day: date) -> list[Charge]:
+    """A model call's estimate as charges: the user's tokens, the user's ₽, the service's ₽."""
+    units = rub_units(cost_usd=cost_usd)
+    tokens_counter, rub_counter, service_counter = _counters(user_id=policy.user_id, day=day)
+    return [
+        Charge(tokens_counter, tokens, policy.limits.tokens_per_day),
+        Charge(rub_counter, units, int(policy.limits.rub_per_day * RUB_UNIT)),
+        Charge(service_counter, units, _cap_units()),
+    ]
+
+
+def _cap_units() -> int:
+    return int(Decimal(str(settings.AGENT_DAILY_CAP_RUB)) * RUB_UNIT)
+
+
+def _budget_refusal(*, policy: Policy, refused: Charge, store: str, now: datetime) -> QuotaExceeded:
+    """Why `refused` (one of _charges') was refused: which limit, what is used of it."""
+    if refused.counter.scope == SCOPE_TOKENS:
+        limit, allowed = LIMIT_TOKENS, Decimal(policy.limits.tokens_per_day)
+    elif refused.counter.subject == SERVICE:
+        limit, allowed = LIMIT_SERVICE, _rub(_cap_units())
+    else:
+        limit, allowed = LIMIT_RUB, policy.limits.rub_per_day
+    return _refusal(charge=refused, limit=limit, allowed=allowed, store=store, now=now)
+
+
+def _reservation(*, policy: Policy, charges: list[Charge], store: str) -> Reservation:
+    tokens, rub, _ = charges
+    return Reservation(
+        user_id=policy.user_id,
+        day=tokens.counter.day,
+        tokens=tokens.amount,
+        rub_units=rub.amount,
+        store=store,
+        limits=policy.limits,
+    )
+
+
+def question_admit_reserve(
+    *, policy: Policy, tokens: int, cost_usd: Decimal | float
+) -> Reservation | QuotaExceeded:
+    """`question_admit`, then the first model call's `budget_reserve`: on Redis in one round
+    trip (one script counts the same window as question_admit, then checks and adds as
+    budget_reserve). Raises QuotaExceeded when the questions-a-minute limit refuses (nothing
+    reserved); returns the budget's refusal (nothing reserved; the chat raises it where it
+    would call the model, as before) or the reservation."""
+    if not settings.REDIS_URL:
+        question_admit(policy=policy)
+        try:
+            return budget_reserve(policy=policy, tokens=tokens, cost_usd=cost_usd)
+        except QuotaExceeded as refused:
+            return refused
+    now, clock = moscow_now(), time.time()
+    charges = _charges(policy=policy, tokens=tokens, cost_usd=cost_usd, day=budget_day(now))
+    key, limit = _question_key(policy), policy.limits.questions_per_minute
+    try:
+        count, refused = budget_store(settings.REDIS_URL).window_hit_reserve(
+            window_key=redis_window_key(key=key, window=int(clock // MINUTE_S)),
+            window_ttl_s=window_ttl_s(MINUTE_S),
+            window_limit=limit,
+            charges=charges,
+        )
+        store = "redis"
+    except RedisError as exc:
+        # As question_admit and budget_reserve do: the database counts while Redis is away.
+        logger.warning("question on Redis failed, counting in the database: %s", type(exc).__name__)
+        count = rate_hit_database(key=key, limit=limit, window_s=MINUTE_S, now=clock).count
+        database = DatabaseBudgetStore()
+        refused = database.reserve(charges) if count <= limit else None
+        store = database.name
+    decision = rate_decision(count=count, limit=limit, window_s=MINUTE_S, now=clock)
+    if not decision.allowed:
+        raise _per_minute_refusal(decision, kind=LIMIT_QUESTIONS)
+    if refused is not None:
+        return _budget_refusal(policy=policy, refused=refused, store=store, now=now)
+    return _reservation(policy=policy, charges=charges, store=store)
+
+
+def budget_settle(
+    *, reservation: Reservation, tokens: int, cost_usd: Decimal | float, status: bool = False
+) -> BudgetStatus | None:
+    """Correct the reservation to what the call really took (up or down), on its own day;
+    the user's budget status after it, from the same round trip: Redis's settle returns the
+    counters, the database reads them only when asked (`status`). None when unknown: not
+    read, a reservation of a day already over, or a failed settle.
 
     Never raises: a settle lost to a failing store leaves the estimate counted.
     """
+    deltas = _settle_deltas(reservation=reservation, tokens=tokens, cost_usd=cost_usd)
+    try:
+        used = _store(reservation.store).adjust(deltas, read=status)
+    except (RedisError, DatabaseError) as exc:  # the answer is done; its estimate stays
+        logger.warning("budget settle failed, the estimate stays: %s", type(exc).__name__)
+        return None
+    return _settled_status(reservation, used)
+
+
+def _settle_deltas(
+    *, reservation: Reservation, tokens: int, cost_usd: Decimal | float
+) -> list[tuple[Counter, int]]:
     units = rub_units(cost_usd=cost_usd)
     tokens_counter, rub_counter, service_counter = _counters(
         user_id=reservation.user_id, day=reservation.day
     )
+    return [
+        (tokens_counter, tokens - reservation.tokens),
+        (rub_counter, units - reservation.rub_units),
+        (service_counter, units - reservation.rub_units),
+    ]
+
+
+def _settled_status(reservation: Reservation, used: list[int] | None) -> BudgetStatus | None:
+    """The status from a settle's counters after it (None: not read, or not today's)."""
+    now = moscow_now()
+    if used is None or reservation.limits is None or reservation.day != budget_day(now):
+        return None
+    return _status(limits=reservation.limits, tokens_used=used[0], rub_used=used[1], now=now)
+
+
+def budget_settle_admit(
+    *,
+    reservation: Reservation,
+    tokens: int,
+    cost_usd: Decimal | float,
+    policy: Policy,
+    tools: Sequence[str],
+) -> tuple[BudgetStatus | None, list[QuotaExceeded | None]]:
+    """`budget_settle`, and `tool_call_admit` of each of `tools` in turn (the calls a model
+    call asked for), in one round trip on Redis (one script): the status when known (as
+    budget_settle's), and each tool's refusal (None: admitted). The settle never raises; the
+    tools' windows raise what tool_call_admit would (a failing database)."""
+    if not tools or reservation.store != "redis" or not settings.REDIS_URL:
+        settled = budget_settle(reservation=reservation, tokens=tokens, cost_usd=cost_usd)
+        return settled, tool_calls_admit(policy=policy, tools=tools)
+    clock = time.time()
+    keys = [_tool_key(policy, tool) for tool in tools]
+    limit = policy.limits.tool_calls_per_minute
     try:
-        _store(reservation.store).adjust(
-            [
-                (tokens_counter, tokens - reservation.tokens),
-                (rub_counter, units - reservation.rub_units),
-                (service_counter, units - reservation.rub_units),
-            ]
+        used, counts = budget_store(settings.REDIS_URL).adjust_hit(
+            _settle_deltas(reservation=reservation, tokens=tokens, cost_usd=cost_usd),
+            window_keys=[redis_window_key(key=k, window=int(clock // MINUTE_S)) for k in keys],
+            window_ttl_s=window_ttl_s(MINUTE_S),
         )
-    except (RedisError, DatabaseError) as exc:  # the answer is done; its estimate stays
+    except RedisError as exc:
+        # The answer goes on: its estimate stays (as budget_settle), the database counts the
+        # tools (as tool_call_admit).
         logger.warning("budget settle failed, the estimate stays: %s", type(exc).__name__)
+        used = None
+        counts = [
+            rate_hit_database(key=k, limit=limit, window_s=MINUTE_S, now=clock).count for k in keys
+        ]
+    refusals: list[QuotaExceeded | None] = []
+    for tool, count in zip(tools, counts, strict=True):
+        decision = rate_decision(count=count, limit=limit, window_s=MINUTE_S, now=clock)
+        refusals.append(
+            None
+            if decision.allowed
+            else _per_minute_refusal(decision, kind=LIMIT_TOOL_CALLS, tool=tool)
+        )
+    return _settled_status(reservation, used), refusals
 
 
 def budget_estimate(
@@ -175,32 +328,25 @@ def budget_estimate(
     return tokens, (prompt_tokens * usd_in + max_output_tokens * usd_out) / 1_000_000
 
 
-def budget_release(*, reservation: Reservation) -> None:
+def budget_release(*, reservation: Reservation) -> BudgetStatus | None:
     """Give the whole reservation back: the call was never made or cost nothing."""
-    budget_settle(reservation=reservation, tokens=0, cost_usd=0)
-
-
-@dataclass(frozen=True)
-class BudgetStatus:
-    """What a user has used today, for showing: `resets_at` is the next Moscow midnight."""
-
-    tokens_used: int
-    tokens_allowed: int
-    rub_used: Decimal
-    rub_allowed: Decimal
-    resets_at: datetime
+    return budget_settle(reservation=reservation, tokens=0, cost_usd=0)
 
 
 def budget_status(*, policy: Policy) -> BudgetStatus:
     now = moscow_now()
     tokens_counter, rub_counter, _ = _counters(user_id=policy.user_id, day=budget_day(now))
-    # One round trip: the chat reads it with every answer, on its one database thread.
+    # One round trip (a chat answer's final frame takes its settle's status instead).
     tokens_used, rub_used = _store().used_many([tokens_counter, rub_counter])
+    return _status(limits=policy.limits, tokens_used=tokens_used, rub_used=rub_used, now=now)
+
+
+def _status(*, limits: Limits, tokens_used: int, rub_used: int, now: datetime) -> BudgetStatus:
     return BudgetStatus(
         tokens_used=tokens_used,
-        tokens_allowed=policy.limits.tokens_per_day,
+        tokens_allowed=limits.tokens_per_day,
         rub_used=_rub(rub_used),
-        rub_allowed=policy.limits.rub_per_day,
+        rub_allowed=limits.rub_per_day,
         resets_at=budget_day_end(now),
     )
 
@@ -228,34 +374,57 @@ def budget_counters_purge(*, keep_days: int | None = None) -> int:
 
 def _per_minute(*, key: str, limit: int, kind: str, tool: str = "") -> None:
     decision = rate_hit(key=key, limit=limit, window_s=MINUTE_S)
-    if decision.allowed:
-        return
+    if not decision.allowed:
+        raise _per_minute_refusal(decision, kind=kind, tool=tool)
+
+
+def _per_minute_refusal(decision: RateDecision, *, kind: str, tool: str = "") -> QuotaExceeded:
     metrics.quota_refusals.labels(kind).inc()
     now = moscow_now()
-    raise QuotaExceeded(
+    return QuotaExceeded(
         limit=kind,
         used=decision.count,
-        allowed=limit,
+        allowed=decision.limit,
         resets_at=now + timedelta(seconds=decision.retry_after_s),
         now=now,
         tool=tool,
     )
 
 
+def _question_key(policy: Policy) -> str:
+    return f"governance:q:{policy.user_id}"
+
+
 def question_admit(*, policy: Policy) -> None:
     """Count one question of the user's this minute, or raise QuotaExceeded."""
     _per_minute(
-        key=f"governance:q:{policy.user_id}",
+        key=_question_key(policy),
         limit=policy.limits.questions_per_minute,
         kind=LIMIT_QUESTIONS,
     )
 
 
+def _tool_key(policy: Policy, tool: str) -> str:
+    return f"governance:tool:{tool}:{policy.user_id}"
+
+
 def tool_call_admit(*, policy: Policy, tool: str) -> None:
     """Count one call of `tool` by the user this minute, or raise QuotaExceeded."""
     _per_minute(
-        key=f"governance:tool:{tool}:{policy.user_id}",
+        key=_tool_key(policy, tool),
         limit=policy.limits.tool_calls_per_minute,
         kind=LIMIT_TOOL_CALLS,
         tool=tool,
     )
+
+
+def tool_calls_admit(*, policy: Policy, tools: Sequence[str]) -> list[QuotaExceeded | None]:
+    """`tool_call_admit` of each of `tools` in turn: each one's refusal (None: admitted)."""
+    refusals: list[QuotaExceeded | None] = []
+    for tool in tools:
+        try:
+            tool_call_admit(policy=policy, tool=tool)
+            refusals.append(None)
+        except QuotaExceeded as refused:
+            refusals.append(refused)
+    return refusals

@@ -14,14 +14,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from core.db import db_sync_to_async
-from governance.budgets import Reservation, budget_estimate, budget_reserve, budget_settle
+from governance.budgets import (
+    BudgetStatus,
+    Reservation,
+    budget_estimate,
+    budget_reserve,
+    budget_settle,
+    budget_settle_admit,
+    question_admit_reserve,
+    tool_calls_admit,
+)
 from governance.policy import Policy
+from governance.refusals import QuotaExceeded
 from llm.errors import LLMValidationError
 
 # An image costs about this many prompt tokens (a screenshot at OpenAI's "high" detail).
@@ -133,22 +143,61 @@ class Reserved:
     meter: Meter = field(default_factory=Meter)
     settled: bool = False
 
-    def settle(self) -> None:
-        """Correct the reservation to what `meter` was told (sync; never raises; once)."""
+    def settle(self, *, status: bool = False) -> BudgetStatus | None:
+        """Correct the reservation to what `meter` was told (sync; never raises; once): the
+        user's budget status after it, when known (budget_settle's `status`)."""
         if self.settled:
-            return
+            return None
         self.settled = True
-        budget_settle(
-            reservation=self.reservation, tokens=self.meter.tokens, cost_usd=self.meter.cost_usd
+        return budget_settle(
+            reservation=self.reservation,
+            tokens=self.meter.tokens,
+            cost_usd=self.meter.cost_usd,
+            status=status,
+        )
+
+
+    def settle_admitting(
+        self, *, policy: Policy, tools: Sequence[str]
+    ) -> tuple[BudgetStatus | None, list[QuotaExceeded | None]]:
+        """`settle`, and the calls-a-minute admission of each of `tools` (the calls the model
+        asked for), in one round trip on Redis (budget_settle_admit): the status when known,
+        and each tool's refusal (None: admitted)."""
+        if self.settled:
+            return None, tool_calls_admit(policy=policy, tools=tools)
+        self.settled = True
+        return budget_settle_admit(
+            reservation=self.reservation,
+            tokens=self.meter.tokens,
+            cost_usd=self.meter.cost_usd,
+            policy=policy,
+            tools=tools,
         )
 
 
 def reserve_ahead(policy: Policy, *, messages: list[dict[str, Any]], max_tokens: int) -> Reserved:
     """Reserve the estimate of one call on `messages` (sync: the database thread). Raises
     QuotaExceeded, with nothing reserved."""
-    tokens, cost_usd = budget_estimate(
+    tokens, cost_usd = _estimate(policy, messages=messages, max_tokens=max_tokens)
+    return Reserved(budget_reserve(policy=policy, tokens=tokens, cost_usd=cost_usd))
+
+
+def question_reserve_ahead(
+    policy: Policy, *, messages: list[dict[str, Any]], max_tokens: int
+) -> Reserved | QuotaExceeded:
+    """Admit a question (its questions-a-minute window) and reserve its first call on
+    `messages`, in one round trip on Redis (governance.budgets.question_admit_reserve; sync).
+    Raises QuotaExceeded for the questions-a-minute limit; the budget's refusal comes back."""
+    tokens, cost_usd = _estimate(policy, messages=messages, max_tokens=max_tokens)
+    admitted = question_admit_reserve(policy=policy, tokens=tokens, cost_usd=cost_usd)
+    return admitted if isinstance(admitted, QuotaExceeded) else Reserved(admitted)
+
+
+def _estimate(
+    policy: Policy, *, messages: list[dict[str, Any]], max_tokens: int
+) -> tuple[int, Decimal]:
+    return budget_estimate(
         model=policy.model,
         prompt_tokens=prompt_tokens_estimate(messages),
         max_output_tokens=max_tokens,
     )
-    return Reserved(budget_reserve(policy=policy, tokens=tokens, cost_usd=cost_usd))

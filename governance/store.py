@@ -57,8 +57,12 @@ class BudgetStore(Protocol):
         """Add every charge, or none and return the first (in the order given) whose counter
         is at its limit."""
 
-    def adjust(self, deltas: Sequence[tuple[Counter, int]]) -> None:
-        """Add each delta (negative gives back) to its counter, unchecked."""
+    def adjust(
+        self, deltas: Sequence[tuple[Counter, int]], *, read: bool = False
+    ) -> list[int] | None:
+        """Add each delta (negative gives back) to its counter, unchecked; each counter's
+        `used` after it, from the same round trip (Redis's script always returns them; the
+        database reads them only with `read`, else None)."""
 
     def used(self, counter: Counter) -> int: ...
 
@@ -78,6 +82,41 @@ for i = 1, #KEYS do
 end
 return 0
 """
+# A question's rate window and its first reservation at once. KEYS: ops.ratelimit's window
+# key, then the counters; ARGV: the window's TTL and limit, the counters' TTL, then each
+# counter's amount and limit in turn. Returns the window's count and, only when the window
+# admitted the hit, the refused counter's number as RESERVE_SCRIPT (else 0).
+WINDOW_RESERVE_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+if count > tonumber(ARGV[2]) then return {count, 0} end
+for i = 2, #KEYS do
+  local used = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if used >= tonumber(ARGV[2 * i + 1]) then return {count, i - 1} end
+end
+for i = 2, #KEYS do
+  redis.call('INCRBY', KEYS[i], ARGV[2 * i])
+  redis.call('EXPIRE', KEYS[i], ARGV[3])
+end
+return {count, 0}
+"""
+# A settle, and hits in rate windows with it (the tools a model call asks for). KEYS: the
+# counters, then ops.ratelimit's window keys; ARGV: the counters' TTL, then each counter's
+# delta, then the windows' TTL. Returns each key's value after: used, then the windows' counts.
+SETTLE_SCRIPT = """
+local n = #ARGV - 2
+local after = {}
+for i = 1, #KEYS do
+  if i <= n then
+    after[i] = redis.call('INCRBY', KEYS[i], ARGV[i + 1])
+    redis.call('EXPIRE', KEYS[i], ARGV[1])
+  else
+    after[i] = redis.call('INCR', KEYS[i])
+    redis.call('EXPIRE', KEYS[i], ARGV[#ARGV])
+  end
+end
+return after
+"""
 
 
 class RedisBudgetStore:
@@ -88,6 +127,8 @@ class RedisBudgetStore:
     def __init__(self, url: str) -> None:
         self.client = redis_client(url)
         self._reserve = self.client.register_script(RESERVE_SCRIPT)
+        self._settle = self.client.register_script(SETTLE_SCRIPT)
+        self._window_reserve = self.client.register_script(WINDOW_RESERVE_SCRIPT)
 
     def reserve(self, charges: Sequence[Charge]) -> Charge | None:
         args: list[int] = [REDIS_TTL_S]
@@ -96,12 +137,37 @@ class RedisBudgetStore:
         refused = int(self._reserve(keys=[c.counter.key for c in charges], args=args))
         return charges[refused - 1] if refused else None
 
-    def adjust(self, deltas: Sequence[tuple[Counter, int]]) -> None:
-        with self.client.pipeline(transaction=True) as pipe:
-            for counter, delta in deltas:
-                pipe.incrby(counter.key, delta)
-                pipe.expire(counter.key, REDIS_TTL_S)
-            pipe.execute()
+    def window_hit_reserve(
+        self, *, window_key: str, window_ttl_s: int, window_limit: int, charges: Sequence[Charge]
+    ) -> tuple[int, Charge | None]:
+        """One script: count a hit in a rate window (ops.ratelimit's key and TTL) and, when
+        the window's count is still within `window_limit`, `reserve` the charges. The
+        window's count after the hit, and the refused charge (None: reserved, or nothing
+        tried when the window refused the hit)."""
+        args: list[int] = [window_ttl_s, window_limit, REDIS_TTL_S]
+        for charge in charges:
+            args += [charge.amount, charge.limit]
+        keys = [window_key, *(c.counter.key for c in charges)]
+        count, refused = (int(n) for n in self._window_reserve(keys=keys, args=args))
+        return count, charges[refused - 1] if refused else None
+
+    def adjust(self, deltas: Sequence[tuple[Counter, int]], *, read: bool = False) -> list[int]:
+        """One script: Redis runs it alone, and it returns every counter's value after."""
+        return self.adjust_hit(deltas, window_keys=(), window_ttl_s=0)[0]
+
+    def adjust_hit(
+        self,
+        deltas: Sequence[tuple[Counter, int]],
+        *,
+        window_keys: Sequence[str],
+        window_ttl_s: int,
+    ) -> tuple[list[int], list[int]]:
+        """`adjust`, and a hit in each rate window (ops.ratelimit's keys and TTL), in one
+        script: the counters' values after, and the windows' counts after their hits."""
+        keys = [*(counter.key for counter, _ in deltas), *window_keys]
+        args = [REDIS_TTL_S, *(delta for _, delta in deltas), window_ttl_s]
+        after = [int(value) for value in self._settle(keys=keys, args=args)]
+        return after[: len(deltas)], after[len(deltas) :]
 
     def used(self, counter: Counter) -> int:
         return int(self.client.get(counter.key) or 0)
@@ -186,11 +252,14 @@ class DatabaseBudgetStore:
                     return at_limit
         return charges[0]  # counters that moved under every try: refuse rather than loop
 
-    def adjust(self, deltas: Sequence[tuple[Counter, int]]) -> None:
-        deltas = [(c, n) for c, n in deltas if n]
-        if deltas and self._add(deltas) < len(deltas):
+    def adjust(
+        self, deltas: Sequence[tuple[Counter, int]], *, read: bool = False
+    ) -> list[int] | None:
+        changed = [(c, n) for c, n in deltas if n]
+        if changed and self._add(changed) < len(changed):
             # Rows are never deleted within their day: one missing now was missing then.
-            self._rows_create(deltas)
+            self._rows_create(changed)
+        return self.used_many([c for c, _ in deltas]) if read else None
 
     def used(self, counter: Counter) -> int:
         return self.used_many([counter])[0]
@@ -224,5 +293,11 @@ def _match(counter: Counter) -> Q:
     return Q(scope=counter.scope, subject=counter.subject, day=counter.day)
 
 
+@functools.lru_cache(maxsize=4)
+def _redis_store(url: str) -> RedisBudgetStore:
+    """One store (its client and scripts) per URL and process."""
+    return RedisBudgetStore(url)
+
+
 def budget_store(redis_url: str) -> BudgetStore:
-    return RedisBudgetStore(redis_url) if redis_url else DatabaseBudgetStore()
+    return _redis_store(redis_url) if redis_url else DatabaseBudgetStore()

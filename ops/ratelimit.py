@@ -7,7 +7,8 @@ before the attempt and counts after it fails). Every attempt counts,
 refused ones included: a client sending hostile uploads pays for each one it tries, not just
 for those that were stored. Counting is atomic in both backends (Redis INCR; an UPDATE of
 `count + 1` in the database, with the row inserted on its window's first hit), so concurrent
-workers never lose a hit.
+workers never lose a hit. governance.budgets counts the chat's questions and tool calls in
+these same windows (`redis_window_key`, `window_ttl_s`) from its own Redis scripts.
 """
 
 from __future__ import annotations
@@ -42,12 +43,21 @@ def redis_client(url: str):
     return redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
 
 
+def redis_window_key(*, key: str, window: int) -> str:
+    """The Redis key of `key`'s count in `window` (kept window_ttl_s)."""
+    return f"agent:rate:{key}:{window}"
+
+
+def window_ttl_s(window_s: int) -> int:
+    return window_s + 5
+
+
 def _redis_hit(*, key: str, window: int, window_s: int) -> int:
     client = redis_client(settings.REDIS_URL)
-    name = f"agent:rate:{key}:{window}"
+    name = redis_window_key(key=key, window=window)
     with client.pipeline(transaction=True) as pipe:
         pipe.incr(name)
-        pipe.expire(name, window_s + 5)
+        pipe.expire(name, window_ttl_s(window_s))
         count, _ = pipe.execute()
     return int(count)
 
@@ -74,7 +84,8 @@ def _old_windows_purge(*, window: int) -> None:
 
 
 def _redis_count(*, key: str, window: int) -> int:
-    return int(redis_client(settings.REDIS_URL).get(f"agent:rate:{key}:{window}") or 0)
+    name = redis_window_key(key=key, window=window)
+    return int(redis_client(settings.REDIS_URL).get(name) or 0)
 
 
 def _database_count(*, key: str, window: int) -> int:
@@ -119,6 +130,19 @@ def rate_hit(*, key: str, limit: int, window_s: int, now: float | None = None) -
             count = _database_hit(key=key, window=window)
     else:
         count = _database_hit(key=key, window=window)
+    return rate_decision(count=count, limit=limit, window_s=window_s, now=now)
+
+
+def rate_hit_database(*, key: str, limit: int, window_s: int, now: float) -> RateDecision:
+    """`rate_hit` counted in the database whatever REDIS_URL says (a caller that counted on
+    Redis itself and found it failing)."""
+    count = _database_hit(key=key, window=int(now // window_s))
+    return rate_decision(count=count, limit=limit, window_s=window_s, now=now)
+
+
+def rate_decision(*, count: int, limit: int, window_s: int, now: float) -> RateDecision:
+    """The decision on the hit that made `key`'s count in the window at `now` `count`."""
+    window = int(now // window_s)
     return RateDecision(
         allowed=count <= limit,
         count=count,

@@ -3,11 +3,13 @@ the quota checks, the personal-data scrub and restore, and the metric updates, a
 makes them (bench/governance_overhead.py runs these in a configured Django process).
 
 A chat question here is the common shape: a question with one tool round, so two model
-requests (each reserved and settled), one tool call (its calls-a-minute window), the answer
-streamed back through the scrubber's restorer in small deltas, and the final frame's budget
-read. A text request: the owner's policy, one structured call (reserved and settled), its
-FACTS scrubbed and the answer restored. The model, the tools and the database writes the
-service makes anyway are not timed: only what issue 20 adds.
+requests (the first reserved with the question's admission in one round trip, settled with
+its tool call's calls-a-minute admission in one; the second settled reporting the final
+frame's budget in its own round trip), the answer streamed back through the scrubber's
+restorer in small deltas. A text request: the owner's policy, one
+structured call (reserved and settled), its FACTS scrubbed and the answer restored. The
+model, the tools and the database writes the service makes anyway are not timed: only what
+issue 20 adds.
 """
 
 from __future__ import annotations
@@ -32,22 +34,17 @@ def _ms(function: Callable[[], object], runs: int) -> dict[str, list[float]]:
     return {"wall": wall, "cpu": cpu}
 
 
+def _used(reserved):
+    """`reserved` told what the fake provider reported for its request."""
+    reserved.meter.add(tokens=USAGE["prompt"] + USAGE["completion"], cost_usd=USAGE["cost_usd"])
+    return reserved
+
+
 def _metered(policy, messages: list[dict]) -> None:
     """One model request's reservation and settle (governance.metering, synchronously)."""
-    from governance.budgets import budget_estimate, budget_reserve, budget_settle
-    from governance.metering import prompt_tokens_estimate
+    from governance.metering import reserve_ahead
 
-    tokens, cost_usd = budget_estimate(
-        model=policy.model,
-        prompt_tokens=prompt_tokens_estimate(messages),
-        max_output_tokens=MAX_TOKENS,
-    )
-    reservation = budget_reserve(policy=policy, tokens=tokens, cost_usd=cost_usd)
-    budget_settle(
-        reservation=reservation,
-        tokens=USAGE["prompt"] + USAGE["completion"],
-        cost_usd=USAGE["cost_usd"],
-    )
+    _used(reserve_ahead(policy, messages=messages, max_tokens=MAX_TOKENS)).settle()
 
 
 def _model_metrics(purpose: str) -> None:
@@ -60,12 +57,18 @@ def _model_metrics(purpose: str) -> None:
     metrics.model_cost.labels(MODEL, "provider").inc(float(USAGE["cost_usd"]) * 90)
 
 
-def _chat_quota(policy) -> None:
-    from governance.budgets import budget_status, question_admit, tool_call_admit
+def _chat_quota(policy, requests: list[list[dict]]) -> None:
+    """As chat.turns and chat.model_loop make them: the question's admission with the first
+    request's reservation (one Redis script); its settle with the tool call's admission (one
+    script); the second request's reservation; its settle, reporting the final frame's
+    budget."""
+    from chat.quota import round_settle
+    from governance.metering import question_reserve_ahead, reserve_ahead
 
-    question_admit(policy=policy)
-    tool_call_admit(policy=policy, tool="get_service_breakdown")
-    budget_status(policy=policy)
+    first = question_reserve_ahead(policy, messages=requests[0], max_tokens=MAX_TOKENS)
+    round_settle(_used(first), policy=policy, names=["get_service_breakdown"])
+    second = reserve_ahead(policy, messages=requests[1], max_tokens=MAX_TOKENS)
+    round_settle(_used(second), policy=policy, names=None)
 
 
 PACK_TOOLS = (
@@ -127,9 +130,7 @@ def chat_question_parts(*, user, policy, runs: int) -> dict[str, dict[str, list[
     names = policy.names or (user.first_name, user.last_name)
 
     def quota() -> None:
-        _chat_quota(policy)
-        for messages in requests:
-            _metered(policy, messages)
+        _chat_quota(policy, requests)
 
     def scrub() -> None:
         _chat_scrub(rounds, names)

@@ -163,7 +163,11 @@ async def test_a_question_with_its_pack_ready_is_two_inserts_one_update_two_read
     # counters (Redis's when REDIS_URL is set): one UPDATE and one read, before the turn's own.
     admission = [q for q in all_sql if "agent_rate_counters" in q]
     assert len(admission) <= 2 and all(q.startswith(("UPDATE", "SELECT")) for q in admission)
-    sql = [q for q in all_sql if q not in admission]
+    # The first model call's reservation, made with the question (governance): one UPDATE
+    # of the budget counters (Redis's one script with the admission when REDIS_URL is set).
+    reservation = [q for q in all_sql if "agent_budget_counters" in q]
+    assert len(reservation) <= 1 and all(q.startswith("UPDATE") for q in reservation)
+    sql = [q for q in all_sql if q not in admission and q not in reservation]
     writes = [q.split()[0] for q in sql if not q.startswith(("SELECT", "BEGIN", "SAVEPOINT"))]
     assert writes.count("INSERT") == 2 and writes.count("UPDATE") == 1
     reads = [q for q in sql if q.startswith("SELECT")]

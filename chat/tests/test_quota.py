@@ -217,3 +217,49 @@ async def test_the_user_token_budget_refuses_with_its_own_text(alice, rec, fake_
     error = next(f for f in got if f["type"] == "error")
     assert error["limit"] == LIMIT_TOKENS
     assert error["message"].startswith("Дневной лимит токенов модели исчерпан: 200,000 из 200,000.")
+
+
+async def test_the_final_frame_takes_the_budget_from_the_last_settle(
+    alice, rec, fake_llm, monkeypatch
+):
+    """No read of its own: the answer's last settle reported the budget in its trip."""
+    from chat import quota
+
+    def unread(**_):
+        raise AssertionError("the final frame read the budget again")
+
+    monkeypatch.setattr(quota, "budget_status", unread)
+    call = {"name": "get_recommendation", "arguments": {"recommendation_id": rec.pk}}
+    usage = {"prompt_tokens": 100, "completion_tokens": 10, "cost": 0.01}
+    fake_llm.enqueue(Reply.calls([call], **usage), Reply.answer(ANSWER, **usage))
+    client = ChatClient(rec_path(alice, rec))
+    await client.connect()
+    final = (await _asked(client, "Подробнее?"))[-1]
+    await client.close()
+
+    left = final["budget"]
+    assert final["status"] == "done"
+    assert (left["rub_left"], left["tokens_left"]) == (148.0, 200_000 - 220)
+
+
+async def test_the_tools_a_model_call_asks_for_are_admitted_with_its_settle(
+    alice, rec, fake_llm, settings, monkeypatch
+):
+    """Counted in the settle's trip (one Redis script): none is admitted again as it runs,
+    and the one over the limit is refused to the model all the same."""
+    from chat import model_loop
+
+    def admitted_again(**_):
+        raise AssertionError("a tool call was admitted again as it ran")
+
+    monkeypatch.setattr(model_loop, "tool_refusal", admitted_again)
+    settings.AGENT_ROLE_LIMITS["user"]["tool_calls_per_minute"] = 2
+    calls = [{"name": "get_recommendation", "arguments": {"recommendation_id": rec.pk}}] * 3
+    fake_llm.enqueue(Reply.calls(calls), Reply.answer(ANSWER))
+    client = ChatClient(rec_path(alice, rec))
+    await client.connect()
+    got = await _asked(client, "Подробнее?")
+    await client.close()
+
+    assert [f["ok"] for f in got if f["type"] == "tool_result"] == [True, True, False]
+    assert got[-1]["status"] == "done"

@@ -4,6 +4,7 @@ from datetime import datetime
 
 import pytest
 
+from governance.tests.backends import BACKENDS, backend_use
 from governance.tests.helpers import MovableClock
 from infrazen import clock as infrazen_clock
 
@@ -22,3 +23,10 @@ def clock(monkeypatch) -> MovableClock:
     moved = MovableClock(datetime(2026, 12, 7, 17, 40, 0))
     monkeypatch.setattr(infrazen_clock, "utc_now", moved)
     return moved
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request, settings) -> str:
+    """The budgets on each backend in turn: the pass's database, MariaDB, Redis."""
+    backend_use(request.param, settings)
+    return request.param

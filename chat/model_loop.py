@@ -28,7 +28,7 @@ from infrazen.selectors import user_get
 from llm import gateway
 from llm.models import LLMCall
 from tools.base import ToolError
-from tools.registry import TOOLS, openai_tools, result_summary, tool_run
+from tools.registry import TOOLS, openai_tools, result_summary, tool_refused_count, tool_run
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +129,8 @@ class Tools:
             # The user's tool policy and calls-a-minute limit; the model is told a refusal.
             if not admitted:
                 refusal = tool_refusal(policy=turn.policy, name=name)
+            if refusal is not None:
+                tool_refused_count(name)
             result: BaseModel | ToolError = refusal or tool_run(
                 user=self.user,
                 name=name,

@@ -140,6 +140,13 @@ def tool_run(
         )
 
 
+def tool_refused_count(name: str) -> None:
+    """Count a model's call the user's policy or calls-a-minute limit refused before it ran
+    (it is audited like the others, so the counter matches the audit)."""
+    label = name if name in TOOLS else "unknown"
+    metrics.tool_call_count(tool=label, outcome="refused", origin=metrics.ORIGIN_MODEL, seconds=0)
+
+
 def _tool_run(
     *, user: InfraZenUser, name: str, arguments_json: str, scenario: str | None
 ) -> BaseModel:

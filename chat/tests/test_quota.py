@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from channels.db import database_sync_to_async
+from prometheus_client import REGISTRY
 
 from chat import texts
 from chat.models import AgentMessageCost, ToolCallAudit
@@ -158,6 +159,7 @@ async def test_a_tool_over_its_per_minute_limit_is_refused_to_the_model(
     alice, rec, fake_llm, settings
 ):
     settings.AGENT_ROLE_LIMITS["user"]["tool_calls_per_minute"] = 1
+    refused_before = _tool_calls("get_recommendation", "refused")
     call = {"name": "get_recommendation", "arguments": {"recommendation_id": rec.pk}}
     fake_llm.enqueue(Reply.calls([call, call]), Reply.answer(ANSWER))
     client = ChatClient(rec_path(alice, rec))
@@ -172,7 +174,14 @@ async def test_a_tool_over_its_per_minute_limit_is_refused_to_the_model(
     assert "вызывается слишком часто" in shown and '"ok": false' in shown
     audit = [row async for row in ToolCallAudit.objects.order_by("id")]
     assert [row.ok for row in audit if row.round >= 1] == [True, False]
+    # Counted as the audit holds it: the refused call too.
+    assert _tool_calls("get_recommendation", "refused") == refused_before + 1
     assert got[-1]["status"] == "done"
+
+
+def _tool_calls(tool: str, outcome: str) -> float:
+    labels = {"tool": tool, "outcome": outcome, "origin": "model"}
+    return REGISTRY.get_sample_value("infrazen_agent_tool_calls_total", labels) or 0.0
 
 
 def test_an_action_tool_is_refused_for_a_demo_user(demo, alice, monkeypatch, budget_settings):

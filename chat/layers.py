@@ -7,6 +7,7 @@ chat needs of a layer that only reaches sockets in other processes.
   group_leave
   receive      (Redis) kept alive through read errors
   reply        (Redis) an event to one channel, at once
+  local_deliver (Redis) an event to a channel of this process, without Redis
   shared       whether other processes share the layer (False for the in-memory one)
 
 This process's own sockets get their frames directly (chat.fanout), so the layer only ever
@@ -108,6 +109,11 @@ class RedisFanOut:
     async def reply(self, channel: str, event: dict[str, Any]) -> None:
         """An event to one channel, at once (an answer to what that channel asked)."""
         await self._guarded("send", channel, self.send(channel, {**event, "origin": PROCESS_ID}))
+
+    def local_deliver(self, channel: str, event: dict[str, Any]) -> None:
+        """`event` to this process's receiver of `channel` (one of this process's channels),
+        without Redis: straight into the receive buffer the layer's receive reads."""
+        self.receive_buffer[channel].put_nowait(event)
 
     async def _guarded(self, operation: str, group: str, call: Any) -> None:
         """A Redis that hangs is given up on after LAYER_CALL_TIMEOUT_S, well before the

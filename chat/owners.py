@@ -51,6 +51,8 @@ ASK_AGE_MARGIN_S = 60.0
 EVENT_ASK = "chat.owner_ask"
 EVENT_HERE = "chat.owner_here"
 EVENT_STOP = "chat.stop"
+# To the listener itself, from its own process, when its answer ends.
+EVENT_DONE = "chat.owner_done"
 
 
 def owner_group(session_id: str) -> str:
@@ -67,17 +69,36 @@ def answer_listen(*, session_id: str, answer_id: int, answer: asyncio.Task) -> N
     layer = get_channel_layer()
     if not _shared(layer):
         return
-    listener = asyncio.create_task(_listen(layer, session_id=session_id, answer_id=answer_id))
-    answer.add_done_callback(lambda _: listener.cancel())
+    listening: dict[str, str] = {}
+    listener = asyncio.create_task(
+        _listen(layer, session_id=session_id, answer_id=answer_id, listening=listening)
+    )
+    answer.add_done_callback(lambda _: _listener_end(layer, listener, listening))
 
 
-async def _listen(layer: Any, *, session_id: str, answer_id: int) -> None:
+def _listener_end(layer: Any, listener: asyncio.Task, listening: dict[str, str]) -> None:
+    """End the listener: told through its own channel once it receives on it, so it is never
+    cancelled inside the Redis layer's receive (which shares one lock with every socket of
+    the process and, cancelled there, could keep the listener pending for good)."""
+    channel = listening.get("channel")
+    if channel is None:
+        listener.cancel()
+    else:
+        layer.local_deliver(channel, {"type": EVENT_DONE})
+
+
+async def _listen(
+    layer: Any, *, session_id: str, answer_id: int, listening: dict[str, str]
+) -> None:
     channel = await layer.new_channel()
     group = owner_group(session_id)
     try:
         await layer.group_join(group, channel)
+        listening["channel"] = channel
         while True:
             event = await layer.receive(channel)
+            if event.get("type") == EVENT_DONE:
+                return
             if event.get("type") == EVENT_STOP:
                 # The session's sockets here heard it themselves (chat.consumers).
                 if event.get("origin") != PROCESS_ID and session_id not in SESSIONS.local:

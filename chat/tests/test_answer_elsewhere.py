@@ -35,6 +35,10 @@ class SharedInMemoryLayer(RedisFanOut, InMemoryChannelLayer):
     """What the chat adds to the Redis layer, over groups kept in this process: publish,
     ask and reply go through groups as between two workers."""
 
+    def local_deliver(self, channel: str, event: dict) -> None:
+        # The in-memory layer has no receive buffer of Redis's: its own send is local.
+        asyncio.get_running_loop().create_task(self.send(channel, event))
+
 
 def _layer_use(settings, backend: str = SHARED_LAYER) -> None:
     config = {"hosts": [settings.REDIS_URL]} if "Redis" in backend else {}

@@ -4,6 +4,8 @@ that model: a role changed since gets its own model's text, not the cache (issue
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
@@ -81,13 +83,17 @@ def test_a_cached_text_reads_no_policy(service_client, demo, demo_model, monkeyp
         return policy_for_id(**fields)
 
     monkeypatch.setattr(services, "policy_for_id", policy_read)
-    with CaptureQueriesContext(connections["default"]) as queries:
+    # The agent's tables are in its own database on the real-server pass: every alias.
+    captures = [CaptureQueriesContext(connections[alias]) for alias in connections]
+    with contextlib.ExitStack() as stack:
+        for capture in captures:
+            stack.enter_context(capture)
         body = post(service_client, office)
 
     # The owner's role picks the cache key; limits and names are read for a model call only.
     assert body["source"] == "cache" and body["model"] == "text/demo"
     assert policies == []
-    statements = [query["sql"] for query in queries.captured_queries]
+    statements = [query["sql"] for capture in captures for query in capture.captured_queries]
     assert any("agent_text_generations" in sql for sql in statements)
     assert not any("agent_user_limits" in sql for sql in statements)
     demo_model.enqueue(GOOD)

@@ -9,11 +9,11 @@ measured ≈ 10 % less CPU per question). `asyncio`: the standard library's loop
 
 daphne creates its loop when `daphne.server` is imported, so the choice is made before that.
 
-AGENT_GIL_SWITCH_MS (default 0.5): how long the event loop may hold the GIL while the chat's
-database thread waits for it (Python's default is 5 ms). That thread lets go of the GIL in
-every query and needs it back after; with the loop busy streaming other answers it waited up
-to the full interval each time, a dozen times per question ("convoy"). The chat bench at
-19 questions/s: p95 added latency 72 ms at 5 ms, 42 ms at 0.5 ms, with the same CPU.
+AGENT_GIL_SWITCH_MS: how long a thread may hold the GIL while another waits for it, in ms
+(unset: Python's own 5 ms). The chat's database thread lets go of the GIL in every query and
+needs it back after. 0.5 ms looked better on a loaded machine, but on a quiet one the chat
+bench at 19 questions/s read the same p95 (56 vs 58 ms, 110 vs 54 in another pair) with 5-18 %
+more CPU, so the default stays Python's; the setting is there to measure with.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import sys
 
 EVENT_LOOPS = ("uvloop", "asyncio")
 DEFAULT = "uvloop"
-GIL_SWITCH_MS_DEFAULT = 0.5
 
 
 class EventLoopUnknown(SystemExit):
@@ -51,7 +50,9 @@ def daphne_command() -> list[str]:
 def worker_setup(environ: dict[str, str]) -> None:
     """The worker process's event loop and GIL switch interval, as `environ` sets them."""
     event_loop_install(environ.get("AGENT_EVENT_LOOP") or DEFAULT)
-    switch_ms = environ.get("AGENT_GIL_SWITCH_MS") or GIL_SWITCH_MS_DEFAULT
+    switch_ms = environ.get("AGENT_GIL_SWITCH_MS")
+    if not switch_ms:
+        return
     try:
         sys.setswitchinterval(float(switch_ms) / 1000)
     except ValueError:

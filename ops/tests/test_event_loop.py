@@ -41,7 +41,7 @@ def _daphne_loop(event_loop: str | None, switch_ms: str | None = None) -> Comple
 
 @pytest.mark.parametrize(
     ("event_loop", "switch_ms", "seen"),
-    [(None, None, "uvloop 0.5"), ("asyncio", "2", "asyncio 2"), ("uvloop", "5", "uvloop 5")],
+    [(None, None, "uvloop 5"), ("asyncio", "2", "asyncio 2"), ("uvloop", "0.5", "uvloop 0.5")],
 )
 def test_daphne_serves_on_the_loop_named_with_the_switch_interval_set(event_loop, switch_ms, seen):
     result = _daphne_loop(event_loop, switch_ms)

@@ -11,8 +11,8 @@ The purge deletes images, never readings.
 
 Reading costs one vision call per image, metered against the user's budget like the answer's
 own calls and added to the answer's cost; an image already read (pasted again) is not read
-again. A refused or failed
-reading leaves no row: the history then says the image could not be read.
+again. A refused or failed reading leaves no row: the history then says the image could not
+be read.
 """
 
 from __future__ import annotations

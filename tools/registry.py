@@ -121,7 +121,7 @@ def tool_run(
     """Validate the model's arguments and run one tool as `user` (sync: it reads the DB).
     Counted and timed by tool and outcome (core.metrics, origin `model`): ok, refused (a
     ToolError the model is told about), error (anything else)."""
-    label = name if name in TOOLS else "unknown"
+    label = _label(name)
     started = time.perf_counter()
     outcome = "error"
     try:
@@ -143,8 +143,15 @@ def tool_run(
 def tool_refused_count(name: str) -> None:
     """Count a model's call the user's policy or calls-a-minute limit refused before it ran
     (it is audited like the others, so the counter matches the audit)."""
-    label = name if name in TOOLS else "unknown"
-    metrics.tool_call_count(tool=label, outcome="refused", origin=metrics.ORIGIN_MODEL, seconds=0)
+    metrics.tool_call_count(
+        tool=_label(name), outcome="refused", origin=metrics.ORIGIN_MODEL, seconds=0
+    )
+
+
+def _label(name: str) -> str:
+    """A tool's metric label: its name, or `unknown` for one the model made up (the labels
+    stay a fixed set)."""
+    return name if name in TOOLS else "unknown"
 
 
 def _tool_run(

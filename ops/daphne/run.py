@@ -4,16 +4,12 @@ demo.py).
 
 `uvloop` (the default): libuv's event loop, written in C. Every streamed chat answer is a
 hundred or so model chunks and WebSocket frames through the loop; the standard loop's
-callbacks, timers and socket reads are Python, uvloop's are not (bench/chat_sessions.py
-measured ≈ 10 % less CPU per question). `asyncio`: the standard library's loop.
+callbacks, timers and socket reads are Python, uvloop's are not. bench/chat_sessions.py at
+19 questions/s on a quiet machine, two pairs of runs: 0.45 cores of service CPU against
+0.53-0.59, p95 added latency 34-35 ms against 49-144. The text endpoint's CPU per request is
+the same on both (8.2 and 8.1 ms). `asyncio`: the standard library's loop.
 
 daphne creates its loop when `daphne.server` is imported, so the choice is made before that.
-
-AGENT_GIL_SWITCH_MS: how long a thread may hold the GIL while another waits for it, in ms
-(unset: Python's own 5 ms). The chat's database thread lets go of the GIL in every query and
-needs it back after. 0.5 ms looked better on a loaded machine, but on a quiet one the chat
-bench at 19 questions/s read the same p95 (56 vs 58 ms, 110 vs 54 in another pair) with 5-18 %
-more CPU, so the default stays Python's; the setting is there to measure with.
 """
 
 from __future__ import annotations
@@ -47,22 +43,8 @@ def daphne_command() -> list[str]:
     return [sys.executable, "-m", "ops.daphne.run"]
 
 
-def worker_setup(environ: dict[str, str]) -> None:
-    """The worker process's event loop and GIL switch interval, as `environ` sets them."""
-    event_loop_install(environ.get("AGENT_EVENT_LOOP") or DEFAULT)
-    switch_ms = environ.get("AGENT_GIL_SWITCH_MS")
-    if not switch_ms:
-        return
-    try:
-        sys.setswitchinterval(float(switch_ms) / 1000)
-    except ValueError:
-        raise EventLoopUnknown(
-            f"AGENT_GIL_SWITCH_MS={switch_ms!r} is not a positive number of milliseconds"
-        ) from None
-
-
 def main() -> None:
-    worker_setup(dict(os.environ))
+    event_loop_install(os.environ.get("AGENT_EVENT_LOOP") or DEFAULT)
     from daphne.cli import CommandLineInterface
 
     CommandLineInterface.entrypoint()

@@ -82,6 +82,16 @@ def _rate_counters_fresh():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _overrides_fresh():
+    """Each test reads the users' limit overrides anew: the rows roll back with a test, and a
+    rollback sends no signal to forget the ones a process keeps (governance.policy)."""
+    from governance.policy import overrides_forget
+
+    overrides_forget()
+    yield
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     # InfraZen owns its tables (managed = False), so migrate leaves them out.

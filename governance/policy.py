@@ -9,6 +9,7 @@ top; a role the service does not know gets the `user` limits and no action tools
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
@@ -65,16 +66,42 @@ def _limits(values: dict) -> Limits:
     )
 
 
+_LIMIT_NAMES = [field.name for field in fields(Limits)]
+# The users' overrides rows (the admin's), kept this long in each process: every text request
+# builds its owner's policy, and the row is one more statement on the agent's database. An
+# edit takes effect at once in the process that saved it (overrides_forget on the model's
+# signals) and within this many seconds in the other workers.
+OVERRIDES_TTL_S = 10.0
+_OVERRIDES_KEPT = 10_000
+_overrides: dict[int, tuple[float, tuple | None]] = {}
+
+
+def _override(user_id: int) -> tuple | None:
+    now = time.monotonic()
+    kept = _overrides.get(user_id)
+    if kept is not None and kept[0] > now:
+        return kept[1]
+    row = row_select(AgentUserLimits, _LIMIT_NAMES, user_id=user_id)
+    if len(_overrides) >= _OVERRIDES_KEPT:
+        _overrides.clear()
+    _overrides[user_id] = (now + OVERRIDES_TTL_S, row)
+    return row
+
+
+def overrides_forget(**_signal) -> None:
+    """Read every user's overrides anew (an overrides row was saved or deleted)."""
+    _overrides.clear()
+
+
 def user_limits(*, user_id: int, role: str) -> Limits:
     """The role's limits with the user's own overrides (a field left empty keeps the role's)."""
     limits = role_limits(role=role)
-    names = [field.name for field in fields(Limits)]
-    override = row_select(AgentUserLimits, names, user_id=user_id)
+    override = _override(user_id)
     if override is None:
         return limits
     values = {
         name: getattr(limits, name) if value is None else value
-        for name, value in zip(names, override, strict=True)
+        for name, value in zip(_LIMIT_NAMES, override, strict=True)
     }
     return _limits(values)
 

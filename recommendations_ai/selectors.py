@@ -7,7 +7,7 @@ from django.db.models import F, Q
 from django.db.models.expressions import Col
 
 from core.errors import NotFound
-from infrazen.models import CloudProvider, OptimizationRecommendation, Resource
+from infrazen.models import CloudProvider, InfraZenUser, OptimizationRecommendation, Resource
 
 NOT_FOUND = "Recommendation not found"
 
@@ -26,24 +26,29 @@ def _recommendations_with_owner():
     )
 
 
-# What facts_build needs of a recommendation, its resource and providers, in one statement.
-# Every column but the providers' credentials, which nothing here may load. Identifiers
-# only, from the models' own metadata; the id is a parameter.
+def _concrete(model, *, without: tuple[str, ...] = (), only: tuple[str, ...] = ()) -> tuple:
+    """The model's columns in its own order (Model.from_db takes a part of them in it)."""
+    return tuple(
+        f
+        for f in model._meta.concrete_fields
+        if f.name not in without and (not only or f.name in only)
+    )
+
+
+# What facts_build needs of a recommendation, its resource and providers, and what the
+# owner's policy needs of the owner (governance.policy.policy_for), in one statement. Every
+# column but the providers' credentials, which nothing here may load. Identifiers only, from
+# the models' own metadata; the id is a parameter.
 _PARTS = (
-    (OptimizationRecommendation, "r", ()),
-    (Resource, "res", ()),
-    (CloudProvider, "op", ("credentials",)),  # the resource's provider: the owner
-    (CloudProvider, "rp", ("credentials",)),  # the recommendation's own, if any
+    (OptimizationRecommendation, "r", _concrete(OptimizationRecommendation)),
+    (Resource, "res", _concrete(Resource)),
+    # The resource's provider: the owner's.
+    (CloudProvider, "op", _concrete(CloudProvider, without=("credentials",))),
+    # The recommendation's own, if any.
+    (CloudProvider, "rp", _concrete(CloudProvider, without=("credentials",))),
+    (InfraZenUser, "u", _concrete(InfraZenUser, only=("id", "role", "first_name", "last_name"))),
 )
-_FIELDS = tuple(
-    tuple(f for f in model._meta.concrete_fields if f.name not in left_out)
-    for model, _, left_out in _PARTS
-)
-_COLUMNS = tuple(
-    (field, alias)
-    for (_, alias, _), fields in zip(_PARTS, _FIELDS, strict=True)
-    for field in fields
-)
+_COLUMNS = tuple((field, alias) for _, alias, fields in _PARTS for field in fields)
 
 
 # The ownership chain of _recommendations_with_owner, for one id, as plain SQL: the text
@@ -57,6 +62,7 @@ FROM optimization_recommendations r
 JOIN resources res ON res.id = r.resource_id
 JOIN cloud_providers op ON op.id = res.provider_id
 LEFT JOIN cloud_providers rp ON rp.id = r.provider_id
+LEFT JOIN users u ON u.id = op.user_id
 WHERE r.id = %s
   AND NOT op.is_deleted
   AND (r.provider_id IS NULL OR (NOT rp.is_deleted AND rp.user_id = op.user_id))
@@ -82,7 +88,7 @@ def _row_converters(connection) -> list[tuple[int, list, Col]]:
 
 def _models_from(row: list, db: str) -> list:
     made, start = [], 0
-    for (model, _, _), fields in zip(_PARTS, _FIELDS, strict=True):
+    for model, _, fields in _PARTS:
         values = row[start : start + len(fields)]
         start += len(fields)
         made.append(model.from_db(db, [f.attname for f in fields], values))
@@ -96,7 +102,8 @@ def recommendation_for_service_get(
 
     The InfraZen app asks by id only; the owner is resolved through the ownership chain
     (contract §1). A row whose chain does not resolve to one live owner is not found.
-    The recommendation comes with its resource and provider(s) loaded, as facts_build needs.
+    The recommendation comes with its resource and provider(s) loaded, as facts_build needs,
+    and the resource's provider with its owner's role and names (`loaded_owner`).
     """
     db = router.db_for_read(OptimizationRecommendation)
     connection = connections[db]
@@ -109,11 +116,21 @@ def recommendation_for_service_get(
     for index, converters, col in _row_converters(connection):
         for converter in converters:
             row[index] = converter(row[index], col, connection)
-    rec, resource, owner_provider, rec_provider = _models_from(row, db)
+    rec, resource, owner_provider, rec_provider, owner = _models_from(row, db)
+    if owner.pk is not None:
+        owner_provider.user = owner
     resource.provider = owner_provider
     rec.resource = resource
     rec.provider = rec_provider if rec.provider_id is not None else None
     return rec, owner_provider.user_id
+
+
+def loaded_owner(rec: OptimizationRecommendation) -> InfraZenUser | None:
+    """The owner recommendation_for_service_get loaded with the recommendation (its role and
+    names only), or None: not loaded, or a user gone since."""
+    provider = rec.resource.provider
+    user_field = CloudProvider._meta.get_field("user")
+    return provider.user if user_field.is_cached(provider) else None
 
 
 def recommendations_missing_texts(

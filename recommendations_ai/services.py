@@ -25,7 +25,7 @@ from core.db import db_sync_to_async, rows_insert
 from core.statements import row_select, row_update
 from governance.budgets import cost_rub
 from governance.metering import Meter, Reserved, reserve_ahead, structured_counted
-from governance.policy import ROLE_USER, Policy, policy_for_id, role_model
+from governance.policy import ROLE_USER, Policy, policy_for, policy_for_id, role_model
 from governance.refusals import QuotaExceeded
 from infrazen import clock
 from infrazen.models import InfraZenUser, OptimizationRecommendation
@@ -36,7 +36,7 @@ from recommendations_ai import prompts
 from recommendations_ai.facts import RecommendationFacts, facts_build
 from recommendations_ai.models import TextGeneration
 from recommendations_ai.sanitize import html_sanitize
-from recommendations_ai.selectors import recommendation_for_service_get
+from recommendations_ai.selectors import loaded_owner, recommendation_for_service_get
 from recommendations_ai.templates_ru import texts_render
 from recommendations_ai.text_model import RecommendationTexts, texts_validation_context
 
@@ -238,15 +238,20 @@ def _job_prepare(
     mode: str,
     deadline: float,
     force: bool = False,
+    owner: InfraZenUser | None = None,
 ) -> _TextJob:
     """Facts, cache key, cached text, and the owner's policy when the model is to be asked
-    (sync: it reads the DB)."""
+    (sync: it reads the DB). `owner`: the owner's row, when loaded with the recommendation
+    (its role and names: no read of its own)."""
     facts = facts_build(recommendation=recommendation)
     owned = mode == MODE_LLM and owner_id is not None
     # The owner's role picks the model (a demo owner's LLM_MODEL_DEMO, as in the chat) and a
     # text is cached under its model: with a demo model set, the role is read for the key;
     # the rest of the policy (limits, names) only when the model is to be asked.
-    model = _owner_model(owner_id) if owned and settings.LLM_MODEL_DEMO else _cache_model(mode)
+    if owned and settings.LLM_MODEL_DEMO:
+        model = role_model(role=owner.role) if owner else _owner_model(owner_id)
+    else:
+        model = _cache_model(mode)
     key = text_cache_key(facts=facts, model=model)
     cached = None if force else _cached(key)
     job = _TextJob(
@@ -263,7 +268,8 @@ def _job_prepare(
     messages = prompts.text_messages(facts=facts.as_dict(), family=facts.family)
     if owner_id is None:
         return replace(job, messages=messages)
-    job = replace(job, messages=messages, policy=policy_for_id(user_id=owner_id))
+    policy = policy_for(user=owner) if owner else policy_for_id(user_id=owner_id)
+    job = replace(job, messages=messages, policy=policy)
     try:
         reserved = reserve_ahead(job.policy, messages=messages, max_tokens=TEXT_MAX_TOKENS)
     except QuotaExceeded as refusal:
@@ -363,7 +369,9 @@ async def text_generate(
 
 def _job_for_service(recommendation_id: int, *, mode: str, deadline: float) -> _TextJob:
     rec, owner_id = recommendation_for_service_get(recommendation_id=recommendation_id)
-    return _job_prepare(rec, owner_id=owner_id, mode=mode, deadline=deadline)
+    return _job_prepare(
+        rec, owner_id=owner_id, mode=mode, deadline=deadline, owner=loaded_owner(rec)
+    )
 
 
 async def text_generate_for_service(*, recommendation_id: int, deadline: float) -> TextResult:

@@ -117,6 +117,30 @@ def test_an_override_for_demouser_beats_the_demo_limits(demo):
     assert policy_for(user=demo).limits.rub_per_day == Decimal(30)
 
 
+def test_an_overrides_edit_takes_effect_at_once_in_the_process_that_saved_it(alice):
+    assert policy_for(user=alice).limits.questions_per_minute == 10  # no row: kept as such
+    row = AgentUserLimits.objects.create(user_id=alice.pk, questions_per_minute=3)
+    assert policy_for(user=alice).limits.questions_per_minute == 3
+    row.questions_per_minute = 4
+    row.save()
+    assert policy_for(user=alice).limits.questions_per_minute == 4
+    row.delete()
+    assert policy_for(user=alice).limits.questions_per_minute == 10
+
+
+def test_another_workers_edit_is_read_within_the_overrides_ttl(alice, monkeypatch):
+    from governance import policy
+
+    clock = [1000.0]
+    monkeypatch.setattr(policy.time, "monotonic", lambda: clock[0])
+    assert policy_for(user=alice).limits.questions_per_minute == 10
+    # Another worker's edit: no signal in this process.
+    AgentUserLimits.objects.bulk_create([AgentUserLimits(user_id=alice.pk, questions_per_minute=3)])
+    assert policy_for(user=alice).limits.questions_per_minute == 10
+    clock[0] += policy.OVERRIDES_TTL_S
+    assert policy_for(user=alice).limits.questions_per_minute == 3
+
+
 def test_the_environment_overrides_part_of_a_role():
     # Settings are read at import: imported in a process of its own, with its own environment.
     code = "import json, agentsite.settings as s; print(json.dumps(s.AGENT_ROLE_LIMITS))"

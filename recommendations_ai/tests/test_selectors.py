@@ -7,10 +7,11 @@ import pytest
 from core.errors import NotFound
 from demo_data.personas import ALICE_EMAIL, BOB_EMAIL
 from demo_data.seed import demo_seed
-from infrazen.models import CloudProvider, OptimizationRecommendation
+from infrazen.models import CloudProvider, InfraZenUser, OptimizationRecommendation
 from recommendations_ai.facts import facts_build
 from recommendations_ai.selectors import (
     _recommendations_with_owner,
+    loaded_owner,
     recommendation_for_service_get,
 )
 
@@ -81,3 +82,34 @@ def test_it_loads_resource_and_providers_but_never_credentials(seeded, django_as
         providers = (rec.provider, rec.resource.provider)
     for provider in providers:
         assert "credentials" in provider.get_deferred_fields()
+
+
+def test_it_loads_the_owners_role_and_names_and_nothing_more(seeded, django_assert_num_queries):
+    alice = InfraZenUser.objects.get(email=ALICE_EMAIL)
+    rec_id = OptimizationRecommendation.objects.filter(resource__provider__user=alice).first().pk
+    with django_assert_num_queries(1):
+        rec, owner_id = recommendation_for_service_get(recommendation_id=rec_id)
+    with django_assert_num_queries(0):
+        owner = loaded_owner(rec)
+        assert (owner.pk, owner.role, owner.first_name, owner.last_name) == (
+            owner_id,
+            alice.role,
+            alice.first_name,
+            alice.last_name,
+        )
+    assert {"email", "password_hash", "permissions"} <= owner.get_deferred_fields()
+
+
+def test_an_owner_gone_since_is_not_loaded(seeded):
+    """A provider whose user row is gone (InfraZen's tables hold no foreign keys here): the
+    service reads the owner's policy by id, and gets the `user` role's."""
+    rec = OptimizationRecommendation.objects.select_related("resource__provider").first()
+    providers = CloudProvider.objects.filter(pk=rec.resource.provider_id)
+    providers.update(user_id=987_654)
+    OptimizationRecommendation.objects.filter(pk=rec.pk).update(provider=None)
+
+    found, owner_id = recommendation_for_service_get(recommendation_id=rec.pk)
+
+    assert owner_id == 987_654 and loaded_owner(found) is None
+    # Django checks the models' keys at the test's end: the owner back.
+    providers.update(user_id=rec.resource.provider.user_id)

@@ -11,10 +11,11 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
 from conftest import make_provider
-from governance.policy import policy_for_id
+from governance.policy import policy_for
 from infrazen.models import InfraZenUser
 from llm.fake_server import Reply
 from recommendations_ai import services
+from recommendations_ai.models import TextGeneration
 from recommendations_ai.tests.conftest import GOOD_DETAILED, GOOD_SHORT, office_make
 from reports.tests.client import render
 
@@ -72,34 +73,69 @@ def test_a_text_is_cached_under_its_model_not_served_to_another_role(
     assert len(demo_model.chat_requests()) == 2
 
 
+def _statements(captures) -> list[str]:
+    return [query["sql"] for capture in captures for query in capture.captured_queries]
+
+
+@contextlib.contextmanager
+def _captured():
+    """Every database's statements: on the real-server pass the agent's tables are in its
+    own database."""
+    captures = [CaptureQueriesContext(connections[alias]) for alias in connections]
+    with contextlib.ExitStack() as stack:
+        for capture in captures:
+            stack.enter_context(capture)
+        yield captures
+
+
+def _reads_users_apart(statements: list[str]) -> bool:
+    """A statement of its own on `users` (Django quotes the table; the endpoint's one joined
+    statement does not)."""
+    return any('"users"' in sql or "`users`" in sql for sql in statements)
+
+
 def test_a_cached_text_reads_no_policy(service_client, demo, demo_model, monkeypatch):
     demo_model.enqueue(GOOD)
     office = _office_of(demo)
     assert post(service_client, office)["source"] == "llm"
     policies = []
 
-    def policy_read(**fields):
-        policies.append(fields)
-        return policy_for_id(**fields)
+    def policy_read(*, user):
+        policies.append((user.pk, user.role))
+        return policy_for(user=user)
 
-    monkeypatch.setattr(services, "policy_for_id", policy_read)
-    # The agent's tables are in its own database on the real-server pass: every alias.
-    captures = [CaptureQueriesContext(connections[alias]) for alias in connections]
-    with contextlib.ExitStack() as stack:
-        for capture in captures:
-            stack.enter_context(capture)
+    monkeypatch.setattr(services, "policy_for", policy_read)
+    with _captured() as captures:
         body = post(service_client, office)
 
     # The owner's role picks the cache key; limits and names are read for a model call only.
     assert body["source"] == "cache" and body["model"] == "text/demo"
     assert policies == []
-    statements = [query["sql"] for capture in captures for query in capture.captured_queries]
+    statements = _statements(captures)
     assert any("agent_text_generations" in sql for sql in statements)
     assert not any("agent_user_limits" in sql for sql in statements)
+    assert not _reads_users_apart(statements)
     demo_model.enqueue(GOOD)
     InfraZenUser.objects.filter(pk=demo.pk).update(role="user")
     assert post(service_client, office)["source"] == "llm"
-    assert policies == [{"user_id": demo.pk}]
+    assert policies == [(demo.pk, "user")]
+
+
+def test_the_owner_comes_with_the_recommendation_and_limits_are_kept(
+    service_client, demo, demo_model
+):
+    """A model call's policy: the owner's role and names from the recommendation's own
+    statement, the limits overrides row read once (governance.policy keeps it)."""
+    demo_model.enqueue(GOOD, GOOD)
+    office = _office_of(demo)
+    with _captured() as captures:
+        assert post(service_client, office)["source"] == "llm"
+        TextGeneration.objects.all().delete()  # the next request asks the model again
+        assert post(service_client, office)["source"] == "llm"
+
+    statements = _statements(captures)
+    assert not _reads_users_apart(statements)
+    assert sum("agent_user_limits" in sql for sql in statements) == 1
 
 
 def test_without_a_demo_model_a_demo_owner_gets_the_text_model(

@@ -74,7 +74,8 @@ def _case(backend: str) -> dict:
     from django.db import connections
 
     from demo_data.personas import ALICE_EMAIL
-    from governance.budgets import budget_reserve, budget_settle, question_admit
+    from governance.budgets import budget_reserve, budget_settle
+    from governance.per_minute import question_admit
     from governance.policy import policy_for
     from infrazen.models import InfraZenUser
 
@@ -161,15 +162,18 @@ def main() -> dict:
         "chat_question_added_ms: everything issue 20 adds to a chat question with one tool "
         "round, timed together (total) and by part: quota = the question's admission with the "
         "first request's estimate and reservation (question_reserve_ahead: one Redis script), "
-        "its settle with the tool call's calls-a-minute admission (chat.quota.round_settle: one "
-        "script), the second request's estimate and reservation, and its settle (which reports "
-        "the final frame's budget in its own round trip); "
+        "its settle with the tool call's calls-a-minute admission and the second request's "
+        "reservation (chat.quota.round_settle on next_call_estimate: one script), and the "
+        "second's settle (which reports the final frame's budget in its own round trip); the "
+        "scripts run on each thread's own Redis connection (governance.redis_scripts); "
         "scrub = a fresh PiiScrubber over the analytics pack, four history messages and the "
         "question, resent with a tool's arguments and result in the second request, and the "
         "answer restored in 12-character deltas; metrics = two model requests' counters, the "
         "tool call's counter and histogram, the first delta's histogram and the answer's "
         "counter, in prometheus-client's multiprocess mode (mmap files, as under serve.py).",
-        "text_request_added_ms: the owner's policy_for_id and one structured call's estimate, "
+        "text_request_added_ms: the owner's policy (policy_for on the owner row the "
+        "recommendation's own statement brings; the overrides row kept per process for "
+        "governance.policy.OVERRIDES_TTL_S) and one structured call's estimate, "
         "reserve and settle; the FACTS prompt (system + user message) of each demo "
         "recommendation in turn scrubbed and a structured answer restored (llm.structured's "
         "copy of the completion when a placeholder was issued); the model request's counters "

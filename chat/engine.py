@@ -25,13 +25,14 @@ from chat import frames, texts
 from chat.auth import ChatAuthError, ChatPrincipal
 from chat.fanout import SESSIONS
 from chat.image_memory import images_in_answer
-from chat.model_loop import Tools, model_answer, text_stream
+from chat.model_loop import model_answer, text_stream
 from chat.neutralise import html_neutralise
 from chat.offline import PlannedCall, offline_answer, offline_followup, offline_plan
 from chat.owners import answer_listen, answer_stop_elsewhere
 from chat.prompt_cache import PROMPTS
 from chat.quota import STATUS_REFUSED
 from chat.running import ANSWERS
+from chat.tool_calls import Tools
 from chat.turns import (
     STATUS_DONE,
     STATUS_FAILED,

@@ -14,156 +14,23 @@ from django.conf import settings
 from pydantic import BaseModel
 
 from chat import frames, texts
-from chat.citations import pack_sources, reading_sources, tool_source
-from chat.neutralise import html_neutralise
+from chat.citations import pack_sources, reading_sources
 from chat.prompts import ROUND_LIMIT_NOTE
-from chat.quota import meter_rows, round_settle, stream_model, tool_refusal
-from chat.services import tool_call_audit_create
+from chat.quota import ahead_fits, meter_rows, next_call_estimate, round_settle, stream_model
+from chat.tool_calls import Tools
 from chat.turns import Answer, Broadcast, Turn, conversation
-from core.db import db_sync_to_async, db_waiting
+from core.db import db_sync_to_async
 from governance.metering import Reserved, reserve_ahead
 from governance.refusals import QuotaExceeded
-from infrazen.models import InfraZenUser
-from infrazen.selectors import user_get
 from llm import gateway
 from llm.models import LLMCall
 from tools.base import ToolError
-from tools.registry import TOOLS, openai_tools, result_summary, tool_refused_count, tool_run
+from tools.registry import openai_tools
 
 logger = logging.getLogger(__name__)
 
 # Ready texts are sent in pieces of about this many characters, like a model's deltas.
 TEXT_DELTA_CHARS = 48
-
-
-class Tools:
-    """One answer's tool calls: each framed (`tool_call`, `tool_result`), run as the
-    connection's user and audited."""
-
-    def __init__(self, *, turn: Turn, answer: Answer, broadcast: Broadcast) -> None:
-        self.turn = turn
-        self.answer = answer
-        self.broadcast = broadcast
-
-    @functools.cached_property
-    def user(self) -> InfraZenUser:
-        """The principal's row, which the tools act as (sync: read on the first call, once
-        per answer). An answer that calls no tool needs none."""
-        return user_get(user_id=self.turn.principal.user_id)
-
-    async def call(
-        self,
-        *,
-        call_id: str,
-        name: str,
-        arguments_json: str,
-        round_number: int,
-        admitted: bool = False,
-        refusal: ToolError | None = None,
-    ) -> BaseModel | ToolError:
-        """Frame, run and audit one call; `admitted`: its policy and calls-a-minute limit
-        were checked already (with its model call's settle), `refusal` what they said."""
-        turn = self.turn
-        module = TOOLS.get(name)
-        self.answer.tool_calls += 1
-        arguments = _arguments_for_frame(arguments_json)
-        await self.broadcast(
-            frames.frame(
-                "tool_call",
-                message_id=turn.answer_id,
-                call_id=call_id,
-                name=html_neutralise(name[:64]),
-                label=getattr(module, "LABEL", texts.TOOL_LABEL_DEFAULT),
-                arguments=arguments,
-            )
-        )
-        # A tool that waits on a model (analyze_screenshot) runs off the database thread.
-        run = db_waiting if getattr(module, "WAITS_ON_MODEL", False) else db_sync_to_async
-        result = await run(self._execute)(
-            name=name,
-            arguments_json=arguments_json,
-            arguments=arguments,
-            round_number=round_number,
-            admitted=admitted,
-            refusal=refusal,
-        )
-        ok = not isinstance(result, ToolError)
-        summary = result_summary(result) if ok else str(result)[:120]
-        if ok:
-            self.answer.sources.append(
-                tool_source(
-                    tool=name[:64],
-                    label=getattr(module, "LABEL", texts.TOOL_LABEL_DEFAULT),
-                    summary=summary,
-                    data=result.model_dump(mode="json"),
-                )
-            )
-        await self.broadcast(
-            frames.frame(
-                "tool_result",
-                message_id=turn.answer_id,
-                call_id=call_id,
-                name=html_neutralise(name[:64]),
-                ok=ok,
-                # Summaries quote the user's own data (resource names), which may hold markup.
-                summary=html_neutralise(summary),
-            )
-        )
-        return result
-
-    def _execute(
-        self,
-        *,
-        name: str,
-        arguments_json: str,
-        arguments: Any,
-        round_number: int,
-        admitted: bool,
-        refusal: ToolError | None,
-    ) -> BaseModel | ToolError:
-        """Run one tool as the connection's user and audit it (sync: it reads the database)."""
-        turn = self.turn
-        principal = turn.principal
-        started = time.monotonic()
-        try:
-            # The user's tool policy and calls-a-minute limit; the model is told a refusal.
-            if not admitted:
-                refusal = tool_refusal(policy=turn.policy, name=name)
-            if refusal is not None:
-                tool_refused_count(name)
-            result: BaseModel | ToolError = refusal or tool_run(
-                user=self.user,
-                name=name,
-                arguments_json=arguments_json,
-                scenario=principal.scenario,
-            )
-        except ToolError as exc:
-            result = exc
-        except Exception:
-            logger.exception("tool %s failed", name[:64], extra={"session_id": turn.session_id})
-            result = ToolError(f"{name[:64]} failed; the data is unavailable right now")
-        ok = not isinstance(result, ToolError)
-        tool_call_audit_create(
-            session_id=turn.session_id,
-            user_id=principal.user_id,
-            tool=name,
-            arguments=arguments,
-            result=result if ok else None,
-            ok=ok,
-            error="" if ok else str(result),
-            latency_ms=(time.monotonic() - started) * 1000,
-            round=round_number,
-            correlation_id=turn.correlation_id,
-            message_id=turn.answer_id,
-        )
-        return result
-
-
-def _arguments_for_frame(arguments_json: str) -> Any:
-    try:
-        return json.loads(arguments_json or "{}")
-    except ValueError:
-        return arguments_json[:500]
 
 
 async def model_answer(
@@ -182,43 +49,55 @@ async def model_answer(
     schemas = openai_tools(turn.principal.scenario)
     deadline = gateway.deadline_in(settings.CHAT_ANSWER_DEADLINE_S)
     rounds = settings.CHAT_MAX_TOOL_ROUNDS
-    for number in range(1, rounds + 1):
-        text, calls, refusals = await _model_round(
+    # The next call's reservation: the question's own for the first call, then each one made
+    # with the settle of the call before (chat.quota.round_settle).
+    ahead: Reserved | QuotaExceeded | None = turn.first_call
+    try:
+        for number in range(1, rounds + 1):
+            reserved, ahead = await _ahead_checked(ahead, messages), None
+            text, calls, refusals, ahead = await _model_round(
+                turn=turn,
+                answer=answer,
+                broadcast=broadcast,
+                messages=messages,
+                tools=schemas,
+                deadline=deadline,
+                llm_calls=llm_calls,
+                reserved=reserved,
+            )
+            if not calls:
+                return
+            messages.append(_assistant_tool_message(text=text, calls=calls))
+            for index, call in enumerate(calls):
+                result = await tools.call(
+                    call_id=call.id,
+                    name=call.name,
+                    arguments_json=call.arguments,
+                    round_number=number,
+                    admitted=refusals is not None,
+                    refusal=refusals[index] if refusals is not None else None,
+                )
+                messages.append(
+                    {"role": "tool", "tool_call_id": call.id, "content": _tool_content(result)}
+                )
+        # Still asking for tools after the last round: one last call without tools.
+        messages.append({"role": "system", "content": ROUND_LIMIT_NOTE})
+        reserved, ahead = await _ahead_checked(ahead, messages), None
+        await _model_round(
             turn=turn,
             answer=answer,
             broadcast=broadcast,
             messages=messages,
-            tools=schemas,
+            tools=None,
             deadline=deadline,
             llm_calls=llm_calls,
-            reserved=turn.first_call if number == 1 else None,
+            reserved=reserved,
         )
-        if not calls:
-            return
-        messages.append(_assistant_tool_message(text=text, calls=calls))
-        for index, call in enumerate(calls):
-            result = await tools.call(
-                call_id=call.id,
-                name=call.name,
-                arguments_json=call.arguments,
-                round_number=number,
-                admitted=refusals is not None,
-                refusal=refusals[index] if refusals is not None else None,
-            )
-            messages.append(
-                {"role": "tool", "tool_call_id": call.id, "content": _tool_content(result)}
-            )
-    # Still asking for tools after the last round: one last call without tools.
-    messages.append({"role": "system", "content": ROUND_LIMIT_NOTE})
-    await _model_round(
-        turn=turn,
-        answer=answer,
-        broadcast=broadcast,
-        messages=messages,
-        tools=None,
-        deadline=deadline,
-        llm_calls=llm_calls,
-    )
+    finally:
+        # A reservation made ahead for a call never made (a tool failed, the user stopped):
+        # given back, as a call that brought nothing back gives its own.
+        if isinstance(ahead, Reserved) and not ahead.settled:
+            await asyncio.shield(db_sync_to_async(ahead.settle)())
     if not answer.content.strip():
         await text_stream(
             turn=turn,
@@ -226,6 +105,17 @@ async def model_answer(
             broadcast=broadcast,
             text=texts.ROUND_LIMIT_TEXT.format(rounds=rounds),
         )
+
+
+async def _ahead_checked(
+    ahead: Reserved | QuotaExceeded | None, messages: list[dict[str, Any]]
+) -> Reserved | QuotaExceeded | None:
+    """`ahead` when it covers the call on `messages`; else None (given back: the call
+    reserves its own), as when a tool returned more than tools.base allows."""
+    if isinstance(ahead, Reserved) and not ahead_fits(ahead, messages):
+        await asyncio.shield(db_sync_to_async(ahead.settle)())
+        return None
+    return ahead
 
 
 async def _model_round(
@@ -238,11 +128,14 @@ async def _model_round(
     deadline: float,
     llm_calls: list[LLMCall],
     reserved: Reserved | QuotaExceeded | None = None,
-) -> tuple[str, list[gateway.ToolCall], list[ToolError | None] | None]:
+) -> tuple[
+    str, list[gateway.ToolCall], list[ToolError | None] | None, Reserved | QuotaExceeded | None
+]:
     """One model call, metered: the reservation settles with the rows the gateway recorded
     for it (every attempt's), whatever happens. `reserved`: made already on `messages` (the
-    first call's, with the question), or the budget's refusal of it. Returns its text, the
-    tools it wants and what their admissions said (chat.quota.round_settle's, made with the
+    question's, or with the settle of the call before), or the budget's refusal of it.
+    Returns its text, the tools it wants, what their admissions said and the reservation of
+    the call that will read their results (chat.quota.round_settle's, made with the
     settle)."""
     policy = turn.policy
     if isinstance(reserved, QuotaExceeded):
@@ -269,9 +162,12 @@ async def _model_round(
         # tools asked for are admitted in the same trip; the answer's last settle reads its
         # budget (the final frame's).
         names = [call.name for call in calls] if calls else None
-        settle = functools.partial(round_settle, reserved, policy=policy, names=names)
-        answer.budget, refusals = await asyncio.shield(db_sync_to_async(settle)())
-    return text, calls, refusals
+        ahead = (
+            next_call_estimate(policy, messages=messages, text=text, calls=calls) if calls else None
+        )
+        settle = functools.partial(round_settle, reserved, policy=policy, names=names, ahead=ahead)
+        answer.budget, refusals, next_call = await asyncio.shield(db_sync_to_async(settle)())
+    return text, calls, refusals, next_call
 
 
 async def _model_stream(

@@ -10,6 +10,7 @@ model call reserves its estimate and settles with the rows the gateway recorded 
 from __future__ import annotations
 
 import logging
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -20,18 +21,29 @@ from redis.exceptions import RedisError
 from chat import texts
 from chat.auth import ChatPrincipal
 from chat.services import chat_answer_mark
-from governance.budgets import BudgetStatus, budget_status, tool_call_admit
-from governance.metering import Meter, Reserved
+from governance.budgets import BudgetStatus, budget_status
+from governance.metering import (
+    MESSAGE_OVERHEAD_TOKENS,
+    Meter,
+    Reserved,
+    call_estimate,
+    prompt_tokens_estimate,
+)
 from governance.moscow import moscow_now
+from governance.per_minute import tool_call_admit
 from governance.policy import Policy, policy_for_id, tool_permitted
 from governance.refusals import QuotaExceeded
+from governance.trips import Estimate
 from llm.models import LLMCall
-from tools.base import ToolError
+from tools.base import MAX_RESULT_BYTES, ToolError
 from tools.registry import TOOLS
 
 logger = logging.getLogger(__name__)
 
 STATUS_REFUSED = "refused"
+# A tool's result as the model is shown it (chat.model_loop: {"ok": true, "data": ...}) at
+# the most a tool returns, in prompt tokens as governance.metering estimates them.
+TOOL_RESULT_TOKENS = (MAX_RESULT_BYTES + 32 + 1) // 2  # rounded up
 
 
 def chat_policy(principal: ChatPrincipal) -> Policy:
@@ -81,28 +93,55 @@ def _permitted(*, policy: Policy, name: str) -> bool:
 
 
 def round_settle(
-    reserved: Reserved, *, policy: Policy, names: list[str] | None
-) -> tuple[BudgetStatus | None, list[ToolError | None] | None]:
-    """Settle a model call's reservation and admit the tools it asks for (`names`), in one
-    round trip on Redis (sync; the settle never raises). The budget after it, when known (the
-    database reads it only for the answer's last call, the one that asks for none), and what
-    the model is told instead of each tool's result (tool_refusal's; None: run it), or None
-    when the admissions failed: each tool is admitted as it runs."""
+    reserved: Reserved, *, policy: Policy, names: list[str] | None, ahead: Estimate | None = None
+) -> tuple[BudgetStatus | None, list[ToolError | None] | None, Reserved | QuotaExceeded | None]:
+    """Settle a model call's reservation, admit the tools it asks for (`names`) and reserve
+    the next call (`ahead`, the one that reads their results), in one round trip on Redis
+    (sync; the settle never raises). The budget after it, when known (the database reads it
+    only for the answer's last call, the one that asks for none); what the model is told
+    instead of each tool's result (tool_refusal's; None: run it), or None when the
+    admissions failed: each tool is admitted as it runs; and the next call's reservation or
+    its refusal (None: not made, the next call reserves its own)."""
     if not names:
-        return reserved.settle(status=True), []
+        return reserved.settle(status=True), [], None
     permitted = [_permitted(policy=policy, name=name) for name in names]
     tools = [name[:64] for name, ok in zip(names, permitted, strict=True) if ok]
     try:
-        status, refusals = reserved.settle_admitting(policy=policy, tools=tools)
+        status, refusals, next_call = reserved.settle_admitting(
+            policy=policy, tools=tools, ahead=ahead
+        )
     except (RedisError, DatabaseError):
         logger.warning("tool calls not admitted with the settle", exc_info=True)
-        return None, None
+        return None, None, None
     admitted = iter(refusals)
     told = [
         _told(next(admitted)) if ok else ToolError(texts.TOOL_NOT_PERMITTED_TEXT)
         for ok in permitted
     ]
-    return status, told
+    return status, told, next_call
+
+
+def next_call_estimate(
+    policy: Policy, *, messages: list[dict[str, Any]], text: str, calls: list[Any]
+) -> Estimate:
+    """The estimate of the call that will read the results of `calls` (the tools the last
+    call asked for), made before they run: the prompt so far, the assistant's message, and
+    each result at the most a tool returns (tools.base.MAX_RESULT_BYTES). A result over it
+    re-reserves before the call (`ahead_fits`)."""
+    asked = len(text) + sum(len(call.name) + len(call.arguments or "") for call in calls)
+    prompt = (
+        prompt_tokens_estimate(messages)
+        + math.ceil(asked / 2)
+        + (len(calls) + 1) * MESSAGE_OVERHEAD_TOKENS
+        + len(calls) * TOOL_RESULT_TOKENS
+    )
+    return call_estimate(policy, prompt_tokens=prompt, max_tokens=settings.CHAT_MAX_ANSWER_TOKENS)
+
+
+def ahead_fits(reserved: Reserved, messages: list[dict[str, Any]]) -> bool:
+    """Whether a reservation made ahead covers the call on `messages` as they are now."""
+    needed = prompt_tokens_estimate(messages) + settings.CHAT_MAX_ANSWER_TOKENS
+    return needed <= reserved.reservation.tokens
 
 
 def _told(refusal: QuotaExceeded | None) -> ToolError | None:

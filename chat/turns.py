@@ -45,8 +45,9 @@ from chat.services import (
 )
 from core.correlation import new_correlation_id
 from core.db import db_sync_to_async
-from governance.budgets import BudgetStatus, question_admit
+from governance.budgets import BudgetStatus
 from governance.metering import Reserved, question_reserve_ahead
+from governance.per_minute import question_admit
 from governance.policy import Policy
 from governance.refusals import QuotaExceeded
 from infrazen.models import ChatMessage, ChatSession

@@ -6,21 +6,18 @@ not at all; after it `budget_settle` corrects all three to the provider-reported
 (OpenRouter reports USD per call; USD_RUB_RATE turns it into roubles). A reservation never
 settled (the worker died mid-answer) stays counted at its estimate until the day ends: never
 released, so a crash can only make a budget stricter, and the estimate is an upper bound of
-what the call could cost. Questions and tool calls a minute are ops.ratelimit's fixed
-windows, shared by every worker the same way. While Redis fails, reservations are counted in
-the database (as ops.ratelimit does), each settled where it was reserved: a budget that
-outlasts Redis counts from what the database holds, never refuses for Redis alone.
+what the call could cost. While Redis fails, reservations are counted in the database (as
+ops.ratelimit does), each settled where it was reserved: a budget that outlasts Redis counts
+from what the database holds, never refuses for Redis alone.
 
-The chat's trips are few: on Redis a question's window and its first call's reservation are
-one script (`question_admit_reserve`), a settle returns the user's status after it and admits
-the tools the call asked for in the same script (`budget_settle_admit`).
+The per-minute limits are governance.per_minute's; the chat's combined trips (a question's
+window with its first reservation, a settle with its tools' admissions and the next call's
+reservation) are governance.trips'.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
@@ -34,21 +31,17 @@ from governance.models import BudgetCounter
 from governance.moscow import budget_day, budget_day_end, moscow_now
 from governance.policy import Limits, Policy
 from governance.refusals import (
-    LIMIT_QUESTIONS,
     LIMIT_RUB,
     LIMIT_SERVICE,
     LIMIT_TOKENS,
-    LIMIT_TOOL_CALLS,
     QuotaExceeded,
 )
-from governance.store import BudgetStore, Charge, Counter, DatabaseBudgetStore, budget_store
-from ops.ratelimit import (
-    RateDecision,
-    rate_decision,
-    rate_hit,
-    rate_hit_database,
-    redis_window_key,
-    window_ttl_s,
+from governance.store import (
+    BudgetStore,
+    Charge,
+    Counter,
+    DatabaseBudgetStore,
+    budget_store,
 )
 
 logger = logging.getLogger(__name__)
@@ -58,7 +51,6 @@ RUB_UNIT = 10_000
 SCOPE_TOKENS = "tokens"
 SCOPE_RUB = "rub"
 SERVICE = "*"
-MINUTE_S = 60
 
 
 @dataclass(frozen=True)
@@ -146,14 +138,16 @@ def budget_reserve(*, policy: Policy, tokens: int, cost_usd: Decimal | float) ->
     it by at most one reservation. `limit` LIMIT_SERVICE: the service's cap, answer offline.
     """
     now = moscow_now()
-    charges = _charges(policy=policy, tokens=tokens, cost_usd=cost_usd, day=budget_day(now))
+    charges = budget_charges(policy=policy, tokens=tokens, cost_usd=cost_usd, day=budget_day(now))
     refused, store = _reserve(charges)
     if refused is not None:
-        raise _budget_refusal(policy=policy, refused=refused, store=store, now=now)
-    return _reservation(policy=policy, charges=charges, store=store)
+        raise budget_refusal(policy=policy, refused=refused, store=store, now=now)
+    return budget_reservation(policy=policy, charges=charges, store=store)
 
 
-def _charges(*, policy: Policy, tokens: int, cost_usd: Decimal | float, day: date) -> list[Charge]:
+def budget_charges(
+    *, policy: Policy, tokens: int, cost_usd: Decimal | float, day: date
+) -> list[Charge]:
     """A model call's estimate as charges: the user's tokens, the user's ₽, the service's ₽."""
     units = rub_units(cost_usd=cost_usd)
     tokens_counter, rub_counter, service_counter = _counters(user_id=policy.user_id, day=day)
@@ -168,7 +162,7 @@ def _cap_units() -> int:
     return int(Decimal(str(settings.AGENT_DAILY_CAP_RUB)) * RUB_UNIT)
 
 
-def _budget_refusal(*, policy: Policy, refused: Charge, store: str, now: datetime) -> QuotaExceeded:
+def budget_refusal(*, policy: Policy, refused: Charge, store: str, now: datetime) -> QuotaExceeded:
     """Why `refused` (one of _charges') was refused: which limit, what is used of it."""
     if refused.counter.scope == SCOPE_TOKENS:
         limit, allowed = LIMIT_TOKENS, Decimal(policy.limits.tokens_per_day)
@@ -179,7 +173,7 @@ def _budget_refusal(*, policy: Policy, refused: Charge, store: str, now: datetim
     return _refusal(charge=refused, limit=limit, allowed=allowed, store=store, now=now)
 
 
-def _reservation(*, policy: Policy, charges: list[Charge], store: str) -> Reservation:
+def budget_reservation(*, policy: Policy, charges: list[Charge], store: str) -> Reservation:
     tokens, rub, _ = charges
     return Reservation(
         user_id=policy.user_id,
@@ -189,46 +183,6 @@ def _reservation(*, policy: Policy, charges: list[Charge], store: str) -> Reserv
         store=store,
         limits=policy.limits,
     )
-
-
-def question_admit_reserve(
-    *, policy: Policy, tokens: int, cost_usd: Decimal | float
-) -> Reservation | QuotaExceeded:
-    """`question_admit`, then the first model call's `budget_reserve`: on Redis in one round
-    trip (one script counts the same window as question_admit, then checks and adds as
-    budget_reserve). Raises QuotaExceeded when the questions-a-minute limit refuses (nothing
-    reserved); returns the budget's refusal (nothing reserved; the chat raises it where it
-    would call the model, as before) or the reservation."""
-    if not settings.REDIS_URL:
-        question_admit(policy=policy)
-        try:
-            return budget_reserve(policy=policy, tokens=tokens, cost_usd=cost_usd)
-        except QuotaExceeded as refused:
-            return refused
-    now, clock = moscow_now(), time.time()
-    charges = _charges(policy=policy, tokens=tokens, cost_usd=cost_usd, day=budget_day(now))
-    key, limit = _question_key(policy), policy.limits.questions_per_minute
-    try:
-        count, refused = budget_store(settings.REDIS_URL).window_hit_reserve(
-            window_key=redis_window_key(key=key, window=int(clock // MINUTE_S)),
-            window_ttl_s=window_ttl_s(MINUTE_S),
-            window_limit=limit,
-            charges=charges,
-        )
-        store = "redis"
-    except RedisError as exc:
-        # As question_admit and budget_reserve do: the database counts while Redis is away.
-        logger.warning("question on Redis failed, counting in the database: %s", type(exc).__name__)
-        count = rate_hit_database(key=key, limit=limit, window_s=MINUTE_S, now=clock).count
-        database = DatabaseBudgetStore()
-        refused = database.reserve(charges) if count <= limit else None
-        store = database.name
-    decision = rate_decision(count=count, limit=limit, window_s=MINUTE_S, now=clock)
-    if not decision.allowed:
-        raise _per_minute_refusal(decision, kind=LIMIT_QUESTIONS)
-    if refused is not None:
-        return _budget_refusal(policy=policy, refused=refused, store=store, now=now)
-    return _reservation(policy=policy, charges=charges, store=store)
 
 
 def budget_settle(
@@ -241,16 +195,16 @@ def budget_settle(
 
     Never raises: a settle lost to a failing store leaves the estimate counted.
     """
-    deltas = _settle_deltas(reservation=reservation, tokens=tokens, cost_usd=cost_usd)
+    deltas = settle_deltas(reservation=reservation, tokens=tokens, cost_usd=cost_usd)
     try:
         used = _store(reservation.store).adjust(deltas, read=status)
     except (RedisError, DatabaseError) as exc:  # the answer is done; its estimate stays
         logger.warning("budget settle failed, the estimate stays: %s", type(exc).__name__)
         return None
-    return _settled_status(reservation, used)
+    return settled_status(reservation, used)
 
 
-def _settle_deltas(
+def settle_deltas(
     *, reservation: Reservation, tokens: int, cost_usd: Decimal | float
 ) -> list[tuple[Counter, int]]:
     units = rub_units(cost_usd=cost_usd)
@@ -264,55 +218,12 @@ def _settle_deltas(
     ]
 
 
-def _settled_status(reservation: Reservation, used: list[int] | None) -> BudgetStatus | None:
+def settled_status(reservation: Reservation, used: list[int] | None) -> BudgetStatus | None:
     """The status from a settle's counters after it (None: not read, or not today's)."""
     now = moscow_now()
     if used is None or reservation.limits is None or reservation.day != budget_day(now):
         return None
     return _status(limits=reservation.limits, tokens_used=used[0], rub_used=used[1], now=now)
-
-
-def budget_settle_admit(
-    *,
-    reservation: Reservation,
-    tokens: int,
-    cost_usd: Decimal | float,
-    policy: Policy,
-    tools: Sequence[str],
-) -> tuple[BudgetStatus | None, list[QuotaExceeded | None]]:
-    """`budget_settle`, and `tool_call_admit` of each of `tools` in turn (the calls a model
-    call asked for), in one round trip on Redis (one script): the status when known (as
-    budget_settle's), and each tool's refusal (None: admitted). The settle never raises; the
-    tools' windows raise what tool_call_admit would (a failing database)."""
-    if not tools or reservation.store != "redis" or not settings.REDIS_URL:
-        settled = budget_settle(reservation=reservation, tokens=tokens, cost_usd=cost_usd)
-        return settled, tool_calls_admit(policy=policy, tools=tools)
-    clock = time.time()
-    keys = [_tool_key(policy, tool) for tool in tools]
-    limit = policy.limits.tool_calls_per_minute
-    try:
-        used, counts = budget_store(settings.REDIS_URL).adjust_hit(
-            _settle_deltas(reservation=reservation, tokens=tokens, cost_usd=cost_usd),
-            window_keys=[redis_window_key(key=k, window=int(clock // MINUTE_S)) for k in keys],
-            window_ttl_s=window_ttl_s(MINUTE_S),
-        )
-    except RedisError as exc:
-        # The answer goes on: its estimate stays (as budget_settle), the database counts the
-        # tools (as tool_call_admit).
-        logger.warning("budget settle failed, the estimate stays: %s", type(exc).__name__)
-        used = None
-        counts = [
-            rate_hit_database(key=k, limit=limit, window_s=MINUTE_S, now=clock).count for k in keys
-        ]
-    refusals: list[QuotaExceeded | None] = []
-    for tool, count in zip(tools, counts, strict=True):
-        decision = rate_decision(count=count, limit=limit, window_s=MINUTE_S, now=clock)
-        refusals.append(
-            None
-            if decision.allowed
-            else _per_minute_refusal(decision, kind=LIMIT_TOOL_CALLS, tool=tool)
-        )
-    return _settled_status(reservation, used), refusals
 
 
 def budget_estimate(
@@ -370,61 +281,3 @@ def budget_counters_purge(*, keep_days: int | None = None) -> int:
     counters = BudgetCounter.objects.using(DatabaseBudgetStore().alias)
     deleted, _ = counters.filter(day__lt=oldest_kept).delete()
     return deleted
-
-
-def _per_minute(*, key: str, limit: int, kind: str, tool: str = "") -> None:
-    decision = rate_hit(key=key, limit=limit, window_s=MINUTE_S)
-    if not decision.allowed:
-        raise _per_minute_refusal(decision, kind=kind, tool=tool)
-
-
-def _per_minute_refusal(decision: RateDecision, *, kind: str, tool: str = "") -> QuotaExceeded:
-    metrics.quota_refusals.labels(kind).inc()
-    now = moscow_now()
-    return QuotaExceeded(
-        limit=kind,
-        used=decision.count,
-        allowed=decision.limit,
-        resets_at=now + timedelta(seconds=decision.retry_after_s),
-        now=now,
-        tool=tool,
-    )
-
-
-def _question_key(policy: Policy) -> str:
-    return f"governance:q:{policy.user_id}"
-
-
-def question_admit(*, policy: Policy) -> None:
-    """Count one question of the user's this minute, or raise QuotaExceeded."""
-    _per_minute(
-        key=_question_key(policy),
-        limit=policy.limits.questions_per_minute,
-        kind=LIMIT_QUESTIONS,
-    )
-
-
-def _tool_key(policy: Policy, tool: str) -> str:
-    return f"governance:tool:{tool}:{policy.user_id}"
-
-
-def tool_call_admit(*, policy: Policy, tool: str) -> None:
-    """Count one call of `tool` by the user this minute, or raise QuotaExceeded."""
-    _per_minute(
-        key=_tool_key(policy, tool),
-        limit=policy.limits.tool_calls_per_minute,
-        kind=LIMIT_TOOL_CALLS,
-        tool=tool,
-    )
-
-
-def tool_calls_admit(*, policy: Policy, tools: Sequence[str]) -> list[QuotaExceeded | None]:
-    """`tool_call_admit` of each of `tools` in turn: each one's refusal (None: admitted)."""
-    refusals: list[QuotaExceeded | None] = []
-    for tool in tools:
-        try:
-            tool_call_admit(policy=policy, tool=tool)
-            refusals.append(None)
-        except QuotaExceeded as refused:
-            refusals.append(refused)
-    return refusals

@@ -26,12 +26,16 @@ from governance.budgets import (
     budget_estimate,
     budget_reserve,
     budget_settle,
-    budget_settle_admit,
-    question_admit_reserve,
-    tool_calls_admit,
 )
+from governance.per_minute import tool_calls_admit
 from governance.policy import Policy
 from governance.refusals import QuotaExceeded
+from governance.trips import (
+    Estimate,
+    budget_settle_admit,
+    estimate_reserve,
+    question_admit_reserve,
+)
 from llm.errors import LLMValidationError
 
 # An image costs about this many prompt tokens (a screenshot at OpenAI's "high" detail).
@@ -156,48 +160,62 @@ class Reserved:
             status=status,
         )
 
-
     def settle_admitting(
-        self, *, policy: Policy, tools: Sequence[str]
-    ) -> tuple[BudgetStatus | None, list[QuotaExceeded | None]]:
-        """`settle`, and the calls-a-minute admission of each of `tools` (the calls the model
-        asked for), in one round trip on Redis (budget_settle_admit): the status when known,
-        and each tool's refusal (None: admitted)."""
+        self, *, policy: Policy, tools: Sequence[str], ahead: Estimate | None = None
+    ) -> tuple[BudgetStatus | None, list[QuotaExceeded | None], Reserved | QuotaExceeded | None]:
+        """`settle`, the calls-a-minute admission of each of `tools` (the calls the model
+        asked for) and the reservation of `ahead` (the next call's estimate), in one round
+        trip on Redis (governance.trips.budget_settle_admit): the status when known, each
+        tool's refusal (None: admitted), and the next call's reservation or its refusal
+        (None: none asked)."""
         if self.settled:
-            return None, tool_calls_admit(policy=policy, tools=tools)
+            refusals = tool_calls_admit(policy=policy, tools=tools)
+            return None, refusals, _ahead(estimate_reserve(policy, ahead))
         self.settled = True
-        return budget_settle_admit(
+        settled = budget_settle_admit(
             reservation=self.reservation,
             tokens=self.meter.tokens,
             cost_usd=self.meter.cost_usd,
             policy=policy,
             tools=tools,
+            ahead=ahead,
         )
+        return settled.status, settled.refusals, _ahead(settled.ahead)
+
+
+def _ahead(made: Reservation | QuotaExceeded | None) -> Reserved | QuotaExceeded | None:
+    return Reserved(made) if isinstance(made, Reservation) else made
 
 
 def reserve_ahead(policy: Policy, *, messages: list[dict[str, Any]], max_tokens: int) -> Reserved:
     """Reserve the estimate of one call on `messages` (sync: the database thread). Raises
     QuotaExceeded, with nothing reserved."""
-    tokens, cost_usd = _estimate(policy, messages=messages, max_tokens=max_tokens)
-    return Reserved(budget_reserve(policy=policy, tokens=tokens, cost_usd=cost_usd))
+    estimate = call_estimate(
+        policy, prompt_tokens=prompt_tokens_estimate(messages), max_tokens=max_tokens
+    )
+    return Reserved(
+        budget_reserve(policy=policy, tokens=estimate.tokens, cost_usd=estimate.cost_usd)
+    )
 
 
 def question_reserve_ahead(
     policy: Policy, *, messages: list[dict[str, Any]], max_tokens: int
 ) -> Reserved | QuotaExceeded:
     """Admit a question (its questions-a-minute window) and reserve its first call on
-    `messages`, in one round trip on Redis (governance.budgets.question_admit_reserve; sync).
+    `messages`, in one round trip on Redis (governance.trips.question_admit_reserve; sync).
     Raises QuotaExceeded for the questions-a-minute limit; the budget's refusal comes back."""
-    tokens, cost_usd = _estimate(policy, messages=messages, max_tokens=max_tokens)
-    admitted = question_admit_reserve(policy=policy, tokens=tokens, cost_usd=cost_usd)
+    estimate = call_estimate(
+        policy, prompt_tokens=prompt_tokens_estimate(messages), max_tokens=max_tokens
+    )
+    admitted = question_admit_reserve(
+        policy=policy, tokens=estimate.tokens, cost_usd=estimate.cost_usd
+    )
     return admitted if isinstance(admitted, QuotaExceeded) else Reserved(admitted)
 
 
-def _estimate(
-    policy: Policy, *, messages: list[dict[str, Any]], max_tokens: int
-) -> tuple[int, Decimal]:
-    return budget_estimate(
-        model=policy.model,
-        prompt_tokens=prompt_tokens_estimate(messages),
-        max_output_tokens=max_tokens,
+def call_estimate(policy: Policy, *, prompt_tokens: int, max_tokens: int) -> Estimate:
+    """What to reserve for one call of the policy's model on a prompt of `prompt_tokens`."""
+    tokens, cost_usd = budget_estimate(
+        model=policy.model, prompt_tokens=prompt_tokens, max_output_tokens=max_tokens
     )
+    return Estimate(tokens, cost_usd)

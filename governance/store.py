@@ -24,6 +24,13 @@ from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Q
 
 from governance.models import BudgetCounter
+from governance.redis_scripts import (
+    RESERVE_SCRIPT,
+    SETTLE_SCRIPT,
+    WINDOW_RESERVE_SCRIPT,
+    Script,
+    ThreadConnections,
+)
 from ops.ratelimit import redis_client
 
 # Keys outlive their day, so an answer settled just after midnight still corrects its own.
@@ -70,55 +77,6 @@ class BudgetStore(Protocol):
         """`used` of each counter, in one round trip."""
 
 
-# KEYS: the counters; ARGV: the TTL, then each key's amount and limit in turn.
-RESERVE_SCRIPT = """
-for i = 1, #KEYS do
-  local used = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if used >= tonumber(ARGV[2 * i + 1]) then return i end
-end
-for i = 1, #KEYS do
-  redis.call('INCRBY', KEYS[i], ARGV[2 * i])
-  redis.call('EXPIRE', KEYS[i], ARGV[1])
-end
-return 0
-"""
-# A question's rate window and its first reservation at once. KEYS: ops.ratelimit's window
-# key, then the counters; ARGV: the window's TTL and limit, the counters' TTL, then each
-# counter's amount and limit in turn. Returns the window's count and, only when the window
-# admitted the hit, the refused counter's number as RESERVE_SCRIPT (else 0).
-WINDOW_RESERVE_SCRIPT = """
-local count = redis.call('INCR', KEYS[1])
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-if count > tonumber(ARGV[2]) then return {count, 0} end
-for i = 2, #KEYS do
-  local used = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if used >= tonumber(ARGV[2 * i + 1]) then return {count, i - 1} end
-end
-for i = 2, #KEYS do
-  redis.call('INCRBY', KEYS[i], ARGV[2 * i])
-  redis.call('EXPIRE', KEYS[i], ARGV[3])
-end
-return {count, 0}
-"""
-# A settle, and hits in rate windows with it (the tools a model call asks for). KEYS: the
-# counters, then ops.ratelimit's window keys; ARGV: the counters' TTL, then each counter's
-# delta, then the windows' TTL. Returns each key's value after: used, then the windows' counts.
-SETTLE_SCRIPT = """
-local n = #ARGV - 2
-local after = {}
-for i = 1, #KEYS do
-  if i <= n then
-    after[i] = redis.call('INCRBY', KEYS[i], ARGV[i + 1])
-    redis.call('EXPIRE', KEYS[i], ARGV[1])
-  else
-    after[i] = redis.call('INCR', KEYS[i])
-    redis.call('EXPIRE', KEYS[i], ARGV[#ARGV])
-  end
-end
-return after
-"""
-
-
 class RedisBudgetStore:
     """One Lua script checks and adds: Redis runs it alone, so no two workers interleave."""
 
@@ -126,9 +84,11 @@ class RedisBudgetStore:
 
     def __init__(self, url: str) -> None:
         self.client = redis_client(url)
-        self._reserve = self.client.register_script(RESERVE_SCRIPT)
-        self._settle = self.client.register_script(SETTLE_SCRIPT)
-        self._window_reserve = self.client.register_script(WINDOW_RESERVE_SCRIPT)
+        # The scripts on each thread's own connection (governance.redis_scripts).
+        connections = ThreadConnections(self.client)
+        self._reserve = Script(connections, RESERVE_SCRIPT)
+        self._settle = Script(connections, SETTLE_SCRIPT)
+        self._window_reserve = Script(connections, WINDOW_RESERVE_SCRIPT)
 
     def reserve(self, charges: Sequence[Charge]) -> Charge | None:
         args: list[int] = [REDIS_TTL_S]
@@ -161,13 +121,23 @@ class RedisBudgetStore:
         *,
         window_keys: Sequence[str],
         window_ttl_s: int,
-    ) -> tuple[list[int], list[int]]:
-        """`adjust`, and a hit in each rate window (ops.ratelimit's keys and TTL), in one
-        script: the counters' values after, and the windows' counts after their hits."""
-        keys = [*(counter.key for counter, _ in deltas), *window_keys]
-        args = [REDIS_TTL_S, *(delta for _, delta in deltas), window_ttl_s]
-        after = [int(value) for value in self._settle(keys=keys, args=args)]
-        return after[: len(deltas)], after[len(deltas) :]
+        charges: Sequence[Charge] = (),
+    ) -> tuple[list[int], list[int], Charge | None]:
+        """`adjust`, a hit in each rate window (ops.ratelimit's keys and TTL), then `reserve`
+        of `charges` (the next model call's), in one script: the counters' values after the
+        adjust, the windows' counts after their hits, and the refused charge (None:
+        reserved, or none asked)."""
+        keys = [
+            *(counter.key for counter, _ in deltas),
+            *window_keys,
+            *(charge.counter.key for charge in charges),
+        ]
+        args = [REDIS_TTL_S, len(deltas), len(window_keys), *(n for _, n in deltas), window_ttl_s]
+        for charge in charges:
+            args += [charge.amount, charge.limit]
+        *after, refused = (int(value) for value in self._settle(keys=keys, args=args))
+        n = len(deltas)
+        return after[:n], after[n:], charges[refused - 1] if refused else None
 
     def used(self, counter: Counter) -> int:
         return int(self.client.get(counter.key) or 0)

@@ -4,23 +4,34 @@ makes them (bench/governance_overhead.py runs these in a configured Django proce
 
 A chat question here is the common shape: a question with one tool round, so two model
 requests (the first reserved with the question's admission in one round trip, settled with
-its tool call's calls-a-minute admission in one; the second settled reporting the final
-frame's budget in its own round trip), the answer streamed back through the scrubber's
-restorer in small deltas. A text request: the owner's policy, one
-structured call (reserved and settled), its FACTS scrubbed and the answer restored. The
-model, the tools and the database writes the service makes anyway are not timed: only what
-issue 20 adds.
+its tool call's calls-a-minute admission and the second's reservation in one; the second
+settled reporting the final frame's budget in its own round trip), the answer streamed back
+through the scrubber's restorer in small deltas. A text request: the owner's policy (from the
+row the recommendation's statement brings, its overrides kept per process), one structured
+call (reserved and settled), its FACTS scrubbed and the answer restored. The model, the
+tools and the database writes the service makes anyway are not timed: only what issue 20
+adds.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from itertools import cycle
 
 from .pii_payloads import ANSWER, HISTORY, QUESTION, tool_content
 from .results import wall_and_cpu_ms
+
+
+@dataclass(frozen=True)
+class _ToolCall:
+    """A tool call as llm.gateway streams it."""
+
+    name: str
+    arguments: str
+
 
 MODEL = "openai/gpt-4o-mini"
 MAX_TOKENS = 500
@@ -59,15 +70,20 @@ def _model_metrics(purpose: str) -> None:
 
 def _chat_quota(policy, requests: list[list[dict]]) -> None:
     """As chat.turns and chat.model_loop make them: the question's admission with the first
-    request's reservation (one Redis script); its settle with the tool call's admission (one
-    script); the second request's reservation; its settle, reporting the final frame's
-    budget."""
-    from chat.quota import round_settle
-    from governance.metering import question_reserve_ahead, reserve_ahead
+    request's reservation (one Redis script); its settle with the tool call's admission and
+    the second request's reservation (one script, on chat.quota.next_call_estimate); the
+    second request's settle, reporting the final frame's budget (one script)."""
+    from django.conf import settings
 
-    first = question_reserve_ahead(policy, messages=requests[0], max_tokens=MAX_TOKENS)
-    round_settle(_used(first), policy=policy, names=["get_service_breakdown"])
-    second = reserve_ahead(policy, messages=requests[1], max_tokens=MAX_TOKENS)
+    from chat.quota import ahead_fits, next_call_estimate, round_settle
+    from governance.metering import question_reserve_ahead
+
+    call = _ToolCall("get_service_breakdown", json.dumps({"time_range_days": 30}))
+    max_tokens = settings.CHAT_MAX_ANSWER_TOKENS
+    first = question_reserve_ahead(policy, messages=requests[0], max_tokens=max_tokens)
+    ahead = next_call_estimate(policy, messages=requests[0], text="", calls=[call])
+    _, _, second = round_settle(_used(first), policy=policy, names=[call.name], ahead=ahead)
+    assert ahead_fits(second, requests[1])
     round_settle(_used(second), policy=policy, names=None)
 
 
@@ -177,7 +193,7 @@ def text_request_parts(*, user, runs: int) -> dict[str, dict[str, list[float]]]:
     """ms per text request (its owner's policy, one structured call), pooled over the demo
     user's recommendations: each part alone, and all of them together."""
     from core import metrics
-    from governance.policy import policy_for_id
+    from governance.policy import policy_for
     from infrazen.models import OptimizationRecommendation
     from llm.pii import PiiScrubber
     from llm.structured import _restored
@@ -196,7 +212,9 @@ def text_request_parts(*, user, runs: int) -> dict[str, dict[str, list[float]]]:
     requests = cycle(list(zip(messages, answers, strict=True)))
 
     def quota() -> None:
-        _metered(policy_for_id(user_id=user.pk), next(requests)[0])
+        # The owner's row comes with the recommendation's own statement (its role and names);
+        # the overrides row is kept per process (governance.policy).
+        _metered(policy_for(user=user), next(requests)[0])
 
     def scrub() -> None:
         request, answer = next(requests)

@@ -176,7 +176,7 @@ async def test_a_question_with_its_pack_ready_is_two_inserts_one_update_two_read
     assert "chat_messages" in reads[1]
     assert turn.messages[-1] == {"role": "user", "content": "Второй"}
     # Tools still act as the user: read on their first use, not with the turn.
-    from chat.model_loop import Tools
+    from chat.tool_calls import Tools
 
     tools = Tools(turn=turn, answer=turns.Answer(), broadcast=None)
     user = await database_sync_to_async(lambda: tools.user)()

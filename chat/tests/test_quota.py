@@ -256,12 +256,12 @@ async def test_the_tools_a_model_call_asks_for_are_admitted_with_its_settle(
 ):
     """Counted in the settle's trip (one Redis script): none is admitted again as it runs,
     and the one over the limit is refused to the model all the same."""
-    from chat import model_loop
+    from chat import tool_calls
 
     def admitted_again(**_):
         raise AssertionError("a tool call was admitted again as it ran")
 
-    monkeypatch.setattr(model_loop, "tool_refusal", admitted_again)
+    monkeypatch.setattr(tool_calls, "tool_refusal", admitted_again)
     settings.AGENT_ROLE_LIMITS["user"]["tool_calls_per_minute"] = 2
     calls = [{"name": "get_recommendation", "arguments": {"recommendation_id": rec.pk}}] * 3
     fake_llm.enqueue(Reply.calls(calls), Reply.answer(ANSWER))

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 import ops.ratelimit
-from governance.budgets import question_admit, tool_call_admit
+from governance.per_minute import question_admit, tool_call_admit
 from governance.refusals import LIMIT_QUESTIONS, LIMIT_TOOL_CALLS, QuotaExceeded
 from governance.tests.helpers import policy
 

@@ -9,14 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from governance.budgets import (
-    budget_reserve,
-    budget_status,
-    question_admit,
-    question_admit_reserve,
-)
+from governance.budgets import budget_reserve, budget_status
+from governance.per_minute import question_admit
 from governance.refusals import LIMIT_QUESTIONS, LIMIT_RUB, LIMIT_SERVICE, QuotaExceeded
 from governance.tests.helpers import policy
+from governance.trips import question_admit_reserve
 from ops.ratelimit import rate_count
 
 pytestmark = pytest.mark.django_db

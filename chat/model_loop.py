@@ -24,6 +24,7 @@ from governance.metering import Reserved, reserve_ahead
 from governance.refusals import QuotaExceeded
 from llm import gateway
 from llm.models import LLMCall
+from llm.pii import PiiScrubber
 from tools.base import ToolError
 from tools.registry import openai_tools
 
@@ -49,6 +50,8 @@ async def model_answer(
     schemas = openai_tools(turn.principal.scenario)
     deadline = gateway.deadline_in(settings.CHAT_ANSWER_DEADLINE_S)
     rounds = settings.CHAT_MAX_TOOL_ROUNDS
+    # One scrubber for the answer's calls: each round resends the conversation so far.
+    pii = PiiScrubber(names=turn.principal.names, public_ips=settings.PII_SCRUB_PUBLIC_IPS)
     # The next call's reservation: the question's own for the first call, then each one made
     # with the settle of the call before (chat.quota.round_settle).
     ahead: Reserved | QuotaExceeded | None = turn.first_call
@@ -64,6 +67,7 @@ async def model_answer(
                 deadline=deadline,
                 llm_calls=llm_calls,
                 reserved=reserved,
+                pii=pii,
             )
             if not calls:
                 return
@@ -92,6 +96,7 @@ async def model_answer(
             deadline=deadline,
             llm_calls=llm_calls,
             reserved=reserved,
+            pii=pii,
         )
     finally:
         # A reservation made ahead for a call never made (a tool failed, the user stopped):
@@ -128,6 +133,7 @@ async def _model_round(
     deadline: float,
     llm_calls: list[LLMCall],
     reserved: Reserved | QuotaExceeded | None = None,
+    pii: PiiScrubber | None = None,
 ) -> tuple[
     str, list[gateway.ToolCall], list[ToolError | None] | None, Reserved | QuotaExceeded | None
 ]:
@@ -155,6 +161,7 @@ async def _model_round(
             tools=tools,
             deadline=deadline,
             model=stream_model(policy, messages),
+            pii=pii,
         )
     finally:
         meter_rows(reserved.meter, llm_calls[recorded:])
@@ -179,6 +186,7 @@ async def _model_stream(
     tools: list[dict[str, Any]] | None,
     deadline: float,
     model: str | None,
+    pii: PiiScrubber | None = None,
 ) -> tuple[str, list[gateway.ToolCall]]:
     """One model call: deltas go out as they come; returns its text and the tools it wants."""
     text: list[str] = []
@@ -195,6 +203,7 @@ async def _model_stream(
         user_id=turn.principal.user_id,
         correlation_id=turn.correlation_id,
         pii_names=turn.principal.names,
+        pii=pii,
     )
     try:
         async for event in events:

@@ -191,12 +191,15 @@ async def stream(
     correlation_id: str | None = None,
     vision: bool = False,
     pii_names: tuple[str, ...] = (),
+    pii: PiiScrubber | None = None,
 ) -> AsyncIterator[StreamEvent]:
     """Text deltas as they arrive, then complete tool calls, then `done`.
 
     Personal data never reaches the model (llm.pii): emails, phones, public IPs, INN,
     SNILS, passports, cards and `pii_names` (the user's own) go out as placeholders, which
-    come back restored in the deltas, the tool calls' arguments and the final text.
+    come back restored in the deltas, the tool calls' arguments and the final text. `pii`:
+    the scrubber of the calls before (a chat answer's tool rounds resend the conversation:
+    what it scrubbed before costs a lookup, and keeps its placeholders); else a new one.
 
     Retries and fallbacks happen only before the first delta reaches the caller; after
     that a failure raises LLMError. Cancelling the consuming task or closing the iterator
@@ -208,7 +211,8 @@ async def stream(
     )
     call.stream = True
     models = models_for(model=model, vision=vision or wants_vision(messages))
-    pii = PiiScrubber(names=pii_names, public_ips=settings.PII_SCRUB_PUBLIC_IPS)
+    if pii is None:
+        pii = PiiScrubber(names=pii_names, public_ips=settings.PII_SCRUB_PUBLIC_IPS)
     request = request_build(
         messages=messages,
         tools=tools,

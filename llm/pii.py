@@ -23,6 +23,7 @@ Pure: no Django, no settings; the caller passes the names and the IP switch
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
@@ -200,7 +201,9 @@ def _word_pattern(word: str) -> tuple[str, str]:
     return "".join(sorted(first)), f"(?i:{pattern})"
 
 
-def _names_regex(names: Iterable[str | None]) -> re.Pattern[str] | None:
+@functools.lru_cache(maxsize=256)
+def _names_regex(names: tuple[str | None, ...]) -> re.Pattern[str] | None:
+    """The pattern of a user's names (kept per names: every model call scrubs with it)."""
     words: list[str] = []
     for name in names:
         for word in re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", name or ""):
@@ -227,7 +230,7 @@ class PiiScrubber:
         self._originals: dict[str, str] = {}  # lowered placeholder → original
         self._taken: set[str] = set()  # lowered placeholders issued or seen in the input
         self._counts = dict.fromkeys(KINDS, 0)
-        self._names = _names_regex(names)
+        self._names = _names_regex(tuple(names))
         self._public_ips = public_ips
         # Each tool round resends the whole conversation: a string seen before costs a lookup.
         # Safe because a value keeps its placeholder for the scrubber's life.

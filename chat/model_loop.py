@@ -39,65 +39,36 @@ async def model_answer(
 ) -> None:
     """The model's answer, round by round; each model call is metered against the user's
     budget (raises QuotaExceeded when a reservation is refused)."""
-    if turn.messages is not None:
-        messages = list(turn.messages)
-    else:
-        messages = await db_sync_to_async(conversation)(turn)
-    if messages and messages[0]["role"] == "system":
-        answer.sources.extend(pack_sources(messages[0]["content"]))
-    answer.sources.extend(reading_sources(messages))
+    messages = await _messages(turn, answer)
     tools = Tools(turn=turn, answer=answer, broadcast=broadcast)
-    schemas = openai_tools(turn.principal.scenario)
-    deadline = gateway.deadline_in(settings.CHAT_ANSWER_DEADLINE_S)
     rounds = settings.CHAT_MAX_TOOL_ROUNDS
-    # One scrubber for the answer's calls: each round resends the conversation so far.
-    pii = PiiScrubber(names=turn.principal.names, public_ips=settings.PII_SCRUB_PUBLIC_IPS)
+    model_round = functools.partial(
+        _model_round,
+        turn=turn,
+        answer=answer,
+        broadcast=broadcast,
+        messages=messages,
+        deadline=gateway.deadline_in(settings.CHAT_ANSWER_DEADLINE_S),
+        llm_calls=llm_calls,
+        # One scrubber for the answer's calls: each round resends the conversation so far.
+        pii=PiiScrubber(names=turn.principal.names, public_ips=settings.PII_SCRUB_PUBLIC_IPS),
+    )
+    schemas = openai_tools(turn.principal.scenario)
     # The next call's reservation: the question's own for the first call, then each one made
     # with the settle of the call before (chat.quota.round_settle).
     ahead: Reserved | QuotaExceeded | None = turn.first_call
     try:
         for number in range(1, rounds + 1):
             reserved, ahead = await _ahead_checked(ahead, messages), None
-            text, calls, refusals, ahead = await _model_round(
-                turn=turn,
-                answer=answer,
-                broadcast=broadcast,
-                messages=messages,
-                tools=schemas,
-                deadline=deadline,
-                llm_calls=llm_calls,
-                reserved=reserved,
-                pii=pii,
-            )
+            text, calls, refusals, ahead = await model_round(tools=schemas, reserved=reserved)
             if not calls:
                 return
             messages.append(_assistant_tool_message(text=text, calls=calls))
-            for index, call in enumerate(calls):
-                result = await tools.call(
-                    call_id=call.id,
-                    name=call.name,
-                    arguments_json=call.arguments,
-                    round_number=number,
-                    admitted=refusals is not None,
-                    refusal=refusals[index] if refusals is not None else None,
-                )
-                messages.append(
-                    {"role": "tool", "tool_call_id": call.id, "content": _tool_content(result)}
-                )
+            await _tools_run(tools, calls, refusals, messages=messages, number=number)
         # Still asking for tools after the last round: one last call without tools.
         messages.append({"role": "system", "content": ROUND_LIMIT_NOTE})
         reserved, ahead = await _ahead_checked(ahead, messages), None
-        await _model_round(
-            turn=turn,
-            answer=answer,
-            broadcast=broadcast,
-            messages=messages,
-            tools=None,
-            deadline=deadline,
-            llm_calls=llm_calls,
-            reserved=reserved,
-            pii=pii,
-        )
+        await model_round(tools=None, reserved=reserved)
     finally:
         # A reservation made ahead for a call never made (a tool failed, the user stopped):
         # given back, as a call that brought nothing back gives its own.
@@ -110,6 +81,39 @@ async def model_answer(
             broadcast=broadcast,
             text=texts.ROUND_LIMIT_TEXT.format(rounds=rounds),
         )
+
+
+async def _messages(turn: Turn, answer: Answer) -> list[dict[str, Any]]:
+    """What the model is sent first (the turn's, or built now), its sources cited."""
+    if turn.messages is not None:
+        messages = list(turn.messages)
+    else:
+        messages = await db_sync_to_async(conversation)(turn)
+    if messages and messages[0]["role"] == "system":
+        answer.sources.extend(pack_sources(messages[0]["content"]))
+    answer.sources.extend(reading_sources(messages))
+    return messages
+
+
+async def _tools_run(
+    tools: Tools,
+    calls: list[gateway.ToolCall],
+    refusals: list[ToolError | None] | None,
+    *,
+    messages: list[dict[str, Any]],
+    number: int,
+) -> None:
+    """Run the calls the model asked for, in turn; each result goes to `messages`."""
+    for index, call in enumerate(calls):
+        result = await tools.call(
+            call_id=call.id,
+            name=call.name,
+            arguments_json=call.arguments,
+            round_number=number,
+            admitted=refusals is not None,
+            refusal=refusals[index] if refusals is not None else None,
+        )
+        messages.append({"role": "tool", "tool_call_id": call.id, "content": _tool_content(result)})
 
 
 async def _ahead_checked(

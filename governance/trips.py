@@ -156,6 +156,14 @@ def budget_settle_admit(
             rate_hit_database(key=k, limit=limit, window_s=MINUTE_S, now=clock).count for k in keys
         ]
         next_call = estimate_reserve(policy, ahead)
+    refusals = _tool_refusals(tools, counts, limit=limit, clock=clock)
+    return Settled(settled_status(reservation, used), refusals, next_call)
+
+
+def _tool_refusals(
+    tools: Sequence[str], counts: Sequence[int], *, limit: int, clock: float
+) -> list[QuotaExceeded | None]:
+    """Each tool's refusal by its window's count after its hit (None: admitted)."""
     refusals: list[QuotaExceeded | None] = []
     for tool, count in zip(tools, counts, strict=True):
         decision = rate_decision(count=count, limit=limit, window_s=MINUTE_S, now=clock)
@@ -164,7 +172,7 @@ def budget_settle_admit(
             if decision.allowed
             else per_minute_refusal(decision, kind=LIMIT_TOOL_CALLS, tool=tool)
         )
-    return Settled(settled_status(reservation, used), refusals, next_call)
+    return refusals
 
 
 def estimate_reserve(policy: Policy, ahead: Estimate | None) -> Reservation | QuotaExceeded | None:

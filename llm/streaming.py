@@ -195,24 +195,20 @@ async def stream(
 ) -> AsyncIterator[StreamEvent]:
     """Text deltas as they arrive, then complete tool calls, then `done`.
 
-    Personal data never reaches the model (llm.pii): emails, phones, public IPs, INN,
-    SNILS, passports, cards and `pii_names` (the user's own) go out as placeholders, which
-    come back restored in the deltas, the tool calls' arguments and the final text. `pii`:
-    the scrubber of the calls before (a chat answer's tool rounds resend the conversation:
-    what it scrubbed before costs a lookup, and keeps its placeholders); else a new one.
+    Personal data never reaches the model (llm.pii): what it finds and `pii_names` (the user's
+    own) go out as placeholders (`pii`: the scrubber of an answer's calls before), restored
+    in the deltas, the tool calls' arguments and the final text.
 
-    Retries and fallbacks happen only before the first delta reaches the caller; after
-    that a failure raises LLMError. Cancelling the consuming task or closing the iterator
-    closes the upstream response at once. Each chunk must arrive within LLM_TIMEOUT_S and
-    the whole stream within the deadline.
+    Retries and fallbacks happen only before the first delta; after it a failure raises
+    LLMError. Cancelling the consumer or closing the iterator closes the upstream response
+    at once. Each chunk must come within LLM_TIMEOUT_S, the whole stream within the deadline.
     """
     call = call_start(
         purpose=purpose, deadline=deadline, user_id=user_id, correlation_id=correlation_id
     )
     call.stream = True
     models = models_for(model=model, vision=vision or wants_vision(messages))
-    if pii is None:
-        pii = PiiScrubber(names=pii_names, public_ips=settings.PII_SCRUB_PUBLIC_IPS)
+    pii = pii or PiiScrubber(names=pii_names, public_ips=settings.PII_SCRUB_PUBLIC_IPS)
     request = request_build(
         messages=messages,
         tools=tools,

@@ -98,18 +98,3 @@ def test_it_loads_the_owners_role_and_names_and_nothing_more(seeded, django_asse
             alice.last_name,
         )
     assert {"email", "password_hash", "permissions"} <= owner.get_deferred_fields()
-
-
-def test_an_owner_gone_since_is_not_loaded(seeded):
-    """A provider whose user row is gone (InfraZen's tables hold no foreign keys here): the
-    service reads the owner's policy by id, and gets the `user` role's."""
-    rec = OptimizationRecommendation.objects.select_related("resource__provider").first()
-    providers = CloudProvider.objects.filter(pk=rec.resource.provider_id)
-    providers.update(user_id=987_654)
-    OptimizationRecommendation.objects.filter(pk=rec.pk).update(provider=None)
-
-    found, owner_id = recommendation_for_service_get(recommendation_id=rec.pk)
-
-    assert owner_id == 987_654 and loaded_owner(found) is None
-    # Django checks the models' keys at the test's end: the owner back.
-    providers.update(user_id=rec.resource.provider.user_id)

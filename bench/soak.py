@@ -8,7 +8,8 @@ loopback, and the fake model failing `--fail-rate` of its calls. For `--minutes`
   `--think` seconds (uniform) before each question, as in the chat benchmark; every question
   is unique, so a stored row can be matched to what was sent. A socket that closes is
   reopened after 1 s (the stock client's first retry); a question whose answer never came
-  is asked again only if the replay does not show it stored.
+  is asked again only if the replay (read up to the `system` frame's last message) does not
+  show it stored.
 - `--text-clients` InfraZen syncs calling the text endpoint through the public URL back to
   back, from the InfraZen host (nginx adds the token), each for a new recommendation.
 
@@ -47,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lib.chat import session_paths
 from lib.django_env import clone_recommendations, connections_close, django_setup
 from lib.fake_models import flaky_model_start
+from lib.limits import UNLIMITED_ENV
 from lib.results import percentile, results_write, summary
 
 from scripts.nginx_front import nginx_front
@@ -81,8 +83,11 @@ def _prepare(
 
 
 def _service_env(*, db: str, agent_db: str, redis: str, model_url: str, public: str) -> dict:
+    # The users are a few demo personas behind 200 sockets: the daily budgets and the
+    # per-minute limits are lifted as in every load benchmark (bench/lib/limits.py).
     return {
         **os.environ,
+        **UNLIMITED_ENV,
         "DJANGO_SETTINGS_MODULE": "agentsite.settings",
         "DATABASE_URL": db,
         "AGENT_DATABASE_URL": agent_db,
@@ -134,15 +139,13 @@ async def _user(log: Log, *, base: str, path: str, until: float, think: tuple[fl
             async with connect(
                 base + path, ssl=_tls(), compression=None, ping_interval=None, open_timeout=30
             ) as socket:
-                replay = []
                 while True:
                     frame = json.loads(await asyncio.wait_for(socket.recv(), 30))
                     if frame["type"] == "system":
                         break
                 if log.drops and (last := _last_drop(log, path)) and "back_at" not in last:
                     last["back_at"] = log.now()
-                while (frame := await _recv(socket, 0.3)) is not None:
-                    replay.append(frame)
+                replay = await _replay_read(socket, frame.get("last_message_id"))
                 if pending is not None:
                     stored = any(f.get("content") == pending["content"] for f in replay)
                     if not stored:
@@ -179,6 +182,19 @@ async def _user(log: Log, *, base: str, path: str, until: float, think: tuple[fl
             await asyncio.sleep(1.0)
 
 
+async def _replay_read(socket, last_id: int | None) -> list[dict]:
+    """The replay after the `system` frame, up to its last message (`last_message_id`), as a
+    client that shows the history reads it. A gap in the frames proves nothing: a worker
+    that took over a hundred reconnects at once sends each socket's replay with pauses."""
+    replay: list[dict] = []
+    while last_id is not None:
+        frame = json.loads(await asyncio.wait_for(socket.recv(), 30))
+        replay.append(frame)
+        if frame.get("message_id") == last_id and frame.get("type") in ("user", "assistant"):
+            break
+    return replay
+
+
 def _last_drop(log: Log, path: str) -> dict | None:
     return next((d for d in reversed(log.drops) if d["path"] == path), None)
 
@@ -193,16 +209,10 @@ async def _think(socket, seconds: float) -> None:
             return
 
 
-async def _recv(socket, timeout: float) -> dict | None:
-    try:
-        return json.loads(await asyncio.wait_for(socket.recv(), timeout))
-    except TimeoutError:
-        return None
-
-
 async def _ask(socket, question: dict, log: Log) -> None:
     question["sent_at"] = log.now()
     question["sends"] = question.get("sends", 0) + 1
+    question.setdefault("sent_ats", []).append(round(question["sent_at"], 2))
     await socket.send(
         json.dumps(
             {"type": "message", "content": question["content"], "client_id": question["client_id"]},
@@ -380,6 +390,19 @@ def _figures(log: Log, stored: dict[str, list[str]]) -> dict:
         "text_over_25_s": sum(1 for t in log.texts if t["s"] > TEXT_LIMIT_S),
         "windows": windows,
         "faults": log.faults,
+        # What to look into when a question was stored twice: its sends, the drops of its
+        # socket, what the stored copies' answers began with.
+        "duplicated": [
+            {
+                "question": q["content"],
+                "sent_at_s": q.get("sent_ats"),
+                "status": q.get("status"),
+                "drops_at_s": [round(d["at"], 2) for d in log.drops if d["path"] == q["path"]],
+                "answers": [answer[:80] for answer in stored[q["content"]]],
+            }
+            for q in sent
+            if len(stored.get(q["content"], [])) > 1
+        ],
     }
     figures["targets_met"] = {
         "0 lost questions": figures["lost_questions"] == 0,

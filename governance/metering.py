@@ -190,9 +190,7 @@ def _ahead(made: Reservation | QuotaExceeded | None) -> Reserved | QuotaExceeded
 def reserve_ahead(policy: Policy, *, messages: list[dict[str, Any]], max_tokens: int) -> Reserved:
     """Reserve the estimate of one call on `messages` (sync: the database thread). Raises
     QuotaExceeded, with nothing reserved."""
-    estimate = call_estimate(
-        policy, prompt_tokens=prompt_tokens_estimate(messages), max_tokens=max_tokens
-    )
+    estimate = _messages_estimate(policy, messages=messages, max_tokens=max_tokens)
     return Reserved(
         budget_reserve(policy=policy, tokens=estimate.tokens, cost_usd=estimate.cost_usd)
     )
@@ -204,9 +202,7 @@ def question_reserve_ahead(
     """Admit a question (its questions-a-minute window) and reserve its first call on
     `messages`, in one round trip on Redis (governance.trips.question_admit_reserve; sync).
     Raises QuotaExceeded for the questions-a-minute limit; the budget's refusal comes back."""
-    estimate = call_estimate(
-        policy, prompt_tokens=prompt_tokens_estimate(messages), max_tokens=max_tokens
-    )
+    estimate = _messages_estimate(policy, messages=messages, max_tokens=max_tokens)
     admitted = question_admit_reserve(
         policy=policy, tokens=estimate.tokens, cost_usd=estimate.cost_usd
     )
@@ -219,3 +215,11 @@ def call_estimate(policy: Policy, *, prompt_tokens: int, max_tokens: int) -> Est
         model=policy.model, prompt_tokens=prompt_tokens, max_output_tokens=max_tokens
     )
     return Estimate(tokens, cost_usd)
+
+
+def _messages_estimate(
+    policy: Policy, *, messages: list[dict[str, Any]], max_tokens: int
+) -> Estimate:
+    return call_estimate(
+        policy, prompt_tokens=prompt_tokens_estimate(messages), max_tokens=max_tokens
+    )

@@ -168,14 +168,18 @@ def main() -> dict:
         "scripts run on each thread's own Redis connection (governance.redis_scripts); "
         "scrub = a fresh PiiScrubber over the analytics pack, four history messages and the "
         "question, resent with a tool's arguments and result in the second request, and the "
-        "answer restored in 12-character deltas; metrics = two model requests' counters, the "
-        "tool call's counter and histogram, the first delta's histogram and the answer's "
-        "counter, in prometheus-client's multiprocess mode (mmap files, as under serve.py).",
+        "answer restored in 12-character deltas; the pack and the first three history "
+        "messages are the ones the session sent before (known to llm.pii.SCRUB_MEMO), the "
+        "question, the previous answer and the tool's result new each time; metrics = two "
+        "model requests' counters, the tool call's counter and histogram, the first delta's "
+        "histogram and the answer's counter, in prometheus-client's multiprocess mode (mmap "
+        "files, as under serve.py).",
         "text_request_added_ms: the owner's policy (policy_for on the owner row the "
         "recommendation's own statement brings; the overrides row kept per process for "
         "governance.policy.OVERRIDES_TTL_S) and one structured call's estimate, "
         "reserve and settle; the FACTS prompt (system + user message) of each demo "
-        "recommendation in turn scrubbed and a structured answer restored (llm.structured's "
+        "recommendation in turn scrubbed (its FACTS made new each time, the system prompt "
+        "known to SCRUB_MEMO) and a structured answer restored (llm.structured's "
         "copy of the completion when a placeholder was issued); the model request's counters "
         "and the text generation's counter.",
         *_met(figures),

@@ -19,6 +19,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import count as counter
 from itertools import cycle
 
 from .pii_payloads import ANSWER, HISTORY, QUESTION, tool_content
@@ -138,18 +139,24 @@ def chat_question_parts(*, user, policy, runs: int) -> dict[str, dict[str, list[
     )
     result = tool_content(user, "get_service_breakdown")
     turn = [pack, *HISTORY, QUESTION]
-    rounds = [turn, [json.dumps({"time_range_days": 30}), result]]
+    arguments = json.dumps({"time_range_days": 30})
     requests = [
         [{"role": "user", "content": text} for text in turn],
-        [{"role": "user", "content": text} for text in turn + rounds[1]],
+        [{"role": "user", "content": text} for text in [*turn, arguments, result]],
     ]
     names = policy.names or (user.first_name, user.last_name)
+    asked = counter()
 
     def quota() -> None:
         _chat_quota(policy, requests)
 
     def scrub() -> None:
-        _chat_scrub(rounds, names)
+        # The session's pack and its earlier messages come again (llm.pii.SCRUB_MEMO knows
+        # them); the question, the previous answer and the tool's result are new each time.
+        n = next(asked)
+        history = [*HISTORY[:-1], f"{HISTORY[-1]} ({n})"]
+        first = [pack, *history, f"{QUESTION} ({n})"]
+        _chat_scrub([first, [arguments, f'{result[:-1]}, "n": {n}}}']], names)
 
     def together() -> None:
         quota()
@@ -216,11 +223,15 @@ def text_request_parts(*, user, runs: int) -> dict[str, dict[str, list[float]]]:
         # the overrides row is kept per process (governance.policy).
         _metered(policy_for(user=user), next(requests)[0])
 
+    made = counter()
+
     def scrub() -> None:
-        request, answer = next(requests)
+        # The system prompt is the same for every request (llm.pii.SCRUB_MEMO knows it); the
+        # FACTS are a new recommendation's, never scrubbed before.
+        (system, facts), answer = next(requests)
         scrubber = PiiScrubber(names=names)
-        for message in request:
-            scrubber.scrub(message["content"])
+        scrubber.scrub(system["content"])
+        scrubber.scrub(f"{facts['content']} ({next(made)})")
         _restored(answer, scrubber)
 
     def count() -> None:

@@ -8,17 +8,29 @@ threads that run budgets are few and long-lived (the chat's database thread, the
 executor's), so each keeps one connection and sends EVALSHA on it directly; a script Redis
 does not hold yet (a restarted server) is loaded and run again.
 
-A connection that failed mid-command is closed; a trip that lost its connection is tried once
-more on a new one (as redis-py's client does), then the error goes on (RedisError).
+A connection that failed mid-command is closed. A trip whose command never reached the server
+(its send failed) is tried once more on a new connection; one whose reply was lost is not (the
+script may have run: a settle run twice would give back twice), and its error goes on
+(RedisError). A connection idle for IDLE_CHECK_S is polled before it is used, so one the server
+closed meanwhile is replaced before the send rather than found out after it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Sequence
 
 from redis import exceptions
+
+try:
+    from hiredis import pack_command
+except ImportError:  # pragma: no cover - hiredis is in requirements.txt
+    pack_command = None
+
+# A connection idle longer than this is checked before a trip (governance.redis_scripts).
+IDLE_CHECK_S = 1.0
 
 # KEYS: the counters; ARGV: the TTL, then each key's amount and limit in turn.
 RESERVE_SCRIPT = """
@@ -91,13 +103,26 @@ class ThreadConnections(threading.local):
     pool: the thread keeps it)."""
 
     connection = None
+    used_at = 0.0
 
     def __init__(self, client) -> None:
         self.pool = client.connection_pool
 
     def get(self):
+        """The thread's connection; one idle for a while is checked first (a poll, no
+        trip): a server that closed it (a restart, its idle timeout) gets a new one before
+        anything is sent."""
+        now = time.monotonic()
+        if self.connection is not None and now - self.used_at > IDLE_CHECK_S:
+            try:
+                closed = self.connection.can_read(timeout=0)
+            except exceptions.ConnectionError:
+                closed = True
+            if closed:
+                self.drop()
         if self.connection is None:
             self.connection = self.pool.connection_class(**self.pool.connection_kwargs)
+        self.used_at = now
         return self.connection
 
     def drop(self) -> None:
@@ -115,22 +140,23 @@ class Script:
         self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
 
     def __call__(self, *, keys: Sequence[str], args: Sequence[int | str]):
+        command = ("EVALSHA", self.sha, len(keys), *keys, *args)
         try:
-            return self._call(keys, args)
+            connection = self._sent(command)
         except exceptions.ConnectionError:
-            # A connection the server closed since its last trip (a restart, its idle
-            # timeout): once more on a new one, as redis-py's client retries.
-            return self._call(keys, args)
-
-    def _call(self, keys: Sequence[str], args: Sequence[int | str]):
-        connection = self.connections.get()
+            # Nothing reached the server (a connection closed under the send): once more on
+            # a new one. A reply lost after the send is not retried: the script may have run,
+            # and a settle run twice would give back twice.
+            connection = self._sent(command)
         try:
             try:
-                return self._run(connection, keys, args)
+                return connection.read_response()
             except exceptions.NoScriptError:
+                # Not run: the server forgot the script (a restart). Loaded, then run.
                 connection.send_command("SCRIPT", "LOAD", self.source)
                 connection.read_response()
-                return self._run(connection, keys, args)
+                _send(connection, command)
+                return connection.read_response()
         except exceptions.ResponseError:
             raise  # the script's own error: the connection is in step
         except BaseException:
@@ -138,6 +164,19 @@ class Script:
             self.connections.drop()
             raise
 
-    def _run(self, connection, keys: Sequence[str], args: Sequence[int | str]):
-        connection.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
-        return connection.read_response()
+    def _sent(self, command: tuple):
+        connection = self.connections.get()
+        try:
+            _send(connection, command)
+        except BaseException:
+            self.connections.drop()
+            raise
+        return connection
+
+
+def _send(connection, command: tuple) -> None:
+    if pack_command is None:
+        connection.send_command(*command)
+    else:
+        # hiredis packs the whole command in C; redis-py would encode each argument first.
+        connection.send_packed_command([pack_command(command)])

@@ -17,6 +17,7 @@ from chat import frames, texts
 from chat.citations import pack_sources, reading_sources
 from chat.prompts import ROUND_LIMIT_NOTE
 from chat.quota import ahead_fits, meter_rows, next_call_estimate, round_settle, stream_model
+from chat.running import ANSWERS
 from chat.tool_calls import Tools
 from chat.turns import Answer, Broadcast, Turn, conversation
 from core.db import db_sync_to_async
@@ -208,6 +209,7 @@ async def _model_stream(
         correlation_id=turn.correlation_id,
         pii_names=turn.principal.names,
         pii=pii,
+        gather_s=_gather_s(),
     )
     try:
         async for event in events:
@@ -224,6 +226,15 @@ async def _model_stream(
         # Cancelled mid-stream: close the generator now, which closes the HTTP response.
         await events.aclose()
     return "".join(text), calls
+
+
+def _gather_s() -> float:
+    """How often a model's stream is read (0: as each chunk comes): gathered per delta frame
+    once enough answers stream in this process that their wake-ups cost (chat.running)."""
+    start = settings.CHAT_STREAM_GATHER_FROM
+    if start and ANSWERS.count() >= start:
+        return settings.CHAT_DELTA_FLUSH_MS / 1000
+    return 0.0
 
 
 class _Deltas:

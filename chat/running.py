@@ -46,6 +46,10 @@ class RunningAnswers:
     def any(self) -> bool:
         return bool(self._tasks)
 
+    def count(self) -> int:
+        """Answers running (or being set up) in this process."""
+        return len(self._tasks)
+
     # --- the protocol -----------------------------------------------------------------------
     def reserve(self, session_id: str) -> bool:
         """Claim the session for a new answer; False when one is already running here."""

@@ -48,6 +48,7 @@ ways to the fake server and compares what arrives and what is raised.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import typing
@@ -231,14 +232,36 @@ class StreamBody:
         self._response = response
 
     async def aiter_lines(self) -> AsyncIterator[str]:
+        async for lines in self.aiter_line_batches():
+            for line in lines:
+                yield line
+
+    async def aiter_line_batches(self) -> AsyncIterator[list[str]]:
+        """The lines each network read completes, together."""
         rest = b""
         with map_aiohttp_exceptions():
             async for data in self._response.content.iter_any():
                 *lines, rest = (rest + data).split(b"\n")
-                for line in lines:
-                    yield line.rstrip(b"\r").decode()
+                if lines:
+                    yield [line.rstrip(b"\r").decode() for line in lines]
         if rest:
-            yield rest.rstrip(b"\r").decode()
+            yield [rest.rstrip(b"\r").decode()]
+
+    async def gather(self, seconds: float) -> None:
+        """Let the stream's chunks gather in the socket for `seconds`: reading is paused, so
+        they cost no wake-up each and come in one read after."""
+        connection = self._response.connection
+        transport = connection.transport if connection is not None else None
+        # The socket alone, not aiohttp's protocol: paused, its parser would hand on one
+        # chunk per read after. Left alone if aiohttp paused it itself (a full buffer).
+        paused = transport is not None and transport.is_reading()
+        if paused:
+            transport.pause_reading()
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            if paused and not transport.is_closing():
+                transport.resume_reading()
 
     async def aclose(self) -> None:
         if not self._response.content.at_eof():

@@ -10,15 +10,12 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-import json
 import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx2
-import openai
 from django.conf import settings
 from openai.types import CompletionUsage
 
@@ -30,49 +27,13 @@ from llm.errors import LLMDeadlineExceeded, LLMError
 from llm.models import LLMCall
 from llm.pii import PiiScrubber
 from llm.retry import FAILURES, AttemptFailed, with_retries
+from llm.sse import StreamResponse, chunk_batches
 from llm.types import Completion, StreamEvent, ToolCall
 
 # Every module of the seam logs as "llm.gateway", the name its records had before the split.
 logger = logging.getLogger("llm.gateway")
 
 STREAM_OPTIONS = {"include_usage": True}
-# An open streamed answer: its `request`, `aiter_lines()` and `aclose()`.
-StreamResponse = httpx2.Response | sdk_private.StreamBody
-
-
-async def _sse_data(response: StreamResponse) -> AsyncIterator[str]:
-    """The `data` of each server-sent event (WHATWG SSE: fields, comments, multi-line data)."""
-    data: list[str] = []
-    async for line in response.aiter_lines():
-        if not line:
-            if data:
-                yield "\n".join(data)
-                data = []
-            continue
-        name, _, value = line.partition(":")
-        if name == "data":
-            data.append(value[1:] if value.startswith(" ") else value)
-    if data:
-        yield "\n".join(data)
-
-
-async def _stream_chunks(response: StreamResponse) -> AsyncIterator[dict]:
-    """Chat completion chunks as dicts, until `[DONE]`; an `error` event raises APIError."""
-    async for data in _sse_data(response):
-        if data.startswith("[DONE]"):
-            return
-        chunk = json.loads(data)
-        if not isinstance(chunk, dict):
-            raise ValueError("a stream chunk is not a JSON object")
-        error = chunk.get("error")
-        if error:
-            message = error.get("message") if isinstance(error, dict) else None
-            raise openai.APIError(
-                message or "the provider reported an error mid-stream",
-                response.request,
-                body=error,
-            )
-        yield chunk
 
 
 def _usage(usage: Any) -> CompletionUsage | None:
@@ -97,18 +58,23 @@ class _Assembly:
         self.model: str | None = None
         self.ttft_ms: int | None = None
 
-    def feed(self, chunk: dict) -> list[StreamEvent]:
+    def feed_many(self, chunks: list[dict]) -> str:
+        """The text the chunks add (all of it: the deltas of one read go on as one)."""
+        return "".join([self.feed(chunk) for chunk in chunks])
+
+    def feed(self, chunk: dict) -> str:
+        """The text the chunk adds."""
         self.model = chunk.get("model") or self.model
         if chunk.get("usage") is not None:
             self.usage = _usage(chunk["usage"])
-        events = []
+        text = ""
         for choice in (chunk.get("choices") or [])[:1]:
             delta = choice.get("delta") or {}
             content = delta.get("content")
             parts = delta.get("tool_calls")
             if content:
                 self.text.append(content)
-                events.append(StreamEvent(kind="delta", text=content))
+                text = content
             for part in parts or []:
                 slot = self.calls.setdefault(
                     part.get("index", 0), {"id": "", "name": "", "arguments": ""}
@@ -123,7 +89,7 @@ class _Assembly:
                 self.ttft_ms = ms_since(self.started)
             if choice.get("finish_reason"):
                 self.finish_reason = choice["finish_reason"]
-        return events
+        return text
 
     def tool_calls(self) -> list[ToolCall]:
         return [ToolCall(**self.calls[index]) for index in sorted(self.calls)]
@@ -160,12 +126,12 @@ async def _stream_attempt(
                 {**request, "model": model, "stream": True, "stream_options": STREAM_OPTIONS},
                 timeout=timeout,
             )
-            chunks = _stream_chunks(response)
+            chunks = chunk_batches(response)
             opened = _OpenStream(response, chunks, assembly, [], False, model, number)
-            async for chunk in chunks:
-                events = assembly.feed(chunk)
-                if events:
-                    opened.first_events = events
+            async for batch in chunks:
+                text = assembly.feed_many(batch)
+                if text:
+                    opened.first_events = [StreamEvent(kind="delta", text=text)]
                     return opened
         opened.finished = True
         return opened
@@ -192,8 +158,10 @@ async def stream(
     vision: bool = False,
     pii_names: tuple[str, ...] = (),
     pii: PiiScrubber | None = None,
+    gather_s: float = 0.0,
 ) -> AsyncIterator[StreamEvent]:
-    """Text deltas as they arrive, then complete tool calls, then `done`.
+    """Text deltas as they arrive (`gather_s`: after the first, read at most this often, the
+    chunks gathered in the socket meanwhile), then complete tool calls, then `done`.
 
     Personal data never reaches the model (llm.pii): what it finds and `pii_names` (the user's
     own) go out as placeholders (`pii`: the scrubber of an answer's calls before), restored
@@ -209,19 +177,14 @@ async def stream(
     call.stream = True
     models = models_for(model=model, vision=vision or wants_vision(messages))
     pii = pii or PiiScrubber(names=pii_names, public_ips=settings.PII_SCRUB_PUBLIC_IPS)
-    request = request_build(
-        messages=messages,
-        tools=tools,
-        tool_choice=tool_choice,
-        temperature=temperature,
-        max_tokens=max_tokens,
-        pii=pii,
-    )
+    options = {"tools": tools, "tool_choice": tool_choice, "temperature": temperature}
+    request = request_build(messages=messages, max_tokens=max_tokens, pii=pii, **options)
     attempt = functools.partial(_stream_attempt, call, request)
     opened = await with_retries(call, models=models, attempt=attempt)
     outcome = LLMCall.Outcome.CANCELLED
     try:
-        async with contextlib.aclosing(_restored_rest(call, opened, pii)) as events:
+        rest = _restored_rest(call, opened, pii, gather_s=gather_s)
+        async with contextlib.aclosing(rest) as events:
             async for event in events:
                 yield event
         outcome = LLMCall.Outcome.OK
@@ -240,16 +203,17 @@ async def stream(
 
 
 async def _restored_rest(
-    call: Call, opened: _OpenStream, pii: PiiScrubber
+    call: Call, opened: _OpenStream, pii: PiiScrubber, *, gather_s: float = 0.0
 ) -> AsyncIterator[StreamEvent]:
     """The rest of the stream, with personal data put back into the text deltas."""
     restorer = pii.stream_restorer()
-    async with contextlib.aclosing(_rest(call, opened)) as events:
+    async with contextlib.aclosing(_rest(call, opened, gather_s=gather_s)) as events:
         async for event in events:
             if event.kind == "delta":
-                event = dataclasses.replace(event, text=restorer.feed(event.text))
-                if not event.text:
+                text = restorer.feed(event.text)
+                if not text:
                     continue
+                event = StreamEvent(kind="delta", text=text)
             yield event
     if held := restorer.flush():
         yield StreamEvent(kind="delta", text=held)
@@ -285,23 +249,38 @@ def _completion(call: Call, opened: _OpenStream, model_requested: str) -> Comple
     return completion
 
 
-async def _rest(call: Call, opened: _OpenStream) -> AsyncIterator[StreamEvent]:
-    """The deltas of an open stream, the first ones included, each chunk within its timeout."""
+async def _rest(
+    call: Call, opened: _OpenStream, *, gather_s: float = 0.0
+) -> AsyncIterator[StreamEvent]:
+    """The deltas of an open stream, the first ones included, each chunk within its timeout
+    (`gather_s`: read at most that often, see `stream`)."""
     for event in opened.first_events:
         yield event
     if not opened.finished:
+        read_at = time.monotonic()
         while True:
+            if gather_s and (wait := read_at + gather_s - time.monotonic()) > 0:
+                await _gathered(opened.response, wait)
+            read_at = time.monotonic()
             timeout = call.attempt_timeout()
             try:
                 async with asyncio.timeout(timeout):
-                    chunk = await anext(opened.chunks)
+                    batch = await anext(opened.chunks)
             except StopAsyncIteration:
                 break
-            for event in opened.assembly.feed(chunk):
-                yield event
+            text = opened.assembly.feed_many(batch)
+            if text:
+                yield StreamEvent(kind="delta", text=text)
     if opened.assembly.finish_reason is None:
         # The body ended without a finish_reason: a proxy closed the stream early.
         raise AttemptFailed(LLMCall.Outcome.STREAM_ERROR)
+
+
+async def _gathered(response: StreamResponse, seconds: float) -> None:
+    if isinstance(response, sdk_private.StreamBody):
+        await response.gather(seconds)
+    else:
+        await asyncio.sleep(seconds)
 
 
 def _interrupted(call: Call, exc: BaseException) -> str:

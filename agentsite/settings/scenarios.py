@@ -37,6 +37,11 @@ CHAT_HISTORY_TOKEN_BUDGET = env.int("CHAT_HISTORY_TOKEN_BUDGET", default=3000)
 # Streamed text is sent at most this often per answer, the first piece at once. Ten updates
 # a second read as a smooth stream; each frame costs a send per socket (≈ 0.1 ms here).
 CHAT_DELTA_FLUSH_MS = env.int("CHAT_DELTA_FLUSH_MS", default=100)
+# From this many answers streaming in one process, each reads its model's stream at most every
+# CHAT_DELTA_FLUSH_MS (the socket paused between reads, the tokens gathered by the kernel)
+# instead of waking for every token: the text goes out at the same pace, for a fraction of
+# the CPU. The end of an answer then comes up to that much later. 0: never.
+CHAT_STREAM_GATHER_FROM = env.int("CHAT_STREAM_GATHER_FROM", default=8)
 # A session's context pack (KPIs, the recommendation, alternatives) is rebuilt after this long.
 # Its figures change with a sync (hourly at the most often), and the model's tools always read
 # live rows; a build is ~12 ms of CPU, which at 60 s was rebuilt twice per conversation.

@@ -259,7 +259,9 @@ async def _rest(
     if not opened.finished:
         read_at = time.monotonic()
         while True:
-            if gather_s and (wait := read_at + gather_s - time.monotonic()) > 0:
+            # Not once the model has finished: its usage and the end follow at once.
+            finishing = opened.assembly.finish_reason is not None
+            if gather_s and not finishing and (wait := read_at + gather_s - time.monotonic()) > 0:
                 await _gathered(opened.response, wait)
             read_at = time.monotonic()
             timeout = call.attempt_timeout()

@@ -198,6 +198,10 @@ def cases(users: list[InfraZenUser]) -> list[Case]:
     for user in users:
         for name, sources in turns(user):
             data = [abs(n) for source in sources for n in numbers_in_data(source.data)]
+            # And the figures a source supports by derivation (a spike's total over its days,
+            # a sum of a list): a fake near one of them is no invention (8 800 ₽/день where a
+            # derived figure is 8 892.9, on the demo data of 8 December).
+            data += [abs(v) for source in sources for v in source.values]
             figures = true_figures(sources)
             for start in range(0, len(figures), FIGURES_PER_ANSWER):
                 chunk = figures[start : start + FIGURES_PER_ANSWER]

@@ -9,6 +9,7 @@ from chat.offline import (
     offline_answer,
     offline_plan,
 )
+from chat.offline.answer import percent
 from chat.tests.offline_talk import (
     ANALYTICS,
     REC,
@@ -64,7 +65,7 @@ def test_trends_give_the_run_rate_change_and_extremes(world):
     assert lead.startswith("За 30 дней")
     assert rub_period(trends.latest_daily_cost.amount, "day") in lead
     assert rub_period(trends.latest_monthly_run_rate.amount, "month") in lead
-    assert f"{abs(trends.change_over_range_percent)}%" in lead
+    assert percent(trends.change_over_range_percent) in lead
     for money in (trends.average_daily_cost, trends.min_daily_cost, trends.max_daily_cost):
         assert rub_period(money.amount, "day") in talk.text
 
@@ -88,7 +89,7 @@ def test_anomalies_report_the_planted_ones_with_their_drivers(world):
         line = item_line(talk.text, f"{index}. ")
         assert rub_period(anomaly.actual.amount, "day") in line
         assert anomaly.drivers[0].connection_name in line
-        assert f"{abs(anomaly.deviation_percent)}%" in line
+        assert percent(anomaly.deviation_percent) in line
 
 
 def test_top_recommendations_with_their_total(world):

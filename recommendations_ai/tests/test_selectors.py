@@ -98,3 +98,14 @@ def test_it_loads_the_owners_role_and_names_and_nothing_more(seeded, django_asse
             alice.last_name,
         )
     assert {"email", "password_hash", "permissions"} <= owner.get_deferred_fields()
+
+
+def test_an_owner_not_loaded_is_none_and_costs_no_statement(seeded, django_assert_num_queries):
+    """A recommendation read another way (its provider without its user): the caller reads
+    the owner's policy by id instead, as before."""
+    alice = InfraZenUser.objects.get(email=ALICE_EMAIL)
+    rec = OptimizationRecommendation.objects.select_related("resource__provider").get(
+        pk=OptimizationRecommendation.objects.filter(resource__provider__user=alice).first().pk
+    )
+    with django_assert_num_queries(0):
+        assert loaded_owner(rec) is None

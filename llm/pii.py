@@ -95,7 +95,8 @@ _IPV6_HINT = re.compile(r":[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:")
 _IPV6 = re.compile(r"(?<![\w:.])(?P<v>[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?![\w:]|\.\d)")
 
 
-# A process's memory of texts scrubbed before (ScrubMemo): about 4 MiB of text at most.
+# A process's memory of texts scrubbed before (ScrubMemo): texts and their scrubbed copies,
+# this many characters in all (4–8 MiB: Python keeps Cyrillic at two bytes a character).
 MEMO_CHARS = 2_000_000
 MEMO_TEXT_MAX_CHARS = 32_000
 
@@ -122,18 +123,16 @@ class ScrubMemo:
         return self._entries.get(key)
 
     def put(self, key: tuple, scan: _Scan) -> None:
-        size = len(key[0])
-        if size > MEMO_TEXT_MAX_CHARS:
+        if len(key[0]) > MEMO_TEXT_MAX_CHARS:
             return
         with self._lock:
             if key in self._entries:
                 return
             self._entries[key] = scan
-            self._chars += size
+            self._chars += _size(key, scan)
             while self._chars > MEMO_CHARS:
                 oldest = next(iter(self._entries))
-                del self._entries[oldest]
-                self._chars -= len(oldest[0])
+                self._chars -= _size(oldest, self._entries.pop(oldest))
 
     def clear(self) -> None:
         with self._lock:
@@ -148,6 +147,10 @@ class _Scan:
     scrubbed: str
     taken: tuple[str, ...]
     issued: tuple[tuple[str, str, str], ...]  # kind, value, placeholder, in the issue order
+
+
+def _size(key: tuple, scan: _Scan) -> int:
+    return len(key[0]) + (len(scan.scrubbed) if scan.scrubbed is not key[0] else 0)
 
 
 SCRUB_MEMO = ScrubMemo()

@@ -16,6 +16,7 @@ Pure: no Django, no settings, so tools/ and chat/ may import it without the LLM 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -139,10 +140,27 @@ def _long_run(match: re.Match[str]) -> str:
     return MARKER if _looks_random(match.group(0)) else match.group(0)
 
 
+# A session's system prompt (its context pack) and history go out again with every model call:
+# texts this long are remembered per process (pure: the same text, the same result).
+REMEMBERED_MIN_CHARS = 256
+REMEMBERED_MAX_CHARS = 16_000
+
+
 def credentials_scrub(text: str) -> str:
     """text with every credential-looking value replaced by MARKER; idempotent."""
     if not text:
         return text
+    if REMEMBERED_MIN_CHARS <= len(text) <= REMEMBERED_MAX_CHARS:
+        return _remembered_scrub(text)
+    return _credentials_scrub(text)
+
+
+@functools.lru_cache(maxsize=128)
+def _remembered_scrub(text: str) -> str:
+    return _credentials_scrub(text)
+
+
+def _credentials_scrub(text: str) -> str:
     lowered = text.lower()
     if "-----begin" in lowered:
         text = _PEM.sub(MARKER, text)

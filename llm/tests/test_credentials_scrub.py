@@ -270,3 +270,16 @@ async def test_a_password_planted_in_a_resources_free_text_never_reaches_the_mod
     assert fake_llm.chat_requests(), "the text generation asked the model"
     assert "office pwd=[скрыто]" in sent  # the free text itself did reach the prompt
     assert SECRET not in sent
+
+
+def test_a_long_text_is_scrubbed_once_per_process_with_the_same_result():
+    from llm import redact
+
+    text = "db password: " + SECRET + " " + "и ещё немного текста о расходах. " * 20
+    redact._remembered_scrub.cache_clear()
+
+    first, second = credentials_scrub(text), credentials_scrub(text)
+
+    assert first == second == redact._credentials_scrub(text)
+    assert SECRET not in first and MARKER in first
+    assert redact._remembered_scrub.cache_info().hits == 1

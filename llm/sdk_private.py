@@ -231,11 +231,6 @@ class StreamBody:
         self._context = request
         self._response = response
 
-    async def aiter_lines(self) -> AsyncIterator[str]:
-        async for lines in self.aiter_line_batches():
-            for line in lines:
-                yield line
-
     async def aiter_line_batches(self) -> AsyncIterator[list[str]]:
         """The lines each network read completes, together."""
         rest = b""
@@ -274,7 +269,7 @@ class StreamBody:
 async def chat_stream_post(
     client: AsyncOpenAI, body: dict, *, timeout: float
 ) -> httpx2.Response | StreamBody:
-    """The open, unread response to a streamed POST /chat/completions (its `aiter_lines`
+    """The open, unread response to a streamed POST /chat/completions (its `aiter_line_batches`
     and `aclose`), or the SDK's exception."""
     wire = _wire_for(client, timeout=timeout)
     if wire is None:

@@ -4,6 +4,7 @@ lines each network read completes, the chunks of one read together.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -12,7 +13,8 @@ import openai
 
 from llm import sdk_private
 
-# An open streamed answer: its `request`, `aiter_lines()` and `aclose()`.
+# An open streamed answer: its `request`, its lines (httpx2's `aiter_lines()`, StreamBody's
+# `aiter_line_batches()`) and `aclose()`.
 StreamResponse = httpx2.Response | sdk_private.StreamBody
 
 
@@ -85,3 +87,12 @@ def _chunks(events: list[str], response: StreamResponse) -> tuple[list[dict], bo
             )
         chunks.append(chunk)
     return chunks, False
+
+
+async def gathered(response: StreamResponse, seconds: float) -> None:
+    """Wait `seconds` before the next read, the chunks gathering meanwhile (StreamBody pauses
+    its socket; the SDK's own response just waits)."""
+    if isinstance(response, sdk_private.StreamBody):
+        await response.gather(seconds)
+    else:
+        await asyncio.sleep(seconds)

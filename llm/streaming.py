@@ -27,7 +27,7 @@ from llm.errors import LLMDeadlineExceeded, LLMError
 from llm.models import LLMCall
 from llm.pii import PiiScrubber
 from llm.retry import FAILURES, AttemptFailed, with_retries
-from llm.sse import StreamResponse, chunk_batches
+from llm.sse import StreamResponse, chunk_batches, gathered
 from llm.types import Completion, StreamEvent, ToolCall
 
 # Every module of the seam logs as "llm.gateway", the name its records had before the split.
@@ -262,7 +262,7 @@ async def _rest(
             # Not once the model has finished: its usage and the end follow at once.
             finishing = opened.assembly.finish_reason is not None
             if gather_s and not finishing and (wait := read_at + gather_s - time.monotonic()) > 0:
-                await _gathered(opened.response, wait)
+                await gathered(opened.response, wait)
             read_at = time.monotonic()
             timeout = call.attempt_timeout()
             try:
@@ -276,13 +276,6 @@ async def _rest(
     if opened.assembly.finish_reason is None:
         # The body ended without a finish_reason: a proxy closed the stream early.
         raise AttemptFailed(LLMCall.Outcome.STREAM_ERROR)
-
-
-async def _gathered(response: StreamResponse, seconds: float) -> None:
-    if isinstance(response, sdk_private.StreamBody):
-        await response.gather(seconds)
-    else:
-        await asyncio.sleep(seconds)
 
 
 def _interrupted(call: Call, exc: BaseException) -> str:

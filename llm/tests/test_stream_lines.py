@@ -28,7 +28,7 @@ def lines(reads: list[bytes]) -> list[str]:
     body._response = _Response(reads)
 
     async def read() -> list[str]:
-        return [line async for line in body.aiter_lines()]
+        return [line async for lines in body.aiter_line_batches() for line in lines]
 
     return asyncio.run(read())
 

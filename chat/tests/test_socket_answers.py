@@ -70,7 +70,7 @@ async def test_analytics_endpoint_serves_the_infrazen_client(alice, fake_llm):
 async def test_new_client_gets_deltas_tool_events_and_accounting(alice, rec, fake_llm):
     fake_llm.enqueue(
         Reply.calls([{"name": "get_recommendation", "arguments": {"recommendation_id": rec.pk}}]),
-        Reply.answer(ANSWER),
+        Reply.answer(ANSWER, tokens_per_s=100),  # paced: a read per token or so
     )
     client = ChatClient(rec_path(alice, rec))
     await client.connect()

@@ -19,7 +19,13 @@ async def collect(**kwargs) -> list[gateway.StreamEvent]:
 
 async def test_it_yields_text_deltas_then_done_with_usage_cost_and_ttft(fake_llm):
     fake_llm.enqueue(
-        Reply.answer("Ваши расходы выросли на 12% за месяц", prompt_tokens=100, cost=0.0007)
+        # Paced: the deltas of one network read go on as one piece.
+        Reply.answer(
+            "Ваши расходы выросли на 12% за месяц",
+            prompt_tokens=100,
+            cost=0.0007,
+            tokens_per_s=200,
+        )
     )
 
     events = await collect()
